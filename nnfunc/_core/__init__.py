@@ -1,0 +1,1 @@
+"""nnfunc's machinery: module protocol, function pairs, dispatch, errors."""

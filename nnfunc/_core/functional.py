@@ -1,0 +1,381 @@
+"""Eval/grad function pairs built from module instances, and ``gradsOf``.
+
+``Function`` is the eval function: called with a dict it returns
+``{"output": ...}``, or the gradients when ``gradOutput`` is in the dict.
+It also unpacks into ``(eval, grad)``. ``GradFunction`` always computes
+gradients. Both hold the module instance (configuration only); neither
+keeps anything from one call to the next, so results depend only on the
+dict passed in, and two threads may call the same function at once.
+"""
+
+import numbers
+import weakref
+
+import numpy as np
+
+from .dispatch import kernel_module, namespace_of, numpy_namespace
+from .errors import InputError, InputTypeError, suggest_key
+
+__all__ = ["Function", "GradFunction", "gradsOf", "grads_of"]
+
+#: eval function -> grad function, weakly keyed (a dead eval function
+#: leaves the table; its grad function keeps working for whoever holds it).
+gradsOf = weakref.WeakKeyDictionary()
+grads_of = gradsOf
+
+_ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_empty = np.empty
+
+
+# --------------------------------------------------------------------------
+# error helpers (cold paths)
+
+def _where(t):
+    mod = t.__module__.split(".")[0]
+    return f"{mod}.{t.__qualname__}"
+
+
+def _bad_dict(m, d):
+    raise InputTypeError(f"{m.name}: expected a dict of arrays, got {type(d).__name__}")
+
+
+def _unknown_key(m, k, grad):
+    allowed = m._keysets()[0]
+    hint = suggest_key(k, allowed)
+    msg = f"{m.name}: unknown key {k!r}"
+    if hint is not None:
+        msg += f"; did you mean {hint!r}?"
+    else:
+        msg += f"; accepted keys: {', '.join(sorted(allowed))}"
+    raise InputError(msg)
+
+
+def _missing(m, k):
+    raise InputError(f"{m.name}: missing key {k!r}")
+
+
+def _not_same_type(m, k, v, x):
+    if isinstance(v, numbers.Number) or v is None:
+        raise InputTypeError(
+            f"{m.name}: {k!r} must be an array like 'input' ({_where(type(x))}), "
+            f"got {type(v).__name__} {v!r}")
+    raise InputTypeError(
+        f"{m.name}: mixed array namespaces: 'input' is {_where(type(x))} but "
+        f"{k!r} is {_where(type(v))}")
+
+
+def _bad_dtype(m, k, v, dt):
+    raise InputTypeError(
+        f"{m.name}: {k!r} has dtype {v.dtype}, expected {dt} (the dtype of 'input'); "
+        "nnfunc never casts silently")
+
+
+def _bad_input_dtype(m, x, supported):
+    raise InputTypeError(
+        f"{m.name}: 'input' has dtype {x.dtype}; supported: {supported}")
+
+
+def _check_buffer(m, k, buf, x, dt, shape, d):
+    """Validate a caller-provided output/gradient buffer (cold path)."""
+    if type(buf) is not type(x):
+        _not_same_type(m, k, buf, x)
+    if buf.dtype != dt:
+        _bad_dtype(m, k, buf, dt)
+    if tuple(buf.shape) != tuple(shape):
+        raise InputError(
+            f"{m.name}: buffer {k!r} has shape {tuple(buf.shape)}, expected "
+            f"{tuple(shape)} (buffers must match exactly, no broadcasting)")
+    if type(buf) is _ndarray:
+        if not buf.flags.writeable:
+            raise InputError(f"{m.name}: buffer {k!r} is read-only")
+        for k2, v in d.items():
+            if k2 != k and type(v) is _ndarray and np.may_share_memory(buf, v):
+                raise InputError(
+                    f"{m.name}: buffer {k!r} shares memory with {k2!r}; "
+                    "buffers must not alias inputs or each other")
+
+
+def _check_bool(m, d):
+    t = d.get("train", True)
+    if not isinstance(t, (bool, np.bool_)):
+        raise InputTypeError(f"{m.name}: 'train' must be a bool, got {t!r}")
+
+
+def _criterion_go(m, go, x, dt):
+    """Normalise a criterion's gradOutput: a real number or a 0-d array."""
+    if type(go) is type(x) or hasattr(go, "shape"):
+        if type(go) is not type(x):
+            _not_same_type(m, "gradOutput", go, x)
+        if tuple(go.shape) != ():
+            raise InputError(
+                f"{m.name}: 'gradOutput' of a criterion must be a number or a 0-d array, "
+                f"got shape {tuple(go.shape)}")
+        if go.dtype != dt:
+            _bad_dtype(m, "gradOutput", go, dt)
+        return go
+    if isinstance(go, bool) or not isinstance(go, numbers.Real):
+        raise InputTypeError(
+            f"{m.name}: 'gradOutput' of a criterion must be a number or a 0-d array, got {go!r}")
+    return float(go)
+
+
+# --------------------------------------------------------------------------
+# the call
+
+def _prepare(m, d, grad):
+    """Key check, namespace/dtype check of parameters and gradOutput.
+
+    Returns ``(a, x, xp)``: ``a`` a shallow copy of ``d`` whose NumPy arrays
+    are C-contiguous (``xp`` None for NumPy input) and whose criterion
+    gradOutput is normalised.
+    """
+    if type(d) is not dict:
+        if not hasattr(d, "keys"):
+            _bad_dict(m, d)
+        d = dict(d)
+    allowed, params, gparams = m._keysets()
+    for k in d:
+        if k not in allowed:
+            _unknown_key(m, k, grad)
+    x = d.get("input")
+    if x is None:
+        _missing(m, "input")
+    a = d.copy()
+    xt = type(x)
+    if xt is _ndarray:
+        xp = None
+        dt = x.dtype
+        if dt is not _F32 and dt is not _F64:
+            if dt != _F32 and dt != _F64:
+                _bad_input_dtype(m, x, "float32, float64")
+            dt = _F32 if dt == _F32 else _F64
+        if not x.flags.c_contiguous:
+            a["input"] = np.ascontiguousarray(x)
+        for p in params:
+            v = d.get(p)
+            if type(v) is not _ndarray:
+                if v is None:
+                    _missing(m, p)
+                _not_same_type(m, p, v, x)
+            if v.dtype is not dt and v.dtype != dt:
+                _bad_dtype(m, p, v, dt)
+            if not v.flags.c_contiguous:
+                a[p] = np.ascontiguousarray(v)
+    else:
+        xp = namespace_of(m, "input", x)
+        dt = x.dtype
+        if not xp.isdtype(dt, "real floating"):
+            _bad_input_dtype(m, x, "real floating dtypes")
+        for p in params:
+            v = d.get(p)
+            if type(v) is not xt:
+                if v is None:
+                    _missing(m, p)
+                _not_same_type(m, p, v, x)
+            if v.dtype != dt:
+                _bad_dtype(m, p, v, dt)
+    if "train" in d:
+        _check_bool(m, d)
+    if grad:
+        go = d.get("gradOutput")
+        if m.is_criterion:
+            a["gradOutput"] = 1.0 if go is None else _criterion_go(m, go, x, dt)
+        else:
+            if go is None:
+                _missing(m, "gradOutput")
+            if type(go) is not xt:
+                _not_same_type(m, "gradOutput", go, x)
+            if go.dtype != dt:
+                _bad_dtype(m, "gradOutput", go, dt)
+            if xp is None and not go.flags.c_contiguous:
+                a["gradOutput"] = np.ascontiguousarray(go)
+    else:
+        a.pop("gradOutput", None)
+    # any other array in the dict must come from the same namespace
+    for k, v in d.items():
+        if type(v) is not xt and hasattr(v, "__array_namespace__") and k not in params:
+            if not (m.is_criterion and k == "gradOutput"):
+                _not_same_type(m, k, v, x)
+    return a, x, xp
+
+
+def _forward(m, d, backend):
+    a, x, xp = _prepare(m, d, False)
+    info = m.check(a)
+    shape = m.output_shape(info)
+    buf = d.get("output")
+    dt = x.dtype
+    if buf is not None:
+        _check_buffer(m, "output", buf, x, dt, shape, d)
+    if xp is None and backend is None and "cpu" in m.backends:
+        k = kernel_module(m)
+        if buf is not None and buf.flags.c_contiguous:
+            y = buf
+        else:
+            y = _empty(shape, dt)
+        m.forward_cpu(k, a, info, y)
+        if buf is not None and y is not buf:
+            buf[...] = y
+            y = buf
+        return {"output": y}
+    if backend not in (None, "generic"):
+        raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
+    if xp is None:
+        xp = numpy_namespace()
+    y = m.forward(xp, a, info)
+    if buf is not None:
+        buf[...] = y
+        y = buf
+    return {"output": y}
+
+
+def _grad_shapes(m, a, params, gparams):
+    shapes = {"gradInput": a["input"].shape}
+    for p, g in zip(params, gparams):
+        shapes[g] = a[p].shape
+    return shapes
+
+
+def _backward(m, d, backend):
+    a, x, xp = _prepare(m, d, True)
+    info = m.check(a)
+    _, params, gparams = m._keysets()
+    if not m.is_criterion:
+        shape = m.output_shape(info)
+        go = a["gradOutput"]
+        if tuple(go.shape) != tuple(shape):
+            raise InputError(
+                f"{m.name}: 'gradOutput' has shape {tuple(go.shape)}, expected "
+                f"{tuple(shape)} (the output shape)")
+    dt = x.dtype
+    bufs = None
+    if "gradInput" in d or (gparams and any(g in d for g in gparams)):
+        shapes = _grad_shapes(m, a, params, gparams)
+        bufs = {}
+        for g, shp in shapes.items():
+            b = d.get(g)
+            if b is not None:
+                _check_buffer(m, g, b, x, dt, shp, d)
+                bufs[g] = b
+    if xp is None and backend is None and "cpu" in m.backends:
+        k = kernel_module(m)
+        out = {"gradInput": None}
+        out["gradInput"] = _out_array(bufs, "gradInput", a["input"].shape, dt)
+        for p, g in zip(params, gparams):
+            out[g] = _out_array(bufs, g, a[p].shape, dt)
+        m.backward_cpu(k, a, info, out)
+        if bufs:
+            for g, b in bufs.items():
+                if out[g] is not b:
+                    b[...] = out[g]
+                    out[g] = b
+        return out
+    if backend not in (None, "generic"):
+        raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
+    if xp is None:
+        xp = numpy_namespace()
+    res = m.backward(xp, a, info)
+    out = {"gradInput": res["gradInput"]}
+    for g in gparams:
+        out[g] = res[g]
+    if bufs:
+        for g, b in bufs.items():
+            b[...] = out[g]
+            out[g] = b
+    return out
+
+
+def _out_array(bufs, g, shape, dt):
+    if bufs is not None:
+        b = bufs.get(g)
+        if b is not None and b.flags.c_contiguous:
+            return b
+    return _empty(shape, dt)
+
+
+# --------------------------------------------------------------------------
+# the public function objects
+
+class GradFunction:
+    """The gradient function of a module: ``grad(d)`` -> gradients dict.
+
+    Returns exactly ``gradInput`` plus ``grad<Param>`` for each parameter.
+    For a module ``d`` must hold ``gradOutput``; for a criterion it defaults
+    to 1. Pass ``backend="generic"`` to force the array-API implementation.
+    """
+
+    __slots__ = ("module", "__weakref__")
+
+    def __init__(self, module):
+        self.module = module
+
+    def __call__(self, d, *, backend=None):
+        m = self.module
+        if not m.is_criterion and (type(d) is dict and "gradOutput" not in d):
+            _missing(m, "gradOutput")
+        return _backward(m, d, backend)
+
+    def __repr__(self):
+        return f"<nnfunc grad function of {self.module!r}>"
+
+
+class Function:
+    """The eval function of a module (API #1), also ``(eval, grad)`` (API #2).
+
+    ``f(d)`` returns ``{"output": y}``, or the gradients when ``d`` holds
+    ``gradOutput``. ``eval, grad = f`` unpacks into the function and its
+    gradient function; ``nnfunc.gradsOf[f]`` is that gradient function.
+    ``f.module`` is the module instance, ``f.init_params(...)`` hands out
+    default-initialised parameters. ``backend="generic"`` forces the
+    array-API implementation (the reference the compiled kernels are tested
+    against).
+    """
+
+    __slots__ = ("module", "grad", "__weakref__")
+
+    def __init__(self, module):
+        self.module = module
+        self.grad = GradFunction(module)
+        gradsOf[self] = self.grad
+
+    def __call__(self, d, *, backend=None):
+        m = self.module
+        if type(d) is dict and "gradOutput" in d:
+            return _backward(m, d, backend)
+        if type(d) is not dict and hasattr(d, "keys") and "gradOutput" in d:
+            return _backward(m, d, backend)
+        return _forward(m, d, backend)
+
+    def __iter__(self):
+        yield self
+        yield self.grad
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return (self, self.grad)[i]
+
+    def init_params(self, seed=None, dtype=np.float32, xp=None, device=None):
+        """Default-initialised parameters (Torch7's ``reset()``), as a dict.
+
+        ``seed``: int or None (fresh entropy); ``dtype``: the float dtype
+        (a NumPy dtype, or a dtype of namespace ``xp``); ``xp``: the array
+        namespace of the result (default NumPy); ``device``: passed to
+        ``xp.asarray``. The same seed gives the same values in every dtype
+        and namespace (drawn in float64, then converted).
+        """
+        rng = np.random.default_rng(seed)
+        vals = self.module.reset(rng)
+        if xp is None or xp is np:
+            dt = np.dtype(dtype)
+            if dt.kind != "f":
+                raise InputTypeError(f"{self.module.name}: init_params dtype must be a float dtype, got {dt}")
+            return {k: np.ascontiguousarray(v, dtype=dt) for k, v in vals.items()}
+        kw = {} if device is None else {"device": device}
+        return {k: xp.asarray(np.ascontiguousarray(v), dtype=dtype, **kw) for k, v in vals.items()}
+
+    def __repr__(self):
+        return f"<nnfunc function {self.module!r}>"

@@ -24,7 +24,13 @@ cdef inline void gemm(char transa, char transb, blas_int m, blas_int n, blas_int
                       const floating* b, blas_int ldb,
                       floating beta, floating* c, blas_int ldc) noexcept nogil:
     # C[m, n] = alpha * op(A)[m, k] @ op(B)[k, n] + beta * C   (row-major)
+    cdef Py_ssize_t i
     if m == 0 or n == 0:
+        return
+    if k == 0:
+        # an empty sum: C = beta * C (BLAS would reject lda = 0)
+        for i in range(<Py_ssize_t>m * n):
+            c[i] = 0 if beta == 0 else beta * c[i]
         return
     if floating is float:
         sgemm(&transb, &transa, &n, &m, &k, &alpha, <float*>b, &ldb,
@@ -38,7 +44,7 @@ cdef inline void gemv(char trans, blas_int m, blas_int n, floating alpha,
                       const floating* a, blas_int lda, const floating* x,
                       floating beta, floating* y) noexcept nogil:
     # y = alpha * op(A) @ x + beta * y, A row-major [m, n]; trans 'n' or 't'
-    cdef char t = b't' if trans == b'n' else b'n'
+    cdef char t = c't' if trans == c'n' else c'n'
     cdef blas_int one = 1
     if floating is float:
         sgemv(&t, &n, &m, &alpha, <float*>a, &lda, <float*>x, &one, &beta, y, &one)

@@ -1,7 +1,11 @@
 """The built-in catalogue of Torch7 ``nn`` modules, as nnfunc module classes.
 
 ``nnfunc.functionalize("nn")`` (run on import) exposes each class here as a
-function constructor under ``nnfunc.nn``.
+function constructor under ``nnfunc.nn``. One file per module (a family
+base class may hold a few), named by the snake_case of the class.
 """
 
+from .linear import Linear
+from .sigmoid import Sigmoid
 from .tanh import Tanh
+from .threshold import ReLU, Threshold

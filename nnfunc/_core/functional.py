@@ -57,7 +57,7 @@ def _missing(m, k):
 
 
 def _not_same_type(m, k, v, x):
-    if isinstance(v, numbers.Number) or v is None:
+    if not (hasattr(v, "__array_namespace__") or hasattr(v, "__array__")) or v is None:
         raise InputTypeError(
             f"{m.name}: {k!r} must be an array like 'input' ({_where(type(x))}), "
             f"got {type(v).__name__} {v!r}")

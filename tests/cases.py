@@ -1,0 +1,138 @@
+"""THE test table: one row (``Case``) per module configuration.
+
+Adding a module to the tests is adding rows here. Every test file reads
+this table:
+
+- test_reference.py  generic and compiled paths vs an independent oracle
+                     (PyTorch CPU; skipped without torch)
+- test_gradcheck.py  float64 central differences on both paths
+- test_backends.py   compiled kernel vs generic reference, float32/float64
+- test_contract.py   exact keys, buffers, purity, no mutation, dtypes,
+                     batch vs per-sample, empty batch, float32 vs float64
+- test_errors.py     bad input (generic checks, plus each row's ``bad``)
+- test_namespaces.py array_api_strict and torch tensors via the generic path
+- test_threads.py    concurrent calls
+
+Fields:
+  module, args, kwargs  constructor of ``nnfunc.nn.<module>``
+  input_shape           shape of ``input``
+  label                 short id suffix ("batch", "pad-ceil", ...)
+  batch                 the input's dim 0 is a batch: per-sample and N=0 tests
+  gen(rng, shape)       input values (keep clear of kinks and ties)
+  target(rng, shape)    criterions: the target array
+  ref(torch, t)         oracle output from torch tensors t (None: no oracle)
+  tol32                 (rtol, atol) of float32 vs float64
+  bad                   [(label, mutate(d) -> d, exception, match)] module-specific
+                        bad input, run against every backend
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+import nnfunc
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def away_from(*kinks, gap=0.05):
+    """Normal values at least ``gap`` from each kink (for finite differences)."""
+    def gen(rng, shape):
+        x = rng.standard_normal(shape)
+        for k in kinks:
+            near = np.abs(x - k) < gap
+            x = np.where(near, k + np.sign(x - k + 1e-12) * (gap + np.abs(x - k)), x)
+        return x
+    return gen
+
+
+def distinct(rng, shape):
+    """Values with no ties, spaced >= 1/size apart (max pooling)."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n).reshape(shape) - n / 2) / max(n, 1) * 4
+
+
+@dataclass
+class Case:
+    module: str
+    args: tuple
+    input_shape: tuple
+    label: str
+    kwargs: dict = field(default_factory=dict)
+    batch: bool = False
+    gen: Callable = normal
+    target: Optional[Callable] = None
+    ref: Optional[Callable] = None
+    tol32: tuple = (2e-4, 2e-5)
+    bad: list = field(default_factory=list)
+
+    @property
+    def id(self):
+        return f"{self.module}-{self.label}"
+
+    @property
+    def is_criterion(self):
+        return getattr(nnfunc.nn, self.module).__wrapped__.is_criterion
+
+
+def _set(key, value):
+    def mutate(d):
+        d = dict(d)
+        d[key] = value(d) if callable(value) else value
+        return d
+    return mutate
+
+
+def _F(torch):
+    return torch.nn.functional
+
+
+CASES = []
+
+
+def add(*cases):
+    CASES.extend(cases)
+
+
+# ---------------------------------------------------------------- transfer
+for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
+    add(
+        Case("Tanh", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: torch.tanh(t["input"])),
+        Case("Sigmoid", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: torch.sigmoid(t["input"])),
+        Case("ReLU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).relu(t["input"])),
+        Case("Threshold", (0.5, -1.0), _shape, _label, batch=_batch, gen=away_from(0.5),
+             ref=lambda torch, t: _F(torch).threshold(t["input"], 0.5, -1.0)),
+    )
+
+# ----------------------------------------------------------- parameterized
+_linear_bad = [
+    ("weight-shape", _set("weight", lambda d: d["weight"][:, :-1]), nnfunc.InputError, "weight"),
+    ("input-size", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError, "inputSize"),
+    ("input-3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError, "input"),
+]
+add(
+    Case("Linear", (10, 7), (10,), "vector",
+         ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"], t["bias"]),
+         bad=_linear_bad),
+    Case("Linear", (10, 7), (4, 10), "batch", batch=True,
+         ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"], t["bias"]),
+         bad=_linear_bad),
+    Case("Linear", (5, 3), (6, 5), "nobias", kwargs={"bias": False}, batch=True,
+         ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"])),
+)
+
+# constructor arguments that must be refused: (module, args, kwargs, exception)
+BAD_CTORS = [
+    ("Linear", (0, 5), {}, nnfunc.InputError),
+    ("Linear", (5, -1), {}, nnfunc.InputError),
+    ("Linear", (5.5, 3), {}, nnfunc.InputTypeError),
+    ("Linear", (5, 3), {"bias": "no"}, nnfunc.InputTypeError),
+    ("Threshold", (float("nan"), 0), {}, nnfunc.InputError),
+    ("Threshold", (0.0, 1.0, True), {}, nnfunc.InputError),
+]

@@ -1,0 +1,124 @@
+"""Bad input raises a clear ValueError/TypeError naming module and key (API.md s.6)."""
+
+import numpy as np
+import pytest
+
+import nnfunc
+from _helpers import grad_output, make_dict, make_fn
+from cases import BAD_CTORS, CASES
+
+BACKENDS = pytest.mark.parametrize("backend", [None, "generic"], ids=["fast", "generic"])
+
+
+def _raises(exc, match, fn, d, backend):
+    snapshot = {k: np.array(v) for k, v in d.items() if isinstance(v, np.ndarray)}
+    with pytest.raises(exc, match=match) as info:
+        fn(d, backend=backend)
+    assert fn.module.name in str(info.value)
+    for k, v in snapshot.items():
+        if isinstance(d[k], np.ndarray) and k not in ("output", "gradInput"):
+            np.testing.assert_array_equal(d[k], v, err_msg=f"{k} modified by a failed call")
+    return info.value
+
+
+@BACKENDS
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_keys(case, backend):
+    fn, d = make_dict(case)
+    go = grad_output(case, fn, d)
+    e = _raises(nnfunc.InputError, "gradOutput", fn, dict(d, grad_output=go), backend)
+    assert "did you mean 'gradOutput'" in str(e)
+    _raises(nnfunc.InputError, "'input'", fn, {k: v for k, v in d.items() if k != "input"}, backend)
+    _raises(nnfunc.InputError, "'Input'", fn, dict(d, Input=d["input"]), backend)
+    for p in fn.module.params:
+        _raises(nnfunc.InputError, f"missing key '{p}'", fn,
+                {k: v for k, v in d.items() if k != p}, backend)
+    with pytest.raises(TypeError, match=fn.module.name):
+        fn([d["input"]])
+    if not fn.module.is_criterion:
+        with pytest.raises(nnfunc.InputError, match="gradOutput"):
+            nnfunc.gradsOf[fn](d)
+
+
+@BACKENDS
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_dtypes_and_namespaces(case, backend):
+    fn, d = make_dict(case)
+    _raises(TypeError, "input", fn, dict(d, input=d["input"].astype(np.int64)), backend)
+    if backend is None:
+        _raises(TypeError, "float16", fn, dict(d, input=d["input"].astype(np.float16)), backend)
+    for p in fn.module.params:
+        _raises(nnfunc.InputTypeError, f"'{p}'.*float32", fn,
+                dict(d, **{p: d[p].astype(np.float32)}), backend)
+        _raises(TypeError, f"'{p}'", fn, dict(d, **{p: d[p].tolist()}), backend)
+    go = grad_output(case, fn, d)
+    if not fn.module.is_criterion:
+        _raises(nnfunc.InputTypeError, "gradOutput", fn,
+                dict(d, gradOutput=go.astype(np.float32)), backend)
+    torch = pytest.importorskip("torch")
+    for k in ["input"] + list(fn.module.params):
+        if k == "input":
+            continue
+        e = _raises(TypeError, "mixed array namespaces", fn,
+                    dict(d, **{k: torch.from_numpy(d[k])}), backend)
+        assert "numpy" in str(e) and "torch" in str(e)
+
+
+@BACKENDS
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bad_buffers(case, backend):
+    fn, d = make_dict(case)
+    y = fn(d)["output"]
+    go = grad_output(case, fn, d)
+    wrong = np.empty(y.shape + (1,))
+    _raises(nnfunc.InputError, "'output'.*shape", fn, dict(d, output=wrong), backend)
+    _raises(nnfunc.InputTypeError, "'output'", fn, dict(d, output=y.astype(np.float32)), backend)
+    ro = np.empty(y.shape)
+    ro.flags.writeable = False
+    _raises(nnfunc.InputError, "read-only", fn, dict(d, output=ro), backend)
+    if y.shape == d["input"].shape:
+        _raises(nnfunc.InputError, "shares memory", fn, dict(d, output=d["input"]), backend)
+    dg = dict(d, gradOutput=go)
+    _raises(nnfunc.InputError, "'gradInput'", fn,
+            dict(dg, gradInput=np.empty(d["input"].shape + (2,))), backend)
+    _raises(nnfunc.InputError, "shares memory", fn, dict(dg, gradInput=d["input"]), backend)
+    if not fn.module.is_criterion:
+        _raises(nnfunc.InputError, "'gradOutput'.*shape", fn,
+                dict(d, gradOutput=np.zeros(go.shape + (1,))), backend)
+        if go.shape == d["input"].shape:
+            _raises(nnfunc.InputError, "shares memory", fn, dict(dg, gradInput=go), backend)
+    for p in fn.module.params:
+        g = "grad" + p[0].upper() + p[1:]
+        _raises(nnfunc.InputError, f"'{g}'", fn, dict(dg, **{g: np.empty(d[p].shape + (1,))}), backend)
+        _raises(nnfunc.InputError, "shares memory", fn, dict(dg, **{g: d[p]}), backend)
+
+
+@BACKENDS
+@pytest.mark.parametrize("case", [c for c in CASES if c.bad], ids=lambda c: c.id)
+def test_module_specific(case, backend):
+    fn, d = make_dict(case)
+    for label, mutate, exc, match in case.bad:
+        _raises(exc, match, fn, mutate(d), backend)
+        dd = mutate(d)
+        if "gradOutput" not in dd and not fn.module.is_criterion:
+            try:
+                dd["gradOutput"] = np.zeros(fn(d)["output"].shape)
+            except Exception:
+                continue
+        _raises(exc, match, fn, dict(dd, gradOutput=dd.get("gradOutput", 1.0)), backend)
+
+
+@pytest.mark.parametrize("module,args,kwargs,exc", BAD_CTORS,
+                         ids=[f"{b[0]}{b[1]}" for b in BAD_CTORS])
+def test_bad_constructor_arguments(module, args, kwargs, exc):
+    with pytest.raises(exc, match=module):
+        getattr(nnfunc.nn, module)(*args, **kwargs)
+
+
+def test_misspelt_keys_suggestions():
+    from nnfunc._core.errors import suggest_key
+    keys = ["input", "weight", "bias", "gradOutput", "gradWeight", "output"]
+    assert suggest_key("grad_output", keys) == "gradOutput"
+    assert suggest_key("GRAD_WEIGHT", keys) == "gradWeight"
+    assert suggest_key("wieght", keys) == "weight"
+    assert suggest_key("zzz", keys) is None

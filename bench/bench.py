@@ -1,0 +1,243 @@
+"""Forward+backward timings of nnfunc modules next to their peers, in one run.
+
+    python bench/bench.py [--quick] [--markdown]
+
+Each row times one forward and one gradient call of a module (float32, all
+cores) with nnfunc (NumPy -> Cython/BLAS kernels), with PyTorch CPU
+(forward + autograd backward; skipped when torch is absent) and, for the
+GEMM-bound modules, with the raw BLAS GEMMs of the same FLOPs
+(``scipy.linalg.blas``, the BLAS nnfunc itself calls). The three are
+measured interleaved, best of several repeats, and printed as ratios.
+Timings belong here, never in tests: the machines are shared and noisy.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import timeit
+
+import numpy as np
+import scipy.linalg.blas as sblas
+
+import nnfunc
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # the comparison column is left empty
+    torch = None
+
+F32 = np.float32
+
+
+def gemm(a, b, ta=False, tb=False):
+    """Row-major op(a) @ op(b) through scipy's sgemm, without layout copies."""
+    # (op(a) op(b))^T = op(b)^T op(a)^T: hand the F-ordered transposes to BLAS
+    return sblas.sgemm(1.0, b.T, a.T, trans_a=tb, trans_b=ta).T
+
+
+def best(fn, repeat, target=0.05):
+    """Seconds per call: the best of ``repeat`` runs of an auto-sized loop."""
+    fn()
+    t = timeit.Timer(fn)
+    number, _ = t.autorange()
+    number = max(1, int(number * target / 0.2))
+    return min(t.repeat(repeat=repeat, number=number)) / number
+
+
+def interleaved(fns, repeat):
+    """Best time of each callable, measured in alternation."""
+    res = {k: float("inf") for k in fns}
+    for _ in range(repeat):
+        for k, f in fns.items():
+            if f is not None:
+                res[k] = min(res[k], best(f, 1))
+    return {k: (v if fns[k] is not None else None) for k, v in res.items()}
+
+
+def rand(rng, *shape):
+    return rng.standard_normal(shape).astype(F32)
+
+
+# --------------------------------------------------------------------------
+# rows: name, shape label, nnfunc thunk, torch thunk, gemm thunk
+
+def module_rows(rng, quick):
+    rows = []
+
+    def add(label, shape, fn, d, go, torch_fn=None, gemm_fn=None, target=None):
+        dd = dict(d)
+        dg = dict(d, gradOutput=go)
+        grad = nnfunc.gradsOf[fn]
+
+        def run():
+            fn(dd)
+            grad(dg)
+
+        rows.append((label, shape, run, torch_fn, gemm_fn))
+
+    def torch_thunk(f, inputs, go):
+        if torch is None:
+            return None
+        ts = [torch.from_numpy(a).requires_grad_(np.issubdtype(a.dtype, np.floating))
+              if isinstance(a, np.ndarray) else a for a in inputs]
+        gt = torch.from_numpy(go) if isinstance(go, np.ndarray) else None
+
+        def run():
+            for t in ts:
+                if isinstance(t, torch.Tensor) and t.grad is not None:
+                    t.grad = None
+            y = f(*ts)
+            y.backward(gt) if gt is not None else y.backward()
+        return run
+
+    # Linear 128 x 1024 -> 1024
+    n, i, o = (32, 512, 512) if quick else (128, 1024, 1024)
+    f = nnfunc.nn.Linear(i, o)
+    p = f.init_params(seed=0)
+    x, go = rand(rng, n, i), rand(rng, n, o)
+    add("Linear", f"{n}x{i}->{o}", f, {"input": x, **p}, go,
+        torch_thunk(F.linear if torch else None, [x, p["weight"], p["bias"]], go),
+        lambda: (gemm(x, p["weight"], tb=True), gemm(go, p["weight"]),
+                 gemm(go, x, ta=True)))
+
+    # SpatialConvolution 64 -> 64, 3x3, pad 1, on 32x64x32x32
+    n, c, hw = (8, 32, 16) if quick else (32, 64, 32)
+    f = nnfunc.nn.SpatialConvolution(c, c, 3, 3, 1, 1, 1, 1)
+    p = f.init_params(seed=0)
+    x, go = rand(rng, n, c, hw, hw), rand(rng, n, c, hw, hw)
+    wm = p["weight"].reshape(c, -1)
+    col = rand(rng, c * 9, hw * hw)
+    gom = go[0].reshape(c, -1)
+
+    def conv_gemm():
+        for _ in range(n):
+            gemm(wm, col)                 # forward
+            gemm(wm, gom, ta=True)        # gradInput columns
+            gemm(gom, col, tb=True)       # gradWeight
+    add("SpatialConvolution", f"{n}x{c}x{hw}x{hw} k3 p1 ->{c}", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b: F.conv2d(a, w, b, padding=1)) if torch else None,
+                    [x, p["weight"], p["bias"]], go),
+        conv_gemm)
+
+    shape = (8, 16, 16, 16) if quick else (32, 64, 32, 32)
+    x, go = rand(rng, *shape), rand(rng, *shape)
+    lab = "x".join(map(str, shape))
+    for name, tf in [("Tanh", "tanh"), ("Sigmoid", "sigmoid"), ("ReLU", "relu")]:
+        f = getattr(nnfunc.nn, name)()
+        add(name, lab, f, {"input": x}, go,
+            torch_thunk(getattr(torch, tf) if torch else None, [x], go))
+    f = nnfunc.nn.Threshold(0.1, -1.0)
+    add("Threshold", lab, f, {"input": x}, go,
+        torch_thunk((lambda a: F.threshold(a, 0.1, -1.0)) if torch else None, [x], go))
+
+    f = nnfunc.nn.SpatialMaxPooling(2, 2)
+    gop = rand(rng, shape[0], shape[1], shape[2] // 2, shape[3] // 2)
+    add("SpatialMaxPooling", lab + " k2", f, {"input": x}, gop,
+        torch_thunk((lambda a: F.max_pool2d(a, 2)) if torch else None, [x], gop))
+
+    n, k = (32, 100) if quick else (128, 1000)
+    x, go = rand(rng, n, k), rand(rng, n, k)
+    for name, tf in [("SoftMax", "softmax"), ("LogSoftMax", "log_softmax")]:
+        f = getattr(nnfunc.nn, name)()
+        add(name, f"{n}x{k}", f, {"input": x}, go,
+            torch_thunk((lambda a, tf=tf: getattr(F, tf)(a, dim=1)) if torch else None, [x], go))
+    xi, goi = rand(rng, *shape), rand(rng, *shape)
+    f = nnfunc.nn.SoftMax()
+    add("SoftMax", lab + " (over C)", f, {"input": xi}, goi,
+        torch_thunk((lambda a: F.softmax(a, dim=1)) if torch else None, [xi], goi))
+
+    t = rng.integers(0, k, n)
+    logp = rand(rng, n, k)
+    f = nnfunc.nn.ClassNLLCriterion()
+    add("ClassNLLCriterion", f"{n}x{k}", f, {"input": logp, "target": t}, 1.0,
+        torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(t))) if torch else None, [logp], None))
+    tm = rand(rng, n, k)
+    f = nnfunc.nn.MSECriterion()
+    add("MSECriterion", f"{n}x{k}", f, {"input": logp, "target": tm}, 1.0,
+        torch_thunk((lambda a: F.mse_loss(a, torch.from_numpy(tm))) if torch else None, [logp], None))
+    return rows
+
+
+def seed_rows(rng):
+    """The seed-sized calls, where dispatch overhead is the whole cost."""
+    rows = []
+    x = rand(rng, 10)
+    f = nnfunc.nn.Tanh()
+    d, dg = {"input": x}, {"input": x, "gradOutput": x}
+    g = nnfunc.gradsOf[f]
+    tt = None
+    if torch is not None:
+        xt = torch.from_numpy(x.copy()).requires_grad_(True)
+        gt = torch.from_numpy(x.copy())
+
+        def tt():
+            xt.grad = None
+            torch.tanh(xt).backward(gt)
+    rows.append(("Tanh (seed)", "10", lambda: (f(d), g(dg)), tt, None))
+
+    f = nnfunc.nn.Linear(10, 100)
+    p = f.init_params(seed=0)
+    go = rand(rng, 100)
+    d, dg = {"input": x, **p}, {"input": x, **p, "gradOutput": go}
+    g = nnfunc.gradsOf[f]
+    tl = None
+    if torch is not None:
+        ts = [torch.from_numpy(a.copy()).requires_grad_(True) for a in (x, p["weight"], p["bias"])]
+        gt = torch.from_numpy(go)
+
+        def tl():
+            for t in ts:
+                t.grad = None
+            F.linear(*ts).backward(gt)
+    rows.append(("Linear(10,100) (seed)", "1 vector", lambda: (f(d), g(dg)), tl, None))
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small shapes, few repeats (smoke run)")
+    ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = ap.parse_args(argv)
+    repeat = args.repeat or (2 if args.quick else 7)
+    rng = np.random.default_rng(0)
+    if torch is not None:
+        torch.set_grad_enabled(True)
+    print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat}", flush=True)
+    hdr = ("module", "shape", "nnfunc", "torch", "gemm", "nnfunc/torch", "nnfunc/gemm")
+    if args.markdown:
+        print("| " + " | ".join(hdr) + " |")
+        print("|" + "---|" * len(hdr))
+    else:
+        print(f"{hdr[0]:24s} {hdr[1]:26s} {hdr[2]:>10s} {hdr[3]:>10s} {hdr[4]:>10s} "
+              f"{hdr[5]:>12s} {hdr[6]:>11s}")
+    ratios_t = []
+    for label, shape, run, trun, grun in seed_rows(rng) + module_rows(rng, args.quick):
+        t = interleaved({"n": run, "t": trun, "g": grun}, repeat)
+
+        def fmt(s):
+            if s is None:
+                return "-"
+            return f"{s * 1e6:.2f} us" if s < 1e-3 else f"{s * 1e3:.3f} ms"
+
+        rt = f"{t['n'] / t['t']:.2f}" if t["t"] else "-"
+        rg = f"{t['n'] / t['g']:.2f}" if t["g"] else "-"
+        if t["t"]:
+            ratios_t.append(t["n"] / t["t"])
+        cells = (label, shape, fmt(t["n"]), fmt(t["t"]), fmt(t["g"]), rt, rg)
+        if args.markdown:
+            print("| " + " | ".join(cells) + " |", flush=True)
+        else:
+            print(f"{cells[0]:24s} {cells[1]:26s} {cells[2]:>10s} {cells[3]:>10s} "
+                  f"{cells[4]:>10s} {cells[5]:>12s} {cells[6]:>11s}", flush=True)
+    if ratios_t:
+        print(f"# geometric mean nnfunc/torch: {float(np.exp(np.mean(np.log(ratios_t)))):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

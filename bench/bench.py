@@ -170,11 +170,11 @@ def seed_rows(rng):
     tt = None
     if torch is not None:
         xt = torch.from_numpy(x.copy()).requires_grad_(True)
-        gt = torch.from_numpy(x.copy())
+        gx = torch.from_numpy(x.copy())
 
         def tt():
             xt.grad = None
-            torch.tanh(xt).backward(gt)
+            torch.tanh(xt).backward(gx)
     rows.append(("Tanh (seed)", "10", lambda: (f(d), g(dg)), tt, None))
 
     f = nnfunc.nn.Linear(10, 100)
@@ -185,12 +185,12 @@ def seed_rows(rng):
     tl = None
     if torch is not None:
         ts = [torch.from_numpy(a.copy()).requires_grad_(True) for a in (x, p["weight"], p["bias"])]
-        gt = torch.from_numpy(go)
+        gy = torch.from_numpy(go)
 
         def tl():
             for t in ts:
                 t.grad = None
-            F.linear(*ts).backward(gt)
+            F.linear(*ts).backward(gy)
     rows.append(("Linear(10,100) (seed)", "1 vector", lambda: (f(d), g(dg)), tl, None))
     return rows
 

@@ -25,7 +25,7 @@ __all__ = ["namespace_of", "kernel_module", "which"]
 
 _lock = threading.Lock()
 _ns_by_type = {}      # array type -> array-API namespace (compat-wrapped)
-_kernels = {}         # kernel basename -> imported nnfunc._cpu.<name>
+_kernels = {}         # module class -> imported nnfunc._cpu.<kernel>
 
 
 def namespace_of(m, key, a):
@@ -56,12 +56,12 @@ def kernel_module(m):
     A module that declares ``"cpu"`` in ``backends`` but whose kernel does
     not import is an error, never a silent fallback to the generic code.
     """
-    name = m.kernel or _snake(type(m).__name__)
-    k = _kernels.get(name)
+    k = _kernels.get(type(m))
     if k is None:
+        name = m.kernel or _snake(type(m).__name__)
         k = importlib.import_module(f"nnfunc._cpu.{name}")
         with _lock:
-            _kernels[name] = k
+            _kernels[type(m)] = k
     return k
 
 

@@ -5,7 +5,11 @@ function constructor under ``nnfunc.nn``. One file per module (a family
 base class may hold a few), named by the snake_case of the class.
 """
 
+from .class_nll_criterion import ClassNLLCriterion
 from .linear import Linear
+from .log_soft_max import LogSoftMax
+from .mse_criterion import MSECriterion
 from .sigmoid import Sigmoid
+from .soft_max import SoftMax
 from .tanh import Tanh
 from .threshold import ReLU, Threshold

@@ -10,8 +10,7 @@ from libc.math cimport log
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._softmax cimport (
-    _CHUNK, _col_exp, _col_max, _col_sum, _col_sum_exp, _row_exp, _row_max, _row_sum,
-    _row_sum_exp,
+    NNF_CHUNK, _col_exp, _col_max, _col_sum, _row_exp, _row_max, _row_sum,
 )
 
 cnp.import_array()
@@ -20,9 +19,9 @@ cnp.import_array()
 cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
                    Py_ssize_t dim, Py_ssize_t inner) noexcept nogil:
     cdef Py_ssize_t o, i, j, j0, w, c
-    cdef floating m[_CHUNK]
-    cdef double s[_CHUNK]
-    cdef floating lse[_CHUNK]
+    cdef floating m[NNF_CHUNK]
+    cdef double s[NNF_CHUNK]
+    cdef floating lse[NNF_CHUNK]
     cdef floating mx, sh
     cdef const floating* xo
     cdef floating* yo
@@ -33,36 +32,36 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
             xo = x + o * dim
             yo = y + o * dim
             mx = _row_max(xo, dim)
-            # log-sum-exp = max + log(s); y = x - lse (subtracting in two steps
-            # keeps the exact zero at the max when s rounds to 1)
-            sh = <floating>log(_row_sum_exp(xo, mx, dim))
+            # y serves as scratch for exp(x - max) before it gets the result;
+            # y = (x - max) - log(s): two steps keep the exact zero at the max
+            sh = <floating>log(_row_exp(xo, mx, yo, dim))
             for i in range(dim):
                 yo[i] = (xo[i] - mx) - sh
         return
     for o in range(outer):
         j0 = 0
         while j0 < inner:
-            w = min(<Py_ssize_t>_CHUNK, inner - j0)
+            w = min(<Py_ssize_t>NNF_CHUNK, inner - j0)
             xo = x + o * dim * inner + j0
             yo = y + o * dim * inner + j0
             _col_max(xo, dim, inner, w, m)
-            _col_sum_exp(xo, m, dim, inner, w, s)
+            _col_exp(xo, m, yo, dim, inner, w, s)     # yo: scratch, overwritten below
             for j in range(w):
                 lse[j] = <floating>log(s[j])
             for c in range(dim):
                 for j in range(w):
                     yo[c * inner + j] = (xo[c * inner + j] - m[j]) - lse[j]
-            j0 += _CHUNK
+            j0 += NNF_CHUNK
 
 
 cdef void _backward(const floating* x, const floating* go, floating* gi,
                     Py_ssize_t outer, Py_ssize_t dim, Py_ssize_t inner) noexcept nogil:
     # gi first holds e = exp(x - max); gi = go - e * (sum(go) / s)
     cdef Py_ssize_t o, i, j, j0, w, c, k
-    cdef floating m[_CHUNK]
-    cdef double s[_CHUNK]
-    cdef double g[_CHUNK]
-    cdef floating f[_CHUNK]
+    cdef floating m[NNF_CHUNK]
+    cdef double s[NNF_CHUNK]
+    cdef double g[NNF_CHUNK]
+    cdef floating f[NNF_CHUNK]
     cdef floating mx, r
     cdef double sum_e
     cdef const floating* xo
@@ -84,7 +83,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
     for o in range(outer):
         j0 = 0
         while j0 < inner:
-            w = min(<Py_ssize_t>_CHUNK, inner - j0)
+            w = min(<Py_ssize_t>NNF_CHUNK, inner - j0)
             k = o * dim * inner + j0
             xo = x + k
             goo = go + k
@@ -97,7 +96,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
             for c in range(dim):
                 for j in range(w):
                     gio[c * inner + j] = goo[c * inner + j] - gio[c * inner + j] * f[j]
-            j0 += _CHUNK
+            j0 += NNF_CHUNK
 
 
 def update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t outer, Py_ssize_t dim,

@@ -10,7 +10,7 @@ cimport numpy as cnp
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._softmax cimport (
-    _CHUNK, _col_dot, _col_exp, _col_max, _row_dot, _row_exp, _row_max,
+    NNF_CHUNK, _col_dot, _col_exp, _col_max, _row_dot, _row_exp, _row_max,
 )
 
 cnp.import_array()
@@ -19,9 +19,9 @@ cnp.import_array()
 cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
                    Py_ssize_t dim, Py_ssize_t inner) noexcept nogil:
     cdef Py_ssize_t o, i, j, j0, w, c
-    cdef floating m[_CHUNK]
-    cdef double s[_CHUNK]
-    cdef floating inv[_CHUNK]
+    cdef floating m[NNF_CHUNK]
+    cdef double s[NNF_CHUNK]
+    cdef floating inv[NNF_CHUNK]
     cdef floating mx, r
     cdef const floating* xo
     cdef floating* yo
@@ -39,7 +39,7 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
     for o in range(outer):
         j0 = 0
         while j0 < inner:
-            w = min(<Py_ssize_t>_CHUNK, inner - j0)
+            w = min(<Py_ssize_t>NNF_CHUNK, inner - j0)
             xo = x + o * dim * inner + j0
             yo = y + o * dim * inner + j0
             _col_max(xo, dim, inner, w, m)
@@ -49,18 +49,18 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
             for c in range(dim):
                 for j in range(w):
                     yo[c * inner + j] = yo[c * inner + j] * inv[j]
-            j0 += _CHUNK
+            j0 += NNF_CHUNK
 
 
 cdef void _backward(const floating* x, const floating* go, floating* gi,
                     Py_ssize_t outer, Py_ssize_t dim, Py_ssize_t inner) noexcept nogil:
     # gi first holds e = exp(x - max); y = e / s; gi = y * (go - dot(go, e) / s)
     cdef Py_ssize_t o, i, j, j0, w, c, k
-    cdef floating m[_CHUNK]
-    cdef double s[_CHUNK]
-    cdef double g[_CHUNK]
-    cdef floating inv[_CHUNK]
-    cdef floating dot[_CHUNK]
+    cdef floating m[NNF_CHUNK]
+    cdef double s[NNF_CHUNK]
+    cdef double g[NNF_CHUNK]
+    cdef floating inv[NNF_CHUNK]
+    cdef floating dot[NNF_CHUNK]
     cdef floating mx, r, dt
     cdef double sum_e
     cdef const floating* xo
@@ -83,7 +83,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
     for o in range(outer):
         j0 = 0
         while j0 < inner:
-            w = min(<Py_ssize_t>_CHUNK, inner - j0)
+            w = min(<Py_ssize_t>NNF_CHUNK, inner - j0)
             k = o * dim * inner + j0
             xo = x + k
             goo = go + k
@@ -97,7 +97,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
             for c in range(dim):
                 for j in range(w):
                     gio[c * inner + j] = gio[c * inner + j] * inv[j] * (goo[c * inner + j] - dot[j])
-            j0 += _CHUNK
+            j0 += NNF_CHUNK
 
 
 def update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t outer, Py_ssize_t dim,

@@ -118,7 +118,10 @@ _softmax_bad = [
 ]
 for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
                                ((5, 3, 4), "3d-image", False), ((2, 5, 3, 4), "4d", True),
-                               ((3, 1), "2d-single-class", True)]:
+                               ((3, 1), "2d-single-class", True),
+                               # H*W = 144 > the kernel's 128-column chunk: a full and a partial one
+                               ((2, 3, 12, 12), "4d-two-chunks", True),
+                               ((4, 9, 16), "3d-two-chunks", False)]:
     _dim = 0 if len(_shape) in (1, 3) else 1
     add(
         Case("SoftMax", (), _shape, _label, batch=_batch, gen=lambda rng, s: 3 * normal(rng, s),

@@ -7,5 +7,7 @@ base class may hold a few), named by the snake_case of the class.
 
 from .linear import Linear
 from .sigmoid import Sigmoid
+from .spatial_convolution import SpatialConvolution
+from .spatial_max_pooling import SpatialMaxPooling
 from .tanh import Tanh
 from .threshold import ReLU, Threshold

@@ -11,7 +11,9 @@
 # Column layout (Torch7 SpatialConvolutionMM's finput): row (c*kH + ky)*kW + kx,
 # column (oy - oy0)*oW + ox for the output rows oy0 <= oy < oy1 of one
 # image, so a tile of output rows is a (C*kH*kW, (oy1-oy0)*oW) matrix with
-# leading dimension (oy1-oy0)*oW, and C*kH*kW matches the flattened weight.
+# leading dimension ld >= (oy1-oy0)*oW, and C*kH*kW matches the flattened
+# weight. (A fixed ld for every tile lets a caller keep extra rows, such as
+# a row of ones for the bias, below the unfolded ones.)
 # Dilation (dilH, dilW) spaces the taps: tap ky reads input row
 # oy*dH - padH + ky*dilH (dilation 1 is the plain convolution).
 
@@ -80,11 +82,11 @@ cdef inline void unfold2d(const floating* x, floating* cols,
                           Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
                           Py_ssize_t padH, Py_ssize_t padW,
                           Py_ssize_t dilH, Py_ssize_t dilW,
-                          Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1) noexcept nogil:
+                          Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1,
+                          Py_ssize_t ld) noexcept nogil:
     # cols[(c*kH + ky)*kW + kx, (oy-oy0)*oW + ox] =
     #     x[c, oy*dH - padH + ky*dilH, ox*dW - padW + kx*dilW]   (0 in the padding)
-    # x is one (C, H, W) image; cols has leading dimension (oy1 - oy0)*oW.
-    cdef Py_ssize_t ld = (oy1 - oy0) * oW
+    # x is one (C, H, W) image; cols has leading dimension ld.
     cdef Py_ssize_t c, ky, kx, oy, iy, xs, lo, hi
     cdef floating* row
     cdef const floating* plane
@@ -109,11 +111,11 @@ cdef inline void fold2d(floating* x, const floating* cols,
                         Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
                         Py_ssize_t padH, Py_ssize_t padW,
                         Py_ssize_t dilH, Py_ssize_t dilW,
-                        Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1) noexcept nogil:
+                        Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1,
+                        Py_ssize_t ld) noexcept nogil:
     # The adjoint of unfold2d: x[c, iy, ix] += cols[...] for every column entry
     # that unfold2d would read from (c, iy, ix). Accumulates: the caller zeroes
     # x once before folding the tiles of one image.
-    cdef Py_ssize_t ld = (oy1 - oy0) * oW
     cdef Py_ssize_t c, ky, kx, oy, iy, xs, lo, hi
     cdef const floating* row
     cdef floating* plane

@@ -158,8 +158,11 @@ add(
     Case("SpatialConvolution", (4, 3, 1, 1), (2, 4, 5, 3), "1x1-nobias",
          kwargs={"bias": False}, batch=True,
          ref=lambda torch, t: _F(torch).conv2d(t["input"], t["weight"])),
-    # 32 planes, stride 1: the shifted-GEMM forward
-    Case("SpatialConvolution", (32, 3, 3, 3, 1, 1, 1), (2, 32, 8, 8), "shifted", batch=True,
+    # stride dH = 1 and nInputPlane*kW >= 32: the "rows" kernel path (dW = 2, wide pad)
+    Case("SpatialConvolution", (4, 2, 9, 3, 2, 1, 4, 1), (2, 4, 7, 11), "rows", batch=True,
+         ref=_conv_ref(2, 1, 4, 1)),
+    # 32 planes, 3x3, stride 1: the "rows" path in its usual setting
+    Case("SpatialConvolution", (32, 3, 3, 3, 1, 1, 1), (2, 32, 8, 8), "rows-3x3", batch=True,
          ref=_conv_ref(1, 1, 1, 1), tol32=(5e-4, 5e-5)),
 )
 

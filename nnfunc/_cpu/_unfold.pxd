@@ -61,20 +61,34 @@ cdef inline void unfold_run(const floating* xrow, floating* out, Py_ssize_t n,
         memset(out + hi, 0, (n - hi) * sizeof(floating))
 
 
-cdef inline void fold_run(floating* xrow, const floating* col, Py_ssize_t lo,
-                          Py_ssize_t hi, Py_ssize_t start, Py_ssize_t step) noexcept nogil:
-    # xrow[start + j*step] += col[j] for lo <= j < hi (the adjoint of unfold_run)
+cdef inline void fold_run(floating* xrow, floating* col, Py_ssize_t n, Py_ssize_t lo,
+                          Py_ssize_t hi, Py_ssize_t start, Py_ssize_t step,
+                          bint clear) noexcept nogil:
+    # xrow[start + j*step] += col[j] for lo <= j < hi (the adjoint of unfold_run);
+    # with clear, col[0:n] is left zeroed (consumed while it is in cache)
     cdef Py_ssize_t j
     cdef floating* p
-    cdef const floating* q
+    cdef floating* q
     if step == 1:
         p = xrow + (start + lo)
         q = col + lo
-        for j in range(hi - lo):
-            p[j] += q[j]
+        if clear:
+            for j in range(hi - lo):
+                p[j] += q[j]
+                q[j] = 0
+        else:
+            for j in range(hi - lo):
+                p[j] += q[j]
     else:
         for j in range(lo, hi):
             xrow[start + j * step] += col[j]
+            if clear:
+                col[j] = 0
+    if clear:
+        if lo > 0:
+            memset(col, 0, lo * sizeof(floating))
+        if hi < n:
+            memset(col + hi, 0, (n - hi) * sizeof(floating))
 
 
 cdef inline void unfold2d(const floating* x, floating* cols,
@@ -106,18 +120,20 @@ cdef inline void unfold2d(const floating* x, floating* cols,
                     row += oW
 
 
-cdef inline void fold2d(floating* x, const floating* cols,
+cdef inline void fold2d(floating* x, floating* cols,
                         Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                         Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
                         Py_ssize_t padH, Py_ssize_t padW,
                         Py_ssize_t dilH, Py_ssize_t dilW,
                         Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1,
-                        Py_ssize_t ld) noexcept nogil:
+                        Py_ssize_t ld, bint clear) noexcept nogil:
     # The adjoint of unfold2d: x[c, iy, ix] += cols[...] for every column entry
     # that unfold2d would read from (c, iy, ix). Accumulates: the caller zeroes
-    # x once before folding the tiles of one image.
+    # x once before folding the tiles of one image. With clear, the tile of
+    # cols is left all zero, so that the next GEMM can accumulate into it
+    # (beta = 1) instead of paying BLAS's separate zeroing pass for beta = 0.
     cdef Py_ssize_t c, ky, kx, oy, iy, xs, lo, hi
-    cdef const floating* row
+    cdef floating* row
     cdef floating* plane
     for c in range(C):
         plane = x + c * H * W
@@ -129,5 +145,7 @@ cdef inline void fold2d(floating* x, const floating* cols,
                 for oy in range(oy0, oy1):
                     iy = oy * dH - padH + ky * dilH
                     if iy >= 0 and iy < H:
-                        fold_run(plane + iy * W, row, lo, hi, xs, dW)
+                        fold_run(plane + iy * W, row, oW, lo, hi, xs, dW, clear)
+                    elif clear:
+                        memset(row, 0, oW * sizeof(floating))
                     row += oW

@@ -41,7 +41,7 @@ class SpatialMaxPooling(Module):
     right), as in Torch7 and PyTorch. NaN: a window holding a NaN outputs
     NaN and its gradient goes to the last NaN in scan order: PyTorch's CPU
     rule (``val > max || isnan(val)``), which the generic reference
-    reproduces too. (Torch7's NaN handling varied between versions.)
+    reproduces too (Torch7 builds may differ on NaN).
     """
 
     backends = ("cpu",)

@@ -40,37 +40,43 @@ def test_every_path_and_tile_matches_generic(shape, dtype, bias):
     p, x, go, y_ref, g_ref, sizes = _reference(shape, dtype, bias)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     k = sizes[1] * sizes[7] * sizes[8]
-    tiles = [-1, 1, 2 * k * sizes[6] * x.itemsize]        # default, one row, two rows
+    tiles = [-1, 1, 2 * (k + 1) * sizes[6] * x.itemsize]    # default, one row, two rows
     ran = set()
-    for method in ("auto", "direct", "unfold", "shifted"):
+    for method in ("auto", "direct", "unfold", "rows"):
         for tb in tiles:
             y = np.full(y_ref.shape, np.nan, dtype)          # written over, never read
             try:
                 kern.update_output(x, p["weight"], p.get("bias"), y, *sizes,
                                    tile_bytes=tb, method=method)
             except ValueError:
-                assert method in ("direct", "shifted")       # not applicable to this shape
+                assert method in ("direct", "rows")          # not applicable to this shape
                 continue
             ran.add(method)
             np.testing.assert_allclose(y, y_ref, err_msg=f"{method} tile {tb}", **tol)
+            gi = np.full(x.shape, np.nan, dtype)
+            gw = np.full(p["weight"].shape, np.nan, dtype)
+            gb = np.full(p["weight"].shape[:1], np.nan, dtype) if bias else None
+            kern.update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb,
+                             method=method)
+            what = f"{method} tile {tb}"
+            np.testing.assert_allclose(gi, g_ref["gradInput"], err_msg="gi " + what, **tol)
+            np.testing.assert_allclose(gw, g_ref["gradWeight"], err_msg="gw " + what, **tol)
+            if bias:
+                np.testing.assert_allclose(gb, g_ref["gradBias"], err_msg="gb " + what, **tol)
     assert "unfold" in ran
-    for tb in tiles:
-        gi = np.full(x.shape, np.nan, dtype)
-        gw = np.full(p["weight"].shape, np.nan, dtype)
-        gb = np.full(p["weight"].shape[:1], np.nan, dtype) if bias else None
-        kern.update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb)
-        np.testing.assert_allclose(gi, g_ref["gradInput"], err_msg=f"gi tile {tb}", **tol)
-        np.testing.assert_allclose(gw, g_ref["gradWeight"], err_msg=f"gw tile {tb}", **tol)
-        if bias:
-            np.testing.assert_allclose(gb, g_ref["gradBias"], err_msg=f"gb tile {tb}", **tol)
 
 
-def test_auto_picks_shifted_for_many_planes():
-    # 32 planes, stride 1, little width waste: the table row "shifted" runs this path
-    p, x, go, y_ref, _, sizes = _reference((2, 32, 8, 8, 3, 3, 3, 1, 1, 1, 1), np.float64, True)
+def test_rows_method_is_picked_and_exact():
+    # stride dH = 1 and C*kW >= ROWS_MIN_K: the table row "rows" runs this path too
+    shape = (2, 32, 8, 8, 3, 3, 3, 1, 1, 1, 1)
+    p, x, go, y_ref, g_ref, sizes = _reference(shape, np.float64, True)
+    assert 32 * 3 >= kern.ROWS_MIN_K
     y = np.empty_like(y_ref)
-    kern.update_output(x, p["weight"], p["bias"], y, *sizes, method="shifted")
+    kern.update_output(x, p["weight"], p["bias"], y, *sizes, method="rows")
     np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="method"):
+        kern.update_output(x, p["weight"], p["bias"], y, 2, 32, 8, 8, 3, 4, 8, 3, 3, 2, 1,
+                           1, 1, method="rows")
 
 
 def test_output_size_uses_floor_division():

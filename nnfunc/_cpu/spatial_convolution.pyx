@@ -41,7 +41,7 @@ cnp.import_array()
 TILE_BYTES = 16 * 1024 * 1024
 
 #: the rows method is used when its GEMMs have K = nInputPlane*kW >= this
-ROWS_MIN_K = 32
+ROWS_MIN_K = 16
 
 cdef enum:
     _DIRECT = 1

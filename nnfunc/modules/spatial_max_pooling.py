@@ -33,7 +33,8 @@ class SpatialMaxPooling(Module):
     2 rows). We follow PyTorch because such a window holds no input element
     and has no meaningful value or gradient. Padding must satisfy
     ``padW <= kW // 2`` and ``padH <= kH // 2`` (as Torch7 and PyTorch), so
-    every window holds at least one input element.
+    every window holds at least one input element. Windows are limited to
+    ``kW * kH <= 2**24`` elements.
 
     Purity: the forward returns only ``{"output"}`` (Torch7 also kept the
     argmax ``indices``); the gradient recomputes the argmax from ``input``.
@@ -61,6 +62,9 @@ class SpatialMaxPooling(Module):
         for name in ("kW", "kH", "dW", "dH"):
             if getattr(self, name) > _INT_MAX:
                 self.fail(f"argument {name}={getattr(self, name)} is too large")
+        if self.kW * self.kH > 2**24:
+            # the CPU kernel numbers window taps in the input's float type
+            self.fail(f"kernel kW*kH = {self.kW * self.kH} exceeds 2**24 elements")
 
     def _repr_args(self):
         s = f"{self.kW}, {self.kH}, {self.dW}, {self.dH}, {self.padW}, {self.padH}"

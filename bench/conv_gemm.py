@@ -1,16 +1,20 @@
 """SpatialConvolution forward+backward next to the raw GEMMs of the same FLOPs.
 
     python bench/conv_gemm.py [N C H W O k pad] [--rounds R] [--tile BYTES ...]
+                              [--method unfold rows ...]
 
-Default: float32 (32, 64, 32, 32), 64 -> 64, 3x3, pad 1. The raw reference is
-the 3 GEMMs per image that an im2col convolution needs (forward W @ cols,
-gradInput columns W^T @ gradOutput, gradWeight gradOutput @ cols^T), called
-through ``scipy.linalg.blas.sgemm`` (the BLAS nnfunc's kernels call) into
-preallocated outputs. Raw and nnfunc are timed in alternation, ``rounds``
-times, and the best of each is kept (the machines are shared and noisy).
-PyTorch CPU (``F.conv2d`` forward + autograd backward) is timed in a separate
-process so that its OpenMP pool and OpenBLAS's pool do not spin against
-each other.
+Default: float32 (32, 64, 32, 32), 64 -> 64, 3x3, pad 1, stride 1. The raw
+reference is the 3 GEMMs per image that an im2col convolution needs
+(forward W @ cols, gradInput columns W^T @ gradOutput, gradWeight
+gradOutput @ cols^T), on the same operands every time (warm in cache), in
+two flavours: ``scipy.linalg.blas.sgemm`` (the BLAS nnfunc's kernels call)
+into preallocated outputs, and NumPy ``matmul`` with ``out=``. Raw scipy
+and nnfunc (the public API, then the kernel with each ``--method`` /
+``--tile`` asked for) are timed in alternation, ``rounds`` times, and the
+best of each is kept (the machines are shared and noisy). NumPy (its own
+OpenBLAS) and PyTorch CPU (``F.conv2d`` forward + autograd backward) are
+timed in separate processes, so that their thread pools do not spin against
+scipy's OpenBLAS pool.
 """
 
 import argparse
@@ -49,17 +53,38 @@ def torch_time(shape, o, k, pad, rounds):
     return best_of({"torch": run}, rounds)["torch"], torch.get_num_threads()
 
 
+def numpy_time(n, c, o, k, oh, ow, rounds):
+    rng = np.random.default_rng(0)
+    K, L = c * k * k, oh * ow
+    w = rng.standard_normal((o, K), dtype=np.float32)
+    col = rng.standard_normal((K, L), dtype=np.float32)
+    go = rng.standard_normal((n, o, L), dtype=np.float32)
+    y1, y2, y3 = (np.empty((o, L), np.float32), np.empty((K, L), np.float32),
+                  np.empty((o, K), np.float32))
+
+    def run():
+        for i in range(n):
+            np.matmul(w, col, out=y1)
+            np.matmul(w.T, go[i], out=y2)
+            np.matmul(go[i], col.T, out=y3)
+    return best_of({"numpy": run}, rounds)["numpy"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("dims", nargs="*", type=int, default=[32, 64, 32, 32, 64, 3, 1])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--tile", type=int, nargs="*", default=[])
-    ap.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--method", nargs="*", default=[])
+    ap.add_argument("--child", choices=["torch", "numpy"], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     n, c, h, w, o, k, pad = a.dims
-    if a.torch_child:
+    if a.child == "torch":
         t, nt = torch_time((n, c, h, w), o, k, pad, a.rounds)
         print(t, nt)
+        return 0
+    if a.child == "numpy":
+        print(numpy_time(n, c, o, k, h + 2 * pad - k + 1, w + 2 * pad - k + 1, a.rounds), 0)
         return 0
 
     import nnfunc
@@ -98,11 +123,14 @@ def main(argv=None):
     y = np.empty((n, o, oh, ow), np.float32)
     gi, gw, gb = np.empty_like(x), np.empty_like(p["weight"]), np.empty_like(p["bias"])
     sizes = (n, c, h, w, o, oh, ow, k, k, 1, 1, pad, pad)
-    for tb in a.tile:
-        def run(tb=tb):
-            kern.update_output(x, p["weight"], p["bias"], y, *sizes, tile_bytes=tb)
-            kern.update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb)
-        fns[f"tile {tb >> 10} KiB"] = run
+    for m in a.method or (["auto"] if a.tile else []):
+        for tb in a.tile or [-1]:
+            def run(tb=tb, m=m):
+                kern.update_output(x, p["weight"], p["bias"], y, *sizes, tile_bytes=tb,
+                                   method=m)
+                kern.update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb,
+                                 method=m)
+            fns[f"{m} " + (f"tile {tb >> 10} KiB" if tb >= 0 else "kernel")] = run
     fns["nnfunc fwd"] = lambda: f(d)
     fns["nnfunc bwd"] = lambda: f(dg)
     res = best_of(fns, a.rounds)
@@ -110,16 +138,20 @@ def main(argv=None):
     print(f"float32 input {(n, c, h, w)}, {c}->{o}, {k}x{k} pad {pad}: "
           f"{3 * n} GEMMs of {o}x{K}x{L}")
     for key, t in res.items():
-        print(f"  {key:14s} {t * 1e3:8.2f} ms   / raw {t / r:.3f}")
-    try:
-        out = subprocess.run([sys.executable, __file__, *map(str, a.dims), "--rounds",
-                              str(a.rounds), "--torch-child"], capture_output=True,
-                             text=True, check=True).stdout.split()
+        print(f"  {key:22s} {t * 1e3:8.2f} ms   / raw {t / r:.3f}")
+    for child in ("numpy", "torch"):
+        try:
+            out = subprocess.run([sys.executable, __file__, *map(str, a.dims), "--rounds",
+                                  str(a.rounds), "--child", child], capture_output=True,
+                                 text=True, check=True).stdout.split()
+        except subprocess.CalledProcessError as e:
+            print(f"  {child}: not measured:", e.stderr.strip().splitlines()[-1:])
+            continue
         tt = float(out[0])
-        print(f"  {'torch conv2d':14s} {tt * 1e3:8.2f} ms   / raw {tt / r:.3f}   "
-              f"(nnfunc / torch {res['nnfunc'] / tt:.2f}, torch threads {out[1]})")
-    except (subprocess.CalledProcessError, ImportError, IndexError) as e:
-        print("  torch: not measured:", e)
+        what = "raw numpy matmul" if child == "numpy" else "torch conv2d"
+        extra = (f"   (nnfunc / torch {res['nnfunc'] / tt:.2f}, torch threads {out[1]})"
+                 if child == "torch" else f"   (nnfunc / numpy raw {res['nnfunc'] / tt:.3f})")
+        print(f"  {what:22s} {tt * 1e3:8.2f} ms   / raw {tt / r:.3f}{extra}")
     return 0
 
 

@@ -34,9 +34,12 @@ class SpatialConvolution(Module):
     Differences from Torch7: the output size uses floor division (Torch7's C
     division truncated toward zero, so e.g. ``H + 2 padH = kH - 1`` with
     ``dH >= 2`` gave one output row there and an error here, as in
-    PyTorch); an input with zero height or width is refused. The CPU kernel
-    is Torch7's im2col + GEMM (``SpatialConvolutionMM``), tiled over output
-    rows; its column buffer is allocated per call.
+    PyTorch); an input with zero height or width is refused.
+
+    CPU kernel: GEMMs over BLAS as Torch7's ``SpatialConvolutionMM``
+    (im2col), plus a 1x1 path with no copy and, for stride ``dH = 1``, a
+    width-only unfold with one GEMM per kernel row (see
+    ``nnfunc/_cpu/spatial_convolution.pyx``); workspaces are per call.
     """
 
     backends = ("cpu",)
@@ -56,7 +59,7 @@ class SpatialConvolution(Module):
             v = getattr(self, name)
             if v > _INT_MAX:
                 self.fail(f"argument {name}={v} exceeds the BLAS int limit {_INT_MAX}")
-        if self.nInputPlane * self.kH * self.kW > _INT_MAX:
+        if self.nInputPlane * self.kH * self.kW + 1 > _INT_MAX:
             self.fail(f"nInputPlane*kH*kW = {self.nInputPlane * self.kH * self.kW} exceeds "
                       f"the BLAS int limit {_INT_MAX}")
         self.params = ("weight", "bias") if self.bias else ("weight",)
@@ -87,9 +90,10 @@ class SpatialConvolution(Module):
                           f"kernel (kH, kW) = ({self.kH}, {self.kW}), stride (dH, dW) = "
                           f"({self.dH}, {self.dW}), padding (padH, padW) = "
                           f"({self.padH}, {self.padW})")
-        if oh * ow > _INT_MAX:
-            self.fail(f"output plane size oH*oW = {oh * ow} exceeds the BLAS int limit "
-                      f"{_INT_MAX}")
+        # the kernel's leading dimensions reach (H + 2 padH) * oW (and oH*oW)
+        if max(oh, h + 2 * self.padH) * ow > _INT_MAX:
+            self.fail(f"'input' of shape {tuple(x.shape)} gives planes of more than the "
+                      f"BLAS int limit {_INT_MAX} elements")
         why = f"for {self!r}"
         self.check_shape("weight", d["weight"], self.param_shapes()["weight"], why)
         if self.bias:

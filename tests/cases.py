@@ -110,6 +110,29 @@ for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
              ref=lambda torch, t: _F(torch).threshold(t["input"], 0.5, -1.0)),
     )
 
+# SoftMax / LogSoftMax: Torch7's dimension (0 for 1-D and 3-D, 1 for 2-D and 4-D)
+_softmax_bad = [
+    ("input-5d", _set("input", lambda d: d["input"].reshape((1,) * (5 - d["input"].ndim)
+                                                            + d["input"].shape)),
+     nnfunc.InputError, "input"),
+]
+for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
+                               ((5, 3, 4), "3d-image", False), ((2, 5, 3, 4), "4d", True),
+                               ((3, 1), "2d-single-class", True),
+                               # H*W = 144 > the kernel's 128-column chunk: a full and a partial one
+                               ((2, 3, 12, 12), "4d-two-chunks", True),
+                               ((4, 9, 16), "3d-two-chunks", False)]:
+    _dim = 0 if len(_shape) in (1, 3) else 1
+    add(
+        Case("SoftMax", (), _shape, _label, batch=_batch, gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("LogSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).log_softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+    )
+
 # ----------------------------------------------------------- parameterized
 _linear_bad = [
     ("weight-shape", _set("weight", lambda d: d["weight"][:, :-1]), nnfunc.InputError, "weight"),
@@ -192,6 +215,75 @@ add(
          ref=_pool_ref(2, 2, 3, 3, 0, 0, True)),
 )
 
+
+# ---------------------------------------------------------------- criterion
+def classes(n_classes, ignore=None):
+    """Class targets (0-based int64) for an input of shape (N, C) or (C,);
+    every third one set to ``ignore`` when given."""
+    def gen(rng, shape):
+        if len(shape) == 1:
+            return np.asarray(rng.integers(0, n_classes), dtype=np.int64)
+        t = rng.integers(0, n_classes, shape[0]).astype(np.int64)
+        if ignore is not None:
+            t[::3] = ignore
+        return t
+    return gen
+
+
+_float_target_bad = [
+    ("target-int", _set("target", lambda d: d["target"].astype(np.int64)),
+     nnfunc.InputTypeError, "'target'"),
+    ("target-float32", _set("target", lambda d: d["target"].astype(np.float32)),
+     nnfunc.InputTypeError, "'target'"),
+    ("target-shape", _set("target", lambda d: d["target"][None]),
+     nnfunc.InputError, "'target'"),
+    ("target-missing", lambda d: {k: v for k, v in d.items() if k != "target"},
+     nnfunc.InputError, "'target'"),
+]
+for _shape, _label, _batch, _kw in [((3, 4), "batch", True, {}),
+                                    ((2, 3, 5), "sum", True, {"sizeAverage": False}),
+                                    ((6,), "vector", False, {})]:
+    _red = "mean" if _kw.get("sizeAverage", True) else "sum"
+    add(Case("MSECriterion", (), _shape, _label, kwargs=_kw, batch=_batch, target=normal,
+             ref=lambda torch, t, _red=_red: _F(torch).mse_loss(t["input"], t["target"],
+                                                                reduction=_red),
+             bad=_float_target_bad))
+
+_nll_bad = [
+    ("target-float", _set("target", lambda d: d["target"].astype(np.float64)),
+     nnfunc.InputTypeError, "'target'"),
+    ("target-too-big", _set("target", lambda d: np.asarray(d["target"] + 100)), nnfunc.InputError, "'target'"),
+    ("target-negative", _set("target", lambda d: np.asarray(d["target"] - 100)), nnfunc.InputError,
+     "'target'"),
+    ("target-shape", _set("target", lambda d: d["target"][None]), nnfunc.InputError, "'target'"),
+    ("input-3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError, "'input'"),
+]
+_NLL_W = [0.5, 1.0, 2.0, 0.25, 1.5]
+
+
+def _nll_ref(weights=None, ignore=-100, size_average=True):
+    def ref(torch, t):
+        w = None if weights is None else torch.tensor(weights, dtype=t["input"].dtype)
+        return _F(torch).nll_loss(t["input"], t["target"], weight=w, ignore_index=ignore,
+                                  reduction="mean" if size_average else "sum")
+    return ref
+
+
+add(
+    Case("ClassNLLCriterion", (), (5,), "vector", target=classes(5), ref=_nll_ref(),
+         bad=_nll_bad[:2] + _nll_bad[3:]),
+    Case("ClassNLLCriterion", (), (7, 5), "batch", batch=True, target=classes(5),
+         ref=_nll_ref(), bad=_nll_bad),
+    Case("ClassNLLCriterion", (_NLL_W,), (5,), "vector-weights", target=classes(5),
+         ref=_nll_ref(_NLL_W)),
+    Case("ClassNLLCriterion", (_NLL_W, True, 2), (8, 5), "weights-ignore", batch=True,
+         target=classes(5, ignore=2), ref=_nll_ref(_NLL_W, 2),
+         bad=[("weights-size", _set("input", lambda d: d["input"][:, :4]), nnfunc.InputError,
+               "weights")]),
+    Case("ClassNLLCriterion", (), (9, 4), "sum-ignore", kwargs={"sizeAverage": False},
+         batch=True, target=classes(4, ignore=-100), ref=_nll_ref(size_average=False)),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),
@@ -200,6 +292,11 @@ BAD_CTORS = [
     ("Linear", (5, 3), {"bias": "no"}, nnfunc.InputTypeError),
     ("Threshold", (float("nan"), 0), {}, nnfunc.InputError),
     ("Threshold", (0.0, 1.0, True), {}, nnfunc.InputError),
+    ("MSECriterion", (1,), {}, nnfunc.InputTypeError),
+    ("ClassNLLCriterion", ([[1.0, 2.0]],), {}, nnfunc.InputError),
+    ("ClassNLLCriterion", ([1.0, float("inf")],), {}, nnfunc.InputError),
+    ("ClassNLLCriterion", (["a", "b"],), {}, nnfunc.InputTypeError),
+    ("ClassNLLCriterion", (None, True, 1.5), {}, nnfunc.InputTypeError),
 ]
 BAD_CTORS += [
     ("SpatialConvolution", (0, 4, 3, 3), {}, nnfunc.InputError),

@@ -5,8 +5,12 @@ function constructor under ``nnfunc.nn``. One file per module (a family
 base class may hold a few), named by the snake_case of the class.
 """
 
+from .class_nll_criterion import ClassNLLCriterion
 from .linear import Linear
+from .log_soft_max import LogSoftMax
+from .mse_criterion import MSECriterion
 from .sigmoid import Sigmoid
+from .soft_max import SoftMax
 from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .tanh import Tanh

@@ -1,0 +1,264 @@
+/* Vectorised building blocks of the SoftMax / LogSoftMax kernels (used
+ * through _softmax.pxd). Suffix _f: float, _d: double.
+ *
+ * exp on (-inf, 0]: range reduction x = n ln2 + r, |r| <= ln2/2, with n
+ * from the round-to-nearest "add 1.5 * 2^k" trick; exp(r) by a polynomial;
+ * 2^n built in the exponent bits. Inputs below the normal range (and -inf)
+ * give 0 (no subnormal results: the absolute error is below the smallest
+ * normal number); NaN gives NaN. Relative error about 1 ulp.
+ *
+ * The exp loops are plain maps (no select after the arithmetic, see
+ * nnf_exp_neg_d) that the auto-vectoriser handles; on x86-64 Linux with GCC
+ * they are also compiled for AVX2 and AVX-512 (target_clones, picked at
+ * load time by the CPU), which is where most of the time goes. The same
+ * code runs on every clone and no FMA contraction happens (-std=c11), so
+ * results do not depend on the CPU. The reductions (max, sums) use generic
+ * 16-byte vector types (SSE2 / NEON) with GCC and Clang, in independent
+ * lanes; float sums run in float lanes for blocks of at most 16 terms per
+ * lane and are then added in double. Other compilers get scalar loops.
+ */
+#ifndef NNFUNC_SOFTMAX_H
+#define NNFUNC_SOFTMAX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(NNF_NO_VECTOR)
+#define NNF_VEC 1
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) \
+    && defined(__GLIBC__) && !defined(NNF_NO_CLONES)
+#define NNF_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NNF_WIDE
+#endif
+
+/* ---- scalar exp ------------------------------------------------------ */
+
+static inline double nnf_exp_neg_d(double x) {
+    const double shift = 6755399441055744.0;            /* 1.5 * 2^52 */
+    double t = x * 1.4426950408889634 + shift;
+    double n = t - shift;                                /* round(x / ln2) */
+    /* ln2 split in two (fdlibm's ln2_hi: n * hi is exact) */
+    double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    /* Taylor series to degree 13: remainder < 5e-18 on |r| <= ln2/2 */
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* the low bits of t hold n (two's complement): n + 1023 -> exponent */
+    uint64_t u, keep;
+    double s;
+    memcpy(&u, &t, 8);
+    u = (u + 1023u) << 52;
+    memcpy(&s, &u, 8);
+    p = p * s;
+    /* x < -708 (and -inf): 0, by an integer mask (a float select after the
+       arithmetic would stop gcc's if-conversion under -ftrapping-math);
+       NaN compares false and stays NaN */
+    keep = -(uint64_t)!(x < -708.0);
+    memcpy(&u, &p, 8);
+    u &= keep;
+    memcpy(&p, &u, 8);
+    return p;
+}
+
+static inline float nnf_exp_neg_f(float x) {
+    const float shift = 12582912.0f;                      /* 1.5 * 2^23 */
+    float t = x * 1.44269504088896341f + shift;
+    float n = t - shift;
+    float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    /* Cephes expf minimax polynomial on |r| <= ln2/2 */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    uint32_t u, keep;
+    float s;
+    memcpy(&u, &t, 4);
+    u = (u + 127u) << 23;
+    memcpy(&s, &u, 4);
+    p = p * s;
+    keep = -(uint32_t)!(x < -87.0f);
+    memcpy(&u, &p, 4);
+    u &= keep;
+    memcpy(&p, &u, 4);
+    return p;
+}
+
+/* ---- 16-byte vector types for the reductions --------------------------- */
+
+#ifdef NNF_VEC
+typedef float nnf_vf __attribute__((vector_size(16)));
+typedef double nnf_vd __attribute__((vector_size(16)));
+typedef uint32_t nnf_vfu __attribute__((vector_size(16)));
+typedef uint64_t nnf_vdu __attribute__((vector_size(16)));
+#define NNF_NL_f 4
+#define NNF_NL_d 2
+
+static inline nnf_vf nnf_ld_f(const float* p) { nnf_vf v; memcpy(&v, p, 16); return v; }
+static inline nnf_vd nnf_ld_d(const double* p) { nnf_vd v; memcpy(&v, p, 16); return v; }
+static inline void nnf_st_f(float* p, nnf_vf v) { memcpy(p, &v, 16); }
+static inline void nnf_st_d(double* p, nnf_vd v) { memcpy(p, &v, 16); }
+/* a > b ? a : b per lane (NaN in b stays, as the scalar form) */
+static inline nnf_vf nnf_vmax_f(nnf_vf a, nnf_vf b) {
+    nnf_vfu m = (nnf_vfu)(a > b);
+    return (nnf_vf)((m & (nnf_vfu)a) | (~m & (nnf_vfu)b));
+}
+static inline nnf_vd nnf_vmax_d(nnf_vd a, nnf_vd b) {
+    nnf_vdu m = (nnf_vdu)(a > b);
+    return (nnf_vd)((m & (nnf_vdu)a) | (~m & (nnf_vdu)b));
+}
+static inline double nnf_hsum_f(nnf_vf v) {
+    float a[4];
+    memcpy(a, &v, 16);
+    return ((double)a[0] + (double)a[1]) + ((double)a[2] + (double)a[3]);
+}
+static inline double nnf_hsum_d(nnf_vd v) {
+    double a[2];
+    memcpy(a, &v, 16);
+    return a[0] + a[1];
+}
+static inline float nnf_hmax_f(nnf_vf v, float r) {
+    float a[4];
+    memcpy(a, &v, 16);
+    for (int k = 0; k < 4; k++) r = a[k] > r ? a[k] : r;
+    return r;
+}
+static inline double nnf_hmax_d(nnf_vd v, double r) {
+    double a[2];
+    memcpy(a, &v, 16);
+    for (int k = 0; k < 2; k++) r = a[k] > r ? a[k] : r;
+    return r;
+}
+
+#endif /* NNF_VEC */
+
+/* ---- rows: reductions along a contiguous row of n elements ------------- */
+/* Each helper: a vector part (two vectors per step; sums flushed to double
+ * every 16 steps) when NNF_VEC, then the scalar remainder. */
+
+#ifdef NNF_VEC
+#define NNF_VEC_STEPS(S, BODY_INIT, BODY_STEP, BODY_FLUSH)                      \
+    while (i + 2 * NNF_NL_##S <= n) {                                          \
+        ptrdiff_t end_ = i + 32 * NNF_NL_##S;                                  \
+        if (end_ > n) end_ = n;                                                \
+        BODY_INIT                                                              \
+        for (; i + 2 * NNF_NL_##S <= end_; i += 2 * NNF_NL_##S) { BODY_STEP }  \
+        BODY_FLUSH                                                             \
+    }
+#else
+#define NNF_VEC_STEPS(S, BODY_INIT, BODY_STEP, BODY_FLUSH)
+#endif
+
+#define NNF_ROWS(T, S, V)                                                      \
+/* max of x[0:n], n >= 1 */                                                    \
+static inline T nnf_row_max_##S(const T* x, ptrdiff_t n) {                     \
+    T r = x[0];                                                                \
+    ptrdiff_t i = 0;                                                           \
+    NNF_VEC_STEPS(S,                                                           \
+        V m0 = nnf_ld_##S(x + i); V m1 = m0;,                                  \
+        m0 = nnf_vmax_##S(nnf_ld_##S(x + i), m0);                              \
+        m1 = nnf_vmax_##S(nnf_ld_##S(x + i + NNF_NL_##S), m1);,                \
+        r = nnf_hmax_##S(nnf_vmax_##S(m0, m1), r);)                            \
+    for (; i < n; i++) r = x[i] > r ? x[i] : r;                                \
+    return r;                                                                  \
+}                                                                              \
+/* sum(a[i] * b[i]) */                                                         \
+static inline double nnf_row_dot_##S(const T* a, const T* b, ptrdiff_t n) {    \
+    double r = 0.0;                                                            \
+    ptrdiff_t i = 0;                                                           \
+    NNF_VEC_STEPS(S,                                                           \
+        V s0 = {0}; V s1 = {0};,                                               \
+        s0 += nnf_ld_##S(a + i) * nnf_ld_##S(b + i);                           \
+        s1 += nnf_ld_##S(a + i + NNF_NL_##S) * nnf_ld_##S(b + i + NNF_NL_##S);,\
+        r += nnf_hsum_##S(s0 + s1);)                                           \
+    for (; i < n; i++) r += (double)(a[i] * b[i]);                             \
+    return r;                                                                  \
+}                                                                              \
+/* sum(a[i]) */                                                                \
+static inline double nnf_row_sum_##S(const T* a, ptrdiff_t n) {                \
+    double r = 0.0;                                                            \
+    ptrdiff_t i = 0;                                                           \
+    NNF_VEC_STEPS(S,                                                           \
+        V s0 = {0}; V s1 = {0};,                                               \
+        s0 += nnf_ld_##S(a + i); s1 += nnf_ld_##S(a + i + NNF_NL_##S);,        \
+        r += nnf_hsum_##S(s0 + s1);)                                           \
+    for (; i < n; i++) r += a[i];                                              \
+    return r;                                                                  \
+}
+
+/* ---- exp maps (the hot loops) ------------------------------------------ */
+
+#define NNF_MAPS(T, S)                                                         \
+/* e[i] = exp(x[i] - m) */                                                     \
+NNF_WIDE static void nnf_exp_map_##S(const T* restrict x, T m, T* restrict e,  \
+                                     ptrdiff_t n) {                            \
+    for (ptrdiff_t i = 0; i < n; i++) e[i] = nnf_exp_neg_##S(x[i] - m);        \
+}                                                                              \
+/* one row of a column chunk: e[j] = exp(x[j] - m[j]); s[j] += e[j] */         \
+NNF_WIDE static void nnf_col_exp_##S(const T* restrict x, const T* restrict m, \
+                                     T* restrict e, double* restrict s,        \
+                                     ptrdiff_t w) {                            \
+    for (ptrdiff_t j = 0; j < w; j++) {                                        \
+        T v = nnf_exp_neg_##S(x[j] - m[j]);                                    \
+        e[j] = v;                                                              \
+        s[j] += v;                                                             \
+    }                                                                          \
+}                                                                              \
+/* e[i] = exp(x[i] - m); returns sum(e) (the sum re-reads e from cache) */     \
+static inline double nnf_row_exp_##S(const T* x, T m, T* e, ptrdiff_t n) {     \
+    nnf_exp_map_##S(x, m, e, n);                                               \
+    return nnf_row_sum_##S(e, n);                                              \
+}
+
+/* m[j] = max(m[j], x[j]) over one row of a column chunk */
+#define NNF_COLS(T, S, V)                                                      \
+static inline void nnf_col_max_##S(const T* x, T* m, ptrdiff_t w) {            \
+    ptrdiff_t j = 0;                                                           \
+    NNF_VEC_MAP(S,                                                             \
+        nnf_st_##S(m + j, nnf_vmax_##S(nnf_ld_##S(x + j), nnf_ld_##S(m + j)));) \
+    for (; j < w; j++) m[j] = x[j] > m[j] ? x[j] : m[j];                       \
+}
+
+#ifdef NNF_VEC
+#define NNF_VEC_MAP(S, BODY)                                                   \
+    for (; j + NNF_NL_##S <= w; j += NNF_NL_##S) { BODY }
+#else
+#define NNF_VEC_MAP(S, BODY)
+#endif
+
+/* columns per chunk (inner > 1): a chunk's slices of input and output
+   (dim x NNF_CHUNK) stay in cache between the passes */
+#define NNF_CHUNK 128
+
+#ifdef NNF_VEC
+NNF_ROWS(float, f, nnf_vf)
+NNF_ROWS(double, d, nnf_vd)
+NNF_COLS(float, f, nnf_vf)
+NNF_COLS(double, d, nnf_vd)
+#else
+NNF_ROWS(float, f, float)
+NNF_ROWS(double, d, double)
+NNF_COLS(float, f, float)
+NNF_COLS(double, d, double)
+#endif
+NNF_MAPS(float, f)
+NNF_MAPS(double, d)
+
+#endif /* NNFUNC_SOFTMAX_H */

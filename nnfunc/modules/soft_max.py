@@ -1,0 +1,30 @@
+from ._softmax import SoftMaxFamily
+
+
+class SoftMax(SoftMaxFamily):
+    """Softmax over the feature dimension: ``y = exp(x) / sum(exp(x))``.
+
+    Torch7: ``nn.SoftMax()``. ``input``: ``(D)`` or ``(N, D)`` (over ``D``),
+    ``(C, H, W)`` or ``(N, C, H, W)`` (over ``C`` at every pixel; a 3-D
+    input is a non-batch image, not a batch of sequences); other ndims are
+    an error. ``output`` has the input's shape. Computed stably as
+    ``exp(x - max) / sum(exp(x - max))``. Gradient
+    ``gradInput = y * (gradOutput - sum(gradOutput * y))``, with ``y``
+    recomputed from ``input`` (Torch7 read the last forward's output:
+    impure). PyTorch: ``F.softmax(x, dim=0 if x.ndim in (1, 3) else 1)``.
+    An empty input (``N = 0`` or ``D = 0``) gives an empty output.
+    """
+
+    def forward(self, xp, d, info):
+        x = d["input"]
+        if info[1] * info[2] * info[3] == 0:
+            return xp.zeros_like(x)
+        ax = self.axis(info)
+        e = xp.exp(x - xp.max(x, axis=ax, keepdims=True))
+        return e / xp.sum(e, axis=ax, keepdims=True)
+
+    def backward(self, xp, d, info):
+        go = d["gradOutput"]
+        y = self.forward(xp, d, info)
+        ax = self.axis(info)
+        return {"gradInput": y * (go - xp.sum(go * y, axis=ax, keepdims=True))}

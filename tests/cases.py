@@ -150,6 +150,72 @@ add(
          ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"])),
 )
 
+# ------------------------------------------------------------- convolution
+def _conv_ref(dW, dH, padW, padH):
+    def ref(torch, t):
+        return _F(torch).conv2d(t["input"], t["weight"], t.get("bias"), stride=(dH, dW),
+                                padding=(padH, padW))
+    return ref
+
+
+_conv_bad = [
+    ("weight-shape", _set("weight", lambda d: d["weight"][:, :, :, :-1]), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+    ("input-2d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError, "'input'"),
+]
+_too_small = [("input-too-small", _set("input", lambda d: d["input"][..., :1, :1]),
+               nnfunc.InputError, "'input'.*too small.*computed output size")]
+add(
+    # 3 planes: im2col path
+    Case("SpatialConvolution", (3, 4, 3, 3, 1, 1, 1), (2, 3, 7, 6), "batch-pad", batch=True,
+         ref=_conv_ref(1, 1, 1, 1), bad=_conv_bad),
+    # kW != kH, strides (2, 3), padW only, single image
+    Case("SpatialConvolution", (2, 3, 3, 2, 2, 3, 1, 0), (2, 9, 8), "image-stride",
+         ref=_conv_ref(2, 3, 1, 0), bad=_conv_bad + _too_small),
+    # odd everything, padH != padW
+    Case("SpatialConvolution", (2, 3, 5, 4, 3, 2, 2, 1), (3, 2, 7, 9), "odd", batch=True,
+         ref=_conv_ref(3, 2, 2, 1)),
+    # 1x1, stride 1, no padding: GEMM straight on the image, no bias
+    Case("SpatialConvolution", (4, 3, 1, 1), (2, 4, 5, 3), "1x1-nobias",
+         kwargs={"bias": False}, batch=True,
+         ref=lambda torch, t: _F(torch).conv2d(t["input"], t["weight"])),
+    # stride dH = 1 and nInputPlane*kW >= 32: the "rows" kernel path (dW = 2, wide pad)
+    Case("SpatialConvolution", (4, 2, 9, 3, 2, 1, 4, 1), (2, 4, 7, 11), "rows", batch=True,
+         ref=_conv_ref(2, 1, 4, 1)),
+    # 32 planes, 3x3, stride 1: the "rows" path in its usual setting
+    Case("SpatialConvolution", (32, 3, 3, 3, 1, 1, 1), (2, 32, 8, 8), "rows-3x3", batch=True,
+         ref=_conv_ref(1, 1, 1, 1), tol32=(5e-4, 5e-5)),
+)
+
+# ----------------------------------------------------------------- pooling
+def _pool_ref(kW, kH, dW, dH, padW=0, padH=0, ceil=False):
+    def ref(torch, t):
+        return _F(torch).max_pool2d(t["input"], (kH, kW), (dH, dW), (padH, padW),
+                                    ceil_mode=ceil)
+    return ref
+
+
+_pool_bad = [
+    ("input-2d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError, "'input'"),
+]
+add(
+    Case("SpatialMaxPooling", (2, 2), (2, 3, 6, 6), "batch", batch=True, gen=distinct,
+         ref=_pool_ref(2, 2, 2, 2), bad=_pool_bad + _too_small),
+    Case("SpatialMaxPooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "pad-ceil",
+         kwargs={"ceil_mode": True}, batch=True, gen=distinct,
+         ref=_pool_ref(3, 3, 2, 2, 1, 1, True), bad=_pool_bad),
+    Case("SpatialMaxPooling", (3, 2, 1, 2, 1, 1), (3, 5, 6), "image-odd-ceil",
+         kwargs={"ceil_mode": True}, gen=distinct,
+         ref=_pool_ref(3, 2, 1, 2, 1, 1, True)),
+    # stride > kernel, no padding: PyTorch's ceil rule drops the window past the input
+    Case("SpatialMaxPooling", (2, 2, 3, 3), (2, 2, 6, 7), "stride-ceil",
+         kwargs={"ceil_mode": True}, batch=True, gen=distinct,
+         ref=_pool_ref(2, 2, 3, 3, 0, 0, True)),
+)
+
+
 # ---------------------------------------------------------------- criterion
 def classes(n_classes, ignore=None):
     """Class targets (0-based int64) for an input of shape (N, C) or (C,);
@@ -231,4 +297,16 @@ BAD_CTORS = [
     ("ClassNLLCriterion", ([1.0, float("inf")],), {}, nnfunc.InputError),
     ("ClassNLLCriterion", (["a", "b"],), {}, nnfunc.InputTypeError),
     ("ClassNLLCriterion", (None, True, 1.5), {}, nnfunc.InputTypeError),
+]
+BAD_CTORS += [
+    ("SpatialConvolution", (0, 4, 3, 3), {}, nnfunc.InputError),
+    ("SpatialConvolution", (3, 4, 0, 3), {}, nnfunc.InputError),
+    ("SpatialConvolution", (3, 4, 3, 3, 0), {}, nnfunc.InputError),
+    ("SpatialConvolution", (3, 4, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
+    ("SpatialConvolution", (3, 4, 3.0, 3), {}, nnfunc.InputTypeError),
+    ("SpatialConvolution", (3, 4, 3, 3), {"bias": 1}, nnfunc.InputTypeError),
+    ("SpatialMaxPooling", (0, 2), {}, nnfunc.InputError),
+    ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
+    ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
+    ("SpatialMaxPooling", (2, 2), {"ceil_mode": "yes"}, nnfunc.InputTypeError),
 ]

@@ -11,5 +11,7 @@ from .log_soft_max import LogSoftMax
 from .mse_criterion import MSECriterion
 from .sigmoid import Sigmoid
 from .soft_max import SoftMax
+from .spatial_convolution import SpatialConvolution
+from .spatial_max_pooling import SpatialMaxPooling
 from .tanh import Tanh
 from .threshold import ReLU, Threshold

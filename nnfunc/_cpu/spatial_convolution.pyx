@@ -1,0 +1,402 @@
+"""SpatialConvolution kernels over BLAS GEMMs (Torch7's SpatialConvolutionMM, refined).
+
+Three ways to turn the convolution into GEMMs, picked per call:
+
+direct (1x1 kernel, stride 1, no padding)
+    the image (nInputPlane, H*W) is its own column matrix: one GEMM per image
+    and phase, nothing copied.
+unfold (any shape: Torch7's im2col)
+    per tile of output rows, the columns (nInputPlane*kH*kW, rows*oW) are
+    unfolded into a buffer and one GEMM does the tile:
+        forward     y[:, tile]  = [W | b] @ [cols ; ones]
+        backward    gcols       = W^T @ gradOutput[:, tile];  gradInput += fold(gcols)
+                    [gW^T ; gb] += [cols ; ones] @ gradOutput[:, tile]^T
+rows (stride dH = 1)
+    only the kW taps along the width are unfolded, over the rows that the
+    tile's windows cover: (nInputPlane*kW, (rows + kH - 1)*oW). Tap row ky of
+    output row oy reads unfolded row oy + ky, so each ky is one GEMM on a view
+    of that buffer shifted by ky*oW columns: kH GEMMs with K = nInputPlane*kW
+    instead of one with K = nInputPlane*kH*kW, and a kH times smaller buffer
+    to write and read (the im2col traffic was the main cost beside the GEMMs).
+    Used for the forward and for gradInput (folded back along the width only);
+    gradWeight keeps the unfold path, whose single GEMM is faster there.
+
+The bias rides in the GEMMs (a column of b in the weight, a row of ones in the
+columns), and gradBias with it. Workspaces are allocated per call (np.empty
+before the GIL is released), never kept between calls. Gradients are written
+over, never accumulated into what the buffers held.
+"""
+
+cimport numpy as cnp
+import numpy as np
+from libc.string cimport memcpy, memset
+
+from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
+from nnfunc._cpu._unfold cimport unfold2d, fold2d
+
+cnp.import_array()
+
+#: cap on the bytes of one column tile (the tile is the whole image below it:
+#: smaller tiles measured no faster here, as both BLAS threads read the tile)
+TILE_BYTES = 16 * 1024 * 1024
+
+#: the rows method is used when its GEMMs have K = nInputPlane*kW >= this
+ROWS_MIN_K = 16
+
+cdef enum:
+    _DIRECT = 1
+    _UNFOLD = 2
+    _ROWS = 3
+
+
+cdef inline bint _direct(Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
+                         Py_ssize_t padH, Py_ssize_t padW) noexcept nogil:
+    return kH == 1 and kW == 1 and dH == 1 and dW == 1 and padH == 0 and padW == 0
+
+
+cdef inline void _fill(floating* a, floating v, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        a[i] = v
+
+
+cdef void _repack_rows(const floating* w, const floating* b, floating* wr, Py_ssize_t O,
+                       Py_ssize_t C, Py_ssize_t kH, Py_ssize_t kW,
+                       Py_ssize_t Kb) noexcept nogil:
+    # wr[ky] = W[:, :, ky, :] as an (O, C*kW) matrix with leading dimension Kb;
+    # column C*kW of wr[0] holds the bias (b != NULL), of the others 0
+    cdef Py_ssize_t Kr = C * kW
+    cdef Py_ssize_t o, c, ky, kx
+    cdef floating* r
+    for ky in range(kH):
+        for o in range(O):
+            r = wr + (ky * O + o) * Kb
+            for c in range(C):
+                for kx in range(kW):
+                    r[c * kW + kx] = w[((o * C + c) * kH + ky) * kW + kx]
+            if Kb > Kr:
+                r[Kr] = b[o] if ky == 0 else 0
+
+
+cdef void _forward_direct(const floating* x, const floating* w, const floating* b,
+                          floating* y, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
+                          Py_ssize_t O) noexcept nogil:
+    cdef Py_ssize_t n, o
+    cdef floating* yn
+    for n in range(N):
+        yn = y + n * O * L
+        if b != NULL:
+            for o in range(O):
+                _fill(yn + o * L, b[o], L)
+        # y[O, L] = W[O, C] @ x[C, L] (+ the bias already there)
+        gemm(c'n', c'n', <blas_int>O, <blas_int>L, <blas_int>C, 1, w, <blas_int>C,
+             x + n * C * L, <blas_int>L, 1 if b != NULL else 0, yn, <blas_int>L)
+
+
+cdef void _forward_unfold(const floating* x, const floating* w, const floating* b,
+                          floating* y, floating* wb, floating* cols, Py_ssize_t N,
+                          Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                          Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                          Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                          Py_ssize_t R) noexcept nogil:
+    cdef Py_ssize_t L = oH * oW, K = C * kH * kW, ld = R * oW
+    cdef Py_ssize_t Kb = K + (b != NULL)
+    cdef Py_ssize_t n, o, oy0, oy1, T
+    cdef floating* yn
+    if b != NULL:
+        # [W | b] (O, K+1) @ [cols ; ones] (K+1, T)
+        for o in range(O):
+            memcpy(wb + o * Kb, w + o * K, K * sizeof(floating))
+            wb[o * Kb + K] = b[o]
+        _fill(cols + K * ld, 1, ld)
+        w = wb
+    for n in range(N):
+        yn = y + n * O * L
+        oy0 = 0
+        while oy0 < oH:
+            oy1 = oy0 + R if oy0 + R < oH else oH
+            T = (oy1 - oy0) * oW
+            unfold2d(x + n * C * H * W, cols, C, H, W, kH, kW, dH, dW, padH, padW, 1, 1,
+                     oW, oy0, oy1, ld)
+            # y[:, tile] (O, T; ld L) = W[O, Kb] @ cols[Kb, T]
+            gemm(c'n', c'n', <blas_int>O, <blas_int>T, <blas_int>Kb, 1, w, <blas_int>Kb,
+                 cols, <blas_int>ld, 0, yn + oy0 * oW, <blas_int>L)
+            oy0 = oy1
+
+
+cdef void _forward_rows(const floating* x, const floating* wr, bint bias, floating* y,
+                        floating* cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
+                        Py_ssize_t W, Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW,
+                        Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dW, Py_ssize_t padH,
+                        Py_ssize_t padW, Py_ssize_t R) noexcept nogil:
+    # cols[c*kW + kx, (r - oy0)*oW + ox] = x_pad[c, r, ox*dW + kx] for the padded
+    # rows oy0 <= r < oy1 + kH - 1 (an unfold with a 1 x kW kernel), and
+    #     y[:, tile] = sum_ky wr[ky] (O, C*kW) @ cols[:, ky*oW : ky*oW + T]
+    cdef Py_ssize_t L = oH * oW, Kr = C * kW, ext = kH - 1, ld = (R + ext) * oW
+    cdef Py_ssize_t Kb = Kr + bias
+    cdef Py_ssize_t n, ky, oy0, oy1, T
+    cdef floating* yn
+    if bias:
+        _fill(cols + Kr * ld, 1, ld)
+    for n in range(N):
+        yn = y + n * O * L
+        oy0 = 0
+        while oy0 < oH:
+            oy1 = oy0 + R if oy0 + R < oH else oH
+            T = (oy1 - oy0) * oW
+            unfold2d(x + n * C * H * W, cols, C, H, W, 1, kW, 1, dW, padH, padW, 1, 1,
+                     oW, oy0, oy1 + ext, ld)
+            for ky in range(kH):
+                # the bias column/row take part in the ky = 0 product only
+                gemm(c'n', c'n', <blas_int>O, <blas_int>T, <blas_int>(Kb if ky == 0 else Kr),
+                     1, wr + ky * O * Kb, <blas_int>Kb, cols + ky * oW, <blas_int>ld,
+                     0 if ky == 0 else 1, yn + oy0 * oW, <blas_int>L)
+            oy0 = oy1
+
+
+cdef void _backward_direct(const floating* x, const floating* w, const floating* go,
+                           floating* gi, floating* gw, floating* gb, floating* ones,
+                           Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
+                           Py_ssize_t O) noexcept nogil:
+    cdef Py_ssize_t n
+    cdef const floating* gon
+    # every gradWeight/gradBias product adds (beta = 1): start from zero
+    memset(gw, 0, O * C * sizeof(floating))
+    if gb != NULL:
+        memset(gb, 0, O * sizeof(floating))
+        _fill(ones, 1, L)
+    for n in range(N):
+        gon = go + n * O * L
+        # gradInput[C, L] = W[O, C]^T @ gradOutput[O, L]
+        gemm(c't', c'n', <blas_int>C, <blas_int>L, <blas_int>O, 1, w, <blas_int>C,
+             gon, <blas_int>L, 0, gi + n * C * L, <blas_int>L)
+        # gradWeight[O, C] += gradOutput[O, L] @ x[C, L]^T
+        gemm(c'n', c't', <blas_int>O, <blas_int>C, <blas_int>L, 1, gon, <blas_int>L,
+             x + n * C * L, <blas_int>L, 1, gw, <blas_int>C)
+        if gb != NULL:
+            # gradBias[O] += gradOutput[O, L] @ ones[L]
+            gemv(c'n', <blas_int>O, <blas_int>L, 1, gon, <blas_int>L, ones, 1, gb)
+
+
+cdef void _backward(const floating* x, const floating* w, const floating* go,
+                    floating* gi, floating* gw, floating* gb, floating* cols, floating* gcols,
+                    floating* gwt, const floating* wr, bint rows,
+                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                    Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                    Py_ssize_t R) noexcept nogil:
+    # gradInput: unfold method (gcols (K, T) folded back) or, with rows, the
+    # rows method (gcols (C*kW, (R + kH - 1)*oW), kH GEMMs, folded back along
+    # the width only). gradWeight and gradBias: unfold method, accumulated
+    # transposed as gwt = [gradWeight^T ; gradBias] (Kb, O) += [cols ; ones] @
+    # gradOutput[:, tile]^T (the faster GEMM shape for OpenBLAS here).
+    cdef Py_ssize_t L = oH * oW, K = C * kH * kW, ld = R * oW
+    cdef Py_ssize_t Kr = C * kW, ext = kH - 1, ldr = (R + ext) * oW
+    cdef Py_ssize_t Kb = K + (gb != NULL)
+    cdef Py_ssize_t n, o, q, ky, oy0, oy1, T
+    cdef const floating* xn
+    cdef const floating* gon
+    cdef floating* gin
+    memset(gwt, 0, Kb * O * sizeof(floating))
+    if gb != NULL:
+        _fill(cols + K * ld, 1, ld)
+    # gcols starts at zero and every fold leaves it so: the gradInput GEMMs
+    # accumulate into it (beta = 1), which spares OpenBLAS's separate zeroing
+    # pass over the whole tile that beta = 0 costs
+    memset(gcols, 0, (Kr * ldr if rows else K * ld) * sizeof(floating))
+    for n in range(N):
+        xn = x + n * C * H * W
+        gon = go + n * O * L
+        gin = gi + n * C * H * W
+        memset(gin, 0, C * H * W * sizeof(floating))
+        oy0 = 0
+        while oy0 < oH:
+            oy1 = oy0 + R if oy0 + R < oH else oH
+            T = (oy1 - oy0) * oW
+            if rows:
+                # gcols[:, ky*oW : ky*oW + T] += wr[ky]^T (C*kW, O) @ gradOutput[:, tile]
+                for ky in range(kH):
+                    gemm(c't', c'n', <blas_int>Kr, <blas_int>T, <blas_int>O, 1,
+                         wr + ky * O * Kr, <blas_int>Kr, gon + oy0 * oW, <blas_int>L, 1,
+                         gcols + ky * oW, <blas_int>ldr)
+                fold2d(gin, gcols, C, H, W, 1, kW, 1, dW, padH, padW, 1, 1, oW, oy0,
+                       oy1 + ext, ldr, True)
+            else:
+                # gcols[K, T] = W[O, K]^T @ gradOutput[:, tile] (O, T; ld L)
+                gemm(c't', c'n', <blas_int>K, <blas_int>T, <blas_int>O, 1, w, <blas_int>K,
+                     gon + oy0 * oW, <blas_int>L, 1, gcols, <blas_int>ld)
+                fold2d(gin, gcols, C, H, W, kH, kW, dH, dW, padH, padW, 1, 1, oW, oy0, oy1,
+                       ld, True)
+            unfold2d(xn, cols, C, H, W, kH, kW, dH, dW, padH, padW, 1, 1, oW, oy0, oy1, ld)
+            gemm(c'n', c't', <blas_int>Kb, <blas_int>O, <blas_int>T, 1, cols, <blas_int>ld,
+                 gon + oy0 * oW, <blas_int>L, 1, gwt, <blas_int>O)
+            oy0 = oy1
+    for o in range(O):
+        for q in range(K):
+            gw[o * K + q] = gwt[q * O + o]
+    if gb != NULL:
+        memcpy(gb, gwt + K * O, O * sizeof(floating))
+
+
+cdef int _method(str method, Py_ssize_t C, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH,
+                 Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW) except -1:
+    cdef bint direct = _direct(kH, kW, dH, dW, padH, padW)
+    if method == "auto":
+        if direct:
+            return _DIRECT
+        if dH == 1 and kH > 1 and C * kW >= ROWS_MIN_K:
+            return _ROWS
+        return _UNFOLD
+    if method == "direct" and direct:
+        return _DIRECT
+    if method == "unfold":
+        return _UNFOLD
+    if method == "rows" and dH == 1:
+        return _ROWS
+    raise ValueError(f"method {method!r} does not apply here")
+
+
+cdef inline void* _ptr(object a):
+    return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef Py_ssize_t _tile_rows(Py_ssize_t rowbytes, Py_ssize_t fixed, Py_ssize_t oH,
+                           Py_ssize_t tile_bytes):
+    # the most output rows r (1 <= r <= oH) with (r + fixed) * rowbytes <= tile_bytes,
+    # then evened out over the tiles that makes
+    cdef Py_ssize_t r = tile_bytes // rowbytes - fixed, ntiles
+    if r < 1:
+        r = 1
+    if r >= oH:
+        return oH
+    ntiles = (oH + r - 1) // r
+    return (oH + ntiles - 1) // ntiles
+
+
+def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+                  Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                  Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                  Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                  Py_ssize_t tile_bytes=-1, str method="auto"):
+    """y = conv(x, w) + b (b may be None). C-contiguous; sizes checked by the caller.
+
+    ``method``: "auto", or (tests, benchmarks) "direct", "unfold" or "rows"
+    where it applies; ``tile_bytes`` caps the column tile (default TILE_BYTES).
+    """
+    cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
+    cdef bint bias = b is not None
+    cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = x.itemsize, R = oH
+    cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
+    cdef cnp.ndarray cols = None, wb = None      # per-call workspace
+    if N == 0:
+        return
+    if m == _UNFOLD:
+        R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
+        cols = np.empty((K + bias) * R * oW, dtype=x.dtype)
+        if bias:
+            wb = np.empty(O * (K + 1), dtype=x.dtype)
+    elif m == _ROWS:
+        R = _tile_rows((Kr + bias) * oW * sz, kH - 1, oH, tb)
+        cols = np.empty((Kr + bias) * (R + kH - 1) * oW, dtype=x.dtype)
+        wb = np.empty(kH * O * (Kr + bias), dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pb = _ptr(b)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pc = _ptr(cols)
+    cdef void* pwb = _ptr(wb)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            if m == _DIRECT:
+                _forward_direct(<const float*>px, <const float*>pw, <const float*>pb,
+                                <float*>py, N, C, H * W, O)
+            elif m == _UNFOLD:
+                _forward_unfold(<const float*>px, <const float*>pw, <const float*>pb,
+                                <float*>py, <float*>pwb, <float*>pc, N, C, H, W, O, oH, oW,
+                                kH, kW, dH, dW, padH, padW, R)
+            else:
+                _repack_rows(<const float*>pw, <const float*>pb, <float*>pwb, O, C, kH, kW,
+                             Kr + bias)
+                _forward_rows(<const float*>px, <const float*>pwb, bias, <float*>py,
+                              <float*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW, R)
+    else:
+        with nogil:
+            if m == _DIRECT:
+                _forward_direct(<const double*>px, <const double*>pw, <const double*>pb,
+                                <double*>py, N, C, H * W, O)
+            elif m == _UNFOLD:
+                _forward_unfold(<const double*>px, <const double*>pw, <const double*>pb,
+                                <double*>py, <double*>pwb, <double*>pc, N, C, H, W, O, oH,
+                                oW, kH, kW, dH, dW, padH, padW, R)
+            else:
+                _repack_rows(<const double*>pw, <const double*>pb, <double*>pwb, O, C, kH,
+                             kW, Kr + bias)
+                _forward_rows(<const double*>px, <const double*>pwb, bias, <double*>py,
+                              <double*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW, R)
+
+
+def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
+                cnp.ndarray gw, object gb,
+                Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                Py_ssize_t tile_bytes=-1, str method="auto"):
+    """gradInput, gradWeight and (gb not None) gradBias, written over.
+
+    ``method`` and ``tile_bytes`` as for :func:`update_output` ("rows" only
+    changes how gradInput is computed).
+    """
+    cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
+    cdef bint bias = gb is not None
+    cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = x.itemsize, R = oH
+    cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
+    cdef cnp.ndarray cols = None, gcols = None, gwt = None, wr = None   # workspace
+    if m == _DIRECT:
+        if bias:
+            cols = np.empty(oH * oW, dtype=x.dtype)                     # ones
+    else:
+        R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
+        gwt = np.empty((K + bias) * O, dtype=x.dtype)
+        cols = np.empty((K + bias) * R * oW, dtype=x.dtype)
+        if m == _ROWS:
+            gcols = np.empty(Kr * (R + kH - 1) * oW, dtype=x.dtype)
+            wr = np.empty(kH * O * Kr, dtype=x.dtype)
+        else:
+            gcols = np.empty(K * R * oW, dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pgw = cnp.PyArray_DATA(gw)
+    cdef void* pgb = _ptr(gb)
+    cdef void* pc = _ptr(cols)
+    cdef void* pgc = _ptr(gcols)
+    cdef void* pgwt = _ptr(gwt)
+    cdef void* pwr = _ptr(wr)
+    cdef bint rows = m == _ROWS
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            if m == _DIRECT:
+                _backward_direct(<const float*>px, <const float*>pw, <const float*>pgo,
+                                 <float*>pgi, <float*>pgw, <float*>pgb, <float*>pc,
+                                 N, C, H * W, O)
+            else:
+                if rows:
+                    _repack_rows(<const float*>pw, NULL, <float*>pwr, O, C, kH, kW, Kr)
+                _backward(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
+                          <float*>pgw, <float*>pgb, <float*>pc, <float*>pgc, <float*>pgwt,
+                          <const float*>pwr, rows, N, C, H, W, O, oH, oW, kH, kW, dH, dW,
+                          padH, padW, R)
+    else:
+        with nogil:
+            if m == _DIRECT:
+                _backward_direct(<const double*>px, <const double*>pw, <const double*>pgo,
+                                 <double*>pgi, <double*>pgw, <double*>pgb, <double*>pc,
+                                 N, C, H * W, O)
+            else:
+                if rows:
+                    _repack_rows(<const double*>pw, NULL, <double*>pwr, O, C, kH, kW, Kr)
+                _backward(<const double*>px, <const double*>pw, <const double*>pgo,
+                          <double*>pgi, <double*>pgw, <double*>pgb, <double*>pc,
+                          <double*>pgc, <double*>pgwt, <const double*>pwr, rows, N, C, H, W,
+                          O, oH, oW, kH, kW, dH, dW, padH, padW, R)

@@ -99,8 +99,8 @@ def module_rows(rng, quick):
     x, go = rand(rng, n, i), rand(rng, n, o)
     add("Linear", f"{n}x{i}->{o}", f, {"input": x, **p}, go,
         torch_thunk(F.linear if torch else None, [x, p["weight"], p["bias"]], go),
-        lambda: (gemm(x, p["weight"], tb=True), gemm(go, p["weight"]),
-                 gemm(go, x, ta=True)))
+        lambda x=x, w=p["weight"], go=go: (gemm(x, w, tb=True), gemm(go, w),
+                                           gemm(go, x, ta=True)))
 
     # SpatialConvolution 64 -> 64, 3x3, pad 1, on 32x64x32x32
     n, c, hw = (8, 32, 16) if quick else (32, 64, 32)
@@ -111,7 +111,7 @@ def module_rows(rng, quick):
     col = rand(rng, c * 9, hw * hw)
     gom = go[0].reshape(c, -1)
 
-    def conv_gemm():
+    def conv_gemm(n=n, wm=wm, col=col, gom=gom):
         for _ in range(n):
             gemm(wm, col)                 # forward
             gemm(wm, gom, ta=True)        # gradInput columns
@@ -175,7 +175,7 @@ def seed_rows(rng):
         def tt():
             xt.grad = None
             torch.tanh(xt).backward(gx)
-    rows.append(("Tanh (seed)", "10", lambda: (f(d), g(dg)), tt, None))
+    rows.append(("Tanh (seed)", "10", lambda f=f, g=g, d=d, dg=dg: (f(d), g(dg)), tt, None))
 
     f = nnfunc.nn.Linear(10, 100)
     p = f.init_params(seed=0)
@@ -191,7 +191,8 @@ def seed_rows(rng):
             for t in ts:
                 t.grad = None
             F.linear(*ts).backward(gy)
-    rows.append(("Linear(10,100) (seed)", "1 vector", lambda: (f(d), g(dg)), tl, None))
+    rows.append(("Linear(10,100) (seed)", "1 vector", lambda f=f, g=g, d=d, dg=dg: (f(d), g(dg)), tl,
+                 None))
     return rows
 
 

@@ -62,3 +62,13 @@ def test_bench_smoke():
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "SpatialConvolution" in r.stdout and "Linear" in r.stdout
+
+
+def test_main_job_from_the_repository_root():
+    """`python -m nnfunc` in a source checkout runs the installed, built package."""
+    if not (REPO / "nnfunc" / "__init__.py").exists():
+        pytest.skip("source tree not available")
+    r = subprocess.run([sys.executable, "-m", "nnfunc", "--epochs", "1"], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1].startswith("test accuracy: ")

@@ -310,3 +310,115 @@ BAD_CTORS += [
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2), {"ceil_mode": "yes"}, nnfunc.InputTypeError),
 ]
+
+# ------------------------------------------- elementwise criterions (one kernel)
+def uniform(lo, hi):
+    def gen(rng, shape):
+        return rng.uniform(lo, hi, shape)
+    return gen
+
+
+def signs(rng, shape):
+    return np.where(rng.standard_normal(shape) > 0, 1.0, -1.0)
+
+
+def zero_one(rng, shape):
+    return (rng.standard_normal(shape) > 0).astype(np.float64)
+
+
+def kl_target(rng, shape):
+    """Probabilities with some exact zeros (terms that add nothing)."""
+    t = rng.uniform(0.05, 1, shape)
+    return np.where(rng.standard_normal(shape) > 1, 0.0, t)
+
+
+def _red(sa):
+    return "mean" if sa else "sum"
+
+
+def _expand_w(torch, t, w):
+    return None if w is None else torch.tensor(w, dtype=t["input"].dtype).expand_as(t["input"])
+
+
+_W4 = [0.5, 1.0, 2.0, 0.25]
+for _shape, _label, _batch, _sa in [((3, 4), "batch", True, True),
+                                    ((2, 3, 4), "3d-sum", True, False),
+                                    ((7,), "vector", False, True)]:
+    _kw = {} if _sa else {"sizeAverage": False}
+    add(
+        Case("AbsCriterion", (), _shape, _label, kwargs=_kw, batch=_batch, target=normal,
+             ref=lambda torch, t, r=_red(_sa): _F(torch).l1_loss(t["input"], t["target"],
+                                                                 reduction=r),
+             bad=_float_target_bad),
+        Case("SmoothL1Criterion", (), _shape, _label, kwargs=_kw, batch=_batch,
+             gen=lambda rng, s: 2 * normal(rng, s), target=away_from(),
+             ref=lambda torch, t, r=_red(_sa): _F(torch).smooth_l1_loss(
+                 t["input"], t["target"], reduction=r),
+             bad=_float_target_bad),
+        Case("BCECriterion", (), _shape, _label, kwargs=_kw, batch=_batch,
+             gen=uniform(0.05, 0.95), target=uniform(0, 1),
+             ref=lambda torch, t, r=_red(_sa): _F(torch).binary_cross_entropy(
+                 t["input"], t["target"], reduction=r),
+             bad=_float_target_bad),
+        Case("SoftMarginCriterion", (), _shape, _label, kwargs=_kw, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s), target=signs,
+             ref=lambda torch, t, r=_red(_sa): _F(torch).soft_margin_loss(
+                 t["input"], t["target"], reduction=r),
+             bad=_float_target_bad),
+        Case("DistKLDivCriterion", (), _shape, _label, kwargs=_kw, batch=_batch,
+             target=kl_target,
+             ref=lambda torch, t, sa=_sa: getattr(
+                 torch.xlogy(t["target"], t["target"]) - t["target"] * t["input"],
+                 "mean" if sa else "sum")(),
+             bad=_float_target_bad),
+        Case("L1Cost", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: t["input"].abs().sum()),
+        Case("MarginCriterion", (0.7,), _shape, _label, kwargs=_kw, batch=_batch,
+             gen=away_from(0.7, -0.7), target=signs,
+             ref=lambda torch, t, sa=_sa: getattr(
+                 torch.clamp(0.7 - t["input"] * t["target"], min=0), "mean" if sa else "sum")(),
+             bad=_float_target_bad),
+        Case("HingeEmbeddingCriterion", (0.5,), _shape, _label, kwargs=_kw, batch=_batch,
+             gen=away_from(0.5), target=signs,
+             ref=lambda torch, t, r=_red(_sa): _F(torch).hinge_embedding_loss(
+                 t["input"], t["target"], 0.5, reduction=r),
+             bad=_float_target_bad),
+    )
+_w_bad = [("weights-size", lambda d: dict(d, input=d["input"][..., :3], target=d["target"][..., :3]),
+           nnfunc.InputError, "weights"),
+          ("input-3d", lambda d: dict(d, input=d["input"][None], target=d["target"][None]),
+           nnfunc.InputError, "'input'")]
+add(
+    Case("BCECriterion", (_W4,), (3, 4), "weights", batch=True, gen=uniform(0.05, 0.95),
+         target=uniform(0, 1),
+         ref=lambda torch, t: _F(torch).binary_cross_entropy(
+             t["input"], t["target"], weight=_expand_w(torch, t, _W4)),
+         bad=_w_bad),
+    Case("BCECriterion", (_W4, False), (4,), "vector-weights-sum", gen=uniform(0.05, 0.95),
+         target=uniform(0, 1),
+         ref=lambda torch, t: _F(torch).binary_cross_entropy(
+             t["input"], t["target"], weight=_expand_w(torch, t, _W4), reduction="sum")),
+    Case("MultiLabelSoftMarginCriterion", (), (3, 5), "batch", batch=True,
+         gen=lambda rng, s: 3 * normal(rng, s), target=zero_one,
+         ref=lambda torch, t: _F(torch).binary_cross_entropy_with_logits(
+             t["input"], t["target"]),
+         bad=_float_target_bad[:3] + _w_bad[1:]),
+    Case("MultiLabelSoftMarginCriterion", (_W4, False), (5, 4), "weights-sum", batch=True,
+         target=zero_one,
+         ref=lambda torch, t: _F(torch).binary_cross_entropy_with_logits(
+             t["input"], t["target"], weight=_expand_w(torch, t, _W4), reduction="sum"),
+         bad=_w_bad),
+    Case("MultiLabelSoftMarginCriterion", (), (6,), "vector", target=zero_one,
+         ref=lambda torch, t: _F(torch).binary_cross_entropy_with_logits(
+             t["input"], t["target"])),
+)
+BAD_CTORS += [
+    ("AbsCriterion", (1,), {}, nnfunc.InputTypeError),
+    ("BCECriterion", ([[1.0]],), {}, nnfunc.InputError),
+    ("BCECriterion", (["a"],), {}, nnfunc.InputTypeError),
+    ("SoftMarginCriterion", (), {"sizeAverage": 0}, nnfunc.InputTypeError),
+    ("MarginCriterion", (float("inf"),), {}, nnfunc.InputError),
+    ("MarginCriterion", ("1",), {}, nnfunc.InputTypeError),
+    ("HingeEmbeddingCriterion", (None,), {}, nnfunc.InputTypeError),
+    ("MultiLabelSoftMarginCriterion", ([1.0, float("nan")],), {}, nnfunc.InputError),
+]

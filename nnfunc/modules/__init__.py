@@ -15,3 +15,12 @@ from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .tanh import Tanh
 from .threshold import ReLU, Threshold
+from .abs_criterion import AbsCriterion
+from .bce_criterion import BCECriterion
+from .dist_kl_div_criterion import DistKLDivCriterion
+from .hinge_embedding_criterion import HingeEmbeddingCriterion
+from .l1_cost import L1Cost
+from .margin_criterion import MarginCriterion
+from .multi_label_soft_margin_criterion import MultiLabelSoftMarginCriterion
+from .smooth_l1_criterion import SmoothL1Criterion
+from .soft_margin_criterion import SoftMarginCriterion

@@ -422,3 +422,97 @@ BAD_CTORS += [
     ("HingeEmbeddingCriterion", (None,), {}, nnfunc.InputTypeError),
     ("MultiLabelSoftMarginCriterion", ([1.0, float("nan")],), {}, nnfunc.InputError),
 ]
+
+
+# --------------------------------------------- class-target criterions (part 2)
+def label_lists(n_classes):
+    """MultiLabelMargin targets: per row a -1-terminated list of distinct
+    0-based classes (row i lists i % n_classes of them; garbage-free padding)."""
+    def gen(rng, shape):
+        rows = 1 if len(shape) == 1 else shape[0]
+        t = np.full((rows, n_classes), -1, dtype=np.int64)
+        for i in range(rows):
+            k = (i + 1) % n_classes
+            t[i, :k] = rng.permutation(n_classes)[:k]
+        return t.reshape(shape)
+    return gen
+
+
+def _hinge_gen(rng, shape):
+    """Distinct values whose differences stay clear of the margins 1 and 0.5."""
+    return 0.93 * distinct(rng, shape)
+
+
+def pixel_classes(n_classes, ignore=None):
+    def gen(rng, shape):
+        t = rng.integers(0, n_classes, (shape[0],) + tuple(shape[2:])).astype(np.int64)
+        if ignore is not None:
+            t.reshape(-1)[::3] = ignore
+        return t
+    return gen
+
+
+def _ce_ref(weights=None, ignore=-100, size_average=True):
+    def ref(torch, t):
+        w = None if weights is None else torch.tensor(weights, dtype=t["input"].dtype)
+        return _F(torch).cross_entropy(t["input"], t["target"], weight=w, ignore_index=ignore,
+                                       reduction="mean" if size_average else "sum")
+    return ref
+
+
+def _mm_ref(p=1, weights=None, margin=1.0, size_average=True):
+    def ref(torch, t):
+        w = None if weights is None else torch.tensor(weights, dtype=t["input"].dtype)
+        return _F(torch).multi_margin_loss(t["input"], t["target"], p=p, margin=margin,
+                                           weight=w, reduction=_red(size_average))
+    return ref
+
+
+_class_bad = [b for b in _nll_bad if b[0] != "input-3d"]
+add(
+    Case("CrossEntropyCriterion", (), (5,), "vector", target=classes(5), ref=_ce_ref(),
+         gen=lambda rng, s: 3 * normal(rng, s), bad=_nll_bad[:2] + _nll_bad[3:]),
+    Case("CrossEntropyCriterion", (), (7, 5), "batch", batch=True, target=classes(5),
+         gen=lambda rng, s: 3 * normal(rng, s), ref=_ce_ref(), bad=_nll_bad),
+    Case("CrossEntropyCriterion", (_NLL_W, False), (8, 5), "weights-ignore-sum",
+         kwargs={"ignoreIndex": 2}, batch=True, target=classes(5, ignore=2),
+         ref=_ce_ref(_NLL_W, 2, False)),
+    Case("SpatialClassNLLCriterion", (), (2, 5, 3, 4), "batch", batch=True,
+         target=pixel_classes(5), ref=_nll_ref(),
+         bad=[("target-too-big", _set("target", lambda d: d["target"] + 5), nnfunc.InputError,
+               "'target'"),
+              ("target-shape", _set("target", lambda d: d["target"][:, :2]), nnfunc.InputError,
+               "'target'"),
+              ("input-3d", _set("input", lambda d: d["input"][0]), nnfunc.InputError,
+               "'input'")]),
+    Case("SpatialClassNLLCriterion", (_NLL_W, False, 1), (3, 5, 2, 3), "weights-ignore-sum",
+         batch=True, target=pixel_classes(5, ignore=1), ref=_nll_ref(_NLL_W, 1, False)),
+    Case("MultiMarginCriterion", (), (5,), "vector", target=classes(5),
+         gen=_hinge_gen, ref=_mm_ref(), bad=_class_bad[:2] + _class_bad[3:]),
+    Case("MultiMarginCriterion", (2, _NLL_W, 0.5), (7, 5), "p2-weights", batch=True,
+         gen=_hinge_gen, target=classes(5), ref=_mm_ref(2, _NLL_W, 0.5), bad=_class_bad),
+    Case("MultiMarginCriterion", (), (6, 4), "sum", kwargs={"sizeAverage": False},
+         batch=True, gen=_hinge_gen, target=classes(4), ref=_mm_ref(size_average=False)),
+    Case("MultiLabelMarginCriterion", (), (6, 5), "batch", batch=True, gen=_hinge_gen,
+         target=label_lists(5),
+         ref=lambda torch, t: _F(torch).multilabel_margin_loss(t["input"], t["target"]),
+         bad=[("target-too-big", _set("target", lambda d: d["target"] + 5),
+               nnfunc.InputError, "'target'"),
+              ("target-negative", _set("target", lambda d: d["target"] - 1),
+               nnfunc.InputError, "'target'"),
+              ("target-shape", _set("target", lambda d: d["target"][:, :3]),
+               nnfunc.InputError, "'target'"),
+              ("target-float", _set("target", lambda d: d["target"].astype(np.float64)),
+               nnfunc.InputTypeError, "'target'")]),
+    Case("MultiLabelMarginCriterion", (), (5,), "vector-sum", kwargs={"sizeAverage": False},
+         gen=_hinge_gen, target=lambda rng, s: np.array([3, 0, -1, 2, 2], dtype=np.int64),
+         ref=lambda torch, t: _F(torch).multilabel_margin_loss(t["input"], t["target"],
+                                                               reduction="sum")),
+)
+BAD_CTORS += [
+    ("CrossEntropyCriterion", ([[1.0]],), {}, nnfunc.InputError),
+    ("SpatialClassNLLCriterion", (None, 1), {}, nnfunc.InputTypeError),
+    ("MultiMarginCriterion", (3,), {}, nnfunc.InputError),
+    ("MultiMarginCriterion", (1, None, float("nan")), {}, nnfunc.InputError),
+    ("MultiLabelMarginCriterion", (), {"sizeAverage": None}, nnfunc.InputTypeError),
+]

@@ -24,3 +24,7 @@ from .margin_criterion import MarginCriterion
 from .multi_label_soft_margin_criterion import MultiLabelSoftMarginCriterion
 from .smooth_l1_criterion import SmoothL1Criterion
 from .soft_margin_criterion import SoftMarginCriterion
+from .cross_entropy_criterion import CrossEntropyCriterion
+from .multi_label_margin_criterion import MultiLabelMarginCriterion
+from .multi_margin_criterion import MultiMarginCriterion
+from .spatial_class_nll_criterion import SpatialClassNLLCriterion

@@ -2,7 +2,8 @@
 
 ``float_target``: a float array of the input's type and dtype (regression
 criterions). ``class_target``: an integer array of the input's type whose
-values are class indices in ``[0, nClasses)`` or the ignore index. Both
+values are class indices in ``[0, nClasses)`` or the ignore index (None:
+none). Both
 fail with messages that name the module and ``'target'``.
 """
 
@@ -66,16 +67,18 @@ def _range_slow_path(m, xp, t, lo, hi, n_classes, ig):
     """Some value is outside [0, n_classes): fail unless all of those are ``ig``."""
     def bad(v):
         m.fail(f"'target' holds class index {v}, outside [0, {n_classes}) "
-               f"(nClasses = input's last dimension; 0-based) and not "
-               f"ignoreIndex={ig}")
+               f"(nClasses = input's last dimension; 0-based)"
+               + ("" if ig is None else f" and not ignoreIndex={ig}"))
     if hi > _INT64_MAX:
         bad(hi)
-    if not (lo < 0 or hi >= n_classes) or (lo == hi == ig):
+    if not (lo < 0 or hi >= n_classes) or (ig is not None and lo == hi == ig):
         return
     if xp is None:
         xp = numpy_namespace()
     t64 = xp.astype(t, xp.int64)
-    out = ((t64 < 0) | (t64 >= n_classes)) & (t64 != ig)
+    out = (t64 < 0) | (t64 >= n_classes)
+    if ig is not None:
+        out = out & (t64 != ig)
     if bool(xp.any(out)):
         # every value not flagged is >= lo, so the max of the flagged ones is flagged
         bad(int(xp.max(xp.where(out, t64, xp.full_like(t64, lo)))))

@@ -1,0 +1,58 @@
+import numpy as np
+
+from .class_nll_criterion import ClassNLLCriterion
+
+
+class CrossEntropyCriterion(ClassNLLCriterion):
+    """Cross-entropy of raw scores and class targets: ClassNLL of LogSoftMax, fused.
+
+    Torch7: ``nn.CrossEntropyCriterion(weights=nil, sizeAverage=true)``
+    (a LogSoftMax followed by a ClassNLLCriterion). ``input``: scores
+    ``(C)`` with a 0-d integer ``target``, or ``(N, C)`` with an ``(N)``
+    integer ``target``: **0-based** class indices, checked (an index outside
+    ``[0, C)`` other than ``ignoreIndex`` is an ``InputError``).
+    ``ignoreIndex`` (keyword, default -100, 0-based) is the inner
+    ClassNLLCriterion's; Torch7 had no argument for it. ``weights``: None or
+    ``C`` class weights.
+
+    ``loss = -sum_n w[t_n] log softmax(x_n)[t_n]``, divided by ``sum_n
+    w[t_n]`` over the non-ignored rows when ``sizeAverage`` (0/0 = NaN when
+    that is zero, as PyTorch). Gradient ``w[t_n] (softmax(x_n) -
+    onehot(t_n)) [/ total weight] * gradOutput``, zero on ignored rows,
+    recomputed from the input. Torch7 squeezed its input, so a ``(1, C)``
+    input was a single sample; here it is a batch of one with an ``(1)``
+    target (same value). PyTorch: ``F.cross_entropy(x, t, weight=w,
+    ignore_index=ignoreIndex, reduction='mean' if sizeAverage else 'sum')``.
+    """
+
+    def __init__(self, weights=None, sizeAverage=True, *, ignoreIndex=-100):
+        super().__init__(weights, sizeAverage, ignoreIndex)
+
+    # -- generic array-API math -------------------------------------------
+    def _log_softmax(self, xp, x):
+        m = xp.max(x, axis=-1, keepdims=True)
+        z = x - m
+        return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
+
+    def forward(self, xp, d, info):
+        return super().forward(xp, dict(d, input=self._log_softmax(xp, d["input"])), info)
+
+    def backward(self, xp, d, info):
+        y = self._log_softmax(xp, d["input"])
+        g = super().backward(xp, dict(d, input=y), info)["gradInput"]
+        # LogSoftMax's gradient: g - softmax(x) * sum(g)
+        return {"gradInput": g - xp.exp(y) * xp.sum(g, axis=-1, keepdims=True)}
+
+    # -- compiled path ----------------------------------------------------
+    def forward_cpu(self, k, d, info, y):
+        n, nc, _ = info
+        t, w = self._kernel_args(d, info)
+        x = d["input"]
+        e = np.empty(nc, x.dtype)
+        k.update_output(x, t, w, e, y, n, nc, self.ignoreIndex, self.sizeAverage)
+
+    def backward_cpu(self, k, d, info, out):
+        n, nc, _ = info
+        t, w = self._kernel_args(d, info)
+        k.update_grad_input(d["input"], t, w, out["gradInput"], n, nc, self.ignoreIndex,
+                            self.sizeAverage, float(d["gradOutput"]))

@@ -157,6 +157,44 @@ def module_rows(rng, quick):
     f = nnfunc.nn.MSECriterion()
     add("MSECriterion", f"{n}x{k}", f, {"input": logp, "target": tm}, 1.0,
         torch_thunk((lambda a: F.mse_loss(a, torch.from_numpy(tm))) if torch else None, [logp], None))
+
+    # the other criterions at the same size (float targets as float32 arrays)
+    prob = rng.uniform(0.05, 0.95, (n, k)).astype(F32)
+    pt = rng.uniform(0, 1, (n, k)).astype(F32)
+    sg = np.where(rng.standard_normal((n, k)) > 0, 1, -1).astype(F32)
+    b01 = (pt > 0.5).astype(F32)
+    lists = np.full((n, k), -1, dtype=np.int64)
+    lists[:, :3] = np.stack([rng.permutation(k)[:3] for _ in range(n)])
+    tt = torch.from_numpy if torch else None
+    crit = [
+        ("AbsCriterion", (), logp, tm, lambda a: F.l1_loss(a, tt(tm))),
+        ("SmoothL1Criterion", (), logp, tm, lambda a: F.smooth_l1_loss(a, tt(tm))),
+        ("BCECriterion", (), prob, pt, lambda a: F.binary_cross_entropy(a, tt(pt))),
+        ("SoftMarginCriterion", (), logp, sg, lambda a: F.soft_margin_loss(a, tt(sg))),
+        ("DistKLDivCriterion", (), logp, pt,
+         lambda a: (torch.xlogy(tt(pt), tt(pt)) - tt(pt) * a).mean()),
+        ("L1Cost", (), logp, None, lambda a: a.abs().sum()),
+        ("MarginCriterion", (), logp, sg, lambda a: torch.clamp(1 - a * tt(sg), min=0).mean()),
+        ("HingeEmbeddingCriterion", (), logp, sg,
+         lambda a: F.hinge_embedding_loss(a, tt(sg))),
+        ("MultiLabelSoftMarginCriterion", (), logp, b01,
+         lambda a: F.binary_cross_entropy_with_logits(a, tt(b01))),
+        ("CrossEntropyCriterion", (), logp, t, lambda a: F.cross_entropy(a, tt(t))),
+        ("MultiMarginCriterion", (), logp, t, lambda a: F.multi_margin_loss(a, tt(t))),
+        ("MultiLabelMarginCriterion", (), logp, lists,
+         lambda a: F.multilabel_margin_loss(a, tt(lists))),
+    ]
+    for name, args, xin, tgt, tf in crit:
+        f = getattr(nnfunc.nn, name)(*args)
+        d = {"input": xin} if tgt is None else {"input": xin, "target": tgt}
+        add(name, f"{n}x{k}", f, d, 1.0, torch_thunk(tf if torch else None, [xin], None))
+    ns, cs, hs = (4, 10, 32) if quick else (32, 10, 64)
+    xs = rand(rng, ns, cs, hs, hs)
+    ts = rng.integers(0, cs, (ns, hs, hs))
+    f = nnfunc.nn.SpatialClassNLLCriterion()
+    add("SpatialClassNLLCriterion", f"{ns}x{cs}x{hs}x{hs}", f, {"input": xs, "target": ts}, 1.0,
+        torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(ts))) if torch else None, [xs],
+                    None))
     return rows
 
 
@@ -201,6 +239,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small shapes, few repeats (smoke run)")
     ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--only", default=None, help="rows whose module name contains this text")
     args = ap.parse_args(argv)
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
@@ -218,6 +257,8 @@ def main(argv=None):
               f"{hdr[5]:>12s} {hdr[6]:>11s}")
     ratios_t = []
     for label, shape, run, trun, grun in seed_rows(rng) + module_rows(rng, args.quick):
+        if args.only and args.only not in label:
+            continue
         t = interleaved({"n": run, "t": trun, "g": grun}, repeat)
 
         def fmt(s):

@@ -105,6 +105,8 @@ def _check_bool(m, d):
 
 def _criterion_go(m, go, x, dt):
     """Normalise a criterion's gradOutput: a real number or a 0-d array."""
+    if isinstance(go, np.generic) and not isinstance(go, np.bool_):
+        go = go.item()          # a NumPy scalar is a number, whatever the input's type
     if type(go) is type(x) or hasattr(go, "shape"):
         if type(go) is not type(x):
             _not_same_type(m, "gradOutput", go, x)

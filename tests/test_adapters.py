@@ -90,6 +90,8 @@ def test_autograd_primitive_vjp_is_nnfunc_grad(case):
     from nnfunc.adapters.autograd import primitive
     fn, d = make_dict(case)
     go = grad_output(case, fn, d)
+    if type(d["input"]) is list or type(go) is list:
+        pytest.skip("table modules: the adapters take and return single arrays")
     f = primitive(fn)
     keys = [k for k, _ in diff_keys(fn)]
     args = [d[k] for k in keys]
@@ -171,6 +173,8 @@ def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
     from nnfunc.adapters.jax import primitive
     fn, d = make_dict(case)
     go = grad_output(case, fn, d)
+    if type(d["input"]) is list or type(go) is list:
+        pytest.skip("table modules: the adapters take and return single arrays")
     f = primitive(fn)
     keys = [k for k, _ in diff_keys(fn)]
     args = [jnp.asarray(d[k]) for k in keys]

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 import nnfunc
-from _helpers import grad_output, make_dict
+from _helpers import assert_allclose_t, grad_output, leaves, make_dict, tmap
 from cases import CASES
 
 
 def _convert(xp, d, go):
-    out = {k: xp.asarray(v) for k, v in d.items()}
+    out = {k: tmap(xp.asarray, v) for k, v in d.items()}
     if not np.isscalar(go):
-        go = xp.asarray(go)
+        go = tmap(xp.asarray, go)
     return out, go
 
 
@@ -23,17 +23,18 @@ def _check_namespace(xp, case, to_numpy, array_type):
     dx, gox = _convert(xp, d, go)
     assert nnfunc.dispatch.which(fn, dx) == "generic"
     yx = fn(dx)["output"]
-    assert isinstance(yx, array_type) and yx.dtype == dx["input"].dtype
-    np.testing.assert_allclose(to_numpy(yx), y, rtol=1e-12, atol=1e-12)
+    dt = leaves(dx["input"])[0].dtype
+    assert all(isinstance(a, array_type) and a.dtype == dt for a in leaves(yx))
+    assert_allclose_t(tmap(to_numpy, yx), y, rtol=1e-12, atol=1e-12)
     gx = fn(dict(dx, gradOutput=gox))
     assert gx.keys() == g.keys()
     for k in g:
-        assert isinstance(gx[k], array_type)
-        np.testing.assert_allclose(to_numpy(gx[k]), g[k], rtol=1e-12, atol=1e-12, err_msg=k)
+        assert all(isinstance(a, array_type) for a in leaves(gx[k]))
+        assert_allclose_t(tmap(to_numpy, gx[k]), g[k], rtol=1e-12, atol=1e-12, err_msg=k)
     # buffers in the foreign namespace are filled in place too
-    out = xp.zeros(yx.shape, dtype=yx.dtype)
+    out = tmap(lambda a: xp.zeros(a.shape, dtype=a.dtype), yx)
     assert fn(dict(dx, output=out))["output"] is out
-    np.testing.assert_allclose(to_numpy(out), y, rtol=1e-12, atol=1e-12)
+    assert_allclose_t(tmap(to_numpy, out), y, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -6,10 +6,12 @@ base class may hold a few), named by the snake_case of the class.
 """
 
 from .class_nll_criterion import ClassNLLCriterion
+from .c_add_table import CAddTable
 from .linear import Linear
 from .log_soft_max import LogSoftMax
 from .mse_criterion import MSECriterion
 from .sigmoid import Sigmoid
+from .split_table import SplitTable
 from .soft_max import SoftMax
 from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling

@@ -183,14 +183,19 @@ def _result_arrays(bufs, g, spec, dt):
     return _out_array(bufs, g, spec, dt)
 
 
-def _fill(b, r):
+def _fill(b, r, m, k):
     """Copy result ``r`` into buffer ``b`` (arrays or lists); return ``b``."""
     if type(b) in (list, tuple):
-        for bi, ri in zip(b, r):
-            if bi is not ri:
-                bi[...] = ri
+        for i, (bi, ri) in enumerate(zip(b, r)):
+            _fill(bi, ri, m, f"{k}[{i}]")
     elif b is not r:
-        b[...] = r
+        try:
+            b[...] = r
+        except (TypeError, ValueError, NotImplementedError) as e:
+            # e.g. JAX arrays, which are immutable: use the returned arrays instead
+            raise InputTypeError(
+                f"{m.name}: buffer {k!r} ({_where(type(b))}) cannot be written in place "
+                f"({e}); leave it out of the dict and use the returned array") from None
     return b
 
 
@@ -300,7 +305,7 @@ def _forward(m, d, backend):
             y = _empty(shape, dt)
         m.forward_cpu(k, a, info, y)
         if buf is not None:
-            y = _fill(buf, y)
+            y = _fill(buf, y, m, "output")
         return {"output": y}
     if backend not in (None, "generic"):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
@@ -308,7 +313,7 @@ def _forward(m, d, backend):
         xp = numpy_namespace()
     y = m.forward(xp, a, info)
     if buf is not None:
-        y = _fill(buf, y)
+        y = _fill(buf, y, m, "output")
     return {"output": y}
 
 
@@ -355,7 +360,7 @@ def _backward(m, d, backend):
         m.backward_cpu(k, a, info, out)
         if bufs:
             for g, b in bufs.items():
-                out[g] = _fill(b, out[g])
+                out[g] = _fill(b, out[g], m, g)
         return out
     if backend not in (None, "generic"):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
@@ -367,7 +372,7 @@ def _backward(m, d, backend):
         out[g] = res[g]
     if bufs:
         for g, b in bufs.items():
-            out[g] = _fill(b, out[g])
+            out[g] = _fill(b, out[g], m, g)
     return out
 
 

@@ -303,6 +303,155 @@ add(
          bad=[("dim", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "dimension")]),
 )
 
+
+def _mismatch(i=1):
+    """A bad-input row: entry ``i`` one column short."""
+    def mutate(d):
+        xs = list(d["input"])
+        xs[i] = xs[i][..., :-1]
+        return dict(d, input=xs)
+    return (f"shape-input{i}", mutate, nnfunc.InputError, rf"input\[{i}\]")
+
+
+def _entries(n):
+    """A bad-input row: the table cut or padded to ``n`` entries."""
+    def mutate(d):
+        xs = list(d["input"])
+        return dict(d, input=(xs * n)[:n])
+    return (f"{n}-entries", mutate, nnfunc.InputError, "'input'")
+
+
+def nonzero(rng, shape):
+    """Values of magnitude in [0.5, 2] with random signs (divisors)."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+
+
+def _touch_all(torch, t, y):
+    """``y`` plus zero times every input entry (so that each gets a gradient)."""
+    z = sum(x.sum() for x in t["input"]) * 0
+    return [e + z for e in y] if type(y) is list else y + z
+
+
+_pair2 = [(3, 5), (3, 5)]
+add(
+    Case("CSubTable", (), _pair2, "batch", batch=True,
+         ref=lambda torch, t: t["input"][0] - t["input"][1], bad=[_mismatch(), _entries(3)]),
+    Case("CSubTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: t["input"][0] - t["input"][1], bad=[_entries(1)]),
+    Case("CMulTable", (), [(3, 5)] * 3, "three", batch=True,
+         ref=lambda torch, t: torch.stack(t["input"]).prod(0), bad=[_mismatch(2)]),
+    Case("CMulTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: t["input"][0] * t["input"][1]),
+    Case("CMulTable", (), [(2, 3)], "single",
+         ref=lambda torch, t: t["input"][0] * 1),
+    Case("CDivTable", (), _pair2, "batch", batch=True, gen=nonzero,
+         ref=lambda torch, t: t["input"][0] / t["input"][1], bad=[_mismatch(), _entries(3)]),
+    Case("CDivTable", (), [(7,), (7,)], "1d", gen=nonzero,
+         ref=lambda torch, t: t["input"][0] / t["input"][1]),
+    # random normal entries: no ties (tie routing is tested in tests/modules/test_tables.py;
+    # PyTorch's maximum/amax split a tie's gradient, Torch7 gives it to the lowest index)
+    Case("CMaxTable", (), [(3, 5)] * 3, "three", batch=True,
+         ref=lambda torch, t: torch.stack(t["input"]).max(0).values, bad=[_mismatch(2)]),
+    Case("CMaxTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: torch.maximum(t["input"][0], t["input"][1])),
+    Case("CMaxTable", (), [(2, 3)], "single", ref=lambda torch, t: t["input"][0] * 1),
+    Case("CMinTable", (), [(3, 5)] * 3, "three", batch=True,
+         ref=lambda torch, t: torch.stack(t["input"]).min(0).values, bad=[_mismatch(1)]),
+    Case("CMinTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: torch.minimum(t["input"][0], t["input"][1])),
+)
+
+add(
+    Case("JoinTable", (1,), [(3, 4), (3, 2), (3, 5)], "dim1",
+         ref=lambda torch, t: torch.cat(t["input"], 1),
+         bad=[("shape-input1", _set("input", lambda d: [d["input"][0], d["input"][1][:-1]]),
+               nnfunc.InputError, r"input\[1\]"),
+              ("ndim-input2", _set("input", lambda d: d["input"][:2] + [d["input"][2][None]]),
+               nnfunc.InputError, r"input\[2\]")]),
+    Case("JoinTable", (0, 1), [(3, 4), (3, 2), (3, 5)], "batch", batch=True,
+         ref=lambda torch, t: torch.cat(t["input"], 1)),
+    Case("JoinTable", (0, 1), [(4,), (3,)], "nonbatch",
+         ref=lambda torch, t: torch.cat(t["input"], 0)),
+    Case("JoinTable", (-1,), [(2, 3, 1), (2, 3, 4)], "negative",
+         ref=lambda torch, t: torch.cat(t["input"], -1),
+         bad=[("dim", _set("input", lambda d: [a[0, 0, 0, ...] for a in d["input"]]),
+               nnfunc.InputError, "dimension")]),
+    Case("JoinTable", (0,), [(2, 3), (5, 3)], "dim0",
+         ref=lambda torch, t: torch.cat(t["input"], 0)),
+    Case("SelectTable", (1,), [(3, 4), (3, 2), (3, 5)], "batch", batch=True,
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][1]),
+         bad=[("index", _set("input", lambda d: d["input"][:1]), nnfunc.InputError,
+               "index 1 is out of range")]),
+    Case("SelectTable", (-1,), [(4,), (5,)], "negative",
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][-1])),
+    Case("SelectTable", (0,), [(2, 3)], "single",
+         ref=lambda torch, t: t["input"][0] * 1),
+    Case("NarrowTable", (1, 2), [(3, 4), (3, 2), (3, 5), (3, 1)], "batch", batch=True,
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][1:3]),
+         bad=[("range", _set("input", lambda d: d["input"][:2]), nnfunc.InputError,
+               "out of range")]),
+    Case("NarrowTable", (0,), [(5,), (3,)], "default",
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][0:1])),
+)
+
+_rows_bad = [_mismatch(), _entries(3),
+             ("input-3d", _set("input", lambda d: [a[None, None] for a in d["input"]]),
+              nnfunc.InputError, r"input\[0\]")]
+add(
+    Case("DotProduct", (), [(4, 5), (4, 5)], "batch", batch=True,
+         ref=lambda torch, t: (t["input"][0] * t["input"][1]).sum(-1), bad=_rows_bad),
+    Case("DotProduct", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: (t["input"][0] * t["input"][1]).sum(-1), bad=[_mismatch()]),
+    Case("CosineDistance", (), [(4, 5), (4, 5)], "batch", batch=True,
+         ref=lambda torch, t: _F(torch).cosine_similarity(*t["input"], dim=-1),
+         bad=_rows_bad),
+    Case("CosineDistance", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: _F(torch).cosine_similarity(*t["input"], dim=-1)),
+)
+for _p in (2, 1, 3, 1.5):
+    add(Case("PairwiseDistance", (_p,), [(4, 5), (4, 5)], f"p{_p}-batch", batch=True,
+             ref=lambda torch, t, _p=_p: _F(torch).pairwise_distance(*t["input"], p=_p, eps=0),
+             bad=_rows_bad if _p == 2 else []))
+add(
+    Case("PairwiseDistance", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: _F(torch).pairwise_distance(*t["input"], eps=0)),
+    Case("PairwiseDistance", (1,), [(7,), (7,)], "p1-1d",
+         ref=lambda torch, t: _F(torch).pairwise_distance(*t["input"], p=1, eps=0)),
+)
+
+
+def _mm_ref(ta=False, tb=False):
+    def ref(torch, t):
+        a, b = t["input"]
+        return torch.matmul(a.mT if ta else a, b.mT if tb else b)
+    return ref
+
+
+_mm_bad = [("inner", _set("input", lambda d: [d["input"][0], d["input"][1][..., :-1, :]]),
+            nnfunc.InputError, r"input\[1\]"),
+           ("ndim", _set("input", lambda d: [d["input"][0], d["input"][1][0]]),
+            nnfunc.InputError, r"input\[1\]"),
+           _entries(1)]
+add(
+    Case("MM", (), [(4, 3), (3, 5)], "2d", ref=_mm_ref(), bad=_mm_bad),
+    Case("MM", (True, True), [(3, 4), (5, 3)], "2d-tt", ref=_mm_ref(True, True)),
+    Case("MM", (True, False), [(2, 3, 4), (2, 3, 5)], "batch-ta", batch=True,
+         ref=_mm_ref(True, False), bad=[_mm_bad[0],
+         ("batch", _set("input", lambda d: [d["input"][0], d["input"][1][:1]]),
+          nnfunc.InputError, r"input\[1\].*batch")]),
+    Case("MM", (False, True), [(3, 4, 3), (3, 5, 3)], "batch-tb", batch=True,
+         ref=_mm_ref(False, True)),
+    Case("MV", (), [(4, 3), (3,)], "2d",
+         ref=lambda torch, t: torch.mv(*t["input"]),
+         bad=[_mismatch(), _entries(3),
+              ("ndim", _set("input", lambda d: [d["input"][0], d["input"][1][None]]),
+               nnfunc.InputError, r"input\[1\]")]),
+    Case("MV", (True,), [(2, 3, 4), (2, 3)], "batch-trans", batch=True,
+         ref=lambda torch, t: torch.matmul(t["input"][0].mT, t["input"][1][..., None])[..., 0]),
+    Case("MV", (), [(3, 5, 4), (3, 4)], "batch", batch=True,
+         ref=lambda torch, t: torch.matmul(t["input"][0], t["input"][1][..., None])[..., 0]),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),
@@ -330,4 +479,16 @@ BAD_CTORS += [
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2), {"ceil_mode": "yes"}, nnfunc.InputTypeError),
+]
+BAD_CTORS += [
+    ("JoinTable", (1.5,), {}, nnfunc.InputTypeError),
+    ("JoinTable", (0, 0), {}, nnfunc.InputError),
+    ("SelectTable", (1.5,), {}, nnfunc.InputTypeError),
+    ("NarrowTable", (-1,), {}, nnfunc.InputError),
+    ("NarrowTable", (0, 0), {}, nnfunc.InputError),
+    ("PairwiseDistance", (0.5,), {}, nnfunc.InputError),
+    ("PairwiseDistance", (float("inf"),), {}, nnfunc.InputError),
+    ("PairwiseDistance", ("2",), {}, nnfunc.InputTypeError),
+    ("MM", (1,), {}, nnfunc.InputTypeError),
+    ("MV", ("yes",), {}, nnfunc.InputTypeError),
 ]

@@ -17,3 +17,16 @@ from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .tanh import Tanh
 from .threshold import ReLU, Threshold
+from .c_sub_table import CSubTable
+from .c_mul_table import CMulTable
+from .c_div_table import CDivTable
+from .c_max_table import CMaxTable
+from .c_min_table import CMinTable
+from .join_table import JoinTable
+from .select_table import SelectTable
+from .narrow_table import NarrowTable
+from .dot_product import DotProduct
+from .cosine_distance import CosineDistance
+from .pairwise_distance import PairwiseDistance
+from .mm import MM
+from .mv import MV

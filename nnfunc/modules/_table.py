@@ -26,13 +26,11 @@ class TableModule(Module):
         return shape
 
     def pair_rows(self, d):
-        """Two entries of one shape, (D) or (N, D): the row-wise modules.
-
-        Returns ``(shape, batch)``; the output is ``(N,)`` or 0-d."""
+        """Two entries of one shape, (D) or (N, D), for the row-wise modules
+        (output ``(N,)``, or 0-d for 1-D entries); returns that shape."""
         xs = self.table(d, 2)
         self.check_ndim("input[0]", xs[0], (1, 2))
-        shape = self.same_shapes(xs)
-        return shape
+        return self.same_shapes(xs)
 
     def row_output(self, shape):
         return tuple(shape[:-1])

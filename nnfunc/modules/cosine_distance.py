@@ -29,7 +29,8 @@ class CosineDistance(TableModule):
         dot = xp.asarray(xp.sum(x0 * x1, axis=-1))
         n0 = xp.asarray(xp.sum(x0 * x0, axis=-1) + _EPS)
         n1 = xp.asarray(xp.sum(x1 * x1, axis=-1) + _EPS)
-        return dot, n0, n1, xp.asarray(1.0 / xp.sqrt(n0 * n1))
+        # two square roots, not sqrt(n0 * n1): the product could overflow in float32
+        return dot, n0, n1, xp.asarray((1.0 / xp.sqrt(n0)) * (1.0 / xp.sqrt(n1)))
 
     def forward(self, xp, d, info):
         x0, x1 = d["input"]

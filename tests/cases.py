@@ -110,6 +110,70 @@ for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
              ref=lambda torch, t: _F(torch).threshold(t["input"], 0.5, -1.0)),
     )
 
+def wide(rng, shape):
+    """Magnitudes spread over 1e-6 .. 60, both signs (vectorised tanh/exp/log1p)."""
+    mag = 10.0 ** rng.uniform(-6, 1.8, shape)
+    return np.where(rng.random(shape) < 0.5, -mag, mag)
+
+
+for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
+    add(
+        Case("HardTanh", (), _shape, _label, batch=_batch, gen=away_from(-1.0, 1.0),
+             ref=lambda torch, t: _F(torch).hardtanh(t["input"])),
+        Case("HardTanh", (-0.5, 2.0), _shape, _label + "-bounds", batch=_batch,
+             gen=away_from(-0.5, 2.0), ref=lambda torch, t: _F(torch).hardtanh(t["input"], -0.5, 2.0)),
+        Case("ReLU6", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: away_from(0.0, 6.0)(rng, s) * 4,
+             ref=lambda torch, t: _F(torch).relu6(t["input"])),
+        Case("Clamp", (-0.3, 0.7), _shape, _label, batch=_batch, gen=away_from(-0.3, 0.7),
+             ref=lambda torch, t: _F(torch).hardtanh(t["input"], -0.3, 0.7)),
+        Case("LeakyReLU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).leaky_relu(t["input"], 0.01)),
+        Case("LeakyReLU", (0.2,), _shape, _label + "-0.2", batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).leaky_relu(t["input"], 0.2)),
+        Case("ELU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).elu(t["input"])),
+        Case("ELU", (0.5,), _shape, _label + "-alpha", batch=_batch,
+             gen=lambda rng, s: away_from(0.0)(rng, s) * 3,
+             ref=lambda torch, t: _F(torch).elu(t["input"], 0.5)),
+        Case("SoftPlus", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: _F(torch).softplus(t["input"])),
+        # beta 2, threshold 5: both branches (beta x > 5 where x > 2.5)
+        Case("SoftPlus", (2.0, 5.0), _shape, _label + "-beta", batch=_batch,
+             gen=lambda rng, s: away_from(2.5)(rng, s) * 3,
+             ref=lambda torch, t: _F(torch).softplus(t["input"], 2.0, 5.0)),
+        Case("LogSigmoid", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 4 * normal(rng, s),
+             ref=lambda torch, t: _F(torch).logsigmoid(t["input"])),
+        Case("SoftSign", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: _F(torch).softsign(t["input"])),
+        Case("TanhShrink", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: away_from(0.0, gap=0.3)(rng, s),
+             ref=lambda torch, t: _F(torch).tanhshrink(t["input"])),
+        Case("HardShrink", (), _shape, _label, batch=_batch, gen=away_from(-0.5, 0.5),
+             ref=lambda torch, t: _F(torch).hardshrink(t["input"], 0.5)),
+        Case("HardShrink", (0.2,), _shape, _label + "-0.2", batch=_batch,
+             gen=away_from(-0.2, 0.2), ref=lambda torch, t: _F(torch).hardshrink(t["input"], 0.2)),
+        Case("SoftShrink", (), _shape, _label, batch=_batch, gen=away_from(-0.5, 0.5),
+             ref=lambda torch, t: _F(torch).softshrink(t["input"], 0.5)),
+        Case("SoftShrink", (1.0,), _shape, _label + "-1", batch=_batch,
+             gen=away_from(-1.0, 1.0), ref=lambda torch, t: _F(torch).softshrink(t["input"], 1.0)),
+    )
+# the vectorised math over a wide range of magnitudes (tiny, large, saturated)
+add(
+    Case("Tanh", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: torch.tanh(t["input"])),
+    Case("Sigmoid", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: torch.sigmoid(t["input"])),
+    Case("ELU", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).elu(t["input"])),
+    Case("SoftPlus", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).softplus(t["input"])),
+    Case("LogSigmoid", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).logsigmoid(t["input"])),
+)
+
+
 # SoftMax / LogSoftMax: Torch7's dimension (0 for 1-D and 3-D, 1 for 2-D and 4-D)
 _softmax_bad = [
     ("input-5d", _set("input", lambda d: d["input"].reshape((1,) * (5 - d["input"].ndim)
@@ -292,6 +356,16 @@ BAD_CTORS = [
     ("Linear", (5, 3), {"bias": "no"}, nnfunc.InputTypeError),
     ("Threshold", (float("nan"), 0), {}, nnfunc.InputError),
     ("Threshold", (0.0, 1.0, True), {}, nnfunc.InputError),
+    ("HardTanh", (1.0, 1.0), {}, nnfunc.InputError),
+    ("HardTanh", (-1.0, 1.0, 1), {}, nnfunc.InputTypeError),
+    ("Clamp", (2.0, -2.0), {}, nnfunc.InputError),
+    ("ReLU6", ("yes",), {}, nnfunc.InputTypeError),
+    ("LeakyReLU", (True,), {}, nnfunc.InputTypeError),
+    ("ELU", (float("inf"),), {}, nnfunc.InputError),
+    ("SoftPlus", (0.0,), {}, nnfunc.InputError),
+    ("SoftPlus", ("1",), {}, nnfunc.InputTypeError),
+    ("HardShrink", (None,), {}, nnfunc.InputTypeError),
+    ("SoftShrink", (float("nan"),), {}, nnfunc.InputError),
     ("MSECriterion", (1,), {}, nnfunc.InputTypeError),
     ("ClassNLLCriterion", ([[1.0, 2.0]],), {}, nnfunc.InputError),
     ("ClassNLLCriterion", ([1.0, float("inf")],), {}, nnfunc.InputError),

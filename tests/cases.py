@@ -197,6 +197,72 @@ for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
              bad=_softmax_bad),
     )
 
+for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
+                               ((5, 3, 4), "3d-image", False), ((2, 5, 3, 4), "4d", True),
+                               ((2, 3, 12, 12), "4d-two-chunks", True)]:
+    _dim = 0 if len(_shape) in (1, 3) else 1
+    add(
+        Case("SoftMin", (), _shape, _label, batch=_batch, gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmin(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("SpatialSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("SpatialLogSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).log_softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+    )
+
+# PReLU: channel dim 1 (dim 0 for 1-D input); per-sample calls of (N, C, ...) rows
+# would move the channel dim, so only (N, C) rows are "batch"
+_prelu_bad = [
+    ("weight-shape", _set("weight", lambda d: np.concatenate([d["weight"], d["weight"]])),
+     nnfunc.InputError, "'weight'"),
+]
+add(
+    Case("PReLU", (), (3, 4, 5), "shared", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"]), bad=_prelu_bad),
+    Case("PReLU", (4,), (2, 4, 3, 5), "4d", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"]),
+         bad=_prelu_bad + [("input-planes", _set("input", lambda d: d["input"][:, :3]),
+                            nnfunc.InputError, "nOutputPlane")]),
+    Case("PReLU", (5,), (3, 5), "2d", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"])),
+    Case("PReLU", (3,), (2, 3, 7), "3d", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"])),
+    Case("PReLU", (5,), (5,), "1d", gen=away_from(0.0),
+         ref=lambda torch, t: torch.where(t["input"] > 0, t["input"], t["weight"] * t["input"]),
+         bad=[("input-0d", _set("input", lambda d: np.asarray(d["input"][0])), nnfunc.InputError, "'input'")]),
+)
+
+_crelu_bad = [("input-ndim", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+               "'input'")]
+add(
+    Case("CReLU", (3,), (2, 3, 4, 5), "batch", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=1)),
+         bad=_crelu_bad),
+    Case("CReLU", (3,), (3, 2, 4), "sample", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=0))),
+    Case("CReLU", (1,), (7,), "vector", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=0)),
+         bad=_crelu_bad),
+)
+
+_glu_bad = [("input-odd", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+             "even")]
+add(
+    Case("GatedLinearUnit", (), (3, 4, 6), "last", batch=True,
+         ref=lambda torch, t: _F(torch).glu(t["input"], -1), bad=_glu_bad),
+    Case("GatedLinearUnit", (1,), (2, 4, 3), "dim1",
+         ref=lambda torch, t: _F(torch).glu(t["input"], 1),
+         bad=[("input-1d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "dim 1")]),
+    Case("GatedLinearUnit", (0,), (8,), "vector",
+         ref=lambda torch, t: _F(torch).glu(t["input"], 0)),
+)
+
 # ----------------------------------------------------------- parameterized
 _linear_bad = [
     ("weight-shape", _set("weight", lambda d: d["weight"][:, :-1]), nnfunc.InputError, "weight"),
@@ -366,6 +432,12 @@ BAD_CTORS = [
     ("SoftPlus", ("1",), {}, nnfunc.InputTypeError),
     ("HardShrink", (None,), {}, nnfunc.InputTypeError),
     ("SoftShrink", (float("nan"),), {}, nnfunc.InputError),
+    ("PReLU", (-1,), {}, nnfunc.InputError),
+    ("PReLU", (1.5,), {}, nnfunc.InputTypeError),
+    ("CReLU", (0,), {}, nnfunc.InputError),
+    ("CReLU", (2,), {"inplace": None}, nnfunc.InputTypeError),
+    ("GatedLinearUnit", (-1,), {}, nnfunc.InputError),
+    ("GatedLinearUnit", (1.0,), {}, nnfunc.InputTypeError),
     ("MSECriterion", (1,), {}, nnfunc.InputTypeError),
     ("ClassNLLCriterion", ([[1.0, 2.0]],), {}, nnfunc.InputError),
     ("ClassNLLCriterion", ([1.0, float("inf")],), {}, nnfunc.InputError),

@@ -99,4 +99,56 @@ static const nnf_bwd_f_t nnf_bwd_f[] = {NNF_OPS(NNF_BWD_F)};
 static const nnf_bwd_d_t nnf_bwd_d[] = {NNF_OPS(NNF_BWD_D)};
 #define NNF_NOPS ((int)(sizeof(nnf_op_names) / sizeof(nnf_op_names[0])))
 
+/* ---- kernels beyond one-input maps -------------------------------------- */
+
+#define NNF_MORE(T, S)                                                        \
+/* PReLU gradWeight term: sum of x * g where x <= 0 (four partial sums) */    \
+static double nnf_prelu_dot_##S(const T* restrict x, const T* restrict g,     \
+                                ptrdiff_t n) {                                \
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                    \
+    ptrdiff_t i = 0;                                                          \
+    for (; i + 4 <= n; i += 4) {                                              \
+        s0 += x[i] > 0 ? 0 : (double)(x[i] * g[i]);                           \
+        s1 += x[i + 1] > 0 ? 0 : (double)(x[i + 1] * g[i + 1]);               \
+        s2 += x[i + 2] > 0 ? 0 : (double)(x[i + 2] * g[i + 2]);               \
+        s3 += x[i + 3] > 0 ? 0 : (double)(x[i + 3] * g[i + 3]);               \
+    }                                                                         \
+    for (; i < n; i++) s0 += x[i] > 0 ? 0 : (double)(x[i] * g[i]);            \
+    return (s0 + s1) + (s2 + s3);                                             \
+}                                                                             \
+/* CReLU of one flattened sample: y[:n] = relu(x), y[n:2n] = relu(-x) */      \
+NNF_WIDE static void nnf_crelu_fwd_##S(const T* restrict x, T* restrict y,    \
+                                       ptrdiff_t n) {                         \
+    for (ptrdiff_t i = 0; i < n; i++) {                                       \
+        const T v = x[i];                                                     \
+        y[i] = v > 0 ? v : 0;                                                 \
+        y[n + i] = v < 0 ? -v : 0;                                            \
+    }                                                                         \
+}                                                                             \
+NNF_WIDE static void nnf_crelu_bwd_##S(const T* restrict x,                   \
+                                       const T* restrict g, T* restrict gi,   \
+                                       ptrdiff_t n) {                         \
+    for (ptrdiff_t i = 0; i < n; i++) {                                       \
+        const T v = x[i], g0 = g[i], g1 = g[n + i];                           \
+        gi[i] = v > 0 ? g0 : (v < 0 ? -g1 : 0);                               \
+    }                                                                         \
+}                                                                             \
+/* GLU of one slice: x[:n] = a, x[n:2n] = b; y = a * sigmoid(b) */            \
+NNF_WIDE static void nnf_glu_fwd_##S(const T* restrict x, T* restrict y,      \
+                                     ptrdiff_t n) {                           \
+    for (ptrdiff_t i = 0; i < n; i++)                                         \
+        y[i] = x[i] * nnf_sigmoid_##S(x[n + i]);                              \
+}                                                                             \
+NNF_WIDE static void nnf_glu_bwd_##S(const T* restrict x, const T* restrict g,\
+                                     T* restrict gi, ptrdiff_t n) {           \
+    for (ptrdiff_t i = 0; i < n; i++) {                                       \
+        const T s = nnf_sigmoid_##S(x[n + i]), gs = g[i] * s;                 \
+        gi[i] = gs;                                                           \
+        gi[n + i] = gs * x[i] * (1 - s);                                      \
+    }                                                                         \
+}
+
+NNF_MORE(float, f)
+NNF_MORE(double, d)
+
 #endif /* NNFUNC_POINTWISE_H */

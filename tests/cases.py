@@ -293,7 +293,7 @@ _conv_bad = [
      "'weight'"),
     ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
      "nInputPlane"),
-    ("input-2d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError, "'input'"),
+    ("input-2d", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
 ]
 _too_small = [("input-too-small", _set("input", lambda d: d["input"][..., :1, :1]),
                nnfunc.InputError, "'input'.*too small.*computed output size")]
@@ -328,7 +328,7 @@ def _pool_ref(kW, kH, dW, dH, padW=0, padH=0, ceil=False):
 
 
 _pool_bad = [
-    ("input-2d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError, "'input'"),
+    ("input-2d", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
 ]
 add(
     Case("SpatialMaxPooling", (2, 2), (2, 3, 6, 6), "batch", batch=True, gen=distinct,
@@ -414,6 +414,25 @@ add(
          batch=True, target=classes(4, ignore=-100), ref=_nll_ref(size_average=False)),
 )
 
+# ---------------------------------------------------------------- tables
+add(
+    Case("CAddTable", (), [(3, 4), (3, 4), (3, 4)], "three", batch=True,
+         ref=lambda torch, t: t["input"][0] + t["input"][1] + t["input"][2],
+         bad=[("shape", _set("input", lambda d: [d["input"][0], d["input"][1][:, :-1]]),
+               nnfunc.InputError, r"input\[1\]")]),
+    Case("CAddTable", (), [(5,)], "single",
+         ref=lambda torch, t: t["input"][0] * 1),
+    Case("SplitTable", (1,), (3, 4, 5), "dim1",
+         ref=lambda torch, t: list(torch.unbind(t["input"], 1))),
+    Case("SplitTable", (0, 2), (4, 5), "nonbatch",
+         ref=lambda torch, t: list(torch.unbind(t["input"], 0))),
+    Case("SplitTable", (0, 2), (3, 4, 5), "batch", batch=True,
+         ref=lambda torch, t: list(torch.unbind(t["input"], 1))),
+    Case("SplitTable", (-1,), (2, 3), "negative",
+         ref=lambda torch, t: list(torch.unbind(t["input"], -1)),
+         bad=[("dim", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "dimension")]),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),
@@ -421,6 +440,8 @@ BAD_CTORS = [
     ("Linear", (5.5, 3), {}, nnfunc.InputTypeError),
     ("Linear", (5, 3), {"bias": "no"}, nnfunc.InputTypeError),
     ("Threshold", (float("nan"), 0), {}, nnfunc.InputError),
+    ("SplitTable", (1.5,), {}, nnfunc.InputTypeError),
+    ("SplitTable", (1, 0), {}, nnfunc.InputError),
     ("Threshold", (0.0, 1.0, True), {}, nnfunc.InputError),
     ("HardTanh", (1.0, 1.0), {}, nnfunc.InputError),
     ("HardTanh", (-1.0, 1.0, 1), {}, nnfunc.InputTypeError),

@@ -5,6 +5,7 @@ function constructor under ``nnfunc.nn``. One file per module (a family
 base class may hold a few), named by the snake_case of the class.
 """
 
+from .c_add_table import CAddTable
 from .class_nll_criterion import ClassNLLCriterion
 from .crelu import CReLU
 from .elu import ELU
@@ -26,6 +27,7 @@ from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax
+from .split_table import SplitTable
 from .tanh import Tanh
 from .tanh_shrink import TanhShrink
 from .threshold import ReLU, Threshold

@@ -110,6 +110,70 @@ for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
              ref=lambda torch, t: _F(torch).threshold(t["input"], 0.5, -1.0)),
     )
 
+def wide(rng, shape):
+    """Magnitudes spread over 1e-6 .. 60, both signs (vectorised tanh/exp/log1p)."""
+    mag = 10.0 ** rng.uniform(-6, 1.8, shape)
+    return np.where(rng.random(shape) < 0.5, -mag, mag)
+
+
+for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
+    add(
+        Case("HardTanh", (), _shape, _label, batch=_batch, gen=away_from(-1.0, 1.0),
+             ref=lambda torch, t: _F(torch).hardtanh(t["input"])),
+        Case("HardTanh", (-0.5, 2.0), _shape, _label + "-bounds", batch=_batch,
+             gen=away_from(-0.5, 2.0), ref=lambda torch, t: _F(torch).hardtanh(t["input"], -0.5, 2.0)),
+        Case("ReLU6", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: away_from(0.0, 6.0)(rng, s) * 4,
+             ref=lambda torch, t: _F(torch).relu6(t["input"])),
+        Case("Clamp", (-0.3, 0.7), _shape, _label, batch=_batch, gen=away_from(-0.3, 0.7),
+             ref=lambda torch, t: _F(torch).hardtanh(t["input"], -0.3, 0.7)),
+        Case("LeakyReLU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).leaky_relu(t["input"], 0.01)),
+        Case("LeakyReLU", (0.2,), _shape, _label + "-0.2", batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).leaky_relu(t["input"], 0.2)),
+        Case("ELU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).elu(t["input"])),
+        Case("ELU", (0.5,), _shape, _label + "-alpha", batch=_batch,
+             gen=lambda rng, s: away_from(0.0)(rng, s) * 3,
+             ref=lambda torch, t: _F(torch).elu(t["input"], 0.5)),
+        Case("SoftPlus", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: _F(torch).softplus(t["input"])),
+        # beta 2, threshold 5: both branches (beta x > 5 where x > 2.5)
+        Case("SoftPlus", (2.0, 5.0), _shape, _label + "-beta", batch=_batch,
+             gen=lambda rng, s: away_from(2.5)(rng, s) * 3,
+             ref=lambda torch, t: _F(torch).softplus(t["input"], 2.0, 5.0)),
+        Case("LogSigmoid", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 4 * normal(rng, s),
+             ref=lambda torch, t: _F(torch).logsigmoid(t["input"])),
+        Case("SoftSign", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: _F(torch).softsign(t["input"])),
+        Case("TanhShrink", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: away_from(0.0, gap=0.3)(rng, s),
+             ref=lambda torch, t: _F(torch).tanhshrink(t["input"])),
+        Case("HardShrink", (), _shape, _label, batch=_batch, gen=away_from(-0.5, 0.5),
+             ref=lambda torch, t: _F(torch).hardshrink(t["input"], 0.5)),
+        Case("HardShrink", (0.2,), _shape, _label + "-0.2", batch=_batch,
+             gen=away_from(-0.2, 0.2), ref=lambda torch, t: _F(torch).hardshrink(t["input"], 0.2)),
+        Case("SoftShrink", (), _shape, _label, batch=_batch, gen=away_from(-0.5, 0.5),
+             ref=lambda torch, t: _F(torch).softshrink(t["input"], 0.5)),
+        Case("SoftShrink", (1.0,), _shape, _label + "-1", batch=_batch,
+             gen=away_from(-1.0, 1.0), ref=lambda torch, t: _F(torch).softshrink(t["input"], 1.0)),
+    )
+# the vectorised math over a wide range of magnitudes (tiny, large, saturated)
+add(
+    Case("Tanh", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: torch.tanh(t["input"])),
+    Case("Sigmoid", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: torch.sigmoid(t["input"])),
+    Case("ELU", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).elu(t["input"])),
+    Case("SoftPlus", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).softplus(t["input"])),
+    Case("LogSigmoid", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).logsigmoid(t["input"])),
+)
+
+
 # SoftMax / LogSoftMax: Torch7's dimension (0 for 1-D and 3-D, 1 for 2-D and 4-D)
 _softmax_bad = [
     ("input-5d", _set("input", lambda d: d["input"].reshape((1,) * (5 - d["input"].ndim)
@@ -132,6 +196,72 @@ for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
              ref=lambda torch, t, _dim=_dim: _F(torch).log_softmax(t["input"], dim=_dim),
              bad=_softmax_bad),
     )
+
+for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
+                               ((5, 3, 4), "3d-image", False), ((2, 5, 3, 4), "4d", True),
+                               ((2, 3, 12, 12), "4d-two-chunks", True)]:
+    _dim = 0 if len(_shape) in (1, 3) else 1
+    add(
+        Case("SoftMin", (), _shape, _label, batch=_batch, gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmin(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("SpatialSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("SpatialLogSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).log_softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+    )
+
+# PReLU: channel dim 1 (dim 0 for 1-D input); per-sample calls of (N, C, ...) rows
+# would move the channel dim, so only (N, C) rows are "batch"
+_prelu_bad = [
+    ("weight-shape", _set("weight", lambda d: np.concatenate([d["weight"], d["weight"]])),
+     nnfunc.InputError, "'weight'"),
+]
+add(
+    Case("PReLU", (), (3, 4, 5), "shared", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"]), bad=_prelu_bad),
+    Case("PReLU", (4,), (2, 4, 3, 5), "4d", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"]),
+         bad=_prelu_bad + [("input-planes", _set("input", lambda d: d["input"][:, :3]),
+                            nnfunc.InputError, "nOutputPlane")]),
+    Case("PReLU", (5,), (3, 5), "2d", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"])),
+    Case("PReLU", (3,), (2, 3, 7), "3d", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"])),
+    Case("PReLU", (5,), (5,), "1d", gen=away_from(0.0),
+         ref=lambda torch, t: torch.where(t["input"] > 0, t["input"], t["weight"] * t["input"]),
+         bad=[("input-0d", _set("input", lambda d: np.asarray(d["input"][0])), nnfunc.InputError, "'input'")]),
+)
+
+_crelu_bad = [("input-ndim", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+               "'input'")]
+add(
+    Case("CReLU", (3,), (2, 3, 4, 5), "batch", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=1)),
+         bad=_crelu_bad),
+    Case("CReLU", (3,), (3, 2, 4), "sample", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=0))),
+    Case("CReLU", (1,), (7,), "vector", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=0)),
+         bad=_crelu_bad),
+)
+
+_glu_bad = [("input-odd", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+             "even")]
+add(
+    Case("GatedLinearUnit", (), (3, 4, 6), "last", batch=True,
+         ref=lambda torch, t: _F(torch).glu(t["input"], -1), bad=_glu_bad),
+    Case("GatedLinearUnit", (1,), (2, 4, 3), "dim1",
+         ref=lambda torch, t: _F(torch).glu(t["input"], 1),
+         bad=[("input-1d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "dim 1")]),
+    Case("GatedLinearUnit", (0,), (8,), "vector",
+         ref=lambda torch, t: _F(torch).glu(t["input"], 0)),
+)
 
 # ----------------------------------------------------------- parameterized
 _linear_bad = [
@@ -462,6 +592,22 @@ BAD_CTORS = [
     ("SplitTable", (1.5,), {}, nnfunc.InputTypeError),
     ("SplitTable", (1, 0), {}, nnfunc.InputError),
     ("Threshold", (0.0, 1.0, True), {}, nnfunc.InputError),
+    ("HardTanh", (1.0, 1.0), {}, nnfunc.InputError),
+    ("HardTanh", (-1.0, 1.0, 1), {}, nnfunc.InputTypeError),
+    ("Clamp", (2.0, -2.0), {}, nnfunc.InputError),
+    ("ReLU6", ("yes",), {}, nnfunc.InputTypeError),
+    ("LeakyReLU", (True,), {}, nnfunc.InputTypeError),
+    ("ELU", (float("inf"),), {}, nnfunc.InputError),
+    ("SoftPlus", (0.0,), {}, nnfunc.InputError),
+    ("SoftPlus", ("1",), {}, nnfunc.InputTypeError),
+    ("HardShrink", (None,), {}, nnfunc.InputTypeError),
+    ("SoftShrink", (float("nan"),), {}, nnfunc.InputError),
+    ("PReLU", (-1,), {}, nnfunc.InputError),
+    ("PReLU", (1.5,), {}, nnfunc.InputTypeError),
+    ("CReLU", (0,), {}, nnfunc.InputError),
+    ("CReLU", (2,), {"inplace": None}, nnfunc.InputTypeError),
+    ("GatedLinearUnit", (-1,), {}, nnfunc.InputError),
+    ("GatedLinearUnit", (1.0,), {}, nnfunc.InputTypeError),
     ("MSECriterion", (1,), {}, nnfunc.InputTypeError),
     ("ClassNLLCriterion", ([[1.0, 2.0]],), {}, nnfunc.InputError),
     ("ClassNLLCriterion", ([1.0, float("inf")],), {}, nnfunc.InputError),

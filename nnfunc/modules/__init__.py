@@ -5,17 +5,31 @@ function constructor under ``nnfunc.nn``. One file per module (a family
 base class may hold a few), named by the snake_case of the class.
 """
 
-from .class_nll_criterion import ClassNLLCriterion
 from .c_add_table import CAddTable
+from .class_nll_criterion import ClassNLLCriterion
+from .crelu import CReLU
+from .elu import ELU
+from .gated_linear_unit import GatedLinearUnit
+from .hard_shrink import HardShrink
+from .hard_tanh import Clamp, HardTanh, ReLU6
+from .leaky_relu import LeakyReLU
 from .linear import Linear
+from .log_sigmoid import LogSigmoid
 from .log_soft_max import LogSoftMax
 from .mse_criterion import MSECriterion
+from .prelu import PReLU
 from .sigmoid import Sigmoid
-from .split_table import SplitTable
 from .soft_max import SoftMax
+from .soft_min import SoftMin
+from .soft_plus import SoftPlus
+from .soft_shrink import SoftShrink
+from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
+from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax
+from .split_table import SplitTable
 from .tanh import Tanh
+from .tanh_shrink import TanhShrink
 from .threshold import ReLU, Threshold
 from .c_sub_table import CSubTable
 from .c_mul_table import CMulTable

@@ -13,12 +13,43 @@ def make_fn(case):
     return getattr(nnfunc.nn, case.module)(*case.args, **case.kwargs)
 
 
+def tmap(f, *vs):
+    """``f`` on arrays, or entry by entry on tables (lists of arrays)."""
+    if type(vs[0]) is list:
+        return [tmap(f, *e) for e in zip(*vs)]
+    return f(*vs)
+
+
+def leaves(v):
+    """The arrays of an array or a table."""
+    return list(v) if type(v) is list else [v]
+
+
+def tshape(v):
+    return tmap(lambda a: tuple(a.shape), v)
+
+
+def tdot(a, b):
+    """sum(a * b) over every entry of two arrays or tables."""
+    return sum(float(np.sum(x * y)) for x, y in zip(leaves(a), leaves(b)))
+
+
+def assert_allclose_t(a, b, err_msg="", **tol):
+    assert type(a) is type(b) or not (type(a) is list or type(b) is list), err_msg
+    assert len(leaves(a)) == len(leaves(b)), err_msg
+    for x, y in zip(leaves(a), leaves(b)):
+        np.testing.assert_allclose(x, y, err_msg=err_msg, **tol)
+
+
 def make_dict(case, dtype=np.float64, seed=0, input_shape=None):
-    """Input, parameters and target (criterions) of a case as NumPy arrays."""
+    """Input, parameters and target (criterions) of a case as NumPy arrays.
+
+    A list ``input_shape`` makes a table input (a list of arrays)."""
     rng = np.random.default_rng(seed)
     fn = make_fn(case)
     shape = case.input_shape if input_shape is None else input_shape
-    d = {"input": np.asarray(case.gen(rng, shape), dtype=dtype)}
+    d = {"input": tmap(lambda s: np.asarray(case.gen(rng, s), dtype=dtype), shape)
+         if type(shape) is list else np.asarray(case.gen(rng, shape), dtype=dtype)}
     for k, v in fn.init_params(seed=seed + 1, dtype=dtype).items():
         d[k] = v
     if case.target is not None:
@@ -35,7 +66,7 @@ def grad_output(case, fn, d, seed=1):
         return 0.7
     y = fn(d)["output"]
     rng = np.random.default_rng(seed)
-    return rng.standard_normal(y.shape).astype(y.dtype)
+    return tmap(lambda a: rng.standard_normal(a.shape).astype(a.dtype), y)
 
 
 def diff_keys(fn):

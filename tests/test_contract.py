@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import nnfunc
-from _helpers import assert_close, diff_keys, grad_key, grad_output, make_dict, make_fn
+from _helpers import (assert_allclose_t, diff_keys, grad_key, grad_output, leaves, make_dict,
+                      make_fn, tmap, tshape)
 from cases import CASES
 
 BACKENDS = pytest.mark.parametrize("backend", [None, "generic"], ids=["fast", "generic"])
@@ -25,14 +26,15 @@ def test_exact_keys_dtype_shapes(case, backend):
     res = fn(d, backend=backend)
     assert set(res) == {"output"}
     y = res["output"]
-    assert type(y) is np.ndarray and y.dtype == np.float32
+    assert all(type(a) is np.ndarray and a.dtype == np.float32 for a in leaves(y))
     if fn.module.is_criterion:
         assert y.shape == ()
     g = _grads(fn, d, grad_output(case, fn, d), backend)
     want = {"gradInput"} | {grad_key(p) for p in fn.module.params}
     assert set(g) == want
     for k, gk in diff_keys(fn):
-        assert g[gk].shape == d[k].shape and g[gk].dtype == np.float32, gk
+        assert tshape(g[gk]) == tshape(d[k]), gk
+        assert all(a.dtype == np.float32 for a in leaves(g[gk])), gk
 
 
 @BACKENDS
@@ -43,29 +45,31 @@ def test_buffers_filled_in_place(case, backend):
     y_ref = fn(d, backend=backend)["output"]
     g_ref = _grads(fn, d, go, backend)
     # contiguous buffers full of NaN: written over, returned as the same objects
-    out = np.full(y_ref.shape, np.nan)
-    res = fn(dict(d, output=out), backend=backend)
-    assert res["output"] is out
-    assert_close(out, y_ref, 0, 0, "output")
-    bufs = {k: np.full(v.shape, np.nan) for k, v in g_ref.items()}
+    def check_same(buf, got, ref, what):
+        assert got is buf, what
+        for b, r in zip(leaves(buf), leaves(ref)):
+            np.testing.assert_array_equal(b, r, err_msg=what)
+
+    out = tmap(lambda a: np.full(a.shape, np.nan), y_ref)
+    check_same(out, fn(dict(d, output=out), backend=backend)["output"], y_ref, "output")
+    bufs = {k: tmap(lambda a: np.full(a.shape, np.nan), v) for k, v in g_ref.items()}
     g = fn(dict(d, gradOutput=go, **bufs), backend=backend)
     for k, b in bufs.items():
-        assert g[k] is b, k
-        assert_close(b, g_ref[k], 0, 0, k)
+        check_same(b, g[k], g_ref[k], k)
     # non-contiguous buffers (every other element of a larger array)
-    def strided(shape):
+    def strided(a):
+        shape = a.shape
         big = np.full(tuple(2 * s for s in shape) or (2,), np.nan)
         return big[tuple(slice(None, None, 2) for _ in shape)] if shape else big[0:1].reshape(())
-    out = strided(y_ref.shape)
-    assert fn(dict(d, output=out), backend=backend)["output"] is out
-    np.testing.assert_array_equal(out, y_ref)
-    bufs = {k: strided(v.shape) for k, v in g_ref.items()}
+    out = tmap(strided, y_ref)
+    check_same(out, fn(dict(d, output=out), backend=backend)["output"], y_ref, "output")
+    bufs = {k: tmap(strided, v) for k, v in g_ref.items()}
     g = fn(dict(d, gradOutput=go, **bufs), backend=backend)
     for k, b in bufs.items():
-        assert g[k] is b
-        np.testing.assert_array_equal(b, g_ref[k], err_msg=k)
+        check_same(b, g[k], g_ref[k], k)
     # a buffer of the other phase is ignored
-    assert set(fn(dict(d, gradInput=np.empty(d["input"].shape)), backend=backend)) == {"output"}
+    other = tmap(lambda a: np.empty(a.shape), d["input"])
+    assert set(fn(dict(d, gradInput=other), backend=backend)) == {"output"}
 
 
 @BACKENDS
@@ -74,18 +78,18 @@ def test_pure_and_inputs_untouched(case, backend):
     fn, d = make_dict(case, np.float64)
     go = grad_output(case, fn, d)
     for v in d.values():
-        if isinstance(v, np.ndarray):
-            v.flags.writeable = False      # any write to an input would raise
-    copies = {k: np.array(v) for k, v in d.items() if isinstance(v, np.ndarray)}
+        for a in leaves(v):
+            a.flags.writeable = False      # any write to an input would raise
+    copies = {k: tmap(np.array, v) for k, v in d.items()}
     expected = _grads(make_fn(case), d, go, backend)
     # an unrelated forward (other values) right before the gradient call
     _, other = make_dict(case, np.float64, seed=42)
     fn(other, backend=backend)
     g = _grads(fn, d, go, backend)
     for k in expected:
-        np.testing.assert_array_equal(g[k], expected[k], err_msg=k)
+        assert_allclose_t(g[k], expected[k], rtol=0, atol=0, err_msg=k)
     for k, v in copies.items():
-        np.testing.assert_array_equal(d[k], v, err_msg=f"{k} was modified")
+        assert_allclose_t(d[k], v, rtol=0, atol=0, err_msg=f"{k} was modified")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -94,11 +98,11 @@ def test_float32_agrees_with_float64(case):
     fn, d64 = make_dict(case, np.float64)
     _, d32 = make_dict(case, np.float32)
     go = grad_output(case, fn, d64)
-    go32 = go if fn.module.is_criterion else go.astype(np.float32)
-    np.testing.assert_allclose(fn(d32)["output"], fn(d64)["output"], rtol=rtol, atol=atol)
+    go32 = go if fn.module.is_criterion else tmap(lambda a: a.astype(np.float32), go)
+    assert_allclose_t(fn(d32)["output"], fn(d64)["output"], rtol=rtol, atol=atol)
     g64, g32 = _grads(fn, d64, go), _grads(fn, d32, go32)
     for k in g64:
-        np.testing.assert_allclose(g32[k], g64[k], rtol=rtol, atol=atol, err_msg=k)
+        assert_allclose_t(g32[k], g64[k], rtol=rtol, atol=atol, err_msg=k)
 
 
 @pytest.mark.parametrize("case", [c for c in BATCH if not c.is_criterion], ids=lambda c: c.id)
@@ -108,11 +112,13 @@ def test_batch_equals_per_sample(case):
     y = fn(d)["output"]
     g = _grads(fn, d, go)
     param_grads = {k: 0 for k in g if k != "gradInput"}
-    for i in range(d["input"].shape[0]):
-        di = dict(d, input=d["input"][i])
-        np.testing.assert_allclose(fn(di)["output"], y[i], rtol=1e-12, atol=1e-12)
-        gi = _grads(fn, di, go[i])
-        np.testing.assert_allclose(gi["gradInput"], g["gradInput"][i], rtol=1e-12, atol=1e-12)
+    for i in range(leaves(d["input"])[0].shape[0]):
+        def at(a, i=i):
+            return a[i, ...]      # a 0-d array (not a NumPy scalar) for an (N,) output
+        di = dict(d, input=tmap(at, d["input"]))
+        assert_allclose_t(fn(di)["output"], tmap(at, y), rtol=1e-12, atol=1e-12)
+        gi = _grads(fn, di, tmap(at, go))
+        assert_allclose_t(gi["gradInput"], tmap(at, g["gradInput"]), rtol=1e-12, atol=1e-12)
         for k in param_grads:
             param_grads[k] = param_grads[k] + gi[k]
     for k, v in param_grads.items():
@@ -122,13 +128,14 @@ def test_batch_equals_per_sample(case):
 @BACKENDS
 @pytest.mark.parametrize("case", BATCH, ids=lambda c: c.id)
 def test_empty_batch(case, backend):
-    shape = (0,) + tuple(case.input_shape[1:])
+    shape = tmap(lambda s: (0,) + tuple(s[1:]), case.input_shape) \
+        if type(case.input_shape) is list else (0,) + tuple(case.input_shape[1:])
     fn, d = make_dict(case, np.float64, input_shape=shape)
     y = fn(d, backend=backend)["output"]
     if not fn.module.is_criterion:
-        assert y.shape[0] == 0
+        assert all(a.shape[0] == 0 for a in leaves(y))
     g = _grads(fn, d, grad_output(case, fn, d), backend)
-    assert g["gradInput"].shape == shape
+    assert tshape(g["gradInput"]) == shape
     for p in fn.module.params:
         np.testing.assert_array_equal(g[grad_key(p)], 0)
 

@@ -4,20 +4,22 @@ import numpy as np
 import pytest
 
 import nnfunc
-from _helpers import grad_output, make_dict, make_fn
+from _helpers import grad_output, leaves, make_dict, make_fn, tmap, tshape
 from cases import BAD_CTORS, CASES
 
 BACKENDS = pytest.mark.parametrize("backend", [None, "generic"], ids=["fast", "generic"])
 
 
 def _raises(exc, match, fn, d, backend):
-    snapshot = {k: np.array(v) for k, v in d.items() if isinstance(v, np.ndarray)}
+    snapshot = {k: tmap(np.array, v) for k, v in d.items()
+                if isinstance(v, np.ndarray) or type(v) is list}
     with pytest.raises(exc, match=match) as info:
         fn(d, backend=backend)
     assert fn.module.name in str(info.value)
     for k, v in snapshot.items():
-        if isinstance(d[k], np.ndarray) and k not in ("output", "gradInput"):
-            np.testing.assert_array_equal(d[k], v, err_msg=f"{k} modified by a failed call")
+        if k not in ("output", "gradInput"):
+            for a, b in zip(leaves(d[k]), leaves(v)):
+                np.testing.assert_array_equal(a, b, err_msg=f"{k} modified by a failed call")
     return info.value
 
 
@@ -34,7 +36,7 @@ def test_keys(case, backend):
         _raises(nnfunc.InputError, f"missing key '{p}'", fn,
                 {k: v for k, v in d.items() if k != p}, backend)
     with pytest.raises(TypeError, match=fn.module.name):
-        fn([d["input"]])
+        fn(leaves(d["input"]))
     if not fn.module.is_criterion:
         with pytest.raises(nnfunc.InputError, match="gradOutput"):
             nnfunc.gradsOf[fn](d)
@@ -44,9 +46,14 @@ def test_keys(case, backend):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_dtypes_and_namespaces(case, backend):
     fn, d = make_dict(case)
-    _raises(TypeError, "input", fn, dict(d, input=d["input"].astype(np.int64)), backend)
+    def cast(dt):
+        return tmap(lambda a: a.astype(dt), d["input"])
+    _raises(TypeError, "input", fn, dict(d, input=cast(np.int64)), backend)
     if backend is None:
-        _raises(TypeError, "float16", fn, dict(d, input=d["input"].astype(np.float16)), backend)
+        _raises(TypeError, "float16", fn, dict(d, input=cast(np.float16)), backend)
+    if type(d["input"]) is list and len(d["input"]) > 1:
+        mixed = [d["input"][0]] + [a.astype(np.float32) for a in d["input"][1:]]
+        _raises(nnfunc.InputTypeError, r"input\[1\]", fn, dict(d, input=mixed), backend)
     for p in fn.module.params:
         _raises(nnfunc.InputTypeError, f"'{p}'.*float32", fn,
                 dict(d, **{p: d[p].astype(np.float32)}), backend)
@@ -54,7 +61,7 @@ def test_dtypes_and_namespaces(case, backend):
     go = grad_output(case, fn, d)
     if not fn.module.is_criterion:
         _raises(nnfunc.InputTypeError, "gradOutput", fn,
-                dict(d, gradOutput=go.astype(np.float32)), backend)
+                dict(d, gradOutput=tmap(lambda a: a.astype(np.float32), go)), backend)
     torch = pytest.importorskip("torch")
     for k in ["input"] + list(fn.module.params):
         if k == "input":
@@ -70,22 +77,26 @@ def test_bad_buffers(case, backend):
     fn, d = make_dict(case)
     y = fn(d)["output"]
     go = grad_output(case, fn, d)
-    wrong = np.empty(y.shape + (1,))
-    _raises(nnfunc.InputError, "'output'.*shape", fn, dict(d, output=wrong), backend)
-    _raises(nnfunc.InputTypeError, "'output'", fn, dict(d, output=y.astype(np.float32)), backend)
-    ro = np.empty(y.shape)
-    ro.flags.writeable = False
-    _raises(nnfunc.InputError, "read-only", fn, dict(d, output=ro), backend)
-    if y.shape == d["input"].shape:
+    wrong = tmap(lambda a: np.empty(a.shape + (1,)), y)
+    _raises(nnfunc.InputError, "'output.*shape", fn, dict(d, output=wrong), backend)
+    _raises(nnfunc.InputTypeError, "'output", fn,
+            dict(d, output=tmap(lambda a: a.astype(np.float32), y)), backend)
+
+    def readonly(a):
+        r = np.empty(a.shape)
+        r.flags.writeable = False
+        return r
+    _raises(nnfunc.InputError, "read-only", fn, dict(d, output=tmap(readonly, y)), backend)
+    if tshape(y) == tshape(d["input"]):
         _raises(nnfunc.InputError, "shares memory", fn, dict(d, output=d["input"]), backend)
     dg = dict(d, gradOutput=go)
-    _raises(nnfunc.InputError, "'gradInput'", fn,
-            dict(dg, gradInput=np.empty(d["input"].shape + (2,))), backend)
+    _raises(nnfunc.InputError, "'gradInput", fn,
+            dict(dg, gradInput=tmap(lambda a: np.empty(a.shape + (2,)), d["input"])), backend)
     _raises(nnfunc.InputError, "shares memory", fn, dict(dg, gradInput=d["input"]), backend)
     if not fn.module.is_criterion:
         _raises(nnfunc.InputError, "'gradOutput'.*shape", fn,
-                dict(d, gradOutput=np.zeros(go.shape + (1,))), backend)
-        if go.shape == d["input"].shape:
+                dict(d, gradOutput=tmap(lambda a: np.zeros(a.shape + (1,)), go)), backend)
+        if tshape(go) == tshape(d["input"]):
             _raises(nnfunc.InputError, "shares memory", fn, dict(dg, gradInput=go), backend)
     for p in fn.module.params:
         g = "grad" + p[0].upper() + p[1:]
@@ -102,7 +113,7 @@ def test_module_specific(case, backend):
         dd = mutate(d)
         if "gradOutput" not in dd and not fn.module.is_criterion:
             try:
-                dd["gradOutput"] = np.zeros(fn(d)["output"].shape)
+                dd["gradOutput"] = tmap(lambda a: np.zeros(a.shape), fn(d)["output"])
             except Exception:
                 continue
         _raises(exc, match, fn, dict(dd, gradOutput=dd.get("gradOutput", 1.0)), backend)

@@ -8,7 +8,7 @@ of ``L = sum(output * gradOutput)`` (criterions: ``loss * gradOutput``).
 import numpy as np
 import pytest
 
-from _helpers import diff_keys, grad_output, make_dict
+from _helpers import diff_keys, grad_output, make_dict, tdot, tmap
 from cases import CASES
 
 EPS = 1e-6
@@ -16,7 +16,7 @@ EPS = 1e-6
 
 def _loss(fn, d, go, backend):
     y = fn(d, backend=backend)["output"]
-    return float(y * go) if fn.module.is_criterion else float(np.sum(y * go))
+    return float(y * go) if fn.module.is_criterion else tdot(y, go)
 
 
 @pytest.mark.parametrize("backend", [None, "generic"], ids=["fast", "generic"])
@@ -28,11 +28,13 @@ def test_gradcheck(case, backend):
     rng = np.random.default_rng(7)
     for key, gkey in diff_keys(fn):
         for _ in range(3):
-            v = rng.standard_normal(d[key].shape)
-            plus = _loss(fn, dict(d, **{key: d[key] + EPS * v}), go, backend)
-            minus = _loss(fn, dict(d, **{key: d[key] - EPS * v}), go, backend)
+            v = tmap(lambda a: rng.standard_normal(a.shape), d[key])
+            plus = _loss(fn, dict(d, **{key: tmap(lambda a, b: a + EPS * b, d[key], v)}),
+                         go, backend)
+            minus = _loss(fn, dict(d, **{key: tmap(lambda a, b: a - EPS * b, d[key], v)}),
+                          go, backend)
             numeric = (plus - minus) / (2 * EPS)
-            analytic = float(np.sum(g[gkey] * v))
+            analytic = tdot(g[gkey], v)
             scale = max(1.0, abs(numeric), abs(analytic))
             assert abs(numeric - analytic) <= 1e-6 * scale, (
                 f"{gkey}: analytic {analytic!r} vs numeric {numeric!r}")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from _helpers import diff_keys, grad_output, make_dict, to_numpy
+from _helpers import assert_allclose_t, diff_keys, grad_output, make_dict, tmap, to_numpy
 from cases import CASES
 
 torch = pytest.importorskip("torch")
@@ -14,17 +14,21 @@ REF_CASES = [c for c in CASES if c.ref is not None]
 def _torch_ref(case, fn, d, go):
     t = {}
     for k, v in d.items():
-        tv = torch.from_numpy(np.array(v))
-        if np.issubdtype(v.dtype, np.floating) and k != "target":
-            tv.requires_grad_(True)
-        t[k] = tv
+        def conv(a, k=k):
+            ta = torch.from_numpy(np.array(a))
+            if np.issubdtype(a.dtype, np.floating) and k != "target":
+                ta.requires_grad_(True)
+            return ta
+        t[k] = tmap(conv, v)
     y = case.ref(torch, t)
     if fn.module.is_criterion:
         (y * go).backward()
+    elif type(y) is list:
+        torch.autograd.backward(y, [torch.from_numpy(g) for g in go])
     else:
         y.backward(torch.from_numpy(go))
-    grads = {gk: to_numpy(t[k].grad) for k, gk in diff_keys(fn)}
-    return to_numpy(y), grads
+    grads = {gk: tmap(lambda a: to_numpy(a.grad), t[k]) for k, gk in diff_keys(fn)}
+    return tmap(to_numpy, y), grads
 
 
 @pytest.mark.parametrize("backend", [None, "generic"], ids=["fast", "generic"])
@@ -34,7 +38,7 @@ def test_against_torch(case, backend):
     go = grad_output(case, fn, d)
     y_ref, g_ref = _torch_ref(case, fn, d, go)
     y = fn(d, backend=backend)["output"]
-    np.testing.assert_allclose(y, y_ref, rtol=1e-10, atol=1e-12, err_msg="output")
+    assert_allclose_t(y, y_ref, rtol=1e-10, atol=1e-12, err_msg="output")
     g = fn(dict(d, gradOutput=go), backend=backend)
     for k, v in g_ref.items():
-        np.testing.assert_allclose(g[k], v, rtol=1e-10, atol=1e-12, err_msg=k)
+        assert_allclose_t(g[k], v, rtol=1e-10, atol=1e-12, err_msg=k)

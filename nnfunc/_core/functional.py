@@ -91,10 +91,13 @@ def _check_buffer(m, k, buf, x, dt, shape, d):
         if not buf.flags.writeable:
             raise InputError(f"{m.name}: buffer {k!r} is read-only")
         for k2, v in d.items():
-            if k2 != k and type(v) is _ndarray and np.may_share_memory(buf, v):
-                raise InputError(
-                    f"{m.name}: buffer {k!r} shares memory with {k2!r}; "
-                    "buffers must not alias inputs or each other")
+            for i, e in enumerate(v if type(v) in (list, tuple) else (v,)):
+                if type(e) is _ndarray and k2 != k.split("[")[0] \
+                        and np.may_share_memory(buf, e):
+                    where = k2 if type(v) not in (list, tuple) else f"{k2}[{i}]"
+                    raise InputError(
+                        f"{m.name}: buffer {k!r} shares memory with {where!r}; "
+                        "buffers must not alias inputs or each other")
 
 
 def _check_bool(m, d):
@@ -105,6 +108,8 @@ def _check_bool(m, d):
 
 def _criterion_go(m, go, x, dt):
     """Normalise a criterion's gradOutput: a real number or a 0-d array."""
+    if isinstance(go, np.generic) and not isinstance(go, np.bool_):
+        go = go.item()          # a NumPy scalar is a number, whatever the input's type
     if type(go) is type(x) or hasattr(go, "shape"):
         if type(go) is not type(x):
             _not_same_type(m, "gradOutput", go, x)
@@ -119,6 +124,83 @@ def _criterion_go(m, go, x, dt):
         raise InputTypeError(
             f"{m.name}: 'gradOutput' of a criterion must be a number or a 0-d array, got {go!r}")
     return float(go)
+
+
+# --------------------------------------------------------------------------
+# tables: lists of arrays as input, output or gradient (cold paths)
+
+def _same_kind_list(m, key, v, x, contiguous):
+    """Check a list of arrays against the array ``x`` (type, dtype); return a
+    list (C-contiguous copies where needed for the NumPy kernels)."""
+    if len(v) == 0:
+        raise InputError(f"{m.name}: {key!r} is an empty list; expected arrays")
+    out = []
+    for i, e in enumerate(v):
+        k = f"{key}[{i}]"
+        if type(e) is not type(x):
+            _not_same_type(m, k, e, x)
+        if e.dtype != x.dtype:
+            _bad_dtype(m, k, e, x.dtype)
+        out.append(np.ascontiguousarray(e) if contiguous and not e.flags.c_contiguous else e)
+    return out
+
+
+def _prepare_table_input(m, a, x):
+    """A table input: every entry an array of the first one's type and dtype."""
+    if len(x) == 0:
+        raise InputError(f"{m.name}: 'input' is an empty list; expected arrays")
+    first = x[0]
+    if not hasattr(first, "dtype") or not hasattr(first, "shape"):
+        raise InputTypeError(f"{m.name}: 'input[0]' must be an array, got {type(first).__name__}")
+    a["input"] = _same_kind_list(m, "input", x, first, type(first) is _ndarray)
+    return first
+
+
+def _is_table(spec):
+    return type(spec) is list
+
+
+def _check_buffers(m, k, buf, x, dt, spec, d):
+    """A buffer for a result of shape ``spec`` (a tuple, or a list of tuples)."""
+    if not _is_table(spec):
+        _check_buffer(m, k, buf, x, dt, spec, d)
+        return
+    if type(buf) not in (list, tuple) or len(buf) != len(spec):
+        raise InputError(f"{m.name}: buffer {k!r} must be a list of {len(spec)} arrays")
+    for i, (b, shp) in enumerate(zip(buf, spec)):
+        _check_buffer(m, f"{k}[{i}]", b, x, dt, shp, d)
+        for j in range(i):
+            if type(b) is _ndarray and np.may_share_memory(b, buf[j]):
+                raise InputError(f"{m.name}: buffer {k}[{i}] shares memory with {k}[{j}]")
+
+
+def _result_arrays(bufs, g, spec, dt):
+    """Arrays for the kernels to fill: caller buffers when C-contiguous."""
+    if _is_table(spec):
+        b = bufs.get(g) if bufs else None
+        return [(b[i] if b is not None and b[i].flags.c_contiguous else _empty(s, dt))
+                for i, s in enumerate(spec)]
+    return _out_array(bufs, g, spec, dt)
+
+
+def _fill(b, r, m, k):
+    """Copy result ``r`` into buffer ``b`` (arrays or lists); return ``b``."""
+    if type(b) in (list, tuple):
+        for i, (bi, ri) in enumerate(zip(b, r)):
+            _fill(bi, ri, m, f"{k}[{i}]")
+    elif b is not r:
+        try:
+            b[...] = r
+        except (TypeError, ValueError, NotImplementedError) as e:
+            # e.g. JAX arrays, which are immutable: use the returned arrays instead
+            raise InputTypeError(
+                f"{m.name}: buffer {k!r} ({_where(type(b))}) cannot be written in place "
+                f"({e}); leave it out of the dict and use the returned array") from None
+    return b
+
+
+def _spec(a):
+    return [tuple(e.shape) for e in a] if type(a) is list else tuple(a.shape)
 
 
 # --------------------------------------------------------------------------
@@ -143,6 +225,8 @@ def _prepare(m, d, grad):
     if x is None:
         _missing(m, "input")
     a = d.copy()
+    if type(x) is list or type(x) is tuple:
+        x = _prepare_table_input(m, a, x)
     xt = type(x)
     if xt is _ndarray:
         xp = None
@@ -151,7 +235,7 @@ def _prepare(m, d, grad):
             if dt != _F32 and dt != _F64:
                 _bad_input_dtype(m, x, "float32, float64")
             dt = _F32 if dt == _F32 else _F64
-        if not x.flags.c_contiguous:
+        if not x.flags.c_contiguous and a["input"] is x:
             a["input"] = np.ascontiguousarray(x)
         for p in params:
             v = d.get(p)
@@ -185,11 +269,13 @@ def _prepare(m, d, grad):
         else:
             if go is None:
                 _missing(m, "gradOutput")
-            if type(go) is not xt:
+            if type(go) is list or type(go) is tuple:
+                a["gradOutput"] = _same_kind_list(m, "gradOutput", go, x, xp is None)
+            elif type(go) is not xt:
                 _not_same_type(m, "gradOutput", go, x)
-            if go.dtype != dt:
+            elif go.dtype != dt:
                 _bad_dtype(m, "gradOutput", go, dt)
-            if xp is None and not go.flags.c_contiguous:
+            elif xp is None and not go.flags.c_contiguous:
                 a["gradOutput"] = np.ascontiguousarray(go)
     else:
         a.pop("gradOutput", None)
@@ -208,17 +294,18 @@ def _forward(m, d, backend):
     buf = d.get("output")
     dt = x.dtype
     if buf is not None:
-        _check_buffer(m, "output", buf, x, dt, shape, d)
+        _check_buffers(m, "output", buf, x, dt, shape, d)
     if xp is None and backend is None and "cpu" in m.backends:
         k = kernel_module(m)
-        if buf is not None and buf.flags.c_contiguous:
+        if _is_table(shape):
+            y = _result_arrays({"output": buf}, "output", shape, dt)
+        elif buf is not None and buf.flags.c_contiguous:
             y = buf
         else:
             y = _empty(shape, dt)
         m.forward_cpu(k, a, info, y)
-        if buf is not None and y is not buf:
-            buf[...] = y
-            y = buf
+        if buf is not None:
+            y = _fill(buf, y, m, "output")
         return {"output": y}
     if backend not in (None, "generic"):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
@@ -226,13 +313,12 @@ def _forward(m, d, backend):
         xp = numpy_namespace()
     y = m.forward(xp, a, info)
     if buf is not None:
-        buf[...] = y
-        y = buf
+        y = _fill(buf, y, m, "output")
     return {"output": y}
 
 
 def _grad_shapes(m, a, params, gparams):
-    shapes = {"gradInput": a["input"].shape}
+    shapes = {"gradInput": _spec(a["input"])}
     for p, g in zip(params, gparams):
         shapes[g] = a[p].shape
     return shapes
@@ -245,7 +331,12 @@ def _backward(m, d, backend):
     if not m.is_criterion:
         shape = m.output_shape(info)
         go = a["gradOutput"]
-        if tuple(go.shape) != tuple(shape):
+        if _is_table(shape) or type(go) is list:
+            if _spec(go) != shape:
+                raise InputError(
+                    f"{m.name}: 'gradOutput' has shape(s) {_spec(go)}, expected "
+                    f"{shape} (the output's)")
+        elif tuple(go.shape) != tuple(shape):
             raise InputError(
                 f"{m.name}: 'gradOutput' has shape {tuple(go.shape)}, expected "
                 f"{tuple(shape)} (the output shape)")
@@ -257,20 +348,19 @@ def _backward(m, d, backend):
         for g, shp in shapes.items():
             b = d.get(g)
             if b is not None:
-                _check_buffer(m, g, b, x, dt, shp, d)
+                _check_buffers(m, g, b, x, dt, shp, d)
                 bufs[g] = b
     if xp is None and backend is None and "cpu" in m.backends:
         k = kernel_module(m)
-        out = {"gradInput": None}
-        out["gradInput"] = _out_array(bufs, "gradInput", a["input"].shape, dt)
+        xin = a["input"]
+        out = {"gradInput": _result_arrays(bufs, "gradInput", _spec(xin), dt)
+               if type(xin) is list else _out_array(bufs, "gradInput", xin.shape, dt)}
         for p, g in zip(params, gparams):
             out[g] = _out_array(bufs, g, a[p].shape, dt)
         m.backward_cpu(k, a, info, out)
         if bufs:
             for g, b in bufs.items():
-                if out[g] is not b:
-                    b[...] = out[g]
-                    out[g] = b
+                out[g] = _fill(b, out[g], m, g)
         return out
     if backend not in (None, "generic"):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
@@ -282,8 +372,7 @@ def _backward(m, d, backend):
         out[g] = res[g]
     if bufs:
         for g, b in bufs.items():
-            b[...] = out[g]
-            out[g] = b
+            out[g] = _fill(b, out[g], m, g)
     return out
 
 

@@ -4,7 +4,7 @@ gradInput_i = coef * w_i f'(x_i, t_i), one pass over memory per phase.
 One kernel serves AbsCriterion, SmoothL1Criterion, BCECriterion,
 SoftMarginCriterion, DistKLDivCriterion, L1Cost, MarginCriterion,
 HingeEmbeddingCriterion and MultiLabelSoftMarginCriterion: ``op`` picks the
-term (the table is in _pointwise.h, mirrored by ``OPS`` below). ``t`` is the
+term (the table is in _criterion.h, mirrored by ``OPS`` below). ``t`` is the
 target (None: the op has none), ``w`` None or ``cols`` weights repeated
 over the ``rows`` rows (weight of element i = w[i % cols]); ``a`` is the
 margin. Sums are carried in double.
@@ -14,7 +14,7 @@ cimport numpy as cnp
 
 cnp.import_array()
 
-cdef extern from "_pointwise.h" nogil:
+cdef extern from "_criterion.h" nogil:
     double nnf_pw_forward_f(int op, const float* x, const float* t, const float* w,
                             Py_ssize_t rows, Py_ssize_t cols, double a) noexcept
     double nnf_pw_forward_d(int op, const double* x, const double* t, const double* w,
@@ -27,7 +27,7 @@ cdef extern from "_pointwise.h" nogil:
                            double coef) noexcept
     enum: NNF_PW_NOPS
 
-#: operation codes (the enum of _pointwise.h)
+#: operation codes (the enum of _criterion.h)
 OPS = {"abs": 0, "smooth_l1": 1, "bce": 2, "soft_margin": 3, "kl_div": 4, "l1_cost": 5,
        "margin": 6, "hinge": 7, "ml_soft_margin": 8}
 

@@ -53,7 +53,7 @@ def class_target(m, d, xp, n_classes, ignore_index, shape, why=""):
     if not _is_integer(xp, t):
         m.fail_type(f"'target' must have an integer dtype (class indices), got {t.dtype}")
     m.check_shape("target", t, shape, why)
-    if t.ndim == 0 or t.shape[0] > 0:
+    if (t.ndim == 0 or t.shape[0] > 0) and _values_known(t):
         if type(t) is np.ndarray:
             lo, hi = int(t.min()), int(t.max())
         else:
@@ -61,6 +61,26 @@ def class_target(m, d, xp, n_classes, ignore_index, shape, why=""):
         if lo < 0 or hi >= n_classes:
             _range_slow_path(m, xp, t, lo, hi, n_classes, ignore_index)
     return t
+
+
+def _values_known(t):
+    """Whether the values of ``t`` can be read now.
+
+    Inside ``jax.jit`` (a tracer) and for Dask arrays (a lazy graph) they
+    cannot, and the range check is skipped: the call stays traceable and lazy.
+    An out-of-range target there contributes a zero row to the loss and its
+    gradient (the one-hot of the generic code matches no class).
+    """
+    if type(t) is np.ndarray:
+        return True
+    import sys
+    jax_core = sys.modules.get("jax.core")
+    if jax_core is not None and isinstance(t, jax_core.Tracer):
+        return False
+    dask_array = sys.modules.get("dask.array")
+    if dask_array is not None and isinstance(t, dask_array.Array):
+        return False
+    return True
 
 
 def _range_slow_path(m, xp, t, lo, hi, n_classes, ig):

@@ -111,11 +111,13 @@ class ClassNLLCriterion(Criterion):
         """(x as (N, C), mask of the picked entries (N, C), weights or None, zeros)."""
         n, nc, nd = info
         x = d["input"]
-        t = xp.astype(d["target"], xp.int64)
+        # the namespace's default integer (int64; int32 in JAX without x64)
+        ity = xp.asarray(0).dtype
+        t = xp.astype(d["target"], ity)
         if nd == 1:
             x = xp.reshape(x, (1, nc))
             t = xp.reshape(t, (1,))
-        classes = xp.arange(nc, dtype=xp.int64)
+        classes = xp.arange(nc, dtype=ity)
         mask = (classes[None, :] == t[:, None]) & (t != self.ignoreIndex)[:, None]
         w = None
         if self.weights is not None:

@@ -1,0 +1,79 @@
+"""nnfunc functions as JAX functions with custom VJPs (``jax.custom_vjp``).
+
+::
+
+    import jax
+    from nnfunc.adapters.jax import primitive
+
+    linear = primitive(nnfunc.nn.Linear(10, 5))       # linear(x, weight, bias)
+    nll = primitive(nnfunc.nn.ClassNLLCriterion())    # nll(logp, target)
+    step = jax.jit(jax.grad(lambda W, b: nll(logsoftmax(linear(x, W, b)), y), (0, 1)))
+
+Both the forward and the backward call nnfunc on JAX arrays, which takes
+nnfunc's generic array-API path (``jax.numpy``), so everything traces:
+whole training steps can be ``jax.jit``-ted and run on any JAX device.
+Inside ``jit`` target values are not known at trace time, so a criterion
+cannot check their range there (see ``nnfunc/modules/_targets.py``).
+Cotangents are cast to the input's dtype; nothing else is cast.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from . import check_arity, check_function, grad_key, param_order
+
+__all__ = ["primitive"]
+
+
+def primitive(fn, **options):
+    """Wrap the nnfunc eval function ``fn`` as a differentiable JAX function.
+
+    Returns ``apply(input, *params)`` for a module (parameters in
+    ``fn.module.params`` order) or ``apply(input, target)`` for a criterion
+    (the integer ``target`` gets no gradient). Arguments are converted with
+    ``jnp.asarray``. ``options`` are extra dict entries sent with every
+    call, e.g. ``train=False``.
+    """
+    m = check_function(fn, "nnfunc.adapters.jax.primitive")
+    grad = fn.grad
+    names = param_order(fn)
+
+    if m.is_criterion:
+        @jax.custom_vjp
+        def core(x, target):
+            return fn({"input": x, "target": target, **options})["output"]
+
+        def fwd(x, target):
+            return core(x, target), (x, target)
+
+        def bwd(res, g):
+            x, target = res
+            gi = grad({"input": x, "target": target, "gradOutput": g.astype(x.dtype),
+                       **options})["gradInput"]
+            return gi, None
+
+        def apply(x, target):
+            return core(jnp.asarray(x), jnp.asarray(target))
+    else:
+        @jax.custom_vjp
+        def core(x, *params):
+            return fn({"input": x, **dict(zip(names, params)), **options})["output"]
+
+        def fwd(x, *params):
+            return core(x, *params), (x, params)
+
+        def bwd(res, g):
+            x, params = res
+            out = grad({"input": x, **dict(zip(names, params)),
+                        "gradOutput": g.astype(x.dtype), **options})
+            return (out["gradInput"],) + tuple(out[grad_key(p)] for p in names)
+
+        def apply(x, *params):
+            check_arity(m, names, params, "JAX primitive")
+            return core(jnp.asarray(x), *(jnp.asarray(p) for p in params))
+
+    core.defvjp(fwd, bwd)
+    apply.__name__ = m.name
+    apply.__doc__ = f"JAX function (custom VJP) of nnfunc {m!r}"
+    apply.nnfunc_function = fn
+    return apply

@@ -1,0 +1,190 @@
+"""autograd and JAX adapters: gradients against each framework's own autodiff.
+
+The reference is the framework differentiating an equivalent pure
+expression written in its own array library; the tested path is the same
+network built from nnfunc primitives, whose VJPs are nnfunc grad functions.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnfunc
+from _helpers import diff_keys, grad_output, make_dict
+from cases import CASES
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NET_IN = (3, 2, 6, 6)
+
+
+def _net_params(dtype):
+    conv = nnfunc.nn.SpatialConvolution(2, 4, 3, 3, 1, 1, 1, 1)
+    lin = nnfunc.nn.Linear(4 * 3 * 3, 5)
+    pc, pl = conv.init_params(seed=1, dtype=dtype), lin.init_params(seed=2, dtype=dtype)
+    return conv, lin, (pc["weight"], pc["bias"], pl["weight"], pl["bias"])
+
+
+def _data(dtype):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal(NET_IN).astype(dtype), np.array([0, 4, 2])
+
+
+def _example(name):
+    if not (EXAMPLES / f"{name}.py").exists():
+        pytest.skip("examples/ not available")
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+# ---------------------------------------------------------------- autograd
+
+def _autograd_net(prim, conv, lin):
+    import autograd.numpy as anp
+    c, r, p = prim(conv), prim(nnfunc.nn.ReLU()), prim(nnfunc.nn.SpatialMaxPooling(2, 2))
+    t, l = prim(nnfunc.nn.Tanh()), prim(lin)
+    ls, nll = prim(nnfunc.nn.LogSoftMax()), prim(nnfunc.nn.ClassNLLCriterion())
+
+    def loss(x, w, b, W, B, y):
+        h = p(r(c(x, w, b)))
+        return nll(ls(l(t(anp.reshape(h, (h.shape[0], -1))), W, B)), y)
+    return loss
+
+
+def _autograd_pure(x, w, b, W, B, y):
+    import autograd.numpy as anp
+    n, _, hh, ww = x.shape
+    xp = anp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="constant")
+    taps = anp.stack([xp[:, :, i:i + hh, j:j + ww] for i in range(3) for j in range(3)], axis=2)
+    y1 = anp.einsum("ocq,ncqhw->nohw", anp.reshape(w, (w.shape[0], w.shape[1], 9)), taps)
+    y1 = anp.maximum(y1 + b[None, :, None, None], 0)
+    o = y1.shape[1]
+    pooled = anp.max(anp.reshape(y1, (n, o, hh // 2, 2, ww // 2, 2)), axis=(3, 5))
+    z = anp.dot(anp.tanh(anp.reshape(pooled, (n, -1))), W.T) + B
+    logp = z - anp.log(anp.sum(anp.exp(z - anp.max(z, axis=1, keepdims=True)), axis=1,
+                               keepdims=True)) - anp.max(z, axis=1, keepdims=True)
+    return -anp.mean(logp[np.arange(n), y])
+
+
+def test_autograd_network_matches_autograd():
+    autograd = pytest.importorskip("autograd")
+    from nnfunc.adapters.autograd import primitive
+    conv, lin, params = _net_params(np.float64)
+    x, y = _data(np.float64)
+    loss = _autograd_net(primitive, conv, lin)
+    argnums = (0, 1, 2, 3, 4)
+    got = autograd.grad(loss, argnums)(x, *params, y)
+    want = autograd.grad(_autograd_pure, argnums)(x, *params, y)
+    np.testing.assert_allclose(loss(x, *params, y), _autograd_pure(x, *params, y), rtol=1e-12)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.is_criterion], ids=lambda c: c.id)
+def test_autograd_primitive_vjp_is_nnfunc_grad(case):
+    autograd = pytest.importorskip("autograd")
+    from nnfunc.adapters.autograd import primitive
+    fn, d = make_dict(case)
+    go = grad_output(case, fn, d)
+    if type(d["input"]) is list or type(go) is list:
+        pytest.skip("table modules: the adapters take and return single arrays")
+    f = primitive(fn)
+    keys = [k for k, _ in diff_keys(fn)]
+    args = [d[k] for k in keys]
+    import autograd.numpy as anp
+    got = autograd.grad(lambda *a: anp.sum(f(*a) * go), tuple(range(len(args))))(*args)
+    want = fn(dict(d, gradOutput=go))
+    for g, (_, gk) in zip(got, diff_keys(fn)):
+        np.testing.assert_allclose(g, want[gk], rtol=1e-12, atol=1e-14, err_msg=gk)
+
+
+def test_autograd_float32_and_errors():
+    autograd = pytest.importorskip("autograd")
+    from nnfunc.adapters.autograd import primitive
+    conv, lin, params = _net_params(np.float32)
+    x, y = _data(np.float32)
+    g = autograd.grad(_autograd_net(primitive, conv, lin), (1, 3))(x, *params, y)
+    assert all(a.dtype == np.float32 for a in g)
+    lin_p = primitive(lin)
+    with pytest.raises(TypeError, match="Linear.*2 parameter"):
+        lin_p(np.zeros((1, 36)), params[2])
+    with pytest.raises(TypeError, match="nnfunc eval function"):
+        primitive(lambda d: d)
+
+
+def test_autograd_trains_the_digits_network():
+    pytest.importorskip("autograd")
+    acc = _example("digits_autograd").train(epochs=3, log=lambda s: None)
+    assert acc >= 0.9
+
+
+# --------------------------------------------------------------------- JAX
+
+@pytest.fixture
+def jax_x64():
+    jax = pytest.importorskip("jax")
+    prev = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", prev)
+
+
+def _jax_pure(x, w, b, W, B, y):
+    import jax
+    import jax.numpy as jnp
+    y1 = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)))
+    y1 = jnp.maximum(y1 + b[None, :, None, None], 0)
+    pooled = jax.lax.reduce_window(y1, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    z = jnp.tanh(pooled.reshape(pooled.shape[0], -1)) @ W.T + B
+    return -jnp.mean(jax.nn.log_softmax(z, axis=1)[jnp.arange(z.shape[0]), y])
+
+
+def test_jax_network_matches_jax_under_jit(jax_x64):
+    jax = jax_x64
+    from nnfunc.adapters.jax import primitive
+    conv, lin, params = _net_params(np.float64)
+    x, y = _data(np.float64)
+    import jax.numpy as jnp
+    c, r = primitive(conv), primitive(nnfunc.nn.ReLU())
+    p, t = primitive(nnfunc.nn.SpatialMaxPooling(2, 2)), primitive(nnfunc.nn.Tanh())
+    l, ls = primitive(lin), primitive(nnfunc.nn.LogSoftMax())
+    nll = primitive(nnfunc.nn.ClassNLLCriterion())
+
+    def jloss(x, w, b, W, B, y):          # the same network as _jax_pure, from nnfunc
+        h = p(r(c(x, w, b)))
+        return nll(ls(l(t(jnp.reshape(h, (h.shape[0], -1))), W, B)), y)
+    argnums = (0, 1, 2, 3, 4)
+    got = jax.jit(jax.grad(jloss, argnums))(x, *params, y)
+    want = jax.grad(_jax_pure, argnums)(x, *params, y)
+    np.testing.assert_allclose(jax.jit(jloss)(x, *params, y), _jax_pure(x, *params, y), rtol=1e-12)
+    for g, w in zip(got, want):
+        assert g.dtype == jnp.float64
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.is_criterion], ids=lambda c: c.id)
+def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
+    jax = jax_x64
+    import jax.numpy as jnp
+    from nnfunc.adapters.jax import primitive
+    fn, d = make_dict(case)
+    go = grad_output(case, fn, d)
+    if type(d["input"]) is list or type(go) is list:
+        pytest.skip("table modules: the adapters take and return single arrays")
+    f = primitive(fn)
+    keys = [k for k, _ in diff_keys(fn)]
+    args = [jnp.asarray(d[k]) for k in keys]
+    got = jax.jit(jax.grad(lambda *a: jnp.sum(f(*a) * go), tuple(range(len(args)))))(*args)
+    want = fn(dict(d, gradOutput=go))
+    for g, (_, gk) in zip(got, diff_keys(fn)):
+        np.testing.assert_allclose(np.asarray(g), want[gk], rtol=1e-10, atol=1e-12, err_msg=gk)
+
+
+def test_jax_trains_the_digits_network():
+    pytest.importorskip("jax")
+    acc = _example("digits_jax").train(epochs=3, log=lambda s: None)
+    assert acc >= 0.9

@@ -44,6 +44,10 @@ enum {
 };
 
 #define NNF_INLINE static inline __attribute__((always_inline))
+/* the dispatchers inline everything they call (_vmath.h's helpers too):
+   GCC's size limits would otherwise leave calls in the loops, which then
+   do not vectorise */
+#define NNF_FLAT __attribute__((flatten))
 
 /* log(1 + f) = 2 atanh(s), s = f / (2 + f), for f in [sqrt(1/2) - 1,
  * sqrt(2) - 1]: fdlibm e_log.c's polynomial (|error| < 2^-58) */
@@ -93,7 +97,7 @@ NNF_INLINE double nnf_lg(double x, const int exact) {
    a: the margin */
 #define NNF_PW_TERMS(T, S)                                                     \
 NNF_INLINE T nnf_pw_f_##S(const int op, T x, T t, T a, const int exact) {      \
-    T d, ad, q, l, h, tp, tt;                                                  \
+    T d, ad, q, l, h, tp;                                                      \
     switch (op) {                                                              \
     case NNF_PW_ABS:                                                           \
         return nnf_abs_##S(x - t);                                             \
@@ -109,9 +113,9 @@ NNF_INLINE T nnf_pw_f_##S(const int op, T x, T t, T a, const int exact) {      \
     case NNF_PW_SOFT_MARGIN:                                                   \
         return nnf_softplus_##S(-t * x);                                       \
     case NNF_PW_KL_DIV:                                                        \
-        tp = t > 0 ? t : 0;          /* NaN and t <= 0: the term is 0 */       \
-        tt = t > 0 ? t : 1;                                                    \
-        return (T)((double)tp * (nnf_lg((double)tt, exact) - (double)x));      \
+        /* NaN and t <= 0: the term is 0 (the log's NaN is not selected) */  \
+        tp = (T)((double)t * (nnf_lg((double)t, exact) - (double)x));          \
+        return t > 0 ? tp : 0;                                                 \
     case NNF_PW_L1_COST:                                                       \
         return nnf_abs_##S(x);                                                 \
     case NNF_PW_MARGIN:                                                        \
@@ -232,7 +236,7 @@ NNF_INLINE void nnf_pw_bwd_op_##S(const int op, const T* x, const T* t,        \
         nnf_pw_dmap_##S(op, x + i * cols, t + i * cols, w, gi + i * cols,      \
                         cols, a, coef);                                        \
 }                                                                              \
-NNF_WIDE static double nnf_pw_forward_##S(int op, const T* x, const T* t,      \
+NNF_WIDE NNF_FLAT static double nnf_pw_forward_##S(int op, const T* x, const T* t,      \
                                           const T* w, ptrdiff_t rows,          \
                                           ptrdiff_t cols, double a) {          \
     T aa = (T)a;                                                               \
@@ -255,7 +259,7 @@ NNF_WIDE static double nnf_pw_forward_##S(int op, const T* x, const T* t,      \
         return nnf_pw_fwd_op_##S(NNF_PW_ML_SOFT_MARGIN, x, t, w, rows, cols, aa); \
     }                                                                          \
 }                                                                              \
-NNF_WIDE static void nnf_pw_backward_##S(int op, const T* x, const T* t,       \
+NNF_WIDE NNF_FLAT static void nnf_pw_backward_##S(int op, const T* x, const T* t,       \
                                          const T* w, T* gi, ptrdiff_t rows,    \
                                          ptrdiff_t cols, double a,             \
                                          double coef) {                        \

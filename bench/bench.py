@@ -218,6 +218,11 @@ def module_rows(rng, quick):
         f = getattr(nnfunc.nn, name)(*args)
         d = {"input": xin} if tgt is None else {"input": xin, "target": tgt}
         add(name, f"{n}x{k}", f, d, 1.0, torch_thunk(tf if torch else None, [xin], None))
+    x2 = rand(rng, n, k)
+    f = nnfunc.nn.MarginRankingCriterion()
+    add("MarginRankingCriterion", f"2 x {n}x{k}", f, {"input": [logp, x2], "target": sg}, 1.0,
+        torch_thunk((lambda a, b: F.margin_ranking_loss(a, b, tt(sg), 1.0)) if torch else None,
+                    [logp, x2], None))
     ns, cs, hs = (4, 10, 32) if quick else (32, 10, 64)
     xs = rand(rng, ns, cs, hs, hs)
     ts = rng.integers(0, cs, (ns, hs, hs))

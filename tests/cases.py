@@ -844,3 +844,25 @@ BAD_CTORS += [
     ("MM", (1,), {}, nnfunc.InputTypeError),
     ("MV", ("yes",), {}, nnfunc.InputTypeError),
 ]
+
+# MarginRankingCriterion: a table input [x1, x2] and a +-1 target of their shape
+_mr_bad = [
+    ("entries", _set("input", lambda d: d["input"] + d["input"][:1]), nnfunc.InputError,
+     "'input'"),
+    ("mismatch", _set("input", lambda d: [d["input"][0], d["input"][1][:-1]]),
+     nnfunc.InputError, r"input\[1\]"),
+    ("target-shape", _set("target", lambda d: d["target"][:-1]), nnfunc.InputError, "'target'"),
+    ("target-int", _set("target", lambda d: d["target"].astype(np.int64)),
+     nnfunc.InputTypeError, "'target'"),
+]
+add(
+    Case("MarginRankingCriterion", (0.5,), [(6,), (6,)], "batch", batch=True,
+         target=lambda rng, s: signs(rng, s[0]),
+         ref=lambda torch, t: _F(torch).margin_ranking_loss(*t["input"], t["target"], 0.5),
+         bad=_mr_bad),
+    Case("MarginRankingCriterion", (), [(2, 3), (2, 3)], "2d-sum",
+         kwargs={"sizeAverage": False}, batch=True, target=lambda rng, s: signs(rng, s[0]),
+         ref=lambda torch, t: _F(torch).margin_ranking_loss(*t["input"], t["target"], 1.0,
+                                                            reduction="sum")),
+)
+BAD_CTORS += [("MarginRankingCriterion", ("1",), {}, nnfunc.InputTypeError)]

@@ -37,6 +37,7 @@ from .dist_kl_div_criterion import DistKLDivCriterion
 from .hinge_embedding_criterion import HingeEmbeddingCriterion
 from .l1_cost import L1Cost
 from .margin_criterion import MarginCriterion
+from .margin_ranking_criterion import MarginRankingCriterion
 from .multi_label_soft_margin_criterion import MultiLabelSoftMarginCriterion
 from .smooth_l1_criterion import SmoothL1Criterion
 from .soft_margin_criterion import SoftMarginCriterion

@@ -17,3 +17,26 @@ from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .tanh import Tanh
 from .threshold import ReLU, Threshold
+from .abs import Abs
+from .add_constant import AddConstant
+from .mul_constant import MulConstant
+from .exp import Exp
+from .log import Log
+from .sqrt import Sqrt
+from .square import Square
+from .power import Power
+from .sum import Sum
+from .mean import Mean
+from .max import Max
+from .min import Min
+from .identity import Identity
+from .contiguous import Contiguous
+from .reshape import Reshape
+from .view import View
+from .squeeze import Squeeze
+from .unsqueeze import Unsqueeze
+from .transpose import Transpose
+from .narrow import Narrow
+from .select import Select
+from .replicate import Replicate
+from .collapse import Collapse

@@ -435,6 +435,28 @@ add(
     Case("Collapse", (2,), (4, 5), "nonbatch", ref=_reshaped(20)),
 )
 
+# OneHot: integer input (0-based class indices), float output of the module's dtype
+def labels(n):
+    return lambda rng, shape: rng.integers(0, n, shape)
+
+
+_onehot_bad = [
+    ("too-big", _set("input", lambda d: np.asarray(d["input"] + 5)), nnfunc.InputError,
+     "class index"),
+    ("negative", _set("input", lambda d: np.asarray(d["input"] - 5)), nnfunc.InputError,
+     "outside"),
+    ("float", _set("input", lambda d: d["input"].astype(np.float64)), nnfunc.InputTypeError,
+     "integer"),
+]
+add(
+    Case("OneHot", (5,), (7,), "1d", batch=True, gen=labels(5),
+         ref=lambda torch, t: _F(torch).one_hot(t["input"], 5).double(), bad=_onehot_bad),
+    Case("OneHot", (3,), (2, 3), "2d", batch=True, gen=labels(3),
+         ref=lambda torch, t: _F(torch).one_hot(t["input"], 3).double()),
+    Case("OneHot", (4,), (), "0d", gen=labels(4),
+         ref=lambda torch, t: _F(torch).one_hot(t["input"], 4).double(), bad=_onehot_bad[:1]),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),
@@ -481,4 +503,8 @@ BAD_CTORS += [
     ("Select", (0, None), {}, nnfunc.InputTypeError),
     ("Replicate", (3, -1), {}, nnfunc.InputError),
     ("Collapse", (-1,), {}, nnfunc.InputError),
+]
+BAD_CTORS += [
+    ("OneHot", (0,), {}, nnfunc.InputError),
+    ("OneHot", (3,), {"dtype": "int64"}, nnfunc.InputTypeError),
 ]

@@ -40,3 +40,4 @@ from .narrow import Narrow
 from .select import Select
 from .replicate import Replicate
 from .collapse import Collapse
+from .one_hot import OneHot

@@ -457,6 +457,31 @@ add(
          ref=lambda torch, t: _F(torch).one_hot(t["input"], 4).double(), bad=_onehot_bad[:1]),
 )
 
+# Index: table [t, idx] with 0-based integer indices (repeats sum in the gradient)
+_index_bad = [
+    ("too-big", _set("input", lambda d: [d["input"][0], d["input"][1] + 10]), nnfunc.InputError,
+     "index 1[0-9]"),
+    ("negative", _set("input", lambda d: [d["input"][0], d["input"][1] - 10]),
+     nnfunc.InputError, "outside"),
+    ("idx-2d", _set("input", lambda d: [d["input"][0], d["input"][1][None]]), nnfunc.InputError,
+     "1-D"),
+    ("idx-float", _set("input", lambda d: [d["input"][0], d["input"][1].astype(d["input"][0].dtype)]),
+     nnfunc.InputTypeError, r"input\[1\]"),
+]
+add(
+    Case("Index", (1,), [(3, 5), (4,)], "dim1", gen=[normal, labels(5)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], 1, t["input"][1]),
+         bad=_index_bad),
+    Case("Index", (0,), [(4,), (7,)], "repeats", gen=[normal, labels(4)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], 0, t["input"][1])),
+    Case("Index", (-1,), [(2, 3, 4), (2,)], "last", gen=[normal, labels(4)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], -1, t["input"][1]),
+         bad=[("dim", _set("input", lambda d: [np.asarray(d["input"][0][0, 0, 0]), d["input"][1]]),
+               nnfunc.InputError, "dimension")]),
+    Case("Index", (0,), [(3, 2), (0,)], "empty", gen=[normal, labels(3)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], 0, t["input"][1])),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),
@@ -507,4 +532,7 @@ BAD_CTORS += [
 BAD_CTORS += [
     ("OneHot", (0,), {}, nnfunc.InputError),
     ("OneHot", (3,), {"dtype": "int64"}, nnfunc.InputTypeError),
+]
+BAD_CTORS += [
+    ("Index", (1.0,), {}, nnfunc.InputTypeError),
 ]

@@ -41,3 +41,4 @@ from .select import Select
 from .replicate import Replicate
 from .collapse import Collapse
 from .one_hot import OneHot
+from .index import Index

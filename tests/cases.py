@@ -482,6 +482,26 @@ add(
          ref=lambda torch, t: torch.index_select(t["input"][0], 0, t["input"][1])),
 )
 
+# MaskedSelect: table [t, boolean mask]; the output length depends on the mask
+def mask(rng, shape):
+    return rng.random(shape) < 0.5
+
+
+_masked_bad = [
+    ("mask-shape", _set("input", lambda d: [d["input"][0], d["input"][1][..., :-1]]),
+     nnfunc.InputError, r"input\[1\]"),
+    ("mask-int", _set("input", lambda d: [d["input"][0], d["input"][1].astype(np.int64)]),
+     nnfunc.InputTypeError, r"input\[1\].*bool"),
+]
+add(
+    Case("MaskedSelect", (), [(3, 5), (3, 5)], "2d", gen=[normal, mask],
+         ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1]), bad=_masked_bad),
+    Case("MaskedSelect", (), [(7,), (7,)], "1d", gen=[normal, mask],
+         ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
+    Case("MaskedSelect", (), [(2, 3), (2, 3)], "none", gen=[normal, lambda rng, s: np.zeros(s, bool)],
+         ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),

@@ -42,3 +42,4 @@ from .replicate import Replicate
 from .collapse import Collapse
 from .one_hot import OneHot
 from .index import Index
+from .masked_select import MaskedSelect

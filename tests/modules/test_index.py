@@ -32,3 +32,13 @@ def test_table_entry_kinds_and_count():
         f({"input": [t, torch.tensor([0])]})
     y = f({"input": [torch.ones(3, dtype=torch.float32), torch.tensor([1, 0])]})["output"]
     assert isinstance(y, torch.Tensor) and y.dtype == torch.float32 and y.shape == (2,)
+
+
+def test_masked_select_under_jax_jit_is_a_clear_error():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+    f = nnfunc.nn.MaskedSelect()
+    t, m = jnp.ones(3), jnp.array([True, False, True])
+    assert f({"input": [t, m]})["output"].shape == (2,)
+    with pytest.raises(nnfunc.InputError, match="jax.jit"):
+        jax.jit(lambda t, m: f({"input": [t, m]})["output"])(t, m)

@@ -131,6 +131,29 @@ def module_rows(rng, quick):
     f = nnfunc.nn.Threshold(0.1, -1.0)
     add("Threshold", lab, f, {"input": x}, go,
         torch_thunk((lambda a: F.threshold(a, 0.1, -1.0)) if torch else None, [x], go))
+    # the other pointwise activations (nnfunc ctor args, torch function)
+    for name, args, tf in [
+            ("HardTanh", (), "hardtanh"), ("ReLU6", (), "relu6"),
+            ("Clamp", (-0.5, 0.5), lambda a: F.hardtanh(a, -0.5, 0.5)),
+            ("LeakyReLU", (), "leaky_relu"), ("ELU", (), "elu"), ("SoftPlus", (), "softplus"),
+            ("LogSigmoid", (), "logsigmoid"), ("SoftSign", (), "softsign"),
+            ("TanhShrink", (), "tanhshrink"), ("HardShrink", (), "hardshrink"),
+            ("SoftShrink", (), "softshrink")]:
+        f = getattr(nnfunc.nn, name)(*args)
+        tfn = (getattr(F, tf) if isinstance(tf, str) else tf) if torch else None
+        add(name, lab, f, {"input": x}, go, torch_thunk(tfn, [x], go))
+    f = nnfunc.nn.PReLU(shape[1])
+    p = f.init_params(seed=0)
+    add("PReLU", lab + f" ({shape[1]} planes)", f, {"input": x, **p}, go,
+        torch_thunk(F.prelu if torch else None, [x, p["weight"]], go))
+    f = nnfunc.nn.CReLU(3)
+    goc = rand(rng, shape[0], 2 * shape[1], *shape[2:])
+    add("CReLU", lab, f, {"input": x}, goc,
+        torch_thunk((lambda a: F.relu(torch.cat([a, -a], dim=1))) if torch else None, [x], goc))
+    f = nnfunc.nn.GatedLinearUnit(1)
+    gog = rand(rng, shape[0], shape[1] // 2, *shape[2:])
+    add("GatedLinearUnit", lab + " (dim 1)", f, {"input": x}, gog,
+        torch_thunk((lambda a: F.glu(a, 1)) if torch else None, [x], gog))
 
     f = nnfunc.nn.SpatialMaxPooling(2, 2)
     gop = rand(rng, shape[0], shape[1], shape[2] // 2, shape[3] // 2)
@@ -143,10 +166,17 @@ def module_rows(rng, quick):
         f = getattr(nnfunc.nn, name)()
         add(name, f"{n}x{k}", f, {"input": x}, go,
             torch_thunk((lambda a, tf=tf: getattr(F, tf)(a, dim=1)) if torch else None, [x], go))
+    f = nnfunc.nn.SoftMin()
+    add("SoftMin", f"{n}x{k}", f, {"input": x}, go,
+        torch_thunk((lambda a: F.softmin(a, dim=1)) if torch else None, [x], go))
     xi, goi = rand(rng, *shape), rand(rng, *shape)
     f = nnfunc.nn.SoftMax()
     add("SoftMax", lab + " (over C)", f, {"input": xi}, goi,
         torch_thunk((lambda a: F.softmax(a, dim=1)) if torch else None, [xi], goi))
+    for name, tf in [("SpatialSoftMax", "softmax"), ("SpatialLogSoftMax", "log_softmax")]:
+        f = getattr(nnfunc.nn, name)()
+        add(name, lab + " (over C)", f, {"input": xi}, goi,
+            torch_thunk((lambda a, tf=tf: getattr(F, tf)(a, dim=1)) if torch else None, [xi], goi))
 
     t = rng.integers(0, k, n)
     logp = rand(rng, n, k)

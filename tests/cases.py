@@ -110,6 +110,70 @@ for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
              ref=lambda torch, t: _F(torch).threshold(t["input"], 0.5, -1.0)),
     )
 
+def wide(rng, shape):
+    """Magnitudes spread over 1e-6 .. 60, both signs (vectorised tanh/exp/log1p)."""
+    mag = 10.0 ** rng.uniform(-6, 1.8, shape)
+    return np.where(rng.random(shape) < 0.5, -mag, mag)
+
+
+for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
+    add(
+        Case("HardTanh", (), _shape, _label, batch=_batch, gen=away_from(-1.0, 1.0),
+             ref=lambda torch, t: _F(torch).hardtanh(t["input"])),
+        Case("HardTanh", (-0.5, 2.0), _shape, _label + "-bounds", batch=_batch,
+             gen=away_from(-0.5, 2.0), ref=lambda torch, t: _F(torch).hardtanh(t["input"], -0.5, 2.0)),
+        Case("ReLU6", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: away_from(0.0, 6.0)(rng, s) * 4,
+             ref=lambda torch, t: _F(torch).relu6(t["input"])),
+        Case("Clamp", (-0.3, 0.7), _shape, _label, batch=_batch, gen=away_from(-0.3, 0.7),
+             ref=lambda torch, t: _F(torch).hardtanh(t["input"], -0.3, 0.7)),
+        Case("LeakyReLU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).leaky_relu(t["input"], 0.01)),
+        Case("LeakyReLU", (0.2,), _shape, _label + "-0.2", batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).leaky_relu(t["input"], 0.2)),
+        Case("ELU", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: _F(torch).elu(t["input"])),
+        Case("ELU", (0.5,), _shape, _label + "-alpha", batch=_batch,
+             gen=lambda rng, s: away_from(0.0)(rng, s) * 3,
+             ref=lambda torch, t: _F(torch).elu(t["input"], 0.5)),
+        Case("SoftPlus", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: _F(torch).softplus(t["input"])),
+        # beta 2, threshold 5: both branches (beta x > 5 where x > 2.5)
+        Case("SoftPlus", (2.0, 5.0), _shape, _label + "-beta", batch=_batch,
+             gen=lambda rng, s: away_from(2.5)(rng, s) * 3,
+             ref=lambda torch, t: _F(torch).softplus(t["input"], 2.0, 5.0)),
+        Case("LogSigmoid", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 4 * normal(rng, s),
+             ref=lambda torch, t: _F(torch).logsigmoid(t["input"])),
+        Case("SoftSign", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: _F(torch).softsign(t["input"])),
+        Case("TanhShrink", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: away_from(0.0, gap=0.3)(rng, s),
+             ref=lambda torch, t: _F(torch).tanhshrink(t["input"])),
+        Case("HardShrink", (), _shape, _label, batch=_batch, gen=away_from(-0.5, 0.5),
+             ref=lambda torch, t: _F(torch).hardshrink(t["input"], 0.5)),
+        Case("HardShrink", (0.2,), _shape, _label + "-0.2", batch=_batch,
+             gen=away_from(-0.2, 0.2), ref=lambda torch, t: _F(torch).hardshrink(t["input"], 0.2)),
+        Case("SoftShrink", (), _shape, _label, batch=_batch, gen=away_from(-0.5, 0.5),
+             ref=lambda torch, t: _F(torch).softshrink(t["input"], 0.5)),
+        Case("SoftShrink", (1.0,), _shape, _label + "-1", batch=_batch,
+             gen=away_from(-1.0, 1.0), ref=lambda torch, t: _F(torch).softshrink(t["input"], 1.0)),
+    )
+# the vectorised math over a wide range of magnitudes (tiny, large, saturated)
+add(
+    Case("Tanh", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: torch.tanh(t["input"])),
+    Case("Sigmoid", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: torch.sigmoid(t["input"])),
+    Case("ELU", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).elu(t["input"])),
+    Case("SoftPlus", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).softplus(t["input"])),
+    Case("LogSigmoid", (), (4, 50), "wide", batch=True, gen=wide,
+         ref=lambda torch, t: _F(torch).logsigmoid(t["input"])),
+)
+
+
 # SoftMax / LogSoftMax: Torch7's dimension (0 for 1-D and 3-D, 1 for 2-D and 4-D)
 _softmax_bad = [
     ("input-5d", _set("input", lambda d: d["input"].reshape((1,) * (5 - d["input"].ndim)
@@ -132,6 +196,72 @@ for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
              ref=lambda torch, t, _dim=_dim: _F(torch).log_softmax(t["input"], dim=_dim),
              bad=_softmax_bad),
     )
+
+for _shape, _label, _batch in [((7,), "1d", False), ((4, 9), "2d", True),
+                               ((5, 3, 4), "3d-image", False), ((2, 5, 3, 4), "4d", True),
+                               ((2, 3, 12, 12), "4d-two-chunks", True)]:
+    _dim = 0 if len(_shape) in (1, 3) else 1
+    add(
+        Case("SoftMin", (), _shape, _label, batch=_batch, gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmin(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("SpatialSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+        Case("SpatialLogSoftMax", (), _shape, _label, batch=_batch,
+             gen=lambda rng, s: 3 * normal(rng, s),
+             ref=lambda torch, t, _dim=_dim: _F(torch).log_softmax(t["input"], dim=_dim),
+             bad=_softmax_bad),
+    )
+
+# PReLU: channel dim 1 (dim 0 for 1-D input); per-sample calls of (N, C, ...) rows
+# would move the channel dim, so only (N, C) rows are "batch"
+_prelu_bad = [
+    ("weight-shape", _set("weight", lambda d: np.concatenate([d["weight"], d["weight"]])),
+     nnfunc.InputError, "'weight'"),
+]
+add(
+    Case("PReLU", (), (3, 4, 5), "shared", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"]), bad=_prelu_bad),
+    Case("PReLU", (4,), (2, 4, 3, 5), "4d", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"]),
+         bad=_prelu_bad + [("input-planes", _set("input", lambda d: d["input"][:, :3]),
+                            nnfunc.InputError, "nOutputPlane")]),
+    Case("PReLU", (5,), (3, 5), "2d", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"])),
+    Case("PReLU", (3,), (2, 3, 7), "3d", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).prelu(t["input"], t["weight"])),
+    Case("PReLU", (5,), (5,), "1d", gen=away_from(0.0),
+         ref=lambda torch, t: torch.where(t["input"] > 0, t["input"], t["weight"] * t["input"]),
+         bad=[("input-0d", _set("input", lambda d: np.asarray(d["input"][0])), nnfunc.InputError, "'input'")]),
+)
+
+_crelu_bad = [("input-ndim", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+               "'input'")]
+add(
+    Case("CReLU", (3,), (2, 3, 4, 5), "batch", batch=True, gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=1)),
+         bad=_crelu_bad),
+    Case("CReLU", (3,), (3, 2, 4), "sample", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=0))),
+    Case("CReLU", (1,), (7,), "vector", gen=away_from(0.0),
+         ref=lambda torch, t: _F(torch).relu(torch.cat([t["input"], -t["input"]], dim=0)),
+         bad=_crelu_bad),
+)
+
+_glu_bad = [("input-odd", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+             "even")]
+add(
+    Case("GatedLinearUnit", (), (3, 4, 6), "last", batch=True,
+         ref=lambda torch, t: _F(torch).glu(t["input"], -1), bad=_glu_bad),
+    Case("GatedLinearUnit", (1,), (2, 4, 3), "dim1",
+         ref=lambda torch, t: _F(torch).glu(t["input"], 1),
+         bad=[("input-1d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "dim 1")]),
+    Case("GatedLinearUnit", (0,), (8,), "vector",
+         ref=lambda torch, t: _F(torch).glu(t["input"], 0)),
+)
 
 # ----------------------------------------------------------- parameterized
 _linear_bad = [
@@ -502,6 +632,155 @@ add(
          ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
 )
 
+
+def _mismatch(i=1):
+    """A bad-input row: entry ``i`` one column short."""
+    def mutate(d):
+        xs = list(d["input"])
+        xs[i] = xs[i][..., :-1]
+        return dict(d, input=xs)
+    return (f"shape-input{i}", mutate, nnfunc.InputError, rf"input\[{i}\]")
+
+
+def _entries(n):
+    """A bad-input row: the table cut or padded to ``n`` entries."""
+    def mutate(d):
+        xs = list(d["input"])
+        return dict(d, input=(xs * n)[:n])
+    return (f"{n}-entries", mutate, nnfunc.InputError, "'input'")
+
+
+def nonzero(rng, shape):
+    """Values of magnitude in [0.5, 2] with random signs (divisors)."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+
+
+def _touch_all(torch, t, y):
+    """``y`` plus zero times every input entry (so that each gets a gradient)."""
+    z = sum(x.sum() for x in t["input"]) * 0
+    return [e + z for e in y] if type(y) is list else y + z
+
+
+_pair2 = [(3, 5), (3, 5)]
+add(
+    Case("CSubTable", (), _pair2, "batch", batch=True,
+         ref=lambda torch, t: t["input"][0] - t["input"][1], bad=[_mismatch(), _entries(3)]),
+    Case("CSubTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: t["input"][0] - t["input"][1], bad=[_entries(1)]),
+    Case("CMulTable", (), [(3, 5)] * 3, "three", batch=True,
+         ref=lambda torch, t: torch.stack(t["input"]).prod(0), bad=[_mismatch(2)]),
+    Case("CMulTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: t["input"][0] * t["input"][1]),
+    Case("CMulTable", (), [(2, 3)], "single",
+         ref=lambda torch, t: t["input"][0] * 1),
+    Case("CDivTable", (), _pair2, "batch", batch=True, gen=nonzero,
+         ref=lambda torch, t: t["input"][0] / t["input"][1], bad=[_mismatch(), _entries(3)]),
+    Case("CDivTable", (), [(7,), (7,)], "1d", gen=nonzero,
+         ref=lambda torch, t: t["input"][0] / t["input"][1]),
+    # random normal entries: no ties (tie routing is tested in tests/modules/test_tables.py;
+    # PyTorch's maximum/amax split a tie's gradient, Torch7 gives it to the lowest index)
+    Case("CMaxTable", (), [(3, 5)] * 3, "three", batch=True,
+         ref=lambda torch, t: torch.stack(t["input"]).max(0).values, bad=[_mismatch(2)]),
+    Case("CMaxTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: torch.maximum(t["input"][0], t["input"][1])),
+    Case("CMaxTable", (), [(2, 3)], "single", ref=lambda torch, t: t["input"][0] * 1),
+    Case("CMinTable", (), [(3, 5)] * 3, "three", batch=True,
+         ref=lambda torch, t: torch.stack(t["input"]).min(0).values, bad=[_mismatch(1)]),
+    Case("CMinTable", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: torch.minimum(t["input"][0], t["input"][1])),
+)
+
+add(
+    Case("JoinTable", (1,), [(3, 4), (3, 2), (3, 5)], "dim1",
+         ref=lambda torch, t: torch.cat(t["input"], 1),
+         bad=[("shape-input1", _set("input", lambda d: [d["input"][0], d["input"][1][:-1]]),
+               nnfunc.InputError, r"input\[1\]"),
+              ("ndim-input2", _set("input", lambda d: d["input"][:2] + [d["input"][2][None]]),
+               nnfunc.InputError, r"input\[2\]")]),
+    Case("JoinTable", (0, 1), [(3, 4), (3, 2), (3, 5)], "batch", batch=True,
+         ref=lambda torch, t: torch.cat(t["input"], 1)),
+    Case("JoinTable", (0, 1), [(4,), (3,)], "nonbatch",
+         ref=lambda torch, t: torch.cat(t["input"], 0)),
+    Case("JoinTable", (-1,), [(2, 3, 1), (2, 3, 4)], "negative",
+         ref=lambda torch, t: torch.cat(t["input"], -1),
+         bad=[("dim", _set("input", lambda d: [a[0, 0, 0, ...] for a in d["input"]]),
+               nnfunc.InputError, "dimension")]),
+    Case("JoinTable", (0,), [(2, 3), (5, 3)], "dim0",
+         ref=lambda torch, t: torch.cat(t["input"], 0)),
+    Case("SelectTable", (1,), [(3, 4), (3, 2), (3, 5)], "batch", batch=True,
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][1]),
+         bad=[("index", _set("input", lambda d: d["input"][:1]), nnfunc.InputError,
+               "index 1 is out of range")]),
+    Case("SelectTable", (-1,), [(4,), (5,)], "negative",
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][-1])),
+    Case("SelectTable", (0,), [(2, 3)], "single",
+         ref=lambda torch, t: t["input"][0] * 1),
+    Case("NarrowTable", (1, 2), [(3, 4), (3, 2), (3, 5), (3, 1)], "batch", batch=True,
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][1:3]),
+         bad=[("range", _set("input", lambda d: d["input"][:2]), nnfunc.InputError,
+               "out of range")]),
+    Case("NarrowTable", (0,), [(5,), (3,)], "default",
+         ref=lambda torch, t: _touch_all(torch, t, t["input"][0:1])),
+)
+
+_rows_bad = [_mismatch(), _entries(3),
+             ("input-3d", _set("input", lambda d: [a[None, None] for a in d["input"]]),
+              nnfunc.InputError, r"input\[0\]")]
+add(
+    Case("DotProduct", (), [(4, 5), (4, 5)], "batch", batch=True,
+         ref=lambda torch, t: (t["input"][0] * t["input"][1]).sum(-1), bad=_rows_bad),
+    Case("DotProduct", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: (t["input"][0] * t["input"][1]).sum(-1), bad=[_mismatch()]),
+    Case("CosineDistance", (), [(4, 5), (4, 5)], "batch", batch=True,
+         ref=lambda torch, t: _F(torch).cosine_similarity(*t["input"], dim=-1),
+         bad=_rows_bad),
+    Case("CosineDistance", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: _F(torch).cosine_similarity(*t["input"], dim=-1)),
+)
+for _p in (2, 1, 3, 1.5):
+    add(Case("PairwiseDistance", (_p,), [(4, 5), (4, 5)], f"p{_p}-batch", batch=True,
+             ref=lambda torch, t, _p=_p: _F(torch).pairwise_distance(*t["input"], p=_p, eps=0),
+             bad=_rows_bad if _p == 2 else []))
+add(
+    Case("PairwiseDistance", (), [(7,), (7,)], "1d",
+         ref=lambda torch, t: _F(torch).pairwise_distance(*t["input"], eps=0)),
+    Case("PairwiseDistance", (1,), [(7,), (7,)], "p1-1d",
+         ref=lambda torch, t: _F(torch).pairwise_distance(*t["input"], p=1, eps=0)),
+)
+
+
+def _mm_ref(ta=False, tb=False):
+    def ref(torch, t):
+        a, b = t["input"]
+        return torch.matmul(a.mT if ta else a, b.mT if tb else b)
+    return ref
+
+
+_mm_bad = [("inner", _set("input", lambda d: [d["input"][0], d["input"][1][..., :-1, :]]),
+            nnfunc.InputError, r"input\[1\]"),
+           ("ndim", _set("input", lambda d: [d["input"][0], d["input"][1][0]]),
+            nnfunc.InputError, r"input\[1\]"),
+           _entries(1)]
+add(
+    Case("MM", (), [(4, 3), (3, 5)], "2d", ref=_mm_ref(), bad=_mm_bad),
+    Case("MM", (True, True), [(3, 4), (5, 3)], "2d-tt", ref=_mm_ref(True, True)),
+    Case("MM", (True, False), [(2, 3, 4), (2, 3, 5)], "batch-ta", batch=True,
+         ref=_mm_ref(True, False), bad=[_mm_bad[0],
+         ("batch", _set("input", lambda d: [d["input"][0], d["input"][1][:1]]),
+          nnfunc.InputError, r"input\[1\].*batch")]),
+    Case("MM", (False, True), [(3, 4, 3), (3, 5, 3)], "batch-tb", batch=True,
+         ref=_mm_ref(False, True)),
+    Case("MV", (), [(4, 3), (3,)], "2d",
+         ref=lambda torch, t: torch.mv(*t["input"]),
+         bad=[_mismatch(), _entries(3),
+              ("ndim", _set("input", lambda d: [d["input"][0], d["input"][1][None]]),
+               nnfunc.InputError, r"input\[1\]")]),
+    Case("MV", (True,), [(2, 3, 4), (2, 3)], "batch-trans", batch=True,
+         ref=lambda torch, t: torch.matmul(t["input"][0].mT, t["input"][1][..., None])[..., 0]),
+    Case("MV", (), [(3, 5, 4), (3, 4)], "batch", batch=True,
+         ref=lambda torch, t: torch.matmul(t["input"][0], t["input"][1][..., None])[..., 0]),
+)
+
 # constructor arguments that must be refused: (module, args, kwargs, exception)
 BAD_CTORS = [
     ("Linear", (0, 5), {}, nnfunc.InputError),
@@ -512,6 +791,22 @@ BAD_CTORS = [
     ("SplitTable", (1.5,), {}, nnfunc.InputTypeError),
     ("SplitTable", (1, 0), {}, nnfunc.InputError),
     ("Threshold", (0.0, 1.0, True), {}, nnfunc.InputError),
+    ("HardTanh", (1.0, 1.0), {}, nnfunc.InputError),
+    ("HardTanh", (-1.0, 1.0, 1), {}, nnfunc.InputTypeError),
+    ("Clamp", (2.0, -2.0), {}, nnfunc.InputError),
+    ("ReLU6", ("yes",), {}, nnfunc.InputTypeError),
+    ("LeakyReLU", (True,), {}, nnfunc.InputTypeError),
+    ("ELU", (float("inf"),), {}, nnfunc.InputError),
+    ("SoftPlus", (0.0,), {}, nnfunc.InputError),
+    ("SoftPlus", ("1",), {}, nnfunc.InputTypeError),
+    ("HardShrink", (None,), {}, nnfunc.InputTypeError),
+    ("SoftShrink", (float("nan"),), {}, nnfunc.InputError),
+    ("PReLU", (-1,), {}, nnfunc.InputError),
+    ("PReLU", (1.5,), {}, nnfunc.InputTypeError),
+    ("CReLU", (0,), {}, nnfunc.InputError),
+    ("CReLU", (2,), {"inplace": None}, nnfunc.InputTypeError),
+    ("GatedLinearUnit", (-1,), {}, nnfunc.InputError),
+    ("GatedLinearUnit", (1.0,), {}, nnfunc.InputTypeError),
     ("MSECriterion", (1,), {}, nnfunc.InputTypeError),
     ("ClassNLLCriterion", ([[1.0, 2.0]],), {}, nnfunc.InputError),
     ("ClassNLLCriterion", ([1.0, float("inf")],), {}, nnfunc.InputError),
@@ -555,4 +850,14 @@ BAD_CTORS += [
 ]
 BAD_CTORS += [
     ("Index", (1.0,), {}, nnfunc.InputTypeError),
+    ("JoinTable", (1.5,), {}, nnfunc.InputTypeError),
+    ("JoinTable", (0, 0), {}, nnfunc.InputError),
+    ("SelectTable", (1.5,), {}, nnfunc.InputTypeError),
+    ("NarrowTable", (-1,), {}, nnfunc.InputError),
+    ("NarrowTable", (0, 0), {}, nnfunc.InputError),
+    ("PairwiseDistance", (0.5,), {}, nnfunc.InputError),
+    ("PairwiseDistance", (float("inf"),), {}, nnfunc.InputError),
+    ("PairwiseDistance", ("2",), {}, nnfunc.InputTypeError),
+    ("MM", (1,), {}, nnfunc.InputTypeError),
+    ("MV", ("yes",), {}, nnfunc.InputTypeError),
 ]

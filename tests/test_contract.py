@@ -114,7 +114,7 @@ def test_batch_equals_per_sample(case):
     param_grads = {k: 0 for k in g if k != "gradInput"}
     for i in range(leaves(d["input"])[0].shape[0]):
         def at(a, i=i):
-            return a[i, ...]     # a 0-d array (not a NumPy scalar) for 1-D results
+            return a[i, ...]      # a 0-d array (not a NumPy scalar) for an (N,) output
         di = dict(d, input=tmap(at, d["input"]))
         assert_allclose_t(fn(di)["output"], tmap(at, y), rtol=1e-12, atol=1e-12)
         gi = _grads(fn, di, tmap(at, go))

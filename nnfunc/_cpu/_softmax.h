@@ -1,11 +1,8 @@
 /* Vectorised building blocks of the SoftMax / LogSoftMax kernels (used
  * through _softmax.pxd). Suffix _f: float, _d: double.
  *
- * exp on (-inf, 0]: range reduction x = n ln2 + r, |r| <= ln2/2, with n
- * from the round-to-nearest "add 1.5 * 2^k" trick; exp(r) by a polynomial;
- * 2^n built in the exponent bits. Inputs below the normal range (and -inf)
- * give 0 (no subnormal results: the absolute error is below the smallest
- * normal number); NaN gives NaN. Relative error about 1 ulp.
+ * The scalar exp on (-inf, 0] (nnf_exp_neg_*) and the NNF_WIDE clones
+ * attribute live in _vmath.h (shared with the pointwise kernels).
  *
  * The exp loops are plain maps (no select after the arithmetic, see
  * nnf_exp_neg_d) that the auto-vectoriser handles; on x86-64 Linux with GCC
@@ -28,78 +25,7 @@
 #define NNF_VEC 1
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) \
-    && defined(__GLIBC__) && !defined(NNF_NO_CLONES)
-#define NNF_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define NNF_WIDE
-#endif
-
-/* ---- scalar exp ------------------------------------------------------ */
-
-static inline double nnf_exp_neg_d(double x) {
-    const double shift = 6755399441055744.0;            /* 1.5 * 2^52 */
-    double t = x * 1.4426950408889634 + shift;
-    double n = t - shift;                                /* round(x / ln2) */
-    /* ln2 split in two (fdlibm's ln2_hi: n * hi is exact) */
-    double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
-    /* Taylor series to degree 13: remainder < 5e-18 on |r| <= ln2/2 */
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* the low bits of t hold n (two's complement): n + 1023 -> exponent */
-    uint64_t u, keep;
-    double s;
-    memcpy(&u, &t, 8);
-    u = (u + 1023u) << 52;
-    memcpy(&s, &u, 8);
-    p = p * s;
-    /* x < -708 (and -inf): 0, by an integer mask (a float select after the
-       arithmetic would stop gcc's if-conversion under -ftrapping-math);
-       NaN compares false and stays NaN */
-    keep = -(uint64_t)!(x < -708.0);
-    memcpy(&u, &p, 8);
-    u &= keep;
-    memcpy(&p, &u, 8);
-    return p;
-}
-
-static inline float nnf_exp_neg_f(float x) {
-    const float shift = 12582912.0f;                      /* 1.5 * 2^23 */
-    float t = x * 1.44269504088896341f + shift;
-    float n = t - shift;
-    float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    /* Cephes expf minimax polynomial on |r| <= ln2/2 */
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    uint32_t u, keep;
-    float s;
-    memcpy(&u, &t, 4);
-    u = (u + 127u) << 23;
-    memcpy(&s, &u, 4);
-    p = p * s;
-    keep = -(uint32_t)!(x < -87.0f);
-    memcpy(&u, &p, 4);
-    u &= keep;
-    memcpy(&p, &u, 4);
-    return p;
-}
+#include "_vmath.h"
 
 /* ---- 16-byte vector types for the reductions --------------------------- */
 

@@ -5,17 +5,31 @@ function constructor under ``nnfunc.nn``. One file per module (a family
 base class may hold a few), named by the snake_case of the class.
 """
 
-from .class_nll_criterion import ClassNLLCriterion
 from .c_add_table import CAddTable
+from .class_nll_criterion import ClassNLLCriterion
+from .crelu import CReLU
+from .elu import ELU
+from .gated_linear_unit import GatedLinearUnit
+from .hard_shrink import HardShrink
+from .hard_tanh import Clamp, HardTanh, ReLU6
+from .leaky_relu import LeakyReLU
 from .linear import Linear
+from .log_sigmoid import LogSigmoid
 from .log_soft_max import LogSoftMax
 from .mse_criterion import MSECriterion
+from .prelu import PReLU
 from .sigmoid import Sigmoid
-from .split_table import SplitTable
 from .soft_max import SoftMax
+from .soft_min import SoftMin
+from .soft_plus import SoftPlus
+from .soft_shrink import SoftShrink
+from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
 from .spatial_max_pooling import SpatialMaxPooling
+from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax
+from .split_table import SplitTable
 from .tanh import Tanh
+from .tanh_shrink import TanhShrink
 from .threshold import ReLU, Threshold
 from .abs import Abs
 from .add_constant import AddConstant
@@ -43,3 +57,16 @@ from .collapse import Collapse
 from .one_hot import OneHot
 from .index import Index
 from .masked_select import MaskedSelect
+from .c_sub_table import CSubTable
+from .c_mul_table import CMulTable
+from .c_div_table import CDivTable
+from .c_max_table import CMaxTable
+from .c_min_table import CMinTable
+from .join_table import JoinTable
+from .select_table import SelectTable
+from .narrow_table import NarrowTable
+from .dot_product import DotProduct
+from .cosine_distance import CosineDistance
+from .pairwise_distance import PairwiseDistance
+from .mm import MM
+from .mv import MV

@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class Abs(Pointwise):
@@ -8,6 +8,8 @@ class Abs(Pointwise):
     ``gradInput = gradOutput * (1 if x >= 0 else -1)``: at ``x == 0`` it is
     ``+gradOutput`` as in Torch7 (PyTorch gives 0 there).
     """
+
+    op = "absval"
 
     def forward(self, xp, d, info):
         return xp.abs(d["input"])

@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class AddConstant(Pointwise):
@@ -11,9 +11,12 @@ class AddConstant(Pointwise):
     ``input``). Gradient: ``gradInput = gradOutput`` (a fresh array).
     """
 
+    op = "add_constant"
+
     def __init__(self, constant_scalar, inplace=False):
         self.constant_scalar = self.float_arg("constant_scalar", constant_scalar)
         self.inplace = self.bool_arg("inplace", inplace)
+        self.op_a = self.constant_scalar
 
     def _repr_args(self):
         return f"{self.constant_scalar}"

@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class Exp(Pointwise):
@@ -7,6 +7,8 @@ class Exp(Pointwise):
     Torch7: ``nn.Exp()``. Gradient ``gradInput = gradOutput * exp(x)``,
     recomputed from ``input`` (Torch7 read its stored output).
     """
+
+    op = "exp"
 
     def forward(self, xp, d, info):
         return xp.exp(d["input"])

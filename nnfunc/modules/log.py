@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class Log(Pointwise):
@@ -8,6 +8,8 @@ class Log(Pointwise):
     Torch7 and PyTorch, ``x = 0`` gives ``-inf`` (gradient ``±inf``) and
     ``x < 0`` gives NaN; nothing is checked or clamped.
     """
+
+    op = "log"
 
     def forward(self, xp, d, info):
         return xp.log(d["input"])

@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class Power(Pointwise):
@@ -10,8 +10,11 @@ class Power(Pointwise):
     PyTorch.
     """
 
+    op = "power"
+
     def __init__(self, p):
         self.pow = self.float_arg("p", p)
+        self.op_a = self.pow
 
     def _repr_args(self):
         return f"{self.pow}"

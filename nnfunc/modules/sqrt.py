@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class Sqrt(Pointwise):
@@ -9,6 +9,8 @@ class Sqrt(Pointwise):
     ``gradInput = 0.5 * gradOutput / sqrt(x)``, and **0 where x == 0**
     (Torch7's rule; PyTorch gives inf there). ``x < 0`` gives NaN.
     """
+
+    op = "sqrt"
 
     def __init__(self, b=0.0):
         self.b = self.float_arg("b", b)

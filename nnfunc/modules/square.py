@@ -1,4 +1,4 @@
-from ._math import Pointwise
+from ._elementwise import Pointwise
 
 
 class Square(Pointwise):
@@ -6,6 +6,8 @@ class Square(Pointwise):
 
     Torch7: ``nn.Square()``. Gradient ``gradInput = 2 * x * gradOutput``.
     """
+
+    op = "square"
 
     def forward(self, xp, d, info):
         x = d["input"]

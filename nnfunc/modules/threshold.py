@@ -1,7 +1,7 @@
-from ._elementwise import Elementwise
+from ._elementwise import Pointwise
 
 
-class Threshold(Elementwise):
+class Threshold(Pointwise):
     """Threshold, elementwise: ``y = x if x > th else v``.
 
     Torch7: ``nn.Threshold(th=1e-6, v=0, inplace=false)``. ``inplace`` is
@@ -11,7 +11,7 @@ class Threshold(Elementwise):
     input gives ``v`` and a zero gradient (the comparison is false).
     """
 
-    kernel = "threshold"
+    op = "threshold"
 
     def __init__(self, th=1e-6, v=0.0, inplace=False):
         self.th = self.float_arg("th", th)
@@ -19,12 +19,10 @@ class Threshold(Elementwise):
         self.inplace = self.bool_arg("inplace", inplace)
         if self.inplace and self.v > self.th:
             self.fail(f"in-place mode requires v <= th, got v={self.v}, th={self.th}")
+        self.op_a, self.op_b = self.th, self.v
 
     def _repr_args(self):
         return f"{self.th}, {self.v}"
-
-    def kernel_args(self):
-        return (self.th, self.v)
 
     def forward(self, xp, d, info):
         x = d["input"]

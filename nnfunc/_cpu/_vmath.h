@@ -1,0 +1,234 @@
+/* Scalar elementary functions written to vectorise: plain arithmetic,
+ * bit tricks through memcpy, and selects between values already computed,
+ * no libm calls and no branches. A loop that applies them to an array is
+ * turned into SIMD code by the auto-vectoriser (GCC, -O3); NNF_WIDE adds
+ * AVX2 and AVX-512 clones of such a loop on x86-64 Linux with GCC, picked
+ * at load time. No FMA contraction happens (-std=c11), so every clone gives
+ * the same bits. Suffix _f: float, _d: double. Used by _softmax.h and
+ * _pointwise.h.
+ *
+ * exp on (-inf, 0]: range reduction x = n ln2 + r, |r| <= ln2/2, with n
+ * from the round-to-nearest "add 1.5 * 2^k" trick; exp(r) by a polynomial;
+ * 2^n built in the exponent bits. Inputs below the normal range (and -inf)
+ * give 0 (no subnormal results: the absolute error is below the smallest
+ * normal number); NaN gives NaN. Relative error about 1 ulp.
+ *
+ * expm1 on (-inf, 0]: the same reduction, expm1(x) = 2^n expm1(r) + (2^n - 1)
+ * with expm1(r) = r + r^2 q(r), accurate relative to the result near 0.
+ * tanh(x) = -sign(x) e / (2 + e), e = expm1(-2|x|): a few ulp everywhere,
+ * including near 0 (no 1 - exp cancellation). sigmoid(x) = 1 / (1 + e) for
+ * x >= 0, e / (1 + e) for x < 0, e = exp(-|x|). log1p on [0, 1] (for
+ * softplus and logsigmoid): log(1 + u) = k ln2 + 2 atanh(f) plus the
+ * rounding error of 1 + u.
+ */
+#ifndef NNFUNC_VMATH_H
+#define NNFUNC_VMATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) \
+    && defined(__GLIBC__) && !defined(NNF_NO_CLONES)
+#define NNF_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NNF_WIDE
+#endif
+
+/* ---- scalar exp ------------------------------------------------------ */
+
+static inline double nnf_exp_neg_d(double x) {
+    const double shift = 6755399441055744.0;            /* 1.5 * 2^52 */
+    double t = x * 1.4426950408889634 + shift;
+    double n = t - shift;                                /* round(x / ln2) */
+    /* ln2 split in two (fdlibm's ln2_hi: n * hi is exact) */
+    double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    /* Taylor series to degree 13: remainder < 5e-18 on |r| <= ln2/2 */
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* the low bits of t hold n (two's complement): n + 1023 -> exponent */
+    uint64_t u, keep;
+    double s;
+    memcpy(&u, &t, 8);
+    u = (u + 1023u) << 52;
+    memcpy(&s, &u, 8);
+    p = p * s;
+    /* x < -708 (and -inf): 0, by an integer mask (a float select after the
+       arithmetic would stop gcc's if-conversion under -ftrapping-math);
+       NaN compares false and stays NaN */
+    keep = -(uint64_t)!(x < -708.0);
+    memcpy(&u, &p, 8);
+    u &= keep;
+    memcpy(&p, &u, 8);
+    return p;
+}
+
+static inline float nnf_exp_neg_f(float x) {
+    const float shift = 12582912.0f;                      /* 1.5 * 2^23 */
+    float t = x * 1.44269504088896341f + shift;
+    float n = t - shift;
+    float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    /* Cephes expf minimax polynomial on |r| <= ln2/2 */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    uint32_t u, keep;
+    float s;
+    memcpy(&u, &t, 4);
+    u = (u + 127u) << 23;
+    memcpy(&s, &u, 4);
+    p = p * s;
+    keep = -(uint32_t)!(x < -87.0f);
+    memcpy(&u, &p, 4);
+    u &= keep;
+    memcpy(&p, &u, 4);
+    return p;
+}
+
+/* ---- expm1 on (-inf, 0] ------------------------------------------------ */
+
+static inline double nnf_expm1_neg_d(double x) {
+    x = x < -40.0 ? -40.0 : x;       /* expm1(-40) rounds to -1; NaN stays */
+    const double shift = 6755399441055744.0;
+    double t = x * 1.4426950408889634 + shift;
+    double n = t - shift;
+    double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    /* expm1(r) = r + r^2 (1/2! + r/3! + ... + r^12/14!) */
+    double q = 1.0 / 87178291200.0;
+    q = q * r + 1.0 / 6227020800.0;
+    q = q * r + 1.0 / 479001600.0;
+    q = q * r + 1.0 / 39916800.0;
+    q = q * r + 1.0 / 3628800.0;
+    q = q * r + 1.0 / 362880.0;
+    q = q * r + 1.0 / 40320.0;
+    q = q * r + 1.0 / 5040.0;
+    q = q * r + 1.0 / 720.0;
+    q = q * r + 1.0 / 120.0;
+    q = q * r + 1.0 / 24.0;
+    q = q * r + 1.0 / 6.0;
+    q = q * r + 0.5;
+    double p = q * (r * r) + r;
+    uint64_t u;
+    double s;
+    memcpy(&u, &t, 8);
+    u = (u + 1023u) << 52;
+    memcpy(&s, &u, 8);
+    return s * p + (s - 1.0);
+}
+
+static inline float nnf_expm1_neg_f(float x) {
+    x = x < -20.0f ? -20.0f : x;     /* expm1f(-20) rounds to -1 */
+    const float shift = 12582912.0f;
+    float t = x * 1.44269504088896341f + shift;
+    float n = t - shift;
+    float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    float q = 1.0f / 40320.0f;
+    q = q * r + 1.0f / 5040.0f;
+    q = q * r + 1.0f / 720.0f;
+    q = q * r + 1.0f / 120.0f;
+    q = q * r + 1.0f / 24.0f;
+    q = q * r + 1.0f / 6.0f;
+    q = q * r + 0.5f;
+    float p = q * (r * r) + r;
+    uint32_t u;
+    float s;
+    memcpy(&u, &t, 4);
+    u = (u + 127u) << 23;
+    memcpy(&s, &u, 4);
+    return s * p + (s - 1.0f);
+}
+
+/* ---- tanh, sigmoid ----------------------------------------------------- */
+
+static inline double nnf_abs_d(double x) { return __builtin_fabs(x); }
+static inline float nnf_abs_f(float x) { return __builtin_fabsf(x); }
+
+static inline double nnf_tanh_d(double x) {
+    double e = nnf_expm1_neg_d(-2.0 * nnf_abs_d(x));
+    return __builtin_copysign(-e / (2.0 + e), x);
+}
+
+static inline float nnf_tanh_f(float x) {
+    float e = nnf_expm1_neg_f(-2.0f * nnf_abs_f(x));
+    return __builtin_copysignf(-e / (2.0f + e), x);
+}
+
+static inline double nnf_sigmoid_d(double x) {
+    double e = nnf_exp_neg_d(-nnf_abs_d(x));
+    return (x >= 0.0 ? 1.0 : e) / (1.0 + e);
+}
+
+static inline float nnf_sigmoid_f(float x) {
+    float e = nnf_exp_neg_f(-nnf_abs_f(x));
+    return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
+}
+
+/* ---- log1p on [0, 1] --------------------------------------------------- */
+
+static inline double nnf_log1p01_d(double u) {
+    double w = 1.0 + u;
+    double c = (u - (w - 1.0)) / w;             /* the rounding error of w */
+    int big = w > 1.4142135623730951;
+    double m = big ? 0.5 * w : w;               /* [1/sqrt2, sqrt2] */
+    double k = big ? 1.0 : 0.0;
+    double f = (m - 1.0) / (m + 1.0);           /* |f| <= 0.1716 */
+    double f2 = f * f;
+    /* log(m) = 2 atanh(f) = 2f + 2f f2 (1/3 + f2/5 + ... + f2^9/21) */
+    double q = 1.0 / 21.0;
+    q = q * f2 + 1.0 / 19.0;
+    q = q * f2 + 1.0 / 17.0;
+    q = q * f2 + 1.0 / 15.0;
+    q = q * f2 + 1.0 / 13.0;
+    q = q * f2 + 1.0 / 11.0;
+    q = q * f2 + 1.0 / 9.0;
+    q = q * f2 + 1.0 / 7.0;
+    q = q * f2 + 1.0 / 5.0;
+    q = q * f2 + 1.0 / 3.0;
+    double f_2 = 2.0 * f;
+    return k * 6.93147180369123816490e-01
+           + (f_2 + (f_2 * f2 * q + (c + k * 1.90821492927058770002e-10)));
+}
+
+static inline float nnf_log1p01_f(float u) {
+    float w = 1.0f + u;
+    float c = (u - (w - 1.0f)) / w;
+    int big = w > 1.41421356f;
+    float m = big ? 0.5f * w : w;
+    float k = big ? 1.0f : 0.0f;
+    float f = (m - 1.0f) / (m + 1.0f);
+    float f2 = f * f;
+    float q = 1.0f / 11.0f;
+    q = q * f2 + 1.0f / 9.0f;
+    q = q * f2 + 1.0f / 7.0f;
+    q = q * f2 + 1.0f / 5.0f;
+    q = q * f2 + 1.0f / 3.0f;
+    float f_2 = 2.0f * f;
+    return k * 0.693359375f + (f_2 + (f_2 * f2 * q + (c + k * -2.12194440e-4f)));
+}
+
+/* log(1 + exp(z)) for any z (softplus), without overflow */
+static inline double nnf_softplus_d(double z) {
+    return (z > 0.0 ? z : 0.0) + nnf_log1p01_d(nnf_exp_neg_d(-nnf_abs_d(z)));
+}
+
+static inline float nnf_softplus_f(float z) {
+    return (z > 0.0f ? z : 0.0f) + nnf_log1p01_f(nnf_exp_neg_f(-nnf_abs_f(z)));
+}
+
+#endif /* NNFUNC_VMATH_H */

@@ -506,7 +506,8 @@ def _sliced_bad(what, match):
 
 add(
     Case("Identity", (), (3, 4), "batch", batch=True, ref=lambda torch, t: t["input"] * 1),
-    Case("Identity", (), [(3, 4), (5,)], "table", ref=lambda torch, t: [a * 1 for a in t["input"]]),
+    Case("Identity", (), [(3, 4), (5,)], "table",
+         ref=lambda torch, t: [a * 1 for a in t["input"]]),
     Case("Contiguous", (), (3, 5), "batch", batch=True,
          ref=lambda torch, t: t["input"].contiguous() * 1),
     Case("Reshape", (20,), (3, 4, 5), "batch", batch=True, ref=_reshaped(3, 20),
@@ -557,7 +558,8 @@ add(
     Case("Select", (0, -1), (7,), "to-0d", ref=lambda torch, t: torch.select(t["input"], 0, -1)),
     Case("Replicate", (3, 0, 1), (4, 5), "batch", batch=True,
          ref=lambda torch, t: t["input"].unsqueeze(1).expand(4, 3, 5)),
-    Case("Replicate", (2,), (7,), "front", ref=lambda torch, t: t["input"].unsqueeze(0).expand(2, 7)),
+    Case("Replicate", (2,), (7,), "front",
+         ref=lambda torch, t: t["input"].unsqueeze(0).expand(2, 7)),
     Case("Replicate", (3, 2), (2, 3), "end",
          ref=lambda torch, t: t["input"].unsqueeze(2).expand(2, 3, 3),
          bad=[("dim", _set("input", lambda d: d["input"][0]), nnfunc.InputError, "dim 2")]),
@@ -595,7 +597,8 @@ _index_bad = [
      nnfunc.InputError, "outside"),
     ("idx-2d", _set("input", lambda d: [d["input"][0], d["input"][1][None]]), nnfunc.InputError,
      "1-D"),
-    ("idx-float", _set("input", lambda d: [d["input"][0], d["input"][1].astype(d["input"][0].dtype)]),
+    ("idx-float", _set("input", lambda d: [d["input"][0],
+                                           d["input"][1].astype(d["input"][0].dtype)]),
      nnfunc.InputTypeError, r"input\[1\]"),
 ]
 add(
@@ -628,7 +631,8 @@ add(
          ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1]), bad=_masked_bad),
     Case("MaskedSelect", (), [(7,), (7,)], "1d", gen=[normal, mask],
          ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
-    Case("MaskedSelect", (), [(2, 3), (2, 3)], "none", gen=[normal, lambda rng, s: np.zeros(s, bool)],
+    Case("MaskedSelect", (), [(2, 3), (2, 3)], "none",
+         gen=[normal, lambda rng, s: np.zeros(s, bool)],
          ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
 )
 

@@ -155,6 +155,27 @@ def module_rows(rng, quick):
     add("GatedLinearUnit", lab + " (dim 1)", f, {"input": x}, gog,
         torch_thunk((lambda a: F.glu(a, 1)) if torch else None, [x], gog))
 
+    # elementwise math (the pointwise table); Log, Sqrt, Power on positive input
+    xpos = np.abs(x) + F32(0.5)
+    for name, args, tf, inp in [
+            ("Abs", (), torch.abs if torch else None, x),
+            ("AddConstant", (0.5,), (lambda a: a + 0.5), x),
+            ("MulConstant", (1.5,), (lambda a: a * 1.5), x),
+            ("Exp", (), torch.exp if torch else None, x),
+            ("Log", (), torch.log if torch else None, xpos),
+            ("Sqrt", (), torch.sqrt if torch else None, xpos),
+            ("Square", (), torch.square if torch else None, x),
+            ("Power", (2.5,), (lambda a: torch.pow(a, 2.5)), xpos)]:
+        f = getattr(nnfunc.nn, name)(*args)
+        add(name, lab, f, {"input": inp}, go, torch_thunk(tf if torch else None, [inp], go))
+    # reductions over the planes (generic path)
+    gor = rand(rng, shape[0], *shape[2:])
+    for name, tf in [("Sum", lambda a: a.sum(1)), ("Mean", lambda a: a.mean(1)),
+                     ("Max", lambda a: a.max(1)[0])]:
+        f = getattr(nnfunc.nn, name)(1)
+        add(name, lab + " (dim 1)", f, {"input": x}, gor,
+            torch_thunk(tf if torch else None, [x], gor))
+
     f = nnfunc.nn.SpatialMaxPooling(2, 2)
     gop = rand(rng, shape[0], shape[1], shape[2] // 2, shape[3] // 2)
     add("SpatialMaxPooling", lab + " k2", f, {"input": x}, gop,

@@ -9,8 +9,24 @@ def grad_key(p):
     return "grad" + p[0].upper() + p[1:]
 
 
-def make_fn(case):
-    return getattr(nnfunc.nn, case.module)(*case.args, **case.kwargs)
+def make_fn(case, dtype=None):
+    """The module of a case; a module with integer input (``input_kind ==
+    "int"``) gets ``dtype`` (its output dtype) when one is given."""
+    ctor = getattr(nnfunc.nn, case.module)
+    kw = dict(case.kwargs)
+    if dtype is not None and ctor.__wrapped__.input_kind == "int":
+        kw["dtype"] = np.dtype(dtype).name
+    return ctor(*case.args, **kw)
+
+
+def is_float(a):
+    return np.issubdtype(np.asarray(a).dtype, np.floating)
+
+
+def _value(gen, rng, s, dtype):
+    """One input array: float values in ``dtype``; integer/bool ones as made."""
+    a = np.asarray(gen(rng, s))
+    return a.astype(dtype) if a.dtype.kind == "f" else a
 
 
 def tmap(f, *vs):
@@ -46,10 +62,13 @@ def make_dict(case, dtype=np.float64, seed=0, input_shape=None):
 
     A list ``input_shape`` makes a table input (a list of arrays)."""
     rng = np.random.default_rng(seed)
-    fn = make_fn(case)
+    fn = make_fn(case, dtype)
     shape = case.input_shape if input_shape is None else input_shape
-    d = {"input": tmap(lambda s: np.asarray(case.gen(rng, s), dtype=dtype), shape)
-         if type(shape) is list else np.asarray(case.gen(rng, shape), dtype=dtype)}
+    if type(shape) is list:
+        gens = case.gen if type(case.gen) is list else [case.gen] * len(shape)
+        d = {"input": [_value(g, rng, s, dtype) for g, s in zip(gens, shape)]}
+    else:
+        d = {"input": _value(case.gen, rng, shape, dtype)}
     for k, v in fn.init_params(seed=seed + 1, dtype=dtype).items():
         d[k] = v
     if case.target is not None:

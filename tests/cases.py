@@ -433,6 +433,209 @@ add(
          bad=[("dim", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "dimension")]),
 )
 
+# --------------------------------------------------------- elementwise math
+def positive(rng, shape):
+    """Values in [0.5, ~4): inside the domain of Log, Sqrt and fractional Power."""
+    return np.abs(rng.standard_normal(shape)) + 0.5
+
+
+for _shape, _label, _batch in [((7,), "1d", False), ((3, 4, 5), "3d", True)]:
+    add(
+        Case("Abs", (), _shape, _label, batch=_batch, gen=away_from(0.0),
+             ref=lambda torch, t: torch.abs(t["input"])),
+        Case("AddConstant", (0.5,), _shape, _label, batch=_batch,
+             ref=lambda torch, t: t["input"] + 0.5),
+        Case("MulConstant", (-1.5,), _shape, _label, batch=_batch,
+             ref=lambda torch, t: t["input"] * -1.5),
+        Case("Exp", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: torch.exp(t["input"])),
+        Case("Log", (), _shape, _label, batch=_batch, gen=positive,
+             ref=lambda torch, t: torch.log(t["input"])),
+        Case("Sqrt", (), _shape, _label, batch=_batch, gen=positive,
+             ref=lambda torch, t: torch.sqrt(t["input"])),
+        Case("Square", (), _shape, _label, batch=_batch,
+             ref=lambda torch, t: torch.square(t["input"])),
+        Case("Power", (3,), _shape, _label, batch=_batch,
+             ref=lambda torch, t: torch.pow(t["input"], 3)),
+        Case("Power", (2.5,), _shape, _label + "-frac", batch=_batch, gen=positive,
+             ref=lambda torch, t: torch.pow(t["input"], 2.5)),
+    )
+add(
+    Case("AddConstant", (-2.0, True), (2, 3), "inplace-flag", batch=True,
+         ref=lambda torch, t: t["input"] - 2.0),
+    Case("Power", (-1.5,), (5,), "negative-p", gen=positive,
+         ref=lambda torch, t: torch.pow(t["input"], -1.5)),
+    Case("Power", (2,), (4, 3), "square", batch=True,
+         ref=lambda torch, t: torch.pow(t["input"], 2)),
+)
+
+# reductions: 0-based dimension, Torch7's nInputDims batch shift; 1-D input -> 0-d
+_red_bad = [("dimension", _set("input", lambda d: d["input"][(0,) * (d["input"].ndim - 1)]),
+             nnfunc.InputError, "dimension")]
+_arg_bad = [("empty-dim", _set("input", lambda d: d["input"][..., :0]), nnfunc.InputError,
+             "size 0")]
+add(
+    Case("Sum", (), (7,), "1d", ref=lambda torch, t: torch.sum(t["input"], 0)),
+    Case("Sum", (1, 2), (3, 4, 5), "batch", batch=True,
+         ref=lambda torch, t: torch.sum(t["input"], 2), bad=_red_bad),
+    Case("Sum", (1, 2), (4, 5), "nonbatch", ref=lambda torch, t: torch.sum(t["input"], 1)),
+    Case("Sum", (-1,), (3, 4, 5), "mean-keepdim", batch=True,
+         kwargs={"sizeAverage": True, "squeeze": False},
+         ref=lambda torch, t: torch.mean(t["input"], -1, keepdim=True)),
+    Case("Mean", (), (7,), "1d", ref=lambda torch, t: torch.mean(t["input"], 0)),
+    Case("Mean", (0, 1), (4, 5), "batch", batch=True,
+         ref=lambda torch, t: torch.mean(t["input"], 1)),
+    Case("Max", (), (7,), "1d", gen=distinct, ref=lambda torch, t: torch.max(t["input"], 0)[0]),
+    Case("Max", (1, 2), (3, 4, 5), "batch", batch=True, gen=distinct,
+         ref=lambda torch, t: torch.max(t["input"], 2)[0], bad=_red_bad + _arg_bad),
+    Case("Min", (-1,), (2, 5, 3), "last", batch=True, gen=distinct,
+         ref=lambda torch, t: torch.min(t["input"], -1)[0], bad=_arg_bad),
+    Case("Min", (0, 1), (6,), "nonbatch", gen=distinct,
+         ref=lambda torch, t: torch.min(t["input"], 0)[0]),
+)
+
+
+# ------------------------------------------------------------- shape ops
+def _reshaped(*shape):
+    return lambda torch, t: t["input"].reshape(shape)
+
+
+def _sliced_bad(what, match):
+    return [(what, _set("input", lambda d: d["input"][..., :2]), nnfunc.InputError, match)]
+
+
+add(
+    Case("Identity", (), (3, 4), "batch", batch=True, ref=lambda torch, t: t["input"] * 1),
+    Case("Identity", (), [(3, 4), (5,)], "table",
+         ref=lambda torch, t: [a * 1 for a in t["input"]]),
+    Case("Contiguous", (), (3, 5), "batch", batch=True,
+         ref=lambda torch, t: t["input"].contiguous() * 1),
+    Case("Reshape", (20,), (3, 4, 5), "batch", batch=True, ref=_reshaped(3, 20),
+         bad=[("numel", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+               "elements")]),
+    Case("Reshape", (4, 5), (20,), "nonbatch", ref=_reshaped(4, 5)),
+    Case("Reshape", (5, 3), (1, 15), "leading-one", batch=True, ref=_reshaped(1, 5, 3)),
+    Case("Reshape", (2, 10, False), (4, 5), "batchmode-false", ref=_reshaped(2, 10)),
+    Case("Reshape", (3, 1), (2, 3), "batchmode-true", kwargs={"batchMode": True},
+         ref=_reshaped(2, 3, 1)),
+    Case("View", (2, 10), (3, 4, 5), "batch", batch=True, ref=_reshaped(3, 2, 10),
+         bad=[("numel", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+               "cannot be viewed")]),
+    Case("View", (4, 5), (20,), "nonbatch", ref=_reshaped(4, 5)),
+    Case("View", (-1, 2), (3, 3, 4), "free-batch", kwargs={"numInputDims": 2}, batch=True,
+         ref=_reshaped(3, 6, 2)),
+    Case("View", (-1,), (3, 5), "free", ref=_reshaped(15)),
+    Case("Squeeze", (), (2, 1, 3, 1), "all", ref=_reshaped(2, 3)),
+    Case("Squeeze", (-1,), (4, 1), "negative", ref=_reshaped(4)),
+    Case("Squeeze", (0, 2), (3, 1, 5), "batch", batch=True, ref=_reshaped(3, 5)),
+    Case("Squeeze", (), (1, 1, 5), "batch-of-one", kwargs={"numInputDims": 2}, batch=True,
+         ref=_reshaped(1, 5)),
+    Case("Squeeze", (1,), (3, 5), "not-one", ref=_reshaped(3, 5)),
+    Case("Unsqueeze", (1, 2), (3, 4, 5), "batch", batch=True, ref=_reshaped(3, 4, 1, 5),
+         bad=[("ndim", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "numInputDims")]),
+    Case("Unsqueeze", (0,), (7,), "front", ref=_reshaped(1, 7)),
+    Case("Unsqueeze", (2,), (3, 4), "end", ref=_reshaped(3, 4, 1)),
+    Case("Transpose", ((0, 1),), (3, 4), "2d", ref=lambda torch, t: t["input"].transpose(0, 1)),
+    Case("Transpose", ((0, 1),), (2, 3, 4), "batch", kwargs={"numInputDims": 2}, batch=True,
+         ref=lambda torch, t: t["input"].transpose(1, 2),
+         bad=[("dims", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "numInputDims")]),
+    Case("Transpose", ((0, 2), (1, 2)), (2, 3, 4), "chain",
+         ref=lambda torch, t: t["input"].transpose(0, 2).transpose(1, 2),
+         bad=[("dims", _set("input", lambda d: d["input"][0]), nnfunc.InputError, "dims")]),
+    Case("Narrow", (-1, 1, -2), (3, 4, 5), "batch", batch=True,
+         ref=lambda torch, t: torch.narrow(t["input"], -1, 1, 3),
+         bad=[("range", _set("input", lambda d: d["input"][..., :1]), nnfunc.InputError,
+               "out of range")]),
+    Case("Narrow", (0, -3, 2), (7,), "negative-offset",
+         ref=lambda torch, t: torch.narrow(t["input"], 0, 4, 2)),
+    Case("Narrow", (1, 0, 3), (2, 5, 3), "front",
+         ref=lambda torch, t: torch.narrow(t["input"], 1, 0, 3)),
+    Case("Select", (-1, 2), (3, 4, 5), "batch", batch=True,
+         ref=lambda torch, t: torch.select(t["input"], -1, 2),
+         bad=_sliced_bad("index", "index 2 is out of range")),
+    Case("Select", (0, -1), (7,), "to-0d", ref=lambda torch, t: torch.select(t["input"], 0, -1)),
+    Case("Replicate", (3, 0, 1), (4, 5), "batch", batch=True,
+         ref=lambda torch, t: t["input"].unsqueeze(1).expand(4, 3, 5)),
+    Case("Replicate", (2,), (7,), "front",
+         ref=lambda torch, t: t["input"].unsqueeze(0).expand(2, 7)),
+    Case("Replicate", (3, 2), (2, 3), "end",
+         ref=lambda torch, t: t["input"].unsqueeze(2).expand(2, 3, 3),
+         bad=[("dim", _set("input", lambda d: d["input"][0]), nnfunc.InputError, "dim 2")]),
+    Case("Collapse", (2,), (3, 4, 5), "batch", batch=True, ref=_reshaped(3, 20)),
+    Case("Collapse", (2,), (4, 5), "nonbatch", ref=_reshaped(20)),
+)
+
+# OneHot: integer input (0-based class indices), float output of the module's dtype
+def labels(n):
+    return lambda rng, shape: rng.integers(0, n, shape)
+
+
+_onehot_bad = [
+    ("too-big", _set("input", lambda d: np.asarray(d["input"] + 5)), nnfunc.InputError,
+     "class index"),
+    ("negative", _set("input", lambda d: np.asarray(d["input"] - 5)), nnfunc.InputError,
+     "outside"),
+    ("float", _set("input", lambda d: d["input"].astype(np.float64)), nnfunc.InputTypeError,
+     "integer"),
+]
+add(
+    Case("OneHot", (5,), (7,), "1d", batch=True, gen=labels(5),
+         ref=lambda torch, t: _F(torch).one_hot(t["input"], 5).double(), bad=_onehot_bad),
+    Case("OneHot", (3,), (2, 3), "2d", batch=True, gen=labels(3),
+         ref=lambda torch, t: _F(torch).one_hot(t["input"], 3).double()),
+    Case("OneHot", (4,), (), "0d", gen=labels(4),
+         ref=lambda torch, t: _F(torch).one_hot(t["input"], 4).double(), bad=_onehot_bad[:1]),
+)
+
+# Index: table [t, idx] with 0-based integer indices (repeats sum in the gradient)
+_index_bad = [
+    ("too-big", _set("input", lambda d: [d["input"][0], d["input"][1] + 10]), nnfunc.InputError,
+     "index 1[0-9]"),
+    ("negative", _set("input", lambda d: [d["input"][0], d["input"][1] - 10]),
+     nnfunc.InputError, "outside"),
+    ("idx-2d", _set("input", lambda d: [d["input"][0], d["input"][1][None]]), nnfunc.InputError,
+     "1-D"),
+    ("idx-float", _set("input", lambda d: [d["input"][0],
+                                           d["input"][1].astype(d["input"][0].dtype)]),
+     nnfunc.InputTypeError, r"input\[1\]"),
+]
+add(
+    Case("Index", (1,), [(3, 5), (4,)], "dim1", gen=[normal, labels(5)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], 1, t["input"][1]),
+         bad=_index_bad),
+    Case("Index", (0,), [(4,), (7,)], "repeats", gen=[normal, labels(4)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], 0, t["input"][1])),
+    Case("Index", (-1,), [(2, 3, 4), (2,)], "last", gen=[normal, labels(4)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], -1, t["input"][1]),
+         bad=[("dim", _set("input", lambda d: [np.asarray(d["input"][0][0, 0, 0]), d["input"][1]]),
+               nnfunc.InputError, "dimension")]),
+    Case("Index", (0,), [(3, 2), (0,)], "empty", gen=[normal, labels(3)],
+         ref=lambda torch, t: torch.index_select(t["input"][0], 0, t["input"][1])),
+)
+
+# MaskedSelect: table [t, boolean mask]; the output length depends on the mask
+def mask(rng, shape):
+    return rng.random(shape) < 0.5
+
+
+_masked_bad = [
+    ("mask-shape", _set("input", lambda d: [d["input"][0], d["input"][1][..., :-1]]),
+     nnfunc.InputError, r"input\[1\]"),
+    ("mask-int", _set("input", lambda d: [d["input"][0], d["input"][1].astype(np.int64)]),
+     nnfunc.InputTypeError, r"input\[1\].*bool"),
+]
+add(
+    Case("MaskedSelect", (), [(3, 5), (3, 5)], "2d", gen=[normal, mask],
+         ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1]), bad=_masked_bad),
+    Case("MaskedSelect", (), [(7,), (7,)], "1d", gen=[normal, mask],
+         ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
+    Case("MaskedSelect", (), [(2, 3), (2, 3)], "none",
+         gen=[normal, lambda rng, s: np.zeros(s, bool)],
+         ref=lambda torch, t: torch.masked_select(t["input"][0], t["input"][1])),
+)
+
 
 def _mismatch(i=1):
     """A bad-input row: entry ``i`` one column short."""
@@ -833,6 +1036,30 @@ BAD_CTORS += [
     ("MultiLabelMarginCriterion", (), {"sizeAverage": None}, nnfunc.InputTypeError),
 ]
 BAD_CTORS += [
+    ("Power", ("a",), {}, nnfunc.InputTypeError),
+    ("AddConstant", (float("nan"),), {}, nnfunc.InputError),
+    ("MulConstant", (1.0, "yes"), {}, nnfunc.InputTypeError),
+    ("Sum", (0, None, 1), {}, nnfunc.InputTypeError),
+    ("Max", (0.5,), {}, nnfunc.InputTypeError),
+    ("Mean", (0, 0), {}, nnfunc.InputError),
+    ("Reshape", (0,), {}, nnfunc.InputError),
+    ("Reshape", (), {}, nnfunc.InputError),
+    ("View", (-1, -1), {}, nnfunc.InputError),
+    ("View", (2, 3), {"numInputDims": 0}, nnfunc.InputError),
+    ("Transpose", ((0,),), {}, nnfunc.InputTypeError),
+    ("Squeeze", (1.0,), {}, nnfunc.InputTypeError),
+    ("Unsqueeze", (-1,), {}, nnfunc.InputError),
+    ("Narrow", (0, 1.5), {}, nnfunc.InputTypeError),
+    ("Select", (0, None), {}, nnfunc.InputTypeError),
+    ("Replicate", (3, -1), {}, nnfunc.InputError),
+    ("Collapse", (-1,), {}, nnfunc.InputError),
+]
+BAD_CTORS += [
+    ("OneHot", (0,), {}, nnfunc.InputError),
+    ("OneHot", (3,), {"dtype": "int64"}, nnfunc.InputTypeError),
+]
+BAD_CTORS += [
+    ("Index", (1.0,), {}, nnfunc.InputTypeError),
     ("JoinTable", (1.5,), {}, nnfunc.InputTypeError),
     ("JoinTable", (0, 0), {}, nnfunc.InputError),
     ("SelectTable", (1.5,), {}, nnfunc.InputTypeError),

@@ -96,11 +96,11 @@ def test_pure_and_inputs_untouched(case, backend):
 def test_float32_agrees_with_float64(case):
     rtol, atol = case.tol32
     fn, d64 = make_dict(case, np.float64)
-    _, d32 = make_dict(case, np.float32)
+    fn32, d32 = make_dict(case, np.float32)    # (integer-input modules: a float32 one)
     go = grad_output(case, fn, d64)
     go32 = go if fn.module.is_criterion else tmap(lambda a: a.astype(np.float32), go)
-    assert_allclose_t(fn(d32)["output"], fn(d64)["output"], rtol=rtol, atol=atol)
-    g64, g32 = _grads(fn, d64, go), _grads(fn, d32, go32)
+    assert_allclose_t(fn32(d32)["output"], fn(d64)["output"], rtol=rtol, atol=atol)
+    g64, g32 = _grads(fn, d64, go), _grads(fn32, d32, go32)
     for k in g64:
         assert_allclose_t(g32[k], g64[k], rtol=rtol, atol=atol, err_msg=k)
 

@@ -48,7 +48,8 @@ def test_dtypes_and_namespaces(case, backend):
     fn, d = make_dict(case)
     def cast(dt):
         return tmap(lambda a: a.astype(dt), d["input"])
-    _raises(TypeError, "input", fn, dict(d, input=cast(np.int64)), backend)
+    if fn.module.input_kind != "int":
+        _raises(TypeError, "input", fn, dict(d, input=cast(np.int64)), backend)
     if backend is None:
         _raises(TypeError, "float16", fn, dict(d, input=cast(np.float16)), backend)
     if type(d["input"]) is list and len(d["input"]) > 1:
@@ -92,7 +93,8 @@ def test_bad_buffers(case, backend):
     dg = dict(d, gradOutput=go)
     _raises(nnfunc.InputError, "'gradInput", fn,
             dict(dg, gradInput=tmap(lambda a: np.empty(a.shape + (2,)), d["input"])), backend)
-    _raises(nnfunc.InputError, "shares memory", fn, dict(dg, gradInput=d["input"]), backend)
+    if fn.module.input_kind != "int":     # an integer input is no float buffer at all
+        _raises(nnfunc.InputError, "shares memory", fn, dict(dg, gradInput=d["input"]), backend)
     if not fn.module.is_criterion:
         _raises(nnfunc.InputError, "'gradOutput'.*shape", fn,
                 dict(d, gradOutput=tmap(lambda a: np.zeros(a.shape + (1,)), go)), backend)

@@ -8,10 +8,15 @@ of ``L = sum(output * gradOutput)`` (criterions: ``loss * gradOutput``).
 import numpy as np
 import pytest
 
-from _helpers import diff_keys, grad_output, make_dict, tdot, tmap
+from _helpers import diff_keys, grad_output, is_float, make_dict, tdot, tmap
 from cases import CASES
 
 EPS = 1e-6
+
+
+def _step(eps):
+    """``a + eps * v`` for float arrays; integer/bool ones (indices) stay."""
+    return lambda a, v: a + eps * v if is_float(a) else a
 
 
 def _loss(fn, d, go, backend):
@@ -28,10 +33,12 @@ def test_gradcheck(case, backend):
     rng = np.random.default_rng(7)
     for key, gkey in diff_keys(fn):
         for _ in range(3):
-            v = tmap(lambda a: rng.standard_normal(a.shape), d[key])
-            plus = _loss(fn, dict(d, **{key: tmap(lambda a, b: a + EPS * b, d[key], v)}),
+            # integer and boolean entries (indices, masks) are not perturbed
+            v = tmap(lambda a: rng.standard_normal(a.shape) if is_float(a)
+                     else np.zeros(a.shape, a.dtype), d[key])
+            plus = _loss(fn, dict(d, **{key: tmap(_step(EPS), d[key], v)}),
                          go, backend)
-            minus = _loss(fn, dict(d, **{key: tmap(lambda a, b: a - EPS * b, d[key], v)}),
+            minus = _loss(fn, dict(d, **{key: tmap(_step(-EPS), d[key], v)}),
                           go, backend)
             numeric = (plus - minus) / (2 * EPS)
             analytic = tdot(g[gkey], v)

@@ -21,13 +21,17 @@ def _torch_ref(case, fn, d, go):
             return ta
         t[k] = tmap(conv, v)
     y = case.ref(torch, t)
-    if fn.module.is_criterion:
+    if not any(a.requires_grad for a in (y if type(y) is list else [y])):
+        pass                        # nothing differentiable (integer input): zero gradients
+    elif fn.module.is_criterion:
         (y * go).backward()
     elif type(y) is list:
         torch.autograd.backward(y, [torch.from_numpy(g) for g in go])
     else:
         y.backward(torch.from_numpy(go))
-    grads = {gk: tmap(lambda a: to_numpy(a.grad), t[k]) for k, gk in diff_keys(fn)}
+    # an integer or boolean input (indices, masks) has no gradient: zeros
+    grads = {gk: tmap(lambda a: to_numpy(a.grad) if a.grad is not None
+                      else np.zeros(tuple(a.shape)), t[k]) for k, gk in diff_keys(fn)}
     return tmap(to_numpy, y), grads
 
 

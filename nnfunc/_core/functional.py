@@ -146,14 +146,62 @@ def _same_kind_list(m, key, v, x, contiguous):
 
 
 def _prepare_table_input(m, a, x):
-    """A table input: every entry an array of the first one's type and dtype."""
+    """A table input: every entry an array of the first one's type and dtype
+    (or, for a module whose ``input_kind`` is a tuple, of the kind it names)."""
     if len(x) == 0:
         raise InputError(f"{m.name}: 'input' is an empty list; expected arrays")
+    kinds = m.input_kind
+    if type(kinds) is tuple:
+        return _prepare_kinded_table(m, a, x, kinds)
     first = x[0]
     if not hasattr(first, "dtype") or not hasattr(first, "shape"):
         raise InputTypeError(f"{m.name}: 'input[0]' must be an array, got {type(first).__name__}")
     a["input"] = _same_kind_list(m, "input", x, first, type(first) is _ndarray)
     return first
+
+
+def _is_kind(xp, dt, kind):
+    """Whether dtype ``dt`` (of namespace ``xp``, None for NumPy) is of ``kind``."""
+    if xp is None:
+        want = {"float": "f", "int": "iu", "bool": "b"}[kind]
+        return dt.kind in want
+    return xp.isdtype(dt, {"float": "real floating", "int": "integral", "bool": "bool"}[kind])
+
+
+def _prepare_kinded_table(m, a, x, kinds):
+    """A table of a fixed length whose entries have the kinds ``kinds``
+    ("float", "int", "bool"); float entries share one dtype. Returns the
+    first float entry (the reference for dtypes and namespaces)."""
+    if len(x) != len(kinds):
+        raise InputError(f"{m.name}: 'input' must be a list of {len(kinds)} arrays "
+                         f"({', '.join(kinds)}), got {len(x)}")
+    ref = x[kinds.index("float")]
+    if not hasattr(ref, "dtype") or not hasattr(ref, "shape"):
+        raise InputTypeError(f"{m.name}: 'input[{kinds.index('float')}]' must be an array, "
+                             f"got {type(ref).__name__}")
+    numpy = type(ref) is _ndarray
+    xp = None if numpy else namespace_of(m, "input", ref)
+    out = []
+    for i, (e, kind) in enumerate(zip(x, kinds)):
+        k = f"input[{i}]"
+        if type(e) is not type(ref):
+            _not_same_type(m, k, e, ref)
+        if not _is_kind(xp, e.dtype, kind):
+            raise InputTypeError(f"{m.name}: {k!r} has dtype {e.dtype}; expected a {kind} "
+                                 "dtype")
+        if kind == "float" and e.dtype != ref.dtype:
+            _bad_dtype(m, k, e, ref.dtype)
+        out.append(np.ascontiguousarray(e) if numpy and not e.flags.c_contiguous else e)
+    a["input"] = out
+    return ref
+
+
+def _result_dtype(m, x, xp):
+    """The float dtype of outputs and gradients: the input's, or for a module
+    with integer input (``input_kind == "int"``) the one the module names."""
+    if m.input_kind == "int":
+        return m.result_dtype(xp)
+    return x.dtype
 
 
 def _is_table(spec):
@@ -231,7 +279,11 @@ def _prepare(m, d, grad):
     if xt is _ndarray:
         xp = None
         dt = x.dtype
-        if dt is not _F32 and dt is not _F64:
+        if m.input_kind == "int":
+            if dt.kind not in "iu":
+                _bad_input_dtype(m, x, "integer dtypes (indices)")
+            dt = m.result_dtype(None)
+        elif dt is not _F32 and dt is not _F64:
             if dt != _F32 and dt != _F64:
                 _bad_input_dtype(m, x, "float32, float64")
             dt = _F32 if dt == _F32 else _F64
@@ -250,7 +302,11 @@ def _prepare(m, d, grad):
     else:
         xp = namespace_of(m, "input", x)
         dt = x.dtype
-        if not xp.isdtype(dt, "real floating"):
+        if m.input_kind == "int":
+            if not xp.isdtype(dt, "integral"):
+                _bad_input_dtype(m, x, "integer dtypes (indices)")
+            dt = m.result_dtype(xp)
+        elif not xp.isdtype(dt, "real floating"):
             _bad_input_dtype(m, x, "real floating dtypes")
         for p in params:
             v = d.get(p)
@@ -292,7 +348,7 @@ def _forward(m, d, backend):
     info = m.check(a)
     shape = m.output_shape(info)
     buf = d.get("output")
-    dt = x.dtype
+    dt = _result_dtype(m, x, xp)
     if buf is not None:
         _check_buffers(m, "output", buf, x, dt, shape, d)
     if xp is None and backend is None and "cpu" in m.backends:
@@ -340,7 +396,7 @@ def _backward(m, d, backend):
             raise InputError(
                 f"{m.name}: 'gradOutput' has shape {tuple(go.shape)}, expected "
                 f"{tuple(shape)} (the output shape)")
-    dt = x.dtype
+    dt = _result_dtype(m, x, xp)
     bufs = None
     if "gradInput" in d or (gparams and any(g in d for g in gparams)):
         shapes = _grad_shapes(m, a, params, gparams)

@@ -58,6 +58,17 @@ class Module:
     kernel = None
     #: True for criterions (scalar loss, ``target`` key).
     is_criterion = False
+    #: what ``input`` holds: "float" (a float array, or a table of arrays of
+    #: one float dtype), "int" (an integer array, e.g. class indices: the
+    #: dtype of outputs and gradients is then ``result_dtype(xp)``), or a
+    #: tuple of kinds ("float", "int", "bool"), one per entry of a table of
+    #: that length (float entries share one dtype).
+    input_kind = "float"
+
+    def result_dtype(self, xp):
+        """For ``input_kind == "int"``: the float dtype of outputs and
+        gradients in namespace ``xp`` (None: NumPy)."""
+        raise NotImplementedError
 
     # -- the protocol -----------------------------------------------------
     def param_shapes(self):

@@ -22,6 +22,8 @@
 #ifndef NNFUNC_POINTWISE_H
 #define NNFUNC_POINTWISE_H
 
+#include <math.h>
+
 #include "_vmath.h"
 
 #define NNF_G1(name, v) _Generic((v), float: nnf_##name##_f, double: nnf_##name##_d)(v)
@@ -33,6 +35,15 @@
 #define SOFTPLUS(v) NNF_G1(softplus, v)
 /* min(v, 0) with NaN kept (EXPN / EXPM1N take only non-positive input) */
 #define NONPOS(v) ((v) > 0 ? 0 : (v))
+/* exp on the whole line from EXPN: for v > 0, (1 / h) / h with h = exp(-v/2)
+   (h stays a normal number wherever exp(v) is finite; overflow -> inf) */
+#define EXPH(v) EXPN(NONPOS(-(v) / 2))
+#define EXPF(v) ((v) > 0 ? (1 / EXPH(v)) / EXPH(v) : EXPN(NONPOS(v)))
+/* libm (not vectorised): log, pow, sqrt by type */
+#define NNF_LIBM1(fn, v) _Generic((v), float: fn##f, double: fn)(v)
+#define LOG(v) NNF_LIBM1(log, v)
+#define SQRT(v) NNF_LIBM1(sqrt, v)
+#define POW(v, p) _Generic((v), float: powf, double: pow)(v, p)
 
 /* X(name, forward(x, a, b), backward(x, g, a, b)) */
 #define NNF_OPS(X)                                                            \
@@ -54,7 +65,17 @@
     X(hardshrink, ((x >= -a) & (x <= a)) ? 0 : x,                             \
       ((x >= -a) & (x <= a)) ? 0 : g)                                         \
     X(softshrink, x > a ? x - a : (x < -a ? x + a : 0),                       \
-      ((x > a) | (x < -a)) ? g : 0)
+      ((x > a) | (x < -a)) ? g : 0)                                           \
+    /* elementwise math: a = the constant, or the exponent of Power */        \
+    X(absval, ABS(x), x >= 0 ? g : -g)                                        \
+    X(add_constant, x + a, g)                                                 \
+    X(mul_constant, x * a, g * a)                                             \
+    X(exp, EXPF(x), g * EXPF(x))                                              \
+    X(log, LOG(x), g / x)                                                     \
+    /* Torch7: zero gradient where sqrt(x) == 0 */                            \
+    X(sqrt, SQRT(x), SQRT(x) == 0 ? 0 : g / (2 * SQRT(x)))                    \
+    X(square, x * x, 2 * x * g)                                               \
+    X(power, POW(x, a), a == 0 ? 0 : g * a * POW(x, a - 1))
 
 #define NNF_LOOPS(name, T, S, FWD, BWD)                                       \
 NNF_WIDE static void nnf_##name##_fwd_##S(const T* restrict xp, T* restrict yp, \

@@ -1,0 +1,83 @@
+"""Shared base of the reductions along one dimension (Sum, Mean, Max, Min)."""
+
+from .._core.module import Module
+
+
+def batch_axis(m, x, dimension, n_input_dims, key="input"):
+    """Torch7's dimension rule, 0-based: a negative ``dimension`` counts from
+    the end; a non-negative one is shifted by one when ``n_input_dims`` is
+    set and ``x`` has ``n_input_dims + 1`` dimensions (a batch). Returns the
+    axis or fails naming the module."""
+    nd = x.ndim
+    dim = dimension
+    if dim >= 0 and n_input_dims is not None and nd == n_input_dims + 1:
+        dim += 1
+    elif dim < 0:
+        dim += nd
+    if not 0 <= dim < nd:
+        m.fail(f"dimension {dimension} is out of range for {key!r} of shape "
+               f"{tuple(x.shape)}" + ("" if n_input_dims is None
+                                      else f" (nInputDims={n_input_dims})"))
+    return dim
+
+
+class Reduction(Module):
+    """A reduction over one dimension of the input.
+
+    ``info`` is ``(axis, n, output shape)``; the dimension is removed (a 1-D
+    input gives a 0-d array, where Torch7 gave shape (1)).
+    """
+
+    keepdim = False
+
+    def __init__(self, dimension=0, nInputDims=None):
+        self.dimension = self.int_arg("dimension", dimension, minimum=-2**31)
+        self.nInputDims = None if nInputDims is None else self.int_arg("nInputDims", nInputDims)
+
+    def _repr_args(self):
+        return f"{self.dimension}" + ("" if self.nInputDims is None else f", {self.nInputDims}")
+
+    def check(self, d):
+        x = d["input"]
+        if type(x) is list:
+            self.fail_type("'input' must be an array, not a list")
+        axis = batch_axis(self, x, self.dimension, self.nInputDims)
+        shape = tuple(x.shape)
+        out = shape[:axis] + ((1,) if self.keepdim else ()) + shape[axis + 1:]
+        return axis, shape[axis], out
+
+    def output_shape(self, info):
+        return info[2]
+
+    def _expand(self, xp, go, axis):
+        """``gradOutput`` with the reduced axis back (size 1)."""
+        return go if self.keepdim else xp.expand_dims(go, axis=axis)
+
+
+class ArgReduction(Reduction):
+    """Max / Min: the value at the first extremum; the gradient goes there."""
+
+    def check(self, d):
+        info = super().check(d)
+        if info[1] == 0:
+            self.fail(f"cannot take the {self.name.lower()} over dimension "
+                      f"{self.dimension} of size 0 ('input' of shape {tuple(d['input'].shape)})")
+        return info
+
+    def _arg(self, xp, x, axis):
+        raise NotImplementedError
+
+    def forward(self, xp, d, info):
+        axis, _, out = info
+        # keepdims, then reshape: a 0-d array, never a NumPy scalar
+        return xp.reshape(self._reduce(xp, d["input"], axis), out)
+
+    def backward(self, xp, d, info):
+        axis, n, _ = info
+        x, go = d["input"], d["gradOutput"]
+        idx = self._arg(xp, x, axis)                       # keepdims: size 1 on axis
+        shape = [1] * x.ndim
+        shape[axis] = n
+        pos = xp.reshape(xp.arange(n, dtype=idx.dtype), tuple(shape))
+        g = xp.expand_dims(go, axis=axis)
+        return {"gradInput": xp.where(pos == idx, g, xp.zeros_like(g))}

@@ -132,6 +132,26 @@ class Module:
             self.fail(f"'{key}' has shape {tuple(a.shape)}, expected {tuple(shape)}"
                       + (f" {why}" if why else ""))
 
+    def axis_arg(self, key, x, dimension, nInputDims=None, name="dimension"):
+        """The axis of array ``x`` that a 0-based Torch7 ``dimension`` names.
+
+        A negative ``dimension`` counts from the end; a non-negative one is
+        shifted by one when ``nInputDims`` is set and ``x`` has
+        ``nInputDims + 1`` dimensions (a batch: Torch7's rule). Fails naming
+        the module, ``name`` and ``key`` when the axis does not exist.
+        """
+        nd = x.ndim
+        dim = dimension
+        if dim >= 0 and nInputDims is not None and nd == nInputDims + 1:
+            dim += 1
+        elif dim < 0:
+            dim += nd
+        if not 0 <= dim < nd:
+            self.fail(f"{name} {dimension} is out of range for {key!r} of shape "
+                      f"{tuple(x.shape)}"
+                      + ("" if nInputDims is None else f" (nInputDims={nInputDims})"))
+        return dim
+
     def int_arg(self, name, value, minimum=1):
         """Validate an integer constructor argument ``>= minimum``."""
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

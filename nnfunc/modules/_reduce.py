@@ -3,24 +3,6 @@
 from .._core.module import Module
 
 
-def batch_axis(m, x, dimension, n_input_dims, key="input"):
-    """Torch7's dimension rule, 0-based: a negative ``dimension`` counts from
-    the end; a non-negative one is shifted by one when ``n_input_dims`` is
-    set and ``x`` has ``n_input_dims + 1`` dimensions (a batch). Returns the
-    axis or fails naming the module."""
-    nd = x.ndim
-    dim = dimension
-    if dim >= 0 and n_input_dims is not None and nd == n_input_dims + 1:
-        dim += 1
-    elif dim < 0:
-        dim += nd
-    if not 0 <= dim < nd:
-        m.fail(f"dimension {dimension} is out of range for {key!r} of shape "
-               f"{tuple(x.shape)}" + ("" if n_input_dims is None
-                                      else f" (nInputDims={n_input_dims})"))
-    return dim
-
-
 class Reduction(Module):
     """A reduction over one dimension of the input.
 
@@ -41,7 +23,7 @@ class Reduction(Module):
         x = d["input"]
         if type(x) is list:
             self.fail_type("'input' must be an array, not a list")
-        axis = batch_axis(self, x, self.dimension, self.nInputDims)
+        axis = self.axis_arg("input", x, self.dimension, self.nInputDims)
         shape = tuple(x.shape)
         out = shape[:axis] + ((1,) if self.keepdim else ()) + shape[axis + 1:]
         return axis, shape[axis], out

@@ -37,10 +37,7 @@ class Index(Module):
         t, idx = d["input"]
         shape = tuple(t.shape)
         nd = len(shape)
-        axis = self.dimension + nd if self.dimension < 0 else self.dimension
-        if not 0 <= axis < nd:
-            self.fail(f"dimension {self.dimension} is out of range for 'input[0]' of shape "
-                      f"{shape}")
+        axis = self.axis_arg("input[0]", t, self.dimension)
         if idx.ndim != 1:
             self.fail(f"'input[1]' (the indices) must be 1-D, got shape {tuple(idx.shape)}")
         check_index_range(self, _namespace(idx), idx, shape[axis], "input[1]", "index")

@@ -24,14 +24,8 @@ class JoinTable(TableModule):
     def check(self, d):
         xs = self.table(d)
         x0 = xs[0]
-        nd, dim = x0.ndim, self.dimension
-        if dim >= 0 and self.nInputDims is not None and nd == self.nInputDims + 1:
-            dim += 1
-        if dim < 0:
-            dim += nd
-        if not 0 <= dim < nd:
-            self.fail(f"dimension {self.dimension} is out of range for 'input[0]' of shape "
-                      f"{tuple(x0.shape)}")
+        nd = x0.ndim
+        dim = self.axis_arg("input[0]", x0, self.dimension, self.nInputDims)
         shape0 = tuple(x0.shape)
         sizes = [shape0[dim]]
         for i, x in enumerate(xs[1:], 1):

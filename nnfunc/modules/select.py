@@ -22,9 +22,7 @@ class Select(Module):
             self.fail_type("'input' must be an array, not a list")
         shape = tuple(x.shape)
         nd = len(shape)
-        axis = self.dimension + nd if self.dimension < 0 else self.dimension
-        if not 0 <= axis < nd:
-            self.fail(f"dimension {self.dimension} is out of range for 'input' of shape {shape}")
+        axis = self.axis_arg("input", x, self.dimension)
         size = shape[axis]
         i = self.index + size if self.index < 0 else self.index
         if not 0 <= i < size:

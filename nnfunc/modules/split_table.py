@@ -20,22 +20,11 @@ class SplitTable(Module):
     def _repr_args(self):
         return f"{self.dimension}" + ("" if self.nInputDims is None else f", {self.nInputDims}")
 
-    def _axis(self, x):
-        nd, dim = x.ndim, self.dimension
-        if dim >= 0 and self.nInputDims is not None and nd == self.nInputDims + 1:
-            dim += 1
-        if dim < 0:
-            dim += nd
-        if not 0 <= dim < nd:
-            self.fail(f"dimension {self.dimension} is out of range for 'input' of shape "
-                      f"{tuple(x.shape)}")
-        return dim
-
     def check(self, d):
         x = d["input"]
         if type(x) is list:
             self.fail_type("'input' must be an array, not a list")
-        axis = self._axis(x)
+        axis = self.axis_arg("input", x, self.dimension, self.nInputDims)
         rest = tuple(x.shape[:axis]) + tuple(x.shape[axis + 1:])
         return axis, x.shape[axis], rest
 

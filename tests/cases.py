@@ -1093,3 +1093,51 @@ add(
                                                             reduction="sum")),
 )
 BAD_CTORS += [("MarginRankingCriterion", ("1",), {}, nnfunc.InputTypeError)]
+
+# ---------------------------------------------------------------- padding
+def _pad_ref(pads, mode="constant"):
+    def ref(torch, t):
+        x = t["input"]
+        nd = len(pads) // 2
+        single = x.ndim == nd + 1
+        y = _F(torch).pad(x[None] if single and mode != "constant" else x, pads, mode=mode)
+        return y[0] if single and mode != "constant" else y
+    return ref
+
+
+_pad_bad = [("input-2d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+             "'input'")]
+add(
+    Case("SpatialZeroPadding", (2,), (2, 3, 4, 5), "batch", batch=True,
+         ref=_pad_ref((2, 2, 2, 2)), bad=_pad_bad),
+    # negative pads crop (odd sizes, single image)
+    Case("SpatialZeroPadding", (1, -2, 3, -1), (3, 5, 7), "image-crop",
+         ref=_pad_ref((1, -2, 3, -1)),
+         bad=[("cropped-away", _set("input", lambda d: d["input"][:, :1, :]), nnfunc.InputError,
+               "'input'.*too small")]),
+    Case("SpatialZeroPadding", (-1, 2, -2, 0), (2, 3, 5, 6), "batch-mixed", batch=True,
+         ref=_pad_ref((-1, 2, -2, 0))),
+    Case("SpatialReflectionPadding", (2, 1, 3, 0), (2, 3, 4, 5), "batch", batch=True,
+         ref=_pad_ref((2, 1, 3, 0), "reflect"),
+         bad=_pad_bad + [("pad-too-large", _set("input", lambda d: d["input"][..., :2, :]),
+                          nnfunc.InputError, "reflection padding.*smaller")]),
+    Case("SpatialReflectionPadding", (3,), (3, 4, 5), "image-edges",
+         ref=_pad_ref((3, 3, 3, 3), "reflect")),
+    Case("SpatialReplicationPadding", (2, 1, 3, 0), (2, 3, 4, 5), "batch", batch=True,
+         ref=_pad_ref((2, 1, 3, 0), "replicate"), bad=_pad_bad),
+    # pads wider than the input: the border elements accumulate many gradients
+    Case("SpatialReplicationPadding", (4,), (3, 1, 2), "image-wide",
+         ref=_pad_ref((4, 4, 4, 4), "replicate")),
+    Case("VolumetricReplicationPadding", (1, 2, 0, 3, 2, 1), (2, 3, 4, 5, 3), "batch",
+         batch=True, ref=_pad_ref((1, 2, 0, 3, 2, 1), "replicate"),
+         bad=[("input-3d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "'input'")]),
+    Case("VolumetricReplicationPadding", (2,), (3, 2, 3, 1), "image",
+         ref=_pad_ref((2,) * 6, "replicate")),
+)
+BAD_CTORS += [
+    ("SpatialZeroPadding", (1.5,), {}, nnfunc.InputTypeError),
+    ("SpatialReflectionPadding", (1, -1), {}, nnfunc.InputError),
+    ("SpatialReplicationPadding", (1, 1, -1), {}, nnfunc.InputError),
+    ("VolumetricReplicationPadding", (1, 1, 1, 1, 1, "2"), {}, nnfunc.InputTypeError),
+]

@@ -84,3 +84,7 @@ from .cosine_distance import CosineDistance
 from .pairwise_distance import PairwiseDistance
 from .mm import MM
 from .mv import MV
+from .spatial_zero_padding import SpatialZeroPadding
+from .spatial_reflection_padding import SpatialReflectionPadding
+from .spatial_replication_padding import SpatialReplicationPadding
+from .volumetric_replication_padding import VolumetricReplicationPadding

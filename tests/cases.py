@@ -1141,3 +1141,39 @@ BAD_CTORS += [
     ("SpatialReplicationPadding", (1, 1, -1), {}, nnfunc.InputError),
     ("VolumetricReplicationPadding", (1, 1, 1, 1, 1, "2"), {}, nnfunc.InputTypeError),
 ]
+
+# ------------------------------------------------------------- upsampling
+def _interp_ref(**kw):
+    def ref(torch, t):
+        x = t["input"]
+        y = _F(torch).interpolate(x[None] if x.ndim == 3 else x, **kw)
+        return y[0] if x.ndim == 3 else y
+    return ref
+
+
+add(
+    Case("SpatialUpSamplingNearest", (2,), (2, 3, 4, 5), "batch", batch=True,
+         ref=_interp_ref(scale_factor=2, mode="nearest"), bad=_pad_bad),
+    Case("SpatialUpSamplingNearest", (3,), (3, 1, 5), "image-odd",
+         ref=_interp_ref(scale_factor=3, mode="nearest")),
+    Case("SpatialUpSamplingBilinear", (2,), (2, 3, 4, 5), "batch", batch=True,
+         ref=_interp_ref(size=(8, 10), mode="bilinear", align_corners=True), bad=_pad_bad),
+    # a single input row: every output row reads it (scale 0 on that axis)
+    Case("SpatialUpSamplingBilinear", (3,), (3, 1, 5), "image-odd",
+         ref=_interp_ref(size=(3, 15), mode="bilinear", align_corners=True)),
+    # explicit sizes, one output column, oheight not a multiple of H
+    Case("SpatialUpSamplingBilinear", ({"oheight": 7, "owidth": 1},), (2, 3, 4, 5), "size",
+         batch=True, ref=_interp_ref(size=(7, 1), mode="bilinear", align_corners=True)),
+    Case("SpatialUpSamplingBilinear", (), (2, 3, 5), "size-kw",
+         kwargs={"oheight": 4, "owidth": 11},
+         ref=_interp_ref(size=(4, 11), mode="bilinear", align_corners=True)),
+)
+BAD_CTORS += [
+    ("SpatialUpSamplingNearest", (0,), {}, nnfunc.InputError),
+    ("SpatialUpSamplingNearest", (1.5,), {}, nnfunc.InputTypeError),
+    ("SpatialUpSamplingBilinear", (0,), {}, nnfunc.InputError),
+    ("SpatialUpSamplingBilinear", (), {}, nnfunc.InputError),
+    ("SpatialUpSamplingBilinear", ({"oheight": 4},), {}, nnfunc.InputError),
+    ("SpatialUpSamplingBilinear", ({"height": 4, "owidth": 2},), {}, nnfunc.InputTypeError),
+    ("SpatialUpSamplingBilinear", (2,), {"oheight": 4, "owidth": 4}, nnfunc.InputError),
+]

@@ -88,3 +88,5 @@ from .spatial_zero_padding import SpatialZeroPadding
 from .spatial_reflection_padding import SpatialReflectionPadding
 from .spatial_replication_padding import SpatialReplicationPadding
 from .volumetric_replication_padding import VolumetricReplicationPadding
+from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
+from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear

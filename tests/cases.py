@@ -1177,3 +1177,19 @@ BAD_CTORS += [
     ("SpatialUpSamplingBilinear", ({"height": 4, "owidth": 2},), {}, nnfunc.InputTypeError),
     ("SpatialUpSamplingBilinear", (2,), {"oheight": 4, "owidth": 4}, nnfunc.InputError),
 ]
+
+# ---------------------------------------------------------- pixel shuffle
+add(
+    Case("PixelShuffle", (2,), (2, 12, 3, 5), "batch", batch=True,
+         ref=lambda torch, t: _F(torch).pixel_shuffle(t["input"], 2),
+         bad=_pad_bad + [("planes", _set("input", lambda d: d["input"][:, :-1]),
+                          nnfunc.InputError, "multiple of upscaleFactor")]),
+    Case("PixelShuffle", (3,), (9, 2, 1), "image-odd",
+         ref=lambda torch, t: _F(torch).pixel_shuffle(t["input"][None], 3)[0]),
+    Case("PixelShuffle", (1,), (2, 3, 4, 5), "identity", batch=True,
+         ref=lambda torch, t: t["input"] + 0),
+)
+BAD_CTORS += [
+    ("PixelShuffle", (0,), {}, nnfunc.InputError),
+    ("PixelShuffle", (2.0,), {}, nnfunc.InputTypeError),
+]

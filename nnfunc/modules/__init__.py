@@ -90,3 +90,4 @@ from .spatial_replication_padding import SpatialReplicationPadding
 from .volumetric_replication_padding import VolumetricReplicationPadding
 from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
+from .pixel_shuffle import PixelShuffle

@@ -181,6 +181,33 @@ def module_rows(rng, quick):
     add("SpatialMaxPooling", lab + " k2", f, {"input": x}, gop,
         torch_thunk((lambda a: F.max_pool2d(a, 2)) if torch else None, [x], gop))
 
+    # padding and upsampling (one shared gather/scatter kernel)
+    n_, c_, h_, w_ = shape
+    for name, mode in [("SpatialZeroPadding", "constant"), ("SpatialReflectionPadding", "reflect"),
+                       ("SpatialReplicationPadding", "replicate")]:
+        f = getattr(nnfunc.nn, name)(2)
+        gop = rand(rng, n_, c_, h_ + 4, w_ + 4)
+        add(name, lab + " p2", f, {"input": x}, gop,
+            torch_thunk((lambda a, mode=mode: F.pad(a, (2, 2, 2, 2), mode=mode)) if torch
+                        else None, [x], gop))
+    x5 = rand(rng, n_, c_ // 4, 8, h_ // 2, w_ // 2)
+    gop = rand(rng, n_, c_ // 4, 12, h_ // 2 + 4, w_ // 2 + 4)
+    add("VolumetricReplicationPadding", "x".join(map(str, x5.shape)) + " p2",
+        nnfunc.nn.VolumetricReplicationPadding(2), {"input": x5}, gop,
+        torch_thunk((lambda a: F.pad(a, (2,) * 6, mode="replicate")) if torch else None, [x5], gop))
+    gop = rand(rng, n_, c_, 2 * h_, 2 * w_)
+    add("SpatialUpSamplingNearest", lab + " x2", nnfunc.nn.SpatialUpSamplingNearest(2),
+        {"input": x}, gop,
+        torch_thunk((lambda a: F.interpolate(a, scale_factor=2, mode="nearest")) if torch
+                    else None, [x], gop))
+    add("SpatialUpSamplingBilinear", lab + " x2", nnfunc.nn.SpatialUpSamplingBilinear(2),
+        {"input": x}, gop,
+        torch_thunk((lambda a: F.interpolate(a, size=(2 * h_, 2 * w_), mode="bilinear",
+                                             align_corners=True)) if torch else None, [x], gop))
+    gop = rand(rng, n_, c_ // 4, 2 * h_, 2 * w_)
+    add("PixelShuffle", lab + " r2", nnfunc.nn.PixelShuffle(2), {"input": x}, gop,
+        torch_thunk((lambda a: F.pixel_shuffle(a, 2)) if torch else None, [x], gop))
+
     n, k = (32, 100) if quick else (128, 1000)
     x, go = rand(rng, n, k), rand(rng, n, k)
     for name, tf in [("SoftMax", "softmax"), ("LogSoftMax", "log_softmax")]:

@@ -203,7 +203,10 @@ class _Padding(Module):
             maps.insert(0, np.zeros(1, dtype=np.intp))
             sizes, out = (1,) + sizes, (1,) + out
         lo, hi = valid_span(maps[2])
-        return (*maps, planes, *sizes, *out, lo, hi)
+        # the interior columns [c0, c1) read the (cropped) input row contiguously
+        b = max(self.pads[-1][0], 0)
+        m = sizes[2] + min(self.pads[-1][0], 0) + min(self.pads[-1][1], 0)
+        return (*maps, planes, *sizes, *out, lo, hi, b, b + m)
 
     def forward_cpu(self, k, d, info, y):
         k.gather(d["input"], y, *self._maps(info))

@@ -44,7 +44,8 @@ class SpatialUpSamplingNearest(_Upsampling2d):
         s = self.scale
         sy = np.arange(oh, dtype=np.intp) // s
         sx = np.arange(ow, dtype=np.intp) // s
-        return (np.zeros(1, dtype=np.intp), sy, sx, n * c, 1, h, w, 1, oh, ow, 0, ow)
+        return (np.zeros(1, dtype=np.intp), sy, sx, n * c, 1, h, w, 1, oh, ow, 0, ow,
+                0, ow if s == 1 else 0)
 
     def forward_cpu(self, k, d, info, y):
         k.gather(d["input"], y, *self._maps(info))

@@ -204,6 +204,11 @@ def module_rows(rng, quick):
         {"input": x}, gop,
         torch_thunk((lambda a: F.interpolate(a, size=(2 * h_, 2 * w_), mode="bilinear",
                                              align_corners=True)) if torch else None, [x], gop))
+    gop = rand(rng, *x5.shape[:2], 16, h_, w_)
+    add("UpSampling", "x".join(map(str, x5.shape)) + " x2 trilinear",
+        nnfunc.nn.UpSampling(2, "trilinear"), {"input": x5}, gop,
+        torch_thunk((lambda a: F.interpolate(a, scale_factor=2, mode="trilinear",
+                                             align_corners=True)) if torch else None, [x5], gop))
     gop = rand(rng, n_, c_ // 4, 2 * h_, 2 * w_)
     add("PixelShuffle", lab + " r2", nnfunc.nn.PixelShuffle(2), {"input": x}, gop,
         torch_thunk((lambda a: F.pixel_shuffle(a, 2)) if torch else None, [x], gop))

@@ -1193,3 +1193,38 @@ BAD_CTORS += [
     ("PixelShuffle", (0,), {}, nnfunc.InputError),
     ("PixelShuffle", (2.0,), {}, nnfunc.InputTypeError),
 ]
+
+# UpSampling: batch axis mandatory (4-D or 5-D input), so no per-sample rows (batch=False)
+_up_bad = [("input-3d", _set("input", lambda d: d["input"][0]), nnfunc.InputError, "'input'")]
+add(
+    Case("UpSampling", (2,), (2, 3, 4, 5), "nearest-2d",
+         ref=lambda torch, t: _F(torch).interpolate(t["input"], scale_factor=2, mode="nearest"),
+         bad=_up_bad),
+    Case("UpSampling", (3,), (2, 3, 2, 1, 5), "nearest-3d",
+         ref=lambda torch, t: _F(torch).interpolate(t["input"], scale_factor=3, mode="nearest")),
+    Case("UpSampling", (2, "linear"), (2, 3, 4, 5), "linear-2d",
+         ref=lambda torch, t: _F(torch).interpolate(t["input"], size=(8, 10), mode="bilinear",
+                                                    align_corners=True), bad=_up_bad),
+    Case("UpSampling", (2, "trilinear"), (2, 3, 3, 4, 5), "linear-3d",
+         ref=lambda torch, t: _F(torch).interpolate(t["input"], size=(6, 8, 10),
+                                                    mode="trilinear", align_corners=True)),
+    Case("UpSampling", ({"odepth": 5, "oheight": 1, "owidth": 7}, "linear"), (2, 3, 3, 4, 5),
+         "sizes-3d",
+         ref=lambda torch, t: _F(torch).interpolate(t["input"], size=(5, 1, 7),
+                                                    mode="trilinear", align_corners=True),
+         bad=[("input-3d", _set("input", lambda d: d["input"][0, 0]), nnfunc.InputError,
+               "'input'")]),
+    # a 5-D input needs odepth in the size table
+    Case("UpSampling", ({"oheight": 3, "owidth": 2}, "bilinear"), (1, 2, 3, 4), "sizes-2d",
+         ref=lambda torch, t: _F(torch).interpolate(t["input"], size=(3, 2), mode="bilinear",
+                                                    align_corners=True),
+         bad=[("input-5d", _set("input", lambda d: d["input"][:, :, None]), nnfunc.InputError,
+               "odepth")]),
+)
+BAD_CTORS += [
+    ("UpSampling", (0,), {}, nnfunc.InputError),
+    ("UpSampling", (2, "cubic"), {}, nnfunc.InputError),
+    ("UpSampling", ({"oheight": 2, "owidth": 2},), {}, nnfunc.InputError),
+    ("UpSampling", ({"oheight": 2},), {"mode": "linear"}, nnfunc.InputError),
+    ("UpSampling", (2.5,), {}, nnfunc.InputTypeError),
+]

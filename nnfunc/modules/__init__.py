@@ -91,3 +91,4 @@ from .volumetric_replication_padding import VolumetricReplicationPadding
 from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
 from .pixel_shuffle import PixelShuffle
+from .up_sampling import UpSampling

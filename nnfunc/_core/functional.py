@@ -67,8 +67,9 @@ def _not_same_type(m, k, v, x):
 
 
 def _bad_dtype(m, k, v, dt):
+    why = "the module's result dtype" if m.input_kind == "int" else "the dtype of 'input'"
     raise InputTypeError(
-        f"{m.name}: {k!r} has dtype {v.dtype}, expected {dt} (the dtype of 'input'); "
+        f"{m.name}: {k!r} has dtype {v.dtype}, expected {dt} ({why}); "
         "nnfunc never casts silently")
 
 

@@ -87,8 +87,8 @@ def _range_slow_path(m, xp, t, lo, hi, n_classes, ig):
     """Some value is outside [0, n_classes): fail unless all of those are ``ig``."""
     def bad(v):
         m.fail(f"'target' holds class index {v}, outside [0, {n_classes}) "
-               f"(nClasses = input's last dimension; 0-based)"
-               + ("" if ig is None else f" and not ignoreIndex={ig}"))
+               f"({n_classes} classes in 'input'; indices are 0-based)"
+               + ("" if ig is None else f" and not the ignored value {ig}"))
     if hi > _INT64_MAX:
         bad(hi)
     if not (lo < 0 or hi >= n_classes) or (ig is not None and lo == hi == ig):

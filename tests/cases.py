@@ -1228,3 +1228,109 @@ BAD_CTORS += [
     ("UpSampling", ({"oheight": 2},), {"mode": "linear"}, nnfunc.InputError),
     ("UpSampling", (2.5,), {}, nnfunc.InputTypeError),
 ]
+
+# ------------------------------------------- parameterized: broadcast, distances, bilinear
+_add_bad = [
+    ("bias-shape", _set("bias", lambda d: np.concatenate([d["bias"], d["bias"]])),
+     nnfunc.InputError, "'bias'"),
+    ("input-size", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError, "inputSize"),
+]
+add(
+    Case("Add", (6,), (6,), "vector", ref=lambda torch, t: t["input"] + t["bias"],
+         bad=_add_bad),
+    Case("Add", (6,), (4, 6), "batch", batch=True,
+         ref=lambda torch, t: t["input"] + t["bias"], bad=_add_bad),
+    # a batch of (2, 3) samples: the bias is added to each sample viewed flat
+    Case("Add", (6,), (4, 2, 3), "batch-3d",
+         ref=lambda torch, t: (t["input"].reshape(4, 6) + t["bias"]).reshape(4, 2, 3)),
+    Case("Add", (1, True), (3, 4, 5), "scalar", batch=True,
+         ref=lambda torch, t: t["input"] + t["bias"][0],
+         bad=[("bias-shape", _set("bias", lambda d: np.zeros(2, d["bias"].dtype)),
+               nnfunc.InputError, "'bias'")]),
+    Case("Mul", (), (3, 4, 5), "3d", batch=True, ref=lambda torch, t: t["weight"][0] * t["input"],
+         bad=[("weight-shape", _set("weight", lambda d: np.zeros((1, 1), d["weight"].dtype)),
+               nnfunc.InputError, "'weight'")]),
+    Case("Mul", (), (7,), "1d", ref=lambda torch, t: t["weight"][0] * t["input"]),
+)
+for _M, _k, _op in (("CAdd", "bias", lambda a, b: a + b), ("CMul", "weight", lambda a, b: a * b)):
+    _cbad = [
+        (f"{_k}-shape", _set(_k, lambda d, _k=_k: d[_k][..., :1]), nnfunc.InputError, f"'{_k}'"),
+        ("input-size", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+         "'input'"),
+    ]
+    add(
+        Case(_M, (3, 4), (3, 4), "same", ref=lambda torch, t, _k=_k, _op=_op:
+             _op(t["input"], t[_k]), bad=_cbad),
+        Case(_M, (3, 4), (5, 3, 4), "batch", batch=True, ref=lambda torch, t, _k=_k, _op=_op:
+             _op(t["input"], t[_k]), bad=_cbad),
+        # same element count, other shape: elementwise over the flattened arrays
+        Case(_M, (12,), (3, 4), "flat", ref=lambda torch, t, _k=_k, _op=_op:
+             _op(t["input"].reshape(12), t[_k]).reshape(3, 4)),
+        # same ndim: singleton dims of the parameter expand
+        Case(_M, (1, 4, 1), (3, 4, 5), "expand", ref=lambda torch, t, _k=_k, _op=_op:
+             _op(t["input"], t[_k]),
+             bad=[("input-dim", _set("input", lambda d: d["input"][:, :3]), nnfunc.InputError,
+                   "dim 1")]),
+        Case(_M, (2, 1, 3, 1), (2, 5, 3, 4), "expand-4d", ref=lambda torch, t, _k=_k, _op=_op:
+             _op(t["input"], t[_k])),
+        Case(_M, (1,), (7,), "scalar-like", ref=lambda torch, t, _k=_k, _op=_op:
+             _op(t["input"], t[_k])),
+    )
+
+_euc_bad = [
+    ("weight-transposed", _set("weight", lambda d: np.ascontiguousarray(d["weight"].T)),
+     nnfunc.InputError, "'weight'"),
+    ("input-size", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError, "inputSize"),
+    ("input-3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError, "'input'"),
+]
+
+
+def _euclidean_ref(torch, t):
+    """torch.cdist, its gradient scaled by D / (D + 1e-7): Torch7's backward divides
+    by (distance + 1e-7) where cdist divides by the distance."""
+    x = t["input"]
+    D = torch.cdist(x[None] if x.ndim == 1 else x, t["weight"].t())
+    D = D[0] if x.ndim == 1 else D
+    c = D.detach()
+    return c + (D - c) * (c / (c + 1e-7))
+
+
+add(
+    Case("Euclidean", (5, 3), (5,), "vector", bad=_euc_bad, ref=_euclidean_ref),
+    Case("Euclidean", (5, 3), (4, 5), "batch", batch=True, bad=_euc_bad, ref=_euclidean_ref),
+    # one input dim: |x - w|, kept >= 2 so Torch7's 1e-7 in the backward stays below 1e-7
+    Case("Euclidean", (1, 7), (6, 1), "in1", batch=True,
+         gen=lambda rng, s: 3 + rng.random(s), ref=_euclidean_ref),
+)
+
+_bil_bad = [
+    ("rows", _set("input", lambda d: [d["input"][0], d["input"][1][:-1]]), nnfunc.InputError,
+     r"input\[1\]"),
+    ("input-1d", _set("input", lambda d: [d["input"][0][0], d["input"][1][0]]),
+     nnfunc.InputError, r"input\[0\]"),
+    ("size2", _set("input", lambda d: [d["input"][0], d["input"][1][:, :-1]]),
+     nnfunc.InputError, "inputSize2"),
+    ("weight-shape", _set("weight", lambda d: d["weight"][:, :, :-1]), nnfunc.InputError,
+     "'weight'"),
+    _entries(3),
+]
+add(
+    Case("Bilinear", (3, 4, 5), [(6, 3), (6, 4)], "2d", bad=_bil_bad,
+         ref=lambda torch, t: _F(torch).bilinear(*t["input"], t["weight"], t["bias"])),
+    Case("Bilinear", (2, 3, 1), [(4, 2), (4, 3)], "nobias", kwargs={"bias": False},
+         ref=lambda torch, t: _F(torch).bilinear(*t["input"], t["weight"])),
+)
+BAD_CTORS += [
+    ("Add", (0,), {}, nnfunc.InputError),
+    ("Add", (3, 1), {}, nnfunc.InputTypeError),
+    ("Add", (3.0,), {}, nnfunc.InputTypeError),
+    ("CAdd", (), {}, nnfunc.InputError),
+    ("CAdd", (2, 0), {}, nnfunc.InputError),
+    ("CMul", (2.5,), {}, nnfunc.InputTypeError),
+    ("CMul", ((3, -1),), {}, nnfunc.InputError),
+    ("Mul", (1,), {}, TypeError),
+    ("Euclidean", (0, 3), {}, nnfunc.InputError),
+    ("Euclidean", (3, "4"), {}, nnfunc.InputTypeError),
+    ("Bilinear", (3, 4, 0), {}, nnfunc.InputError),
+    ("Bilinear", (3, 4, 5), {"bias": 1}, nnfunc.InputTypeError),
+]

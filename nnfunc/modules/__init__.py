@@ -5,7 +5,13 @@ function constructor under ``nnfunc.nn``. One file per module (a family
 base class may hold a few), named by the snake_case of the class.
 """
 
+from .add import Add
+from .bilinear import Bilinear
+from .c_add import CAdd
 from .c_add_table import CAddTable
+from .c_mul import CMul
+from .euclidean import Euclidean
+from .mul import Mul
 from .class_nll_criterion import ClassNLLCriterion
 from .crelu import CReLU
 from .elu import ELU

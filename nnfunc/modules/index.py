@@ -36,7 +36,6 @@ class Index(Module):
     def check(self, d):
         t, idx = d["input"]
         shape = tuple(t.shape)
-        nd = len(shape)
         axis = self.axis_arg("input[0]", t, self.dimension)
         if idx.ndim != 1:
             self.fail(f"'input[1]' (the indices) must be 1-D, got shape {tuple(idx.shape)}")

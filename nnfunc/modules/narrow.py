@@ -28,7 +28,6 @@ class Narrow(Module):
         if type(x) is list:
             self.fail_type("'input' must be an array, not a list")
         shape = tuple(x.shape)
-        nd = len(shape)
         axis = self.axis_arg("input", x, self.dimension)
         size = shape[axis]
         start = self.index + size if self.index < 0 else self.index

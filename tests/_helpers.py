@@ -76,6 +76,11 @@ def make_dict(case, dtype=np.float64, seed=0, input_shape=None):
         if np.issubdtype(t.dtype, np.floating):
             t = t.astype(dtype)
         d["target"] = t
+    if case.extra is not None:
+        for k, v in case.extra(rng, shape).items():
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                v = v.astype(dtype)
+            d[k] = v
     return fn, d
 
 

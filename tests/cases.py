@@ -24,6 +24,10 @@ Fields:
   tol32                 (rtol, atol) of float32 vs float64
   bad                   [(label, mutate(d) -> d, exception, match)] module-specific
                         bad input, run against every backend
+  extra(rng, shape)     more dict entries ({"running_mean": ..., "seed": 3, "train":
+                        False}); float arrays are cast to the row's dtype
+  extra_out             keys the forward returns besides "output" for this row
+                        (updated running statistics, the noise used)
 """
 
 from dataclasses import dataclass, field
@@ -68,6 +72,8 @@ class Case:
     ref: Optional[Callable] = None
     tol32: tuple = (2e-4, 2e-5)
     bad: list = field(default_factory=list)
+    extra: Optional[Callable] = None
+    extra_out: tuple = ()
 
     @property
     def id(self):

@@ -16,8 +16,11 @@ def test_cpu_matches_generic(case, dtype):
     fn, d = make_dict(case, dtype)
     assert nnfunc.dispatch.which(fn, d) == "cpu"
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
-    y = fn(d)["output"]
-    yg = fn(d, backend="generic")["output"]
+    r, rg = fn(d), fn(d, backend="generic")
+    assert r.keys() == rg.keys()
+    for k in case.extra_out:
+        assert_allclose_t(r[k], rg[k], err_msg=k, **tol)
+    y, yg = r["output"], rg["output"]
     assert all(a.dtype == dtype for a in leaves(y) + leaves(yg)) and tshape(y) == tshape(yg)
     assert_allclose_t(y, yg, **tol)
     dg = dict(d, gradOutput=grad_output(case, fn, d))

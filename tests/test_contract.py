@@ -24,7 +24,10 @@ def _grads(fn, d, go, backend=None):
 def test_exact_keys_dtype_shapes(case, backend):
     fn, d = make_dict(case, np.float32)
     res = fn(d, backend=backend)
-    assert set(res) == {"output"}
+    assert set(res) == {"output", *case.extra_out}
+    for k in case.extra_out:
+        assert type(res[k]) is np.ndarray, k
+        assert res[k].dtype.kind != "f" or res[k].dtype == np.float32, k
     y = res["output"]
     assert all(type(a) is np.ndarray and a.dtype == np.float32 for a in leaves(y))
     if fn.module.is_criterion:
@@ -69,7 +72,7 @@ def test_buffers_filled_in_place(case, backend):
         check_same(b, g[k], g_ref[k], k)
     # a buffer of the other phase is ignored
     other = tmap(lambda a: np.empty(a.shape), d["input"])
-    assert set(fn(dict(d, gradInput=other), backend=backend)) == {"output"}
+    assert set(fn(dict(d, gradInput=other), backend=backend)) == {"output", *case.extra_out}
 
 
 @BACKENDS

@@ -9,7 +9,8 @@ from cases import CASES
 
 
 def _convert(xp, d, go):
-    out = {k: tmap(xp.asarray, v) for k, v in d.items()}
+    out = {k: tmap(xp.asarray, v) if isinstance(v, (np.ndarray, list)) else v
+           for k, v in d.items()}
     if not np.isscalar(go):
         go = tmap(xp.asarray, go)
     return out, go
@@ -18,11 +19,17 @@ def _convert(xp, d, go):
 def _check_namespace(xp, case, to_numpy, array_type, mutable=True, lazy=False):
     fn, d = make_dict(case, np.float64)
     go = grad_output(case, fn, d)
-    y = fn(d)["output"]
+    r = fn(d)
+    y = r["output"]
     g = fn(dict(d, gradOutput=go))
     dx, gox = _convert(xp, d, go)
     assert nnfunc.dispatch.which(fn, dx) == "generic"
-    yx = fn(dx)["output"]
+    rx = fn(dx)
+    assert rx.keys() == {"output", *case.extra_out}
+    yx = rx["output"]
+    for k in case.extra_out:
+        e = np.asarray(rx[k].compute()) if lazy else to_numpy(rx[k])
+        np.testing.assert_allclose(e, r[k], rtol=1e-12, atol=1e-12, err_msg=k)
     da_type = array_type
     if lazy:     # nothing is computed until asked for
         assert all(isinstance(a, array_type) for a in leaves(yx))

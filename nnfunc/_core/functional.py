@@ -197,6 +197,21 @@ def _prepare_kinded_table(m, a, x, kinds):
     return ref
 
 
+def _check_state(m, d, a, x, dt, numpy):
+    """State arrays present in ``d`` (running statistics, masks): the input's
+    array type and the result dtype; NumPy ones made C-contiguous in ``a``."""
+    for k in m.state:
+        v = d.get(k)
+        if v is None:
+            continue
+        if type(v) is not type(x):
+            _not_same_type(m, k, v, x)
+        if v.dtype != dt:
+            _bad_dtype(m, k, v, dt)
+        if numpy and not v.flags.c_contiguous:
+            a[k] = np.ascontiguousarray(v)
+
+
 def _result_dtype(m, x, xp):
     """The float dtype of outputs and gradients: the input's, or for a module
     with integer input (``input_kind == "int"``) the one the module names."""
@@ -300,6 +315,8 @@ def _prepare(m, d, grad):
                 _bad_dtype(m, p, v, dt)
             if not v.flags.c_contiguous:
                 a[p] = np.ascontiguousarray(v)
+        if m.state:
+            _check_state(m, d, a, x, dt, True)
     else:
         xp = namespace_of(m, "input", x)
         dt = x.dtype
@@ -317,6 +334,8 @@ def _prepare(m, d, grad):
                 _not_same_type(m, p, v, x)
             if v.dtype != dt:
                 _bad_dtype(m, p, v, dt)
+        if m.state:
+            _check_state(m, d, a, x, dt, False)
     if "train" in d:
         _check_bool(m, d)
     if grad:
@@ -360,17 +379,26 @@ def _forward(m, d, backend):
             y = buf
         else:
             y = _empty(shape, dt)
-        m.forward_cpu(k, a, info, y)
+        extra = m.forward_cpu(k, a, info, y)
         if buf is not None:
             y = _fill(buf, y, m, "output")
+        if extra:
+            return {"output": y, **extra}
         return {"output": y}
     if backend not in (None, "generic"):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
     if xp is None:
         xp = numpy_namespace()
     y = m.forward(xp, a, info)
+    if type(y) is dict:
+        res = y
+        y = res["output"]
+    else:
+        res = None
     if buf is not None:
         y = _fill(buf, y, m, "output")
+    if res:
+        return {**res, "output": y}
     return {"output": y}
 
 

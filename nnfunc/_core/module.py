@@ -30,6 +30,16 @@ README ("Writing your own module"). In short:
     optional fast paths: ``"cpu"`` in ``backends`` means the compiled module
     ``k = nnfunc._cpu.<kernel>`` is used for NumPy input; the method fills
     the preallocated C-contiguous arrays of ``out`` in place.
+``state`` and extra results
+    ``state`` names float arrays the dict may carry besides the parameters
+    (``running_mean``, a dropout ``noise`` mask): the frontend checks their
+    namespace and dtype like a parameter's (and makes NumPy ones
+    C-contiguous) when present; ``check`` decides which are required. They
+    have no gradient. A forward that hands back more than ``output``
+    (updated running statistics, the mask it drew) returns a dict:
+    ``forward`` returns ``{"output": y, **extras}`` instead of ``y``, and
+    ``forward_cpu`` returns the dict of extras (or None). The extra keys
+    are listed in ``extra_outputs``. State is never written in place.
 """
 
 import math
@@ -52,6 +62,10 @@ class Module:
     params = ()
     #: extra dict keys the module accepts besides input, params and buffers.
     extra_keys = ()
+    #: float state arrays the dict may carry (no gradients; checked like params).
+    state = ()
+    #: keys a forward may return besides ``output`` (documented per module).
+    extra_outputs = ()
     #: fast backends that exist for this module: "cpu" (Cython), "gpu" (CuPy).
     backends = ()
     #: basename of the compiled kernel module; default: snake_case class name.
@@ -191,7 +205,7 @@ class Module:
             params = tuple(self.params)
             gparams = tuple(_grad_key(p) for p in params)
             base = ("input", "output", "gradOutput", "gradInput", "train")
-            extra = tuple(self.extra_keys)
+            extra = tuple(self.extra_keys) + tuple(self.state)
             if self.is_criterion:
                 extra = ("target",) + extra
             allowed = frozenset(base + params + gparams + extra)

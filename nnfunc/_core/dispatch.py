@@ -4,6 +4,11 @@ Three backends sit behind one call (``../shared/API.md`` section 4):
 
 ``"cpu"``
     NumPy input, module with a compiled kernel: Cython over BLAS.
+``"gpu"``
+    CuPy input (``cupy.ndarray``), module with ``"gpu"`` in ``backends``:
+    its ``forward_gpu`` / ``backward_gpu`` over the CUDA kernels of
+    :mod:`nnfunc._gpu` and cuBLAS. CuPy input of any other module runs the
+    generic code on CuPy.
 ``"generic"``
     any other array-API namespace (and NumPy input for modules without a
     kernel, or when ``backend="generic"`` is asked for): the module's
@@ -21,11 +26,13 @@ import numpy as np
 
 from .errors import InputTypeError
 
-__all__ = ["namespace_of", "kernel_module", "which"]
+__all__ = ["namespace_of", "kernel_module", "gpu_module", "is_cupy", "which"]
 
 _lock = threading.Lock()
 _ns_by_type = {}      # array type -> array-API namespace (compat-wrapped)
 _kernels = {}         # module class -> imported nnfunc._cpu.<kernel>
+_cupy_types = {}      # array type -> whether it is cupy.ndarray
+_gpu = []             # [nnfunc._gpu] once imported
 
 
 def namespace_of(m, key, a):
@@ -65,6 +72,27 @@ def kernel_module(m):
     return k
 
 
+def is_cupy(t):
+    """Whether array type ``t`` is ``cupy.ndarray`` (decided by name, cached:
+    CuPy is never imported here; a CuPy array exists only if it was)."""
+    r = _cupy_types.get(t)
+    if r is None:
+        r = t.__name__ == "ndarray" and t.__module__.split(".")[0] == "cupy"
+        with _lock:
+            _cupy_types[t] = r
+    return r
+
+
+def gpu_module():
+    """The GPU backend package :mod:`nnfunc._gpu` (imported on first use)."""
+    if not _gpu:
+        g = importlib.import_module("nnfunc._gpu")
+        with _lock:
+            if not _gpu:
+                _gpu.append(g)
+    return _gpu[0]
+
+
 def _snake(name):
     out = []
     for i, c in enumerate(name):
@@ -76,7 +104,7 @@ def _snake(name):
 
 
 def which(fn, d):
-    """The backend that ``fn(d)`` would run: ``"cpu"`` or ``"generic"``.
+    """The backend that ``fn(d)`` would run: ``"cpu"``, ``"gpu"`` or ``"generic"``.
 
     For tests and diagnostics; ``fn`` is an eval or grad function.
     """
@@ -86,4 +114,6 @@ def which(fn, d):
         x = x[0]
     if type(x) is np.ndarray and "cpu" in m.backends:
         return "cpu"
+    if "gpu" in m.backends and type(x) is not np.ndarray and is_cupy(type(x)):
+        return "gpu"
     return "generic"

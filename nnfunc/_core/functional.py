@@ -9,11 +9,12 @@ dict passed in, and two threads may call the same function at once.
 """
 
 import numbers
+import sys
 import weakref
 
 import numpy as np
 
-from .dispatch import kernel_module, namespace_of, numpy_namespace
+from .dispatch import gpu_module, is_cupy, kernel_module, namespace_of, numpy_namespace
 from .errors import InputError, InputTypeError, suggest_key
 
 __all__ = ["Function", "GradFunction", "gradsOf", "grads_of"]
@@ -99,6 +100,21 @@ def _check_buffer(m, k, buf, x, dt, shape, d):
                     raise InputError(
                         f"{m.name}: buffer {k!r} shares memory with {where!r}; "
                         "buffers must not alias inputs or each other")
+    elif is_cupy(type(buf)):
+        _check_gpu_alias(m, k, buf, d)
+
+
+def _check_gpu_alias(m, k, buf, d):
+    """A CuPy buffer must not overlap an input (bounds test: no device sync)."""
+    cp = sys.modules["cupy"]
+    t = type(buf)
+    for k2, v in d.items():
+        for i, e in enumerate(v if type(v) in (list, tuple) else (v,)):
+            if type(e) is t and k2 != k.split("[")[0] and cp.may_share_memory(buf, e):
+                where = k2 if type(v) not in (list, tuple) else f"{k2}[{i}]"
+                raise InputError(
+                    f"{m.name}: buffer {k!r} shares memory with {where!r}; "
+                    "buffers must not alias inputs or each other")
 
 
 def _check_bool(m, d):
@@ -389,6 +405,9 @@ def _forward(m, d, backend):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
     if xp is None:
         xp = numpy_namespace()
+    elif backend is None and "gpu" in m.backends and is_cupy(type(x)) \
+            and not _is_table(shape):
+        return _forward_gpu(m, a, x, info, shape, buf, dt)
     y = m.forward(xp, a, info)
     if type(y) is dict:
         res = y
@@ -451,10 +470,58 @@ def _backward(m, d, backend):
         raise InputError(f"{m.name}: unknown backend {backend!r}; use 'generic' or None")
     if xp is None:
         xp = numpy_namespace()
+    elif backend is None and "gpu" in m.backends and is_cupy(type(x)) \
+            and type(a["input"]) is not list:
+        return _backward_gpu(m, a, x, info, bufs, dt, params, gparams)
     res = m.backward(xp, a, info)
     out = {"gradInput": res["gradInput"]}
     for g in gparams:
         out[g] = res[g]
+    if bufs:
+        for g, b in bufs.items():
+            out[g] = _fill(b, out[g], m, g)
+    return out
+
+
+# --------------------------------------------------------------------------
+# the GPU path (CuPy input, module with "gpu" in backends)
+
+def _gpu_contiguous(a, x, cp):
+    """Make the CuPy arrays of ``a`` (input, parameters, target, gradOutput,
+    state) C-contiguous, as the kernels index them flat."""
+    t = type(x)
+    for k, v in a.items():
+        if type(v) is t and not v.flags.c_contiguous:
+            a[k] = cp.ascontiguousarray(v)
+
+
+def _gpu_out(bufs, g, shape, dt, cp):
+    if bufs is not None:
+        b = bufs.get(g)
+        if b is not None and b.flags.c_contiguous:
+            return b
+    return cp.empty(shape, dt)
+
+
+def _forward_gpu(m, a, x, info, shape, buf, dt):
+    cp = sys.modules["cupy"]
+    _gpu_contiguous(a, x, cp)
+    y = buf if buf is not None and buf.flags.c_contiguous else cp.empty(shape, dt)
+    extra = m.forward_gpu(gpu_module(), a, info, y)
+    if buf is not None:
+        y = _fill(buf, y, m, "output")
+    if extra:
+        return {"output": y, **extra}
+    return {"output": y}
+
+
+def _backward_gpu(m, a, x, info, bufs, dt, params, gparams):
+    cp = sys.modules["cupy"]
+    _gpu_contiguous(a, x, cp)
+    out = {"gradInput": _gpu_out(bufs, "gradInput", a["input"].shape, dt, cp)}
+    for p, g in zip(params, gparams):
+        out[g] = _gpu_out(bufs, g, a[p].shape, dt, cp)
+    m.backward_gpu(gpu_module(), a, info, out)
     if bufs:
         for g, b in bufs.items():
             out[g] = _fill(b, out[g], m, g)

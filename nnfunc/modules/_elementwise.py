@@ -35,9 +35,11 @@ class Pointwise(Elementwise):
     for the forward and one for the gradient), and ``op_a``, ``op_b`` are
     its two real options (set them in ``__init__``; unused ones stay 0).
     Adding an activation is one line there plus a subclass here with the
-    generic math.
+    generic math. The GPU path (CuPy input) runs the same op of
+    ``nnfunc/_gpu/kernels/pointwise.cu``, whose table mirrors the C one.
     """
 
+    backends = ("cpu", "gpu")
     kernel = "pointwise"
     op = None
     op_a = 0.0
@@ -49,6 +51,14 @@ class Pointwise(Elementwise):
     def backward_cpu(self, k, d, info, out):
         k.update_grad_input(self.op, d["input"], d["gradOutput"], out["gradInput"],
                             self.op_a, self.op_b)
+
+    # CuPy: the same op in nnfunc/_gpu/kernels/pointwise.cu
+    def forward_gpu(self, g, d, info, y):
+        g.pointwise(self.op, d["input"], y, self.op_a, self.op_b)
+
+    def backward_gpu(self, g, d, info, out):
+        g.pointwise_grad(self.op, d["input"], d["gradOutput"], out["gradInput"],
+                         self.op_a, self.op_b)
 
 
 def sigmoid(xp, z):

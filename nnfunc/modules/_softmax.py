@@ -13,7 +13,9 @@ class SoftMaxFamily(Module):
     with the softmax over the middle axis, as the kernels take it.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
+    #: LogSoftMax (the kernels' LOG flag)
+    log = False
 
     def check(self, d):
         x = d["input"]
@@ -42,3 +44,12 @@ class SoftMaxFamily(Module):
     def backward_cpu(self, k, d, info, out):
         _, outer, dim, inner = info
         k.update_grad_input(d["input"], d["gradOutput"], out["gradInput"], outer, dim, inner)
+
+    def forward_gpu(self, g, d, info, y):
+        _, outer, dim, inner = info
+        g.softmax(self.log, d["input"], y, outer, dim, inner)
+
+    def backward_gpu(self, g, d, info, out):
+        _, outer, dim, inner = info
+        g.softmax_grad(self.log, d["input"], d["gradOutput"], out["gradInput"], outer, dim,
+                       inner)

@@ -54,6 +54,9 @@ def class_target(m, d, xp, n_classes, ignore_index, shape, why=""):
         m.fail_type(f"'target' must have an integer dtype (class indices), got {t.dtype}")
     m.check_shape("target", t, shape, why)
     if (t.ndim == 0 or t.shape[0] > 0) and _values_known(t):
+        if type(t) is not np.ndarray and _is_cupy(t) and t.dtype != np.uint64:
+            _cupy_range_check(m, t, n_classes, ignore_index)
+            return t
         if type(t) is np.ndarray:
             lo, hi = int(t.min()), int(t.max())
         else:
@@ -83,12 +86,35 @@ def _values_known(t):
     return True
 
 
+def _is_cupy(t):
+    from .._core.dispatch import is_cupy
+    return is_cupy(type(t))
+
+
+def _fail_index(m, v, n_classes, ig):
+    m.fail(f"'target' holds class index {v}, outside [0, {n_classes}) "
+           f"({n_classes} classes in 'input'; indices are 0-based)"
+           + ("" if ig is None else f" and not the ignored value {ig}"))
+
+
+def _cupy_range_check(m, t, n_classes, ig):
+    """The range check of CuPy targets with a single device-to-host copy:
+    whether any value is out of range (and not ``ig``), and the largest such."""
+    import cupy as cp
+    t64 = t.astype(cp.int64, copy=False)
+    out = (t64 < 0) | (t64 >= n_classes)
+    if ig is not None:
+        out = out & (t64 != ig)
+    worst = cp.max(cp.where(out, t64, cp.int64(-2**63)))
+    flag, v = cp.stack([cp.any(out).astype(cp.int64), worst]).get().tolist()
+    if flag:
+        _fail_index(m, v, n_classes, ig)
+
+
 def _range_slow_path(m, xp, t, lo, hi, n_classes, ig):
     """Some value is outside [0, n_classes): fail unless all of those are ``ig``."""
     def bad(v):
-        m.fail(f"'target' holds class index {v}, outside [0, {n_classes}) "
-               f"({n_classes} classes in 'input'; indices are 0-based)"
-               + ("" if ig is None else f" and not the ignored value {ig}"))
+        _fail_index(m, v, n_classes, ig)
     if hi > _INT64_MAX:
         bad(hi)
     if not (lo < 0 or hi >= n_classes) or (ig is not None and lo == hi == ig):

@@ -41,7 +41,7 @@ class ClassNLLCriterion(Criterion):
     reduction='mean' if sizeAverage else 'sum')``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, weights=None, sizeAverage=True, ignoreIndex=-100):
         self.sizeAverage = self.bool_arg("sizeAverage", sizeAverage)
@@ -168,3 +168,32 @@ class ClassNLLCriterion(Criterion):
         t, w = self._kernel_args(d, info)
         k.update_grad_input(t, w, out["gradInput"], n, nc, self.ignoreIndex,
                             self.sizeAverage, float(d["gradOutput"]))
+
+    # -- CuPy path --------------------------------------------------------
+    def _gpu_args(self, d):
+        """int64 targets and the weights as a device array of the input's dtype
+        (converted once per dtype and device, then kept on the instance)."""
+        x, t = d["input"], d["target"]
+        if t.dtype != _INT64:
+            t = t.astype(_INT64)
+        if self.weights is None:
+            return t, None
+        key = (x.dtype, x.device.id)
+        cache = self.__dict__.get("_gpu_w")
+        w = None if cache is None else cache.get(key)
+        if w is None:
+            import cupy
+            w = cupy.asarray(self.weights, dtype=x.dtype)
+            self.__dict__.setdefault("_gpu_w", {})[key] = w
+        return t, w
+
+    def forward_gpu(self, g, d, info, y):
+        n, nc, _ = info
+        t, w = self._gpu_args(d)
+        g.nll_forward(d["input"], t, w, y, n, nc, self.ignoreIndex, self.sizeAverage)
+
+    def backward_gpu(self, g, d, info, out):
+        n, nc, _ = info
+        t, w = self._gpu_args(d)
+        g.nll_backward(t, w, out["gradInput"], n, nc, self.ignoreIndex, self.sizeAverage,
+                       d["gradOutput"])

@@ -19,7 +19,7 @@ class Linear(Module):
     ``U(-1/sqrt(inputSize), 1/sqrt(inputSize))`` for weight and bias.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, inputSize, outputSize, bias=True):
         self.inputSize = self.int_arg("inputSize", inputSize)
@@ -96,3 +96,13 @@ class Linear(Module):
         k.update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
                       out["gradWeight"], out["gradBias"] if self.bias else None,
                       n, self.inputSize, self.outputSize, batch)
+
+    # -- CuPy path: cuBLAS GEMMs into the result arrays, bias kernels ------
+    def forward_gpu(self, g, d, info, y):
+        n, batch = info
+        g.linear_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y, n, batch)
+
+    def backward_gpu(self, g, d, info, out):
+        n, batch = info
+        g.linear_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                          out["gradWeight"], out["gradBias"] if self.bias else None, n, batch)

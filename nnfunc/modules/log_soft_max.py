@@ -15,6 +15,8 @@ class LogSoftMax(SoftMaxFamily):
     An empty input (``N = 0`` or ``D = 0``) gives an empty output.
     """
 
+    log = True
+
     def forward(self, xp, d, info):
         x = d["input"]
         if info[1] * info[2] * info[3] == 0:

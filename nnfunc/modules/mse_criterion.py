@@ -21,7 +21,7 @@ class MSECriterion(Criterion):
     ``F.mse_loss(x, t, reduction='mean' if sizeAverage else 'sum')``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, sizeAverage=True):
         self.sizeAverage = self.bool_arg("sizeAverage", sizeAverage)
@@ -53,6 +53,12 @@ class MSECriterion(Criterion):
     def backward_cpu(self, k, d, info, out):
         coef = 2.0 * info * float(d["gradOutput"])
         k.update_grad_input(d["input"], _contiguous(d["target"]), out["gradInput"], coef)
+
+    def forward_gpu(self, g, d, info, y):
+        g.mse_forward(d["input"], d["target"], y, info)
+
+    def backward_gpu(self, g, d, info, out):
+        g.mse_backward(d["input"], d["target"], out["gradInput"], 2.0 * info, d["gradOutput"])
 
 
 def _contiguous(a):

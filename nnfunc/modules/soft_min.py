@@ -41,3 +41,13 @@ class SoftMin(SoftMaxFamily):
         gi = out["gradInput"]
         k.update_grad_input(np.negative(d["input"]), d["gradOutput"], gi, outer, dim, inner)
         np.negative(gi, out=gi)
+
+    def forward_gpu(self, g, d, info, y):
+        _, outer, dim, inner = info
+        g.softmax(False, -d["input"], y, outer, dim, inner)
+
+    def backward_gpu(self, g, d, info, out):
+        _, outer, dim, inner = info
+        gi = out["gradInput"]
+        g.softmax_grad(False, -d["input"], d["gradOutput"], gi, outer, dim, inner)
+        gi *= -1

@@ -42,7 +42,7 @@ class SpatialConvolution(Module):
     ``nnfunc/_cpu/spatial_convolution.pyx``); workspaces are per call.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None,
                  bias=True):
@@ -161,3 +161,13 @@ class SpatialConvolution(Module):
         k.update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
                       out["gradWeight"], out["gradBias"] if self.bias else None,
                       *self._sizes(info))
+
+    # -- CuPy path: im2col / col2im kernels (unfold.cu) and cuBLAS GEMMs ----
+    def forward_gpu(self, g, d, info, y):
+        g.conv_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y,
+                       *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.conv_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                        out["gradWeight"], out["gradBias"] if self.bias else None,
+                        *self._sizes(info))

@@ -45,7 +45,7 @@ class SpatialMaxPooling(Module):
     reproduces too (Torch7 builds may differ on NaN).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, kW, kH, dW=None, dH=None, padW=0, padH=0, ceil_mode=False):
         self.kW = self.int_arg("kW", kW)
@@ -147,3 +147,10 @@ class SpatialMaxPooling(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.update_grad_input(d["input"], d["gradOutput"], out["gradInput"], *self._sizes(info))
+
+    # -- CuPy path (maxpool.cu): same scan order, tie and NaN rules --------
+    def forward_gpu(self, g, d, info, y):
+        g.maxpool_forward(d["input"], y, *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"], *self._sizes(info))

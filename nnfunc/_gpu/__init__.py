@@ -1,0 +1,231 @@
+"""The GPU backend: CuPy input, CUDA kernels of ``kernels/*.cu``, cuBLAS GEMMs.
+
+A module with ``"gpu"`` in ``backends`` runs its ``forward_gpu(g, d, info,
+y)`` / ``backward_gpu(g, d, info, out)`` for ``cupy.ndarray`` input, ``g``
+being this package: the functions below, which launch the kernels (compiled
+once per process by :mod:`nnfunc._gpu._loader`) on CuPy's current stream
+and the GEMMs through ``cupy.matmul`` (cuBLAS) into preallocated,
+C-contiguous result arrays. Every other module runs its generic array-API
+code on CuPy arrays. float32, float64 and float16 (computed and summed in
+float32) are supported.
+
+Importing this package does not import CuPy; the first kernel request does.
+"""
+
+from ._loader import BLOCK, f64, i32, i64, kernel, launch, launch_blocks, sm_count
+
+__all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias", "bias_grad",
+           "linear_forward", "linear_backward", "mse_forward", "mse_backward",
+           "nll_forward", "nll_backward", "conv_forward", "conv_backward",
+           "maxpool_forward", "maxpool_backward"]
+
+
+def _cp():
+    import cupy
+    return cupy
+
+
+def _b(flag):
+    return "true" if flag else "false"
+
+
+def _scale(go, dummy):
+    """(coef, device pointer, use) of a criterion's gradOutput (number or 0-d array)."""
+    if hasattr(go, "shape"):
+        return 1.0, go, 1
+    return float(go), dummy, 0
+
+
+# ---------------------------------------------------------------- pointwise
+def pointwise(op, x, y, a=0.0, b=0.0):
+    k = kernel("pointwise", f"nnf_{op}_fwd<{{T}}>", x.dtype)
+    launch(k, x.size, (x, y, i64(x.size), f64(a), f64(b)))
+
+
+def pointwise_grad(op, x, g, gi, a=0.0, b=0.0):
+    k = kernel("pointwise", f"nnf_{op}_bwd<{{T}}>", x.dtype)
+    launch(k, x.size, (x, g, gi, i64(x.size), f64(a), f64(b)))
+
+
+# ---------------------------------------------------------------- softmax
+def _row_block(dim):
+    return 32 if dim <= 64 else (128 if dim <= 1024 else 256)
+
+
+def softmax(log, x, y, outer, dim, inner):
+    if outer * dim * inner == 0:
+        return
+    if inner == 1:
+        k = kernel("softmax", f"nnf_softmax_fwd_rows<{{T}}, {_b(log)}>", x.dtype)
+        launch_blocks(k, outer, (x, y, i64(outer), i64(dim)), block=_row_block(dim))
+    else:
+        k = kernel("softmax", f"nnf_softmax_fwd_cols<{{T}}, {_b(log)}>", x.dtype)
+        launch(k, outer * inner, (x, y, i64(outer), i64(dim), i64(inner)))
+
+
+def softmax_grad(log, x, g, gi, outer, dim, inner):
+    if outer * dim * inner == 0:
+        return
+    if inner == 1:
+        k = kernel("softmax", f"nnf_softmax_bwd_rows<{{T}}, {_b(log)}>", x.dtype)
+        launch_blocks(k, outer, (x, g, gi, i64(outer), i64(dim)), block=_row_block(dim))
+    else:
+        k = kernel("softmax", f"nnf_softmax_bwd_cols<{{T}}, {_b(log)}>", x.dtype)
+        launch(k, outer * inner, (x, g, gi, i64(outer), i64(dim), i64(inner)))
+
+
+# ---------------------------------------------------------------- bias, Linear
+def add_bias(y, b, outer, channels, inner):
+    k = kernel("linear", "nnf_add_bias<{T}>", y.dtype)
+    launch(k, outer * channels * inner, (y, b, i64(outer), i64(channels), i64(inner)))
+
+
+def bias_grad(g, gb, outer, channels, inner):
+    """gb[c] = sum of g seen as (outer, channels, inner) over outer and inner."""
+    if channels == 0:
+        return
+    if inner == 1:
+        k = kernel("linear", "nnf_bias_grad_rows<{T}>", g.dtype)
+        launch(k, channels, (g, gb, i64(outer), i64(channels)))
+    else:
+        k = kernel("linear", "nnf_bias_grad<{T}>", g.dtype)
+        launch_blocks(k, channels, (g, gb, i64(outer), i64(channels), i64(inner)))
+
+
+def linear_forward(x, w, b, y, n, batch):
+    cp = _cp()
+    if batch:
+        if n:
+            cp.matmul(x, w.T, out=y)
+    else:
+        cp.matmul(w, x, out=y)
+    if b is not None and n:
+        add_bias(y, b, n, w.shape[0], 1)
+
+
+def linear_backward(x, w, go, gi, gw, gb, n, batch):
+    cp = _cp()
+    if batch:
+        if n:
+            cp.matmul(go, w, out=gi)
+            cp.matmul(go.T, x, out=gw)
+        else:
+            gw.fill(0)
+    else:
+        cp.matmul(go, w, out=gi)
+        cp.multiply(go[:, None], x[None, :], out=gw)
+    if gb is not None:
+        if n:
+            bias_grad(go, gb, n, w.shape[0], 1)
+        else:
+            gb.fill(0)
+
+
+# ---------------------------------------------------------------- criterions
+def _sum_blocks(n):
+    return max(1, min((n + BLOCK - 1) // BLOCK, sm_count() * 4))
+
+
+def mse_forward(x, t, y, norm):
+    cp = _cp()
+    n = x.size
+    blocks = _sum_blocks(n)
+    part = cp.empty(blocks, dtype=cp.float64)
+    k = kernel("criterion", "nnf_mse_partial<{T}>", x.dtype)
+    k((blocks,), (BLOCK,), (x, t, i64(n), part))
+    fin = kernel("criterion", "nnf_finish_sum<{T}>", x.dtype)
+    fin((1,), (BLOCK,), (part, i64(blocks), f64(norm), y))
+
+
+def mse_backward(x, t, gi, coef, go):
+    c, gs, use = _scale(go, gi)
+    k = kernel("criterion", "nnf_mse_bwd<{T}>", x.dtype)
+    launch(k, x.size, (x, t, gi, i64(x.size), f64(coef * c), gs, i32(use)))
+
+
+def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):
+    k = kernel("criterion", "nnf_nll_fwd<{T}>", x.dtype)
+    k((1,), (BLOCK,), (x, t, x if w is None else w, i32(w is not None), i64(n), i64(nc),
+                       i64(ignore_index), i32(size_average), y))
+
+
+def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
+    cp = _cp()
+    total = cp.empty(1, dtype=cp.float64)
+    wp = gi if w is None else w
+    kt = kernel("criterion", "nnf_nll_total<{T}>", gi.dtype)
+    kt((1,), (BLOCK,), (t, wp, i32(w is not None), i64(n), i64(ignore_index), total))
+    c, gs, use = _scale(go, gi)
+    k = kernel("criterion", "nnf_nll_bwd<{T}>", gi.dtype)
+    launch(k, n * nc, (t, wp, i32(w is not None), i64(n), i64(nc), i64(ignore_index), total,
+                       i32(size_average), f64(c), gs, i32(use), gi))
+
+
+# ---------------------------------------------------------------- convolution
+def _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+
+
+def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+    """(N, C*kH*kW, oH*oW) columns of x (a view of x for a plain 1x1 kernel)."""
+    cp = _cp()
+    if kh == kw == dh == dw == 1 and ph == pw == 0:
+        return x.reshape(n, c, h * w)
+    cols = cp.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
+    k = kernel("unfold", "nnf_im2col<{T}>", x.dtype)
+    launch(k, cols.size, (x, cols) + _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    return cols
+
+
+def conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+    cp = _cp()
+    if n == 0:
+        return
+    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw)
+    cp.matmul(wt.reshape(o, c * kh * kw), cols, out=y.reshape(n, o, oh * ow))
+    if b is not None:
+        add_bias(y, b, n, o, oh * ow)
+
+
+def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        if gb is not None:
+            gb.fill(0)
+        return
+    kk = c * kh * kw
+    w2 = wt.reshape(o, kk)
+    go3 = go.reshape(n, o, oh * ow)
+    if kh == kw == dh == dw == 1 and ph == pw == 0:
+        cp.matmul(w2.T, go3, out=gi.reshape(n, c, h * w))
+    else:
+        gcols = cp.matmul(w2.T, go3)
+        k = kernel("unfold", "nnf_col2im<{T}>", x.dtype)
+        launch(k, gi.size,
+               (gcols, gi) + _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw)
+    gw2 = gw.reshape(o, kk)
+    if n == 1:
+        cp.matmul(go3[0], cols[0].T, out=gw2)
+    else:
+        cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, out=gw2)
+    if gb is not None:
+        bias_grad(go, gb, n, o, oh * ow)
+
+
+# ---------------------------------------------------------------- max pooling
+def maxpool_forward(x, y, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    launch(k, planes * oh * ow, (x, y, i32(1), y, i32(0)) + geo)
+
+
+def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+    cp = _cp()
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    idx = cp.empty(planes * oh * ow, dtype=cp.int64)
+    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
+    launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
+    kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
+    launch(kb, gi.size, (go, idx, gi) + geo)

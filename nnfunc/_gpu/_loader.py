@@ -1,0 +1,137 @@
+"""Compile the CUDA sources of ``kernels/`` once per process and hand out kernels.
+
+Each ``kernels/<name>.cu`` is compiled by CuPy (``cupy.RawModule``, NVRTC)
+the first time one of its kernels is asked for, with every template
+instantiation listed in :data:`NAMES` (name expressions), for float32,
+float64 and float16. ``nnf_common.cuh`` is pasted in place of its
+``#include`` line, so the code CuPy hashes for its on-disk cache is the
+whole program. Modules (per source) and kernels (per source, name, device)
+are cached in dicts filled under a lock: concurrent first calls compile
+once. Launches go to CuPy's current stream (CuPy's default for a kernel
+call).
+
+``NAMES`` is also what ``tests/test_cuda_sources.py`` compiles with nvcc,
+so a kernel the Python code asks for and the source do not drift apart.
+"""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+KERNEL_DIR = Path(__file__).resolve().parent / "kernels"
+COMMON = "nnf_common.cuh"
+#: NVRTC options of every source
+OPTIONS = ("--std=c++17",)
+#: CUDA template argument of each NumPy dtype
+CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",
+          np.dtype(np.float16): "nnf_half"}
+
+#: the ops of pointwise.cu (same names as nnfunc/_cpu/_pointwise.h)
+POINTWISE_OPS = (
+    "threshold", "tanh", "sigmoid", "hardtanh", "leaky_relu", "elu", "softplus",
+    "log_sigmoid", "softsign", "tanhshrink", "hardshrink", "softshrink", "absval",
+    "add_constant", "mul_constant", "exp", "log", "sqrt", "square", "power",
+)
+
+
+def _templates():
+    """source basename -> kernel templates, ``{T}`` standing for the type."""
+    pw = [f"nnf_{op}_{d}<{{T}}>" for op in POINTWISE_OPS for d in ("fwd", "bwd")]
+    sm = [f"nnf_softmax_{d}_{s}<{{T}}, {b}>" for d in ("fwd", "bwd")
+          for s in ("rows", "cols") for b in ("false", "true")]
+    return {
+        "pointwise": pw,
+        "softmax": sm,
+        "linear": ["nnf_add_bias<{T}>", "nnf_bias_grad<{T}>", "nnf_bias_grad_rows<{T}>"],
+        "criterion": ["nnf_mse_partial<{T}>", "nnf_finish_sum<{T}>", "nnf_mse_bwd<{T}>",
+                      "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"],
+        "unfold": ["nnf_im2col<{T}>", "nnf_col2im<{T}>"],
+        "maxpool": ["nnf_maxpool_fwd<{T}>", "nnf_maxpool_bwd<{T}>"],
+    }
+
+
+TEMPLATES = _templates()
+#: source basename -> every name expression compiled from it
+NAMES = {src: [t.format(T=c) for t in ts for c in CTYPES.values()]
+         for src, ts in TEMPLATES.items()}
+
+_lock = threading.Lock()
+_modules = {}       # source basename -> cupy.RawModule
+_kernels = {}       # (source, name expression, device id) -> cupy.RawKernel
+_sm_count = {}      # device id -> multiprocessor count
+
+
+def source_code(src):
+    """The full program text of ``kernels/<src>.cu``, common header pasted in."""
+    text = (KERNEL_DIR / f"{src}.cu").read_text()
+    common = (KERNEL_DIR / COMMON).read_text()
+    return text.replace(f'#include "{COMMON}"', common, 1)
+
+
+def _module(src):
+    mod = _modules.get(src)
+    if mod is None:
+        import cupy
+        with _lock:
+            mod = _modules.get(src)
+            if mod is None:
+                mod = cupy.RawModule(code=source_code(src), options=OPTIONS,
+                                     name_expressions=NAMES[src])
+                _modules[src] = mod
+    return mod
+
+
+def kernel(src, template, dtype):
+    """The compiled kernel ``template`` (``"nnf_tanh_fwd<{T}>"``) for ``dtype``."""
+    import cupy
+    dev = cupy.cuda.runtime.getDevice()
+    key = (src, template, dtype, dev)
+    k = _kernels.get(key)
+    if k is None:
+        name = template.format(T=CTYPES[np.dtype(dtype)])
+        with _lock:
+            k = _kernels.get(key)
+            if k is None:
+                # compiles the whole source on the first request (per device)
+                k = _module(src).get_function(name)
+                _kernels[key] = k
+    return k
+
+
+def sm_count():
+    import cupy
+    dev = cupy.cuda.runtime.getDevice()
+    n = _sm_count.get(dev)
+    if n is None:
+        n = cupy.cuda.Device(dev).attributes["MultiProcessorCount"]
+        _sm_count[dev] = n
+    return n
+
+
+BLOCK = 256
+
+
+def launch(k, n, args, block=BLOCK):
+    """Run grid-stride kernel ``k`` over ``n`` elements on the current stream."""
+    if n <= 0:
+        return
+    grid = min((n + block - 1) // block, sm_count() * 32)
+    k((grid,), (block,), args)
+
+
+def launch_blocks(k, blocks, args, block=BLOCK):
+    """Run ``k`` with ``blocks`` blocks (at least one) of ``block`` threads."""
+    k((max(1, min(blocks, 65535 * 8)),), (block,), args)
+
+
+def i64(v):
+    return np.int64(v)
+
+
+def f64(v):
+    return np.float64(v)
+
+
+def i32(v):
+    return np.int32(v)

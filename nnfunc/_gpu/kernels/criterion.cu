@@ -1,0 +1,104 @@
+/* Criterion kernels: MSECriterion and ClassNLLCriterion.
+ *
+ * Losses are sums: each block sums its grid-stride share in the compute
+ * type and writes one double partial (nnf_*_partial), then one block adds
+ * the partials in double and writes the 0-d loss (nnf_finish_sum). The
+ * gradient scale of a criterion, coef * gradOutput, arrives as a number
+ * `coef` and, when gradOutput was a 0-d array, its device pointer `gs`
+ * (use_gs = 1): the value is read on the device, never copied to the host.
+ * Targets were range-checked by the caller (the kernels trust them).
+ */
+#include "nnf_common.cuh"
+
+/* partial[block] = sum over the block's elements of (x - t)^2 */
+template <typename T>
+__global__ void nnf_mse_partial(const T* __restrict__ x, const T* __restrict__ t, idx_t n,
+                                double* __restrict__ partial) {
+    typedef typename nnf_acc<T>::type C;
+    __shared__ double shm[32];
+    C s = 0;
+    NNF_LOOP(i, n) {
+        const C d = nnf_ld(x + i) - nnf_ld(t + i);
+        s += d * d;
+    }
+    const double tot = nnf_block_sum((double)s, shm);
+    if (threadIdx.x == 0) partial[blockIdx.x] = tot;
+}
+
+/* y = norm * sum(partial[0:nparts]), one block */
+template <typename T>
+__global__ void nnf_finish_sum(const double* __restrict__ partial, idx_t nparts, double norm,
+                               T* __restrict__ y) {
+    __shared__ double shm[32];
+    double s = 0;
+    for (idx_t i = threadIdx.x; i < nparts; i += blockDim.x) s += partial[i];
+    s = nnf_block_sum(s, shm);
+    if (threadIdx.x == 0) nnf_st(y, (typename nnf_acc<T>::type)(s * norm));
+}
+
+/* gi = (x - t) * coef [* gs[0]] */
+template <typename T>
+__global__ void nnf_mse_bwd(const T* __restrict__ x, const T* __restrict__ t,
+                            T* __restrict__ gi, idx_t n, double coef,
+                            const T* __restrict__ gs, int use_gs) {
+    typedef typename nnf_acc<T>::type C;
+    const C k = (C)(use_gs ? coef * (double)nnf_ld(gs) : coef);
+    NNF_LOOP(i, n) nnf_st(gi + i, (nnf_ld(x + i) - nnf_ld(t + i)) * k);
+}
+
+/* ClassNLL forward, one block: y = -sum_n w[t_n] x[n, t_n] (/ sum_n w[t_n]
+ * with size_average), rows whose target is ignore_index skipped. Sums in
+ * double (n is a batch size). */
+template <typename T>
+__global__ void nnf_nll_fwd(const T* __restrict__ x, const long long* __restrict__ t,
+                            const T* __restrict__ w, int use_w, idx_t n, idx_t nc,
+                            long long ignore_index, int size_average, T* __restrict__ y) {
+    __shared__ double shm[32];
+    double loss = 0, total = 0;
+    for (idx_t r = threadIdx.x; r < n; r += blockDim.x) {
+        const long long c = t[r];
+        if (c == ignore_index) continue;
+        const double wc = use_w ? (double)nnf_ld(w + c) : 1.0;
+        loss -= wc * (double)nnf_ld(x + r * nc + c);
+        total += wc;
+    }
+    loss = nnf_block_sum(loss, shm);
+    total = nnf_block_sum(total, shm);
+    if (threadIdx.x == 0)
+        nnf_st(y, (typename nnf_acc<T>::type)(size_average ? loss / total : loss));
+}
+
+/* total[0] = sum_n w[t_n] over the non-ignored rows, one block */
+template <typename T>
+__global__ void nnf_nll_total(const long long* __restrict__ t, const T* __restrict__ w,
+                              int use_w, idx_t n, long long ignore_index,
+                              double* __restrict__ total) {
+    __shared__ double shm[32];
+    double s = 0;
+    for (idx_t r = threadIdx.x; r < n; r += blockDim.x) {
+        const long long c = t[r];
+        if (c != ignore_index) s += use_w ? (double)nnf_ld(w + c) : 1.0;
+    }
+    s = nnf_block_sum(s, shm);
+    if (threadIdx.x == 0) total[0] = s;
+}
+
+/* gi[r, c] = -w[c] coef [gs] [/ total] where c == t_r (not ignored), else 0 */
+template <typename T>
+__global__ void nnf_nll_bwd(const long long* __restrict__ t, const T* __restrict__ w,
+                            int use_w, idx_t n, idx_t nc, long long ignore_index,
+                            const double* __restrict__ total, int size_average,
+                            double coef, const T* __restrict__ gs, int use_gs,
+                            T* __restrict__ gi) {
+    typedef typename nnf_acc<T>::type C;
+    double k = use_gs ? coef * (double)nnf_ld(gs) : coef;
+    if (size_average) k = k / total[0];
+    NNF_LOOP(i, n * nc) {
+        const idx_t r = i / nc, c = i - r * nc;
+        const long long tr = t[r];
+        C v = 0;
+        if (tr == (long long)c && tr != ignore_index)
+            v = (C)(-(use_w ? (double)nnf_ld(w + c) : 1.0) * k);
+        nnf_st(gi + i, v);
+    }
+}

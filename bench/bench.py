@@ -1,6 +1,7 @@
 """Forward+backward timings of nnfunc modules next to their peers, in one run.
 
     python bench/bench.py [--quick] [--markdown]
+    python bench/bench.py --gpu [--dtype float16] [--quick] [--markdown]
 
 Each row times one forward and one gradient call of a module (float32, all
 cores) with nnfunc (NumPy -> Cython/BLAS kernels), with PyTorch CPU
@@ -9,6 +10,7 @@ GEMM-bound modules, with the raw BLAS GEMMs of the same FLOPs
 (``scipy.linalg.blas``, the BLAS nnfunc itself calls). The three are
 measured interleaved, best of several repeats, and printed as ratios.
 Timings belong here, never in tests: the machines are shared and noisy.
+``--gpu`` runs the GPU rows instead (CuPy vs PyTorch CUDA, bench_gpu.py).
 """
 
 import argparse
@@ -328,7 +330,15 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--only", default=None, help="rows whose module name contains this text")
+    ap.add_argument("--gpu", action="store_true",
+                    help="GPU mode: nnfunc on CuPy vs PyTorch CUDA (bench_gpu.py)")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "float64"),
+                    help="GPU mode: the float type (default float32)")
     args = ap.parse_args(argv)
+    if args.gpu:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bench_gpu
+        return bench_gpu.main(args)
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
     if torch is not None:

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The whole GPU check of nnfunc in one go (issue 5): build, GPU tests, GPU benchmark.
+#
+#   bash bench/gpu_check.sh OUTDIR
+#
+# For a GPU machine without network access that has python3 with numpy,
+# scipy, cython, meson, ninja, cupy-cuda13x, torch (CUDA) and pytest. Build
+# dependencies it lacks (meson-python, pyproject-metadata, array-api-compat,
+# array-api-strict, ...) are installed from wheels in a local folder:
+# $NNFUNC_WHEELS, default .whl/ in the repository root. Fill that folder on a
+# machine with network access (wheels for the GPU machine's Python, 3.12):
+#
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+#     --implementation cp --platform manylinux_2_28_x86_64 \
+#     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \
+#     meson-python pyproject-metadata array-api-compat array-api-strict packaging \
+#     meson ninja
+#
+# (.whl/ is git-ignored: a device session must carry it, e.g. run(carry=[".whl"]).)
+#
+# Steps (each with its own time limit; a failing step is logged and the
+# others still run; the exit status is that of the first failing step):
+#   1. a venv over the system site-packages in OUTDIR/venv, missing wheels
+#   2. build + install nnfunc (meson-python, no build isolation, no deps)
+#   3. nvidia-smi, CuPy/torch device check
+#   4. tests: CUDA sources (nvcc/NVRTC) and the GPU kernels (tests/test_gpu.py)
+#   5. benchmark: float32 then float16 (bench/bench.py --gpu --markdown)
+#   6. tests: the generic array-API path on CuPy and mixed-namespace errors
+# OUTDIR receives one log per step, summary.md (step, status, seconds, card)
+# and bench_gpu_<dtype>.md. Whole run: under 8 minutes on an H100/H200.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mkdir -p "$1"
+OUT="$(cd "$1" && pwd)"
+WHEELS="${NNFUNC_WHEELS:-$REPO/.whl}"
+if [ -n "${PYTHON:-}" ]; then
+    PY="$PYTHON"
+elif [ -x /opt/torch/.venv/bin/python3 ]; then
+    PY=/opt/torch/.venv/bin/python3
+else
+    PY="$(command -v python3)"
+fi
+VENV="$OUT/venv"
+VPY="$VENV/bin/python"
+# meson-python runs `meson` and `ninja` from PATH: the venv's, then the base Python's
+PATH="$VENV/bin:$(dirname "$PY"):$PATH"
+BUILD_LIMIT="${NNFUNC_BUILD_LIMIT:-240}"
+SUMMARY="$OUT/summary.md"
+T0=$(date +%s)
+FIRST_FAIL=0
+
+log() { echo "[gpu_check $(( $(date +%s) - T0 ))s] $*" | tee -a "$OUT/gpu_check.log" >&2; }
+
+# step NAME TIMEOUT_S COMMAND...: run with a time limit, log to OUT/NAME.log
+step() {
+    local name="$1" limit="$2"
+    shift 2
+    local t1 rc
+    t1=$(date +%s)
+    log "step $name (limit ${limit}s): $*"
+    set +e
+    # the steps are shell functions: run them in a child bash (exported below)
+    timeout --kill-after=10 "$limit" bash -c 'set -euo pipefail; "$@"' step "$@" \
+        >"$OUT/$name.log" 2>&1
+    rc=$?
+    set -e
+    local dt=$(( $(date +%s) - t1 ))
+    local status="ok"
+    if [ $rc -ne 0 ]; then
+        status="FAILED (rc $rc$([ $rc -eq 124 ] && echo ', timed out'))"
+        [ $FIRST_FAIL -ne 0 ] || FIRST_FAIL=$rc
+        tail -n 30 "$OUT/$name.log" | sed "s/^/[$name] /" >&2
+    fi
+    echo "| $name | $status | $dt |" >>"$SUMMARY"
+    log "step $name: $status in ${dt}s"
+    return 0
+}
+
+{
+    echo "# nnfunc GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- python: $PY ($("$PY" --version 2>&1))"
+    echo "- card: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'nvidia-smi not available')"
+    echo
+    echo "| step | status | seconds |"
+    echo "|---|---|---|"
+} >"$SUMMARY"
+log "repo $REPO, output $OUT, python $PY, wheels $WHEELS"
+
+# -- 1. environment: a venv that sees the system packages, plus missing wheels
+setup_env() {
+    "$PY" -m venv --system-site-packages "$VENV"
+    local want=()
+    local spec mod pkg
+    for spec in mesonpy:meson-python pyproject_metadata:pyproject-metadata \
+                array_api_compat:array-api-compat array_api_strict:array-api-strict \
+                packaging:packaging mesonbuild:meson ninja:ninja Cython:cython \
+                pytest:pytest; do
+        mod="${spec%%:*}"
+        pkg="${spec#*:}"
+        if "$VPY" -c "import $mod" 2>/dev/null; then
+            continue
+        fi
+        # meson and ninja may be present as commands only
+        if { [ "$pkg" = meson ] || [ "$pkg" = ninja ]; } && command -v "$pkg" >/dev/null; then
+            continue
+        fi
+        want+=("$pkg")
+    done
+    if [ ${#want[@]} -gt 0 ]; then
+        echo "installing from $WHEELS: ${want[*]}"
+        "$VPY" -m pip install --no-index --no-deps --find-links "$WHEELS" "${want[@]}"
+    else
+        echo "nothing to install"
+    fi
+    "$VPY" -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|cython|meson|ninja|cupy|torch|array|pytest|pyproject|packaging)" || true
+}
+export REPO OUT WHEELS PY VENV VPY PATH
+export -f setup_env
+step env 120 setup_env
+
+# -- 2. build and install (a wheel built by meson-python, installed in the venv)
+build() {
+    cd "$OUT"
+    "$VPY" -m pip install --no-build-isolation --no-deps --no-index -v "$REPO"
+    "$VPY" -c "import nnfunc, nnfunc._gpu._loader as L; print(nnfunc.__file__); print(sorted(p.name for p in L.KERNEL_DIR.iterdir()))"
+}
+export -f build
+step build "$BUILD_LIMIT" build
+
+# -- 3. the device
+device() {
+    nvidia-smi || true
+    "$VPY" - <<'PY'
+import cupy, torch
+n = cupy.cuda.runtime.getDeviceCount()
+p = cupy.cuda.runtime.getDeviceProperties(0)
+print("cupy", cupy.__version__, "devices", n, p["name"], "cc", p["major"], p["minor"])
+print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())
+x = cupy.arange(10, dtype=cupy.float32)
+import nnfunc
+print("Tanh on CuPy:", nnfunc.nn.Tanh()({"input": x})["output"][:3])
+PY
+}
+export -f device
+step device 120 device
+
+# run pytest from OUTDIR, so that the installed package is the one imported
+tests() {
+    cd "$OUT"
+    "$VPY" -m pytest -q -p no:cacheprovider -rs --rootdir "$REPO" "$@"
+}
+
+export -f tests
+
+# -- 4. the GPU kernels
+step test_kernels 200 tests "$REPO/tests/test_cuda_sources.py" "$REPO/tests/test_gpu.py" \
+    "$REPO/tests/test_build.py" -k "not generic_path_on_cupy and not mixed_namespaces" \
+    --junitxml="$OUT/test_kernels.xml"
+
+# -- 5. the benchmark
+bench() {
+    cd "$OUT"
+    "$VPY" "$REPO/bench/bench.py" --gpu --markdown --dtype "$1" ${2:+"$2"} | tee "$OUT/bench_gpu_$1.md"
+}
+export -f bench
+step bench_float32 150 bench float32
+step bench_float16 90 bench float16 --quick
+
+# -- 6. the generic path on CuPy (every other row) and the mixed-namespace errors
+step test_generic 150 tests "$REPO/tests/test_gpu.py" -k "generic_path_on_cupy or mixed_namespaces" \
+    --junitxml="$OUT/test_generic.xml"
+
+{
+    echo
+    echo "total: $(( $(date +%s) - T0 )) s"
+    for f in "$OUT"/bench_gpu_*.md; do
+        [ -f "$f" ] || continue
+        echo
+        echo "## $(basename "$f" .md)"
+        echo
+        cat "$f"
+    done
+} >>"$SUMMARY"
+log "done in $(( $(date +%s) - T0 ))s; summary in $SUMMARY"
+exit $FIRST_FAIL

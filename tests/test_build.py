@@ -50,3 +50,17 @@ def test_installed_python_files_match_source():
 def test_every_module_has_rows():
     tested = {c.module for c in CASES}
     assert set(nnfunc.nn.__all__) <= tested, set(nnfunc.nn.__all__) - tested
+
+
+def test_cuda_sources_installed():
+    """The CUDA sources of the GPU backend ship with the package (CuPy compiles
+    them at run time) and are the ones listed for compilation."""
+    from nnfunc._gpu import _loader
+    installed = Path(nnfunc.__file__).parent / "_gpu" / "kernels"
+    have = {p.name for p in installed.iterdir()}
+    want = {f"{s}.cu" for s in _loader.NAMES} | {_loader.COMMON}
+    assert want <= have, f"not installed: {sorted(want - have)}"
+    src = REPO / "nnfunc" / "_gpu" / "kernels"
+    if src.exists() and src != installed:
+        for name in want:
+            assert (installed / name).read_text() == (src / name).read_text(), name

@@ -215,10 +215,17 @@ def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, 
 
 
 # ---------------------------------------------------------------- max pooling
+_no_idx = {}     # device id -> a 1-element int64 array (the unused idx argument)
+
+
 def maxpool_forward(x, y, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
     geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
-    launch(k, planes * oh * ow, (x, y, i32(1), y, i32(0)) + geo)
+    dev = x.device.id
+    idx = _no_idx.get(dev)
+    if idx is None:
+        idx = _no_idx.setdefault(dev, _cp().empty(1, dtype=_cp().int64))
+    launch(k, planes * oh * ow, (x, y, i32(1), idx, i32(0)) + geo)
 
 
 def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):

@@ -56,7 +56,7 @@ TEMPLATES = _templates()
 NAMES = {src: [t.format(T=c) for t in ts for c in CTYPES.values()]
          for src, ts in TEMPLATES.items()}
 
-_lock = threading.Lock()
+_lock = threading.RLock()     # kernel() holds it while _module() compiles
 _modules = {}       # source basename -> cupy.RawModule
 _kernels = {}       # (source, name expression, device id) -> cupy.RawKernel
 _sm_count = {}      # device id -> multiprocessor count

@@ -1,0 +1,192 @@
+"""A stand-in for CuPy, to run the GPU backend's Python glue without a GPU.
+
+Arrays are NumPy arrays of a subclass named ``cupy.ndarray``; the array
+functions the glue uses are NumPy's; ``RawModule`` parses the kernel
+signatures of the CUDA source it is given and hands out kernels that
+check every launch (grid and block sizes, argument count, and each
+argument's kind: an array of the right dtype for a pointer, np.int64 for
+``idx_t`` / ``long long``, np.float64 for ``double``, np.int32 for ``int``)
+and then do nothing. So results are garbage, but every call path of the
+dispatch, buffers, GEMMs (NumPy's matmul with ``out=``) and kernel launches
+runs, and a launch whose arguments do not match its kernel fails.
+"""
+
+import re
+import types
+
+import numpy as np
+
+
+class ndarray(np.ndarray):
+    def get(self):
+        return np.asarray(self).copy()
+
+    @property
+    def device(self):
+        return types.SimpleNamespace(id=0)
+
+
+ndarray.__module__ = "cupy"
+ndarray.__qualname__ = ndarray.__name__ = "ndarray"
+
+float16, float32, float64, int64, int32 = (np.float16, np.float32, np.float64, np.int64,
+                                           np.int32)
+nan = np.nan
+LAUNCHES = []
+
+
+def _w(a):
+    a = np.asarray(a)
+    return a.view(ndarray)
+
+
+def asarray(a, dtype=None):
+    return _w(np.array(a, dtype=dtype, copy=True))
+
+
+def asnumpy(a, stream=None):
+    return np.array(a, copy=True)
+
+
+def empty(shape, dtype=np.float64):
+    return _w(np.empty(shape, dtype))
+
+
+def full(shape, v, dtype=np.float64):
+    return _w(np.full(shape, v, dtype))
+
+
+def zeros(shape, dtype=np.float64):
+    return _w(np.zeros(shape, dtype))
+
+
+def ascontiguousarray(a, dtype=None):
+    return _w(np.ascontiguousarray(a, dtype=dtype))
+
+
+def matmul(a, b, out=None):
+    assert out is None or (type(out) is ndarray and out.flags.c_contiguous or out.base is not None)
+    r = np.matmul(a, b, out=out)
+    return out if out is not None else _w(r)
+
+
+def multiply(a, b, out=None):
+    r = np.multiply(a, b, out=out)
+    return out if out is not None else _w(r)
+
+
+def sum(a, axis=None, dtype=None, out=None):
+    r = np.sum(a, axis=axis, dtype=dtype, out=out)
+    return out if out is not None else _w(r)
+
+
+def stack(arrs, axis=0):
+    return _w(np.stack([np.asarray(a) for a in arrs], axis=axis))
+
+
+def where(c, a, b):
+    return _w(np.where(c, a, b))
+
+
+def any(a):
+    return _w(np.any(a))
+
+
+def max(a):
+    return _w(np.max(a))
+
+
+def negative(a, out=None):
+    r = np.negative(a, out=out)
+    return out if out is not None else _w(r)
+
+
+may_share_memory = np.may_share_memory
+shares_memory = np.shares_memory
+
+# -- the CUDA side ------------------------------------------------------------
+_CT = {"float": np.float32, "double": np.float64, "nnf_half": np.float16}
+
+
+def _signatures(code):
+    """kernel name -> [(param type text, param name)] of each __global__."""
+    sig = {}
+    for m in re.finditer(r"__global__\s+void\s+(\w+)\s*\(([^)]*)\)", code):
+        name, params = m.group(1), m.group(2)
+        ps = []
+        for p in params.split(","):
+            p = " ".join(p.replace("__restrict__", "").split())
+            if p:
+                ps.append(p)
+        sig[name] = ps
+    return sig
+
+
+def _expand_pointwise(code):
+    """pointwise.cu defines its kernels through NNF_DEFINE: add their signatures."""
+    if "NNF_DEFINE" not in code:
+        return {}
+    ops = re.findall(r"^\s*X\((\w+),", code.split("#define NNF_OPS(X)", 1)[1], re.M)
+    fwd = ["const T* xp", "T* yp", "idx_t n", "double a_", "double b_"]
+    bwd = ["const T* xp", "const T* gp", "T* op", "idx_t n", "double a_", "double b_"]
+    out = {}
+    for op in ops:
+        out[f"nnf_{op}_fwd"] = fwd
+        out[f"nnf_{op}_bwd"] = bwd
+    return out
+
+
+class _Kernel:
+    def __init__(self, name, params, targs):
+        self.name, self.params, self.targs = name, params, targs
+
+    def __call__(self, grid, block, args, **kw):
+        assert type(grid) is tuple and type(block) is tuple, self.name
+        assert all(int(g) >= 1 for g in grid) and grid[0] <= 2**31 - 1, (self.name, grid)
+        assert 1 <= block[0] <= 1024 and block[0] % 32 == 0, (self.name, block)
+        assert len(args) == len(self.params), (self.name, len(args), self.params)
+        T = _CT[self.targs[0]]
+        for a, p in zip(args, self.params):
+            what = f"{self.name}<{','.join(self.targs)}> parameter {p!r}"
+            if "*" in p:
+                assert type(a) is ndarray, f"{what}: got {type(a)}"
+                base = p.replace("const", "").replace("*", "").split()[0]
+                want = {"T": T, "double": np.float64, "long": np.int64}[base]
+                assert a.dtype == want, f"{what}: dtype {a.dtype}"
+                if not p.startswith("const"):
+                    assert a.flags.c_contiguous and a.flags.writeable, what
+            elif p.startswith(("idx_t", "long long")):
+                assert type(a) is np.int64, f"{what}: {type(a)}"
+            elif p.startswith("double"):
+                assert type(a) is np.float64, f"{what}: {type(a)}"
+            elif p.startswith("int"):
+                assert type(a) is np.int32, f"{what}: {type(a)}"
+            else:
+                raise AssertionError(f"{what}: unknown kind")
+        LAUNCHES.append(self.name)
+
+
+class RawModule:
+    def __init__(self, code, options=(), name_expressions=()):
+        assert "#include" not in code
+        self.sig = {**_signatures(code), **_expand_pointwise(code)}
+        self.names = set(name_expressions)
+
+    def get_function(self, expr):
+        assert expr in self.names, expr
+        name, targs = expr.split("<", 1)
+        targs = [t.strip() for t in targs.rstrip(">").split(",")]
+        assert name in self.sig, name
+        return _Kernel(name, self.sig[name], targs)
+
+
+class _Device:
+    def __init__(self, i=0):
+        self.id = i
+        self.attributes = {"MultiProcessorCount": 4}
+
+
+cuda = types.SimpleNamespace(
+    runtime=types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1),
+    Device=_Device,
+)

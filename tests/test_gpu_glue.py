@@ -1,0 +1,138 @@
+"""The GPU backend's Python side, run on a stand-in CuPy (no GPU needed).
+
+``_fake_cupy`` makes NumPy arrays look like ``cupy.ndarray`` and checks
+every kernel launch against the kernel's signature in the CUDA source
+(argument count, pointer dtypes, scalar widths, launch sizes) without
+running it. Every GPU row of the table goes through forward and gradient
+calls, with fresh and caller buffers, in float32, float64 and float16:
+the dispatch, the result arrays, the GEMM calls and every launch are
+exercised; the values are not (tests/test_gpu.py checks those on a GPU).
+Skipped when a real CuPy is already imported (on a GPU machine).
+"""
+
+import sys
+
+import numpy as np
+import pytest
+
+import nnfunc
+from _helpers import grad_output, leaves, make_dict, tmap
+from cases import CASES
+
+
+def _has_gpu(case):
+    return "gpu" in getattr(nnfunc.nn, case.module).__wrapped__.backends
+
+
+GPU = [c for c in CASES if _has_gpu(c)]
+
+
+@pytest.fixture
+def fake():
+    if "cupy" in sys.modules and not hasattr(sys.modules["cupy"], "LAUNCHES"):
+        pytest.skip("a real CuPy is imported")
+    import _fake_cupy
+    import array_api_compat.numpy as npx
+    from nnfunc._core import dispatch
+    from nnfunc._gpu import _loader
+    saved = sys.modules.get("cupy")
+    sys.modules["cupy"] = _fake_cupy
+    dispatch._ns_by_type[_fake_cupy.ndarray] = npx
+    _loader._modules.clear()
+    _loader._kernels.clear()
+    _fake_cupy.LAUNCHES.clear()
+    try:
+        yield _fake_cupy
+    finally:
+        _loader._modules.clear()
+        _loader._kernels.clear()
+        dispatch._ns_by_type.pop(_fake_cupy.ndarray, None)
+        if saved is None:
+            sys.modules.pop("cupy", None)
+        else:
+            sys.modules["cupy"] = saved
+
+
+def _to(cp, v):
+    if isinstance(v, np.ndarray):
+        return cp.asarray(v)
+    if type(v) is list:
+        return [_to(cp, e) for e in v]
+    return v
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
+def test_gpu_glue(case, dtype, fake):
+    cp = fake
+    fn, d = make_dict(case, dtype)
+    go = grad_output(case, fn, make_dict(case, np.float64)[1])
+    dg = {k: _to(cp, v) for k, v in d.items()}
+    assert nnfunc.dispatch.which(fn, dg) == "gpu"
+    res = fn(dg)
+    y = res["output"]
+    assert type(y) is cp.ndarray and y.dtype == dtype
+    assert tuple(y.shape) == tuple(fn(d if dtype != np.float16 else
+                                      make_dict(case, np.float64)[1])["output"].shape)
+    gog = go if fn.module.is_criterion else tmap(lambda a: cp.asarray(a.astype(dtype)), go)
+    g = fn(dict(dg, gradOutput=gog))
+    for k, v in g.items():
+        src = "input" if k == "gradInput" else k[4].lower() + k[5:]
+        assert type(v) is cp.ndarray and v.dtype == dtype, k
+        assert v.shape == dg[src].shape, k
+    # (Linear without bias is GEMMs only)
+    assert fake.LAUNCHES or not getattr(fn.module, "bias", True), "no kernel was launched"
+    # caller buffers, contiguous and not: returned as the same objects
+    out = cp.empty(y.shape, dtype)
+    assert fn(dict(dg, output=out))["output"] is out
+    bufs = {k: cp.empty(v.shape, dtype) for k, v in g.items()}
+    r = fn(dict(dg, gradOutput=gog, **bufs))
+    assert all(r[k] is b for k, b in bufs.items())
+    big = cp.empty(tuple(2 * s for s in y.shape) or (2,), dtype)
+    out = big[tuple(slice(None, None, 2) for _ in y.shape)] if y.shape else big[0:1].reshape(())
+    assert fn(dict(dg, output=out))["output"] is out
+    # a criterion's gradOutput as a 0-d array is read on the device
+    if fn.module.is_criterion:
+        fn(dict(dg, gradOutput=cp.asarray(np.asarray(0.5, dtype))))
+    # non-contiguous input
+    x = dg["input"]
+    if x.ndim:
+        wide = cp.empty(x.shape + (2,), dtype)
+        wide[..., 0] = x
+        fn(dict(dg, input=wide[..., 0]))
+
+
+@pytest.mark.parametrize("case", [c for c in GPU if c.batch], ids=lambda c: c.id)
+def test_gpu_glue_empty_batch(case, fake):
+    cp = fake
+    shape = (0,) + tuple(case.input_shape[1:])
+    fn, d = make_dict(case, np.float32, input_shape=shape)
+    dg = {k: _to(cp, v) for k, v in d.items()}
+    y = fn(dg)["output"]
+    go = grad_output(case, fn, d)
+    g = fn(dict(dg, gradOutput=go if fn.module.is_criterion else tmap(cp.asarray, go)))
+    assert y.shape == fn(d)["output"].shape
+    assert all(leaves(v)[0].shape == leaves(fn(dict(d, gradOutput=go))[k])[0].shape
+               for k, v in g.items())
+
+
+def test_cupy_target_range_check(fake):
+    cp = fake
+    f = nnfunc.nn.ClassNLLCriterion(ignoreIndex=-1)
+    x = cp.asarray(np.zeros((3, 4), np.float32))
+    f({"input": x, "target": cp.asarray(np.array([0, -1, 3]))})
+    with pytest.raises(nnfunc.InputError, match="class index 7"):
+        f({"input": x, "target": cp.asarray(np.array([0, 7, -1]))})
+    with pytest.raises(nnfunc.InputError, match="class index -2"):
+        f({"input": x, "target": cp.asarray(np.array([0, -2, 1]))})
+
+
+def test_mixed_cupy_numpy_names_both(fake):
+    cp = fake
+    f = nnfunc.nn.Linear(3, 2)
+    p = f.init_params(seed=0)
+    x = np.ones((4, 3), np.float32)
+    with pytest.raises(TypeError, match="cupy.ndarray.*numpy.ndarray"):
+        f({"input": cp.asarray(x), **p})
+    with pytest.raises(TypeError, match="numpy.ndarray.*cupy.ndarray"):
+        f({"input": x, "weight": cp.asarray(p["weight"]), "bias": p["bias"]})

@@ -334,6 +334,8 @@ def main(argv=None):
                     help="GPU mode: nnfunc on CuPy vs PyTorch CUDA (bench_gpu.py)")
     ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "float64"),
                     help="GPU mode: the float type (default float32)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="GPU mode: allow TF32 tensor cores for float32 (both sides)")
     args = ap.parse_args(argv)
     if args.gpu:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -1,6 +1,6 @@
 """GPU mode of bench.py: nnfunc on CuPy next to PyTorch CUDA, in one run.
 
-    python bench/bench.py --gpu [--dtype float32|float16] [--quick] [--markdown]
+    python bench/bench.py --gpu [--dtype float32|float16] [--tf32] [--quick] [--markdown]
 
 Each row times one forward and one gradient call of a module with nnfunc
 (CuPy input: CUDA kernels + cuBLAS) and the same module in PyTorch CUDA
@@ -9,7 +9,10 @@ and ``torch.cuda.Event`` pairs for PyTorch around a loop of calls sized to
 about 20 ms, after a warm-up (kernel compilation, cuBLAS handles, caching
 allocators); the best of ``repeat`` loops, the two measured in alternation.
 The time per call is GPU time between the events, so it includes the host
-launch cost whenever the host is the bottleneck (small shapes).
+launch cost whenever the host is the bottleneck (small shapes). float32
+GEMMs and convolutions are strict float32 on both sides (PyTorch's TF32
+switches off) unless ``--tf32`` (then also ``CUPY_TF32=1`` for CuPy);
+cuDNN autotuning (``cudnn.benchmark``) is on for PyTorch.
 """
 
 import math
@@ -20,7 +23,10 @@ import numpy as np
 import nnfunc
 
 
-def _need():
+def _need(tf32=False):
+    if tf32:
+        import os
+        os.environ["CUPY_TF32"] = "1"      # read by CuPy at import
     try:
         import cupy as cp
         import torch
@@ -155,13 +161,19 @@ def measure(cp, torch, run, trun, repeat, warmup=3, target=0.02):
 
 
 def main(args):
-    cp, torch = _need()
+    cp, torch = _need(args.tf32)
+    # like for like: strict float32 GEMMs/convolutions on both sides unless --tf32
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cudnn.benchmark = True
     dtype = {"float32": np.float32, "float16": np.float16, "float64": np.float64}[args.dtype]
     repeat = args.repeat or (3 if args.quick else 7)
     props = cp.cuda.runtime.getDeviceProperties(cp.cuda.runtime.getDevice())
     card = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
     print(f"# nnfunc {nnfunc.__version__} on CuPy {cp.__version__} vs torch "
-          f"{torch.__version__} CUDA, {card}, {args.dtype}, forward+backward, best of {repeat}",
+          f"{torch.__version__} CUDA (cuDNN {torch.backends.cudnn.version()}), {card}, "
+          f"{args.dtype}, TF32 {'on' if args.tf32 else 'off'}, forward+backward, "
+          f"best of {repeat}",
           flush=True)
     hdr = ("module", "shape", "nnfunc (CuPy)", "torch CUDA", "nnfunc/torch")
     if args.markdown:

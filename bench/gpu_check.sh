@@ -19,13 +19,18 @@
 # (.whl/ is git-ignored: a device session must carry it, e.g. run(carry=[".whl"]).)
 #
 # Steps (each with its own time limit; a failing step is logged and the
-# others still run; the exit status is that of the first failing step):
+# others still run; the exit status is that of the first failing step; the
+# whole run is held to $NNFUNC_CHECK_BUDGET seconds, default 470: a step
+# gets at most what is left, and is skipped when less than 15 s are left):
 #   1. a venv over the system site-packages in OUTDIR/venv, missing wheels
 #   2. build + install nnfunc (meson-python, no build isolation, no deps)
 #   3. nvidia-smi, CuPy/torch device check
 #   4. tests: CUDA sources (nvcc/NVRTC) and the GPU kernels (tests/test_gpu.py)
 #   5. benchmark: float32 then float16 (bench/bench.py --gpu --markdown)
 #   6. tests: the generic array-API path on CuPy and mixed-namespace errors
+# Environment: PYTHON (default /opt/torch/.venv/bin/python3, else python3),
+# NNFUNC_WHEELS, NNFUNC_CHECK_BUDGET, NNFUNC_BUILD_LIMIT (seconds),
+# NNFUNC_EDITABLE=1 (editable install, build dir kept in build/gpu-check).
 # OUTDIR receives one log per step, summary.md (step, status, seconds, card)
 # and bench_gpu_<dtype>.md. Whole run: under 8 minutes on an H100/H200.
 set -euo pipefail
@@ -50,6 +55,8 @@ VPY="$VENV/bin/python"
 # meson-python runs `meson` and `ninja` from PATH: the venv's, then the base Python's
 PATH="$VENV/bin:$(dirname "$PY"):$PATH"
 BUILD_LIMIT="${NNFUNC_BUILD_LIMIT:-240}"
+# seconds for the whole run (the issue asks for under 8 minutes)
+BUDGET="${NNFUNC_CHECK_BUDGET:-470}"
 SUMMARY="$OUT/summary.md"
 T0=$(date +%s)
 FIRST_FAIL=0
@@ -62,6 +69,15 @@ step() {
     shift 2
     local t1 rc
     t1=$(date +%s)
+    # the whole run stays within BUDGET seconds: later steps get what is left
+    local left=$(( BUDGET - (t1 - T0) ))
+    if [ "$left" -lt 15 ]; then
+        log "step $name: skipped, ${left}s of the ${BUDGET}s budget left"
+        echo "| $name | skipped (time budget) | 0 |" >>"$SUMMARY"
+        [ $FIRST_FAIL -ne 0 ] || FIRST_FAIL=3
+        return 0
+    fi
+    [ "$limit" -le "$left" ] || limit=$left
     log "step $name (limit ${limit}s): $*"
     set +e
     # the steps are shell functions: run them in a child bash (exported below)
@@ -72,7 +88,10 @@ step() {
     local dt=$(( $(date +%s) - t1 ))
     local status="ok"
     if [ $rc -ne 0 ]; then
-        status="FAILED (rc $rc$([ $rc -eq 124 ] && echo ', timed out'))"
+        status="FAILED (rc $rc)"
+        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+            status="FAILED (rc $rc, timed out)"
+        fi
         [ $FIRST_FAIL -ne 0 ] || FIRST_FAIL=$rc
         tail -n 30 "$OUT/$name.log" | sed "s/^/[$name] /" >&2
     fi
@@ -121,14 +140,22 @@ setup_env() {
     fi
     "$VPY" -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|cython|meson|ninja|cupy|torch|array|pytest|pyproject|packaging)" || true
 }
-export REPO OUT WHEELS PY VENV VPY PATH
+export REPO OUT WHEELS PY VENV VPY PATH NNFUNC_EDITABLE="${NNFUNC_EDITABLE:-0}"
 export -f setup_env
 step env 120 setup_env
 
-# -- 2. build and install (a wheel built by meson-python, installed in the venv)
+# -- 2. build and install (a wheel built by meson-python, installed in the venv).
+# NNFUNC_EDITABLE=1: an editable install whose build directory is
+# build/gpu-check in the repository (git-ignored, so a device machine keeps it
+# between calls): a second run after a fix recompiles only what changed.
 build() {
     cd "$OUT"
-    "$VPY" -m pip install --no-build-isolation --no-deps --no-index -v "$REPO"
+    if [ "${NNFUNC_EDITABLE:-0}" = 1 ]; then
+        "$VPY" -m pip install --no-build-isolation --no-deps --no-index \
+            -Cbuild-dir="$REPO/build/gpu-check" -e "$REPO"
+    else
+        "$VPY" -m pip install --no-build-isolation --no-deps --no-index -v "$REPO"
+    fi
     "$VPY" -c "import nnfunc, nnfunc._gpu._loader as L; print(nnfunc.__file__); print(sorted(p.name for p in L.KERNEL_DIR.iterdir()))"
 }
 export -f build
@@ -160,7 +187,7 @@ tests() {
 export -f tests
 
 # -- 4. the GPU kernels
-step test_kernels 200 tests "$REPO/tests/test_cuda_sources.py" "$REPO/tests/test_gpu.py" \
+step test_kernels 180 tests "$REPO/tests/test_cuda_sources.py" "$REPO/tests/test_gpu.py" \
     "$REPO/tests/test_build.py" -k "not generic_path_on_cupy and not mixed_namespaces" \
     --junitxml="$OUT/test_kernels.xml"
 
@@ -170,11 +197,11 @@ bench() {
     "$VPY" "$REPO/bench/bench.py" --gpu --markdown --dtype "$1" ${2:+"$2"} | tee "$OUT/bench_gpu_$1.md"
 }
 export -f bench
-step bench_float32 150 bench float32
-step bench_float16 90 bench float16 --quick
+step bench_float32 120 bench float32
+step bench_float16 60 bench float16 --quick
 
 # -- 6. the generic path on CuPy (every other row) and the mixed-namespace errors
-step test_generic 150 tests "$REPO/tests/test_gpu.py" -k "generic_path_on_cupy or mixed_namespaces" \
+step test_generic 120 tests "$REPO/tests/test_gpu.py" -k "generic_path_on_cupy or mixed_namespaces" \
     --junitxml="$OUT/test_generic.xml"
 
 {

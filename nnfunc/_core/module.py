@@ -29,7 +29,12 @@ README ("Writing your own module"). In short:
 ``backends`` and ``forward_cpu(k, d, info, out)`` / ``backward_cpu(...)``
     optional fast paths: ``"cpu"`` in ``backends`` means the compiled module
     ``k = nnfunc._cpu.<kernel>`` is used for NumPy input; the method fills
-    the preallocated C-contiguous arrays of ``out`` in place.
+    the preallocated C-contiguous arrays of ``out`` in place. ``"gpu"``
+    likewise: ``forward_gpu(g, d, info, y)`` / ``backward_gpu(g, d, info,
+    out)`` for CuPy input, ``g`` being :mod:`nnfunc._gpu` (kernel launchers
+    over ``nnfunc/_gpu/kernels/*.cu``), every CuPy array of ``d`` made
+    C-contiguous and the results preallocated CuPy arrays (float32, float64
+    or float16).
 ``state`` and extra results
     ``state`` names float arrays the dict may carry besides the parameters
     (``running_mean``, a dropout ``noise`` mask): the frontend checks their

@@ -66,8 +66,13 @@ def _nvrtc():
     return nvrtc
 
 
+# what CuPy's RawModule adds to our options (cupy/cuda/compiler.py, CuPy 14)
+CUPY_ADDS = ["-ftz=true", "--device-as-default-execution-space"]
+
+
+@pytest.mark.parametrize("arch", ["compute_90", "compute_75"])
 @pytest.mark.parametrize("src", SOURCES)
-def test_nvrtc_compiles_runtime_source(src):
+def test_nvrtc_compiles_runtime_source(src, arch):
     """The exact program text and options that RawModule compiles at run time."""
     nvrtc = _nvrtc()
     prog = nvrtc.createProgram(L.source_code(src), f"{src}.cu", [], [])
@@ -75,7 +80,7 @@ def test_nvrtc_compiles_runtime_source(src):
         for n in L.NAMES[src]:
             nvrtc.addNameExpression(prog, n)
         try:
-            nvrtc.compileProgram(prog, ["-arch=compute_75", *L.OPTIONS])
+            nvrtc.compileProgram(prog, [*L.OPTIONS, *CUPY_ADDS, f"-arch={arch}"])
         except nvrtc.NVRTCError as e:
             pytest.fail(f"{src}: {e}\n{nvrtc.getProgramLog(prog)}")
         for n in L.NAMES[src]:

@@ -18,6 +18,10 @@
 #
 # (.whl/ is git-ignored: a device session must carry it, e.g. run(carry=[".whl"]).)
 #
+# With the run tool of a device session (the wheels folder is git-ignored, so
+# it must be carried):  run(command="bash bench/gpu_check.sh $OUT/gpu",
+#                           carry=[".whl"], timeout_s=540)
+#
 # Steps (each with its own time limit; a failing step is logged and the
 # others still run; the exit status is that of the first failing step; the
 # whole run is held to $NNFUNC_CHECK_BUDGET seconds, default 470: a step
@@ -115,6 +119,14 @@ log "repo $REPO, output $OUT, python $PY, wheels $WHEELS"
 # -- 1. environment: a venv that sees the system packages, plus missing wheels
 setup_env() {
     "$PY" -m venv --system-site-packages "$VENV"
+    # PY may itself be a venv (/opt/torch/.venv): --system-site-packages shows
+    # only its base interpreter's packages, so a .pth adds PY's own site dirs
+    local site
+    site="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    # (one "import site; site.addsitedir(...)" line: their own .pth files count too)
+    "$PY" -c 'import site; print("import site; " + "; ".join(f"site.addsitedir({p!r})" for p in site.getsitepackages()))' \
+        >"$site/_nnfunc_base_python.pth"
+    "$VPY" -c 'import numpy, sys; print("numpy", numpy.__version__, "from", numpy.__file__)'
     local want=()
     local spec mod pkg
     for spec in mesonpy:meson-python pyproject_metadata:pyproject-metadata \

@@ -208,6 +208,9 @@ def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, 
     gw2 = gw.reshape(o, kk)
     if n == 1:
         cp.matmul(go3[0], cols[0].T, out=gw2)
+    elif x.dtype == cp.float16:
+        # the batch sum in float32 (CuPy's float16 GEMMs compute in float32)
+        gw2[...] = cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, dtype=cp.float32)
     else:
         cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, out=gw2)
     if gb is not None:

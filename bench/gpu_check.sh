@@ -16,8 +16,6 @@
 #     meson-python pyproject-metadata array-api-compat array-api-strict packaging \
 #     meson ninja
 #
-# (.whl/ is git-ignored: a device session must carry it, e.g. run(carry=[".whl"]).)
-#
 # With the run tool of a device session (the wheels folder is git-ignored, so
 # it must be carried):  run(command="bash bench/gpu_check.sh $OUT/gpu",
 #                           carry=[".whl"], timeout_s=540)
@@ -26,17 +24,20 @@
 # others still run; the exit status is that of the first failing step; the
 # whole run is held to $NNFUNC_CHECK_BUDGET seconds, default 470: a step
 # gets at most what is left, and is skipped when less than 15 s are left):
-#   1. a venv over the system site-packages in OUTDIR/venv, missing wheels
+#   1. a venv over the Python's packages ($NNFUNC_VENV, default
+#      /tmp/nnfunc-gpu-venv: outside OUTDIR, so it is not copied back), missing wheels
 #   2. build + install nnfunc (meson-python, no build isolation, no deps)
 #   3. nvidia-smi, CuPy/torch device check
 #   4. tests: CUDA sources (nvcc/NVRTC) and the GPU kernels (tests/test_gpu.py)
 #   5. benchmark: float32 then float16 (bench/bench.py --gpu --markdown)
 #   6. tests: the generic array-API path on CuPy and mixed-namespace errors
 # Environment: PYTHON (default /opt/torch/.venv/bin/python3, else python3),
-# NNFUNC_WHEELS, NNFUNC_CHECK_BUDGET, NNFUNC_BUILD_LIMIT (seconds),
+# NNFUNC_WHEELS, NNFUNC_VENV, NNFUNC_CHECK_BUDGET, NNFUNC_BUILD_LIMIT (seconds),
 # NNFUNC_EDITABLE=1 (editable install, build dir kept in build/gpu-check).
 # OUTDIR receives one log per step, summary.md (step, status, seconds, card)
-# and bench_gpu_<dtype>.md. Whole run: under 8 minutes on an H100/H200.
+# and bench_gpu_<dtype>.md. The budget keeps the run under 8 minutes; it has
+# not been timed on a GPU machine yet (on the 2-core CPU-only dev VM, where the
+# GPU steps fail at once, the build alone took 5-9 minutes under heavy load).
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -54,7 +55,7 @@ elif [ -x /opt/torch/.venv/bin/python3 ]; then
 else
     PY="$(command -v python3)"
 fi
-VENV="$OUT/venv"
+VENV="${NNFUNC_VENV:-${TMPDIR:-/tmp}/nnfunc-gpu-venv}"
 VPY="$VENV/bin/python"
 # meson-python runs `meson` and `ninja` from PATH: the venv's, then the base Python's
 PATH="$VENV/bin:$(dirname "$PY"):$PATH"
@@ -118,7 +119,7 @@ log "repo $REPO, output $OUT, python $PY, wheels $WHEELS"
 
 # -- 1. environment: a venv that sees the system packages, plus missing wheels
 setup_env() {
-    "$PY" -m venv --system-site-packages "$VENV"
+    "$PY" -m venv --clear --system-site-packages "$VENV"
     # PY may itself be a venv (/opt/torch/.venv): --system-site-packages shows
     # only its base interpreter's packages, so a .pth adds PY's own site dirs
     local site

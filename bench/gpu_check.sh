@@ -24,16 +24,17 @@
 # others still run; the exit status is that of the first failing step; the
 # whole run is held to $NNFUNC_CHECK_BUDGET seconds, default 470: a step
 # gets at most what is left, and is skipped when less than 15 s are left):
-#   1. a venv over the Python's packages ($NNFUNC_VENV, default
-#      /tmp/nnfunc-gpu-venv: outside OUTDIR, so it is not copied back), missing wheels
-#   2. build + install nnfunc (meson-python, no build isolation, no deps)
+#   1. missing wheels, installed with pip --target into $NNFUNC_SITE (default
+#      /tmp/nnfunc-gpu-site, outside OUTDIR so it is not copied back), which
+#      goes first on PYTHONPATH; the Python itself is left untouched
+#   2. build + install nnfunc into the same folder (meson-python, no build
+#      isolation, no deps; meson build dir build/gpu-check, kept for reruns)
 #   3. nvidia-smi, CuPy/torch device check
 #   4. tests: CUDA sources (nvcc/NVRTC) and the GPU kernels (tests/test_gpu.py)
 #   5. benchmark: float32 then float16 (bench/bench.py --gpu --markdown)
 #   6. tests: the generic array-API path on CuPy and mixed-namespace errors
 # Environment: PYTHON (default /opt/torch/.venv/bin/python3, else python3),
-# NNFUNC_WHEELS, NNFUNC_VENV, NNFUNC_CHECK_BUDGET, NNFUNC_BUILD_LIMIT (seconds),
-# NNFUNC_EDITABLE=1 (editable install, build dir kept in build/gpu-check).
+# NNFUNC_WHEELS, NNFUNC_SITE, NNFUNC_CHECK_BUDGET, NNFUNC_BUILD_LIMIT (seconds).
 # OUTDIR receives one log per step, summary.md (step, status, seconds, card)
 # and bench_gpu_<dtype>.md. The budget keeps the run under 8 minutes; it has
 # not been timed on a GPU machine yet (on the 2-core CPU-only dev VM, where the
@@ -55,10 +56,14 @@ elif [ -x /opt/torch/.venv/bin/python3 ]; then
 else
     PY="$(command -v python3)"
 fi
-VENV="${NNFUNC_VENV:-${TMPDIR:-/tmp}/nnfunc-gpu-venv}"
-VPY="$VENV/bin/python"
-# meson-python runs `meson` and `ninja` from PATH: the venv's, then the base Python's
-PATH="$VENV/bin:$(dirname "$PY"):$PATH"
+# Missing wheels and the built package go to a --target folder put first on
+# PYTHONPATH, and PY runs everything: no venv, so CuPy finds the CUDA
+# libraries of PY's own environment as usual (a venv nested over a venv
+# Python hid them from CuPy's library search when tried on the dev VM).
+SITE="${NNFUNC_SITE:-${TMPDIR:-/tmp}/nnfunc-gpu-site}"
+export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+# meson-python runs `meson` and `ninja` from PATH: SITE's, then PY's environment's
+PATH="$SITE/bin:$(dirname "$PY"):$PATH"
 BUILD_LIMIT="${NNFUNC_BUILD_LIMIT:-240}"
 # seconds for the whole run (the issue asks for under 8 minutes)
 BUDGET="${NNFUNC_CHECK_BUDGET:-470}"
@@ -117,17 +122,16 @@ step() {
 } >"$SUMMARY"
 log "repo $REPO, output $OUT, python $PY, wheels $WHEELS"
 
-# -- 1. environment: a venv that sees the system packages, plus missing wheels
+# -- 1. environment: missing wheels into SITE
 setup_env() {
-    "$PY" -m venv --clear --system-site-packages "$VENV"
-    # PY may itself be a venv (/opt/torch/.venv): --system-site-packages shows
-    # only its base interpreter's packages, so a .pth adds PY's own site dirs
-    local site
-    site="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-    # (one "import site; site.addsitedir(...)" line: their own .pth files count too)
-    "$PY" -c 'import site; print("import site; " + "; ".join(f"site.addsitedir({p!r})" for p in site.getsitepackages()))' \
-        >"$site/_nnfunc_base_python.pth"
-    "$VPY" -c 'import numpy, sys; print("numpy", numpy.__version__, "from", numpy.__file__)'
+    # a fresh SITE (only ever a folder this script made: it holds the marker)
+    if [ -e "$SITE" ]; then
+        [ -f "$SITE/.nnfunc-gpu-site" ] || { echo "$SITE exists and is not ours" >&2; exit 1; }
+        rm -rf "$SITE"
+    fi
+    mkdir -p "$SITE"
+    touch "$SITE/.nnfunc-gpu-site"
+    "$PY" -c 'import numpy, sys; print(sys.version); print("numpy", numpy.__version__, "from", numpy.__file__)'
     local want=()
     local spec mod pkg
     for spec in mesonpy:meson-python pyproject_metadata:pyproject-metadata \
@@ -136,7 +140,7 @@ setup_env() {
                 pytest:pytest; do
         mod="${spec%%:*}"
         pkg="${spec#*:}"
-        if "$VPY" -c "import $mod" 2>/dev/null; then
+        if "$PY" -c "import $mod" 2>/dev/null; then
             continue
         fi
         # meson and ninja may be present as commands only
@@ -147,29 +151,26 @@ setup_env() {
     done
     if [ ${#want[@]} -gt 0 ]; then
         echo "installing from $WHEELS: ${want[*]}"
-        "$VPY" -m pip install --no-index --no-deps --find-links "$WHEELS" "${want[@]}"
+        "$PY" -m pip install --no-index --no-deps --target "$SITE" --find-links "$WHEELS" \
+            "${want[@]}"
     else
         echo "nothing to install"
     fi
-    "$VPY" -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|cython|meson|ninja|cupy|torch|array|pytest|pyproject|packaging)" || true
+    "$PY" -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|cython|meson|ninja|cupy|torch|array|pytest|pyproject|packaging)" || true
 }
-export REPO OUT WHEELS PY VENV VPY PATH NNFUNC_EDITABLE="${NNFUNC_EDITABLE:-0}"
+export REPO OUT WHEELS PY SITE PATH
 export -f setup_env
 step env 120 setup_env
 
-# -- 2. build and install (a wheel built by meson-python, installed in the venv).
-# NNFUNC_EDITABLE=1: an editable install whose build directory is
-# build/gpu-check in the repository (git-ignored, so a device machine keeps it
-# between calls): a second run after a fix recompiles only what changed.
+# -- 2. build and install (a wheel built by meson-python, installed into SITE).
+# The meson build directory is build/gpu-check in the repository (git-ignored,
+# so a device machine keeps it between calls): a second run after a fix
+# recompiles only what changed.
 build() {
     cd "$OUT"
-    if [ "${NNFUNC_EDITABLE:-0}" = 1 ]; then
-        "$VPY" -m pip install --no-build-isolation --no-deps --no-index \
-            -Cbuild-dir="$REPO/build/gpu-check" -e "$REPO"
-    else
-        "$VPY" -m pip install --no-build-isolation --no-deps --no-index -v "$REPO"
-    fi
-    "$VPY" -c "import nnfunc, nnfunc._gpu._loader as L; print(nnfunc.__file__); print(sorted(p.name for p in L.KERNEL_DIR.iterdir()))"
+    "$PY" -m pip install --no-build-isolation --no-deps --no-index --upgrade -v \
+        --target "$SITE" -Cbuild-dir="$REPO/build/gpu-check" "$REPO"
+    "$PY" -c "import nnfunc, nnfunc._gpu._loader as L; print(nnfunc.__file__); print(sorted(p.name for p in L.KERNEL_DIR.iterdir()))"
 }
 export -f build
 step build "$BUILD_LIMIT" build
@@ -177,7 +178,7 @@ step build "$BUILD_LIMIT" build
 # -- 3. the device
 device() {
     nvidia-smi || true
-    "$VPY" - <<'PY'
+    "$PY" - <<'PY'
 import cupy, torch
 n = cupy.cuda.runtime.getDeviceCount()
 p = cupy.cuda.runtime.getDeviceProperties(0)
@@ -194,7 +195,7 @@ step device 120 device
 # run pytest from OUTDIR, so that the installed package is the one imported
 tests() {
     cd "$OUT"
-    "$VPY" -m pytest -q -p no:cacheprovider -rs --rootdir "$REPO" "$@"
+    "$PY" -m pytest -q -p no:cacheprovider -rs --rootdir "$REPO" "$@"
 }
 
 export -f tests
@@ -207,7 +208,7 @@ step test_kernels 180 tests "$REPO/tests/test_cuda_sources.py" "$REPO/tests/test
 # -- 5. the benchmark
 bench() {
     cd "$OUT"
-    "$VPY" "$REPO/bench/bench.py" --gpu --markdown --dtype "$1" ${2:+"$2"} | tee "$OUT/bench_gpu_$1.md"
+    "$PY" "$REPO/bench/bench.py" --gpu --markdown --dtype "$1" ${2:+"$2"} | tee "$OUT/bench_gpu_$1.md"
 }
 export -f bench
 step bench_float32 120 bench float32

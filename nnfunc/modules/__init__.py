@@ -31,6 +31,9 @@ from .soft_plus import SoftPlus
 from .soft_shrink import SoftShrink
 from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
+from .volumetric_convolution import VolumetricConvolution
+from .volumetric_dilated_convolution import VolumetricDilatedConvolution
+from .volumetric_full_convolution import VolumetricFullConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax
 from .split_table import SplitTable

@@ -325,6 +325,62 @@ add(
          ref=_conv_ref(1, 1, 1, 1), tol32=(5e-4, 5e-5)),
 )
 
+# ------------------------------------------------- volumetric convolution
+def _vconv_ref(stride, padding, dilation=(1, 1, 1)):
+    """``F.conv3d`` with (T, H, W) triples (Torch7's ctor order is T, W, H)."""
+    def ref(torch, t):
+        return _F(torch).conv3d(t["input"], t["weight"], t.get("bias"), stride=stride,
+                                padding=padding, dilation=dilation)
+    return ref
+
+
+def _vfull_ref(stride, padding, adj):
+    def ref(torch, t):
+        return _F(torch).conv_transpose3d(t["input"], t["weight"], t.get("bias"),
+                                          stride=stride, padding=padding, output_padding=adj)
+    return ref
+
+
+_vconv_bad = [
+    ("weight-shape", _set("weight", lambda d: d["weight"][..., :-1]), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+    ("input-3d", _set("input", lambda d: d["input"][0, ...] if d["input"].ndim == 4
+                      else d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
+]
+_vtoo_small = [("input-too-small", _set("input", lambda d: d["input"][..., :1, :1, :1]),
+                nnfunc.InputError, "'input'.*too small.*computed output size")]
+add(
+    # dT = 1: one GEMM per time tap on a (kH, kW) unfold ("planes")
+    Case("VolumetricConvolution", (2, 3, 3, 3, 3, 1, 1, 1, 1), (2, 2, 4, 5, 5), "batch-pad",
+         batch=True, ref=_vconv_ref((1, 1, 1), (1, 1, 1)), bad=_vconv_bad),
+    # dT = 2: the full vol2col; kT, kW, kH differ, padT, padW, padH differ; one volume
+    Case("VolumetricConvolution", (2, 3, 2, 3, 2, 2, 1, 2, 1, 0, 1), (2, 5, 6, 7), "volume-stride",
+         ref=_vconv_ref((2, 2, 1), (1, 1, 0)), bad=_vconv_bad + _vtoo_small),
+    Case("VolumetricConvolution", (3, 2, 3, 2, 1, 1, 2, 1, 0, 1, 2), (2, 3, 4, 5, 3), "odd-nobias",
+         kwargs={"bias": False}, batch=True, ref=_vconv_ref((1, 1, 2), (0, 2, 1))),
+    Case("VolumetricConvolution", (3, 2, 1, 1, 1), (2, 3, 2, 3, 4), "1x1x1", batch=True,
+         ref=_vconv_ref((1, 1, 1), (0, 0, 0))),
+    Case("VolumetricDilatedConvolution", (2, 3, 2, 3, 2, 1, 1, 1, 1, 2, 1, 2, 1, 2),
+         (2, 2, 5, 6, 5), "batch", batch=True,
+         ref=_vconv_ref((1, 1, 1), (1, 1, 2), (2, 2, 1)), bad=_vconv_bad),
+    Case("VolumetricDilatedConvolution", (2, 2, 3, 2, 2, 2, 1, 2, 0, 1, 1, 1, 2, 1),
+         (2, 7, 5, 6), "volume-stride", ref=_vconv_ref((2, 2, 1), (0, 1, 1), (1, 1, 2)),
+         bad=_vconv_bad + _vtoo_small),
+    Case("VolumetricDilatedConvolution", (2, 2, 2, 2, 2), (2, 2, 3, 3, 3), "defaults-nobias",
+         kwargs={"bias": False}, batch=True, ref=_vconv_ref((1, 1, 1), (0, 0, 0))),
+    # stride 2 with adj: the full vol2col the other way round
+    Case("VolumetricFullConvolution", (3, 2, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1, 0, 1),
+         (2, 3, 2, 3, 2), "batch-stride-adj", batch=True,
+         ref=_vfull_ref((2, 2, 2), (1, 1, 1), (1, 1, 0)), bad=_vconv_bad),
+    # dT = 1: per time tap GEMMs; odd sizes, one volume
+    Case("VolumetricFullConvolution", (2, 3, 2, 3, 2, 1, 2, 3, 1, 0, 1, 0, 1, 2), (2, 3, 2, 3),
+         "volume-planes", ref=_vfull_ref((1, 3, 2), (1, 1, 0), (0, 2, 1)), bad=_vconv_bad),
+    Case("VolumetricFullConvolution", (2, 3, 2, 2, 2), (2, 2, 3, 2, 3), "defaults-nobias",
+         kwargs={"bias": False}, batch=True, ref=_vfull_ref((1, 1, 1), (0, 0, 0), (0, 0, 0))),
+)
+
 # ----------------------------------------------------------------- pooling
 def _pool_ref(kW, kH, dW, dH, padW=0, padH=0, ceil=False):
     def ref(torch, t):
@@ -830,6 +886,18 @@ BAD_CTORS += [
     ("SpatialConvolution", (3, 4, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
     ("SpatialConvolution", (3, 4, 3.0, 3), {}, nnfunc.InputTypeError),
     ("SpatialConvolution", (3, 4, 3, 3), {"bias": 1}, nnfunc.InputTypeError),
+    ("VolumetricConvolution", (0, 4, 3, 3, 3), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3, 0, 3), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 0), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, -1), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3.0, 3, 3), {}, nnfunc.InputTypeError),
+    ("VolumetricConvolution", (3, 4, 3, 3, 3), {"bias": 1}, nnfunc.InputTypeError),
+    ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 0), {}, nnfunc.InputError),
+    ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 1, 1.5), {},
+     nnfunc.InputTypeError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 1), {}, nnfunc.InputError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 2, 2, 2, 0, 0, 0, 0, 2), {}, nnfunc.InputError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 2, 2, 2, -1), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (0, 2), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),

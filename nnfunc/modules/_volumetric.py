@@ -281,7 +281,7 @@ class _VolumetricConv(Module):
         return scatter_taps3d(xp, gtaps, self._k, self._d, self._pad, vol, self._dil)
 
     def _w2(self, xp, w):
-        return xp.reshape(w, (w.shape[0], -1))
+        return xp.reshape(w, (w.shape[0], math.prod(w.shape[1:])))
 
     def forward(self, xp, d, info):
         batch, n, size, out = info[:4]
@@ -292,7 +292,7 @@ class _VolumetricConv(Module):
         w2 = self._w2(xp, d["weight"])
         if self.transposed:
             # y = col2vol(W^T x): W (Cin, Cout*k)
-            x3 = xp.reshape(x5, (n, self.nInputPlane, -1))
+            x3 = xp.reshape(x5, (n, self.nInputPlane, math.prod(size)))
             y = self._fold(xp, xp.matmul(xp.matrix_transpose(w2), x3), self.nOutputPlane,
                            out, size)
             if self.bias:
@@ -316,16 +316,18 @@ class _VolumetricConv(Module):
         if self.transposed:
             cols = self._cols(xp, go5, size)                      # (N, Cout*k, Lx)
             gi = xp.reshape(xp.matmul(w2, cols), (n, cin) + tuple(size))
-            x3 = xp.reshape(xp.permute_dims(xp.reshape(x5, (n, cin, -1)), (1, 0, 2)),
-                            (cin, -1))
-            cols2 = xp.reshape(xp.permute_dims(cols, (1, 0, 2)), (cols.shape[1], -1))
+            lx = math.prod(size)
+            x3 = xp.reshape(xp.permute_dims(xp.reshape(x5, (n, cin, lx)), (1, 0, 2)),
+                            (cin, n * lx))
+            cols2 = xp.reshape(xp.permute_dims(cols, (1, 0, 2)), (cols.shape[1], n * lx))
             gw = xp.matmul(x3, xp.matrix_transpose(cols2))
         else:
-            go3 = xp.reshape(go5, (n, cout, -1))
+            lo = math.prod(out)
+            go3 = xp.reshape(go5, (n, cout, lo))
             gi = self._fold(xp, xp.matmul(xp.matrix_transpose(w2), go3), cin, size, out)
             cols = self._cols(xp, x5, out)
-            cols2 = xp.reshape(xp.permute_dims(cols, (1, 0, 2)), (cols.shape[1], -1))
-            go2 = xp.reshape(xp.permute_dims(go3, (1, 0, 2)), (cout, -1))
+            cols2 = xp.reshape(xp.permute_dims(cols, (1, 0, 2)), (cols.shape[1], n * lo))
+            go2 = xp.reshape(xp.permute_dims(go3, (1, 0, 2)), (cout, n * lo))
             gw = xp.matmul(go2, xp.matrix_transpose(cols2))
         res = {"gradInput": gi if batch else gi[0, ...],
                "gradWeight": xp.reshape(gw, tuple(d["weight"].shape))}

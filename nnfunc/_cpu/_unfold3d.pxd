@@ -40,27 +40,34 @@ cdef inline void unfold3d(const floating* x, floating* cols, const Geom3d* g,
     #     x[c, ot*dT - padT + kt*dilT, oy*dH - padH + ky*dilH, ox*dW - padW + kx*dilW]
     # with r = ot*oH + oy (0 in the padding); x is one (C, T, H, W) volume.
     cdef Py_ssize_t c, kt, ky, kx, r, ot, oy, it, iy, xs, lo, hi
-    cdef Py_ssize_t H = g.H, W = g.W, T = g.T, oW = g.oW, oH = g.oH
-    cdef Py_ssize_t HW = H * W
+    # the geometry in locals: with -fno-strict-aliasing the compiler could not
+    # keep the struct's fields in registers across the stores to cols / x
+    cdef Py_ssize_t H = g.H, W = g.W, T = g.T, oW = g.oW, oH = g.oH, HW = H * W
+    cdef Py_ssize_t C = g.C, kT = g.kT, kH = g.kH, kW = g.kW, dT = g.dT, dH = g.dH
+    cdef Py_ssize_t dW = g.dW, padT = g.padT, padH = g.padH, padW = g.padW
+    cdef Py_ssize_t dilT = g.dilT, dilH = g.dilH, dilW = g.dilW
+    cdef Py_ssize_t t0, y0
     cdef floating* row
     cdef const floating* vol
-    for c in range(g.C):
+    for c in range(C):
         vol = x + c * T * HW
-        for kt in range(g.kT):
-            for ky in range(g.kH):
-                for kx in range(g.kW):
-                    row = cols + (((c * g.kT + kt) * g.kH + ky) * g.kW + kx) * ld
-                    xs = kx * g.dilW - g.padW
-                    valid_range(oW, xs, g.dW, W, &lo, &hi)
+        for kt in range(kT):
+            t0 = kt * dilT - padT
+            for ky in range(kH):
+                y0 = ky * dilH - padH
+                for kx in range(kW):
+                    row = cols + (((c * kT + kt) * kH + ky) * kW + kx) * ld
+                    xs = kx * dilW - padW
+                    valid_range(oW, xs, dW, W, &lo, &hi)
                     ot = r0 // oH
                     oy = r0 - ot * oH
                     for r in range(r0, r1):
-                        it = ot * g.dT - g.padT + kt * g.dilT
-                        iy = oy * g.dH - g.padH + ky * g.dilH
+                        it = ot * dT + t0
+                        iy = oy * dH + y0
                         if it < 0 or it >= T or iy < 0 or iy >= H:
                             memset(row, 0, oW * sizeof(floating))
                         else:
-                            unfold_run(vol + it * HW + iy * W, row, oW, lo, hi, xs, g.dW)
+                            unfold_run(vol + it * HW + iy * W, row, oW, lo, hi, xs, dW)
                         row += oW
                         oy += 1
                         if oy == oH:
@@ -77,25 +84,32 @@ cdef inline void fold3d(floating* x, floating* cols, const Geom3d* g,
     # the tile of cols is left all zero (the next GEMM may accumulate into it
     # with beta = 1 instead of paying BLAS's zeroing pass for beta = 0).
     cdef Py_ssize_t c, kt, ky, kx, r, ot, oy, it, iy, xs, lo, hi
-    cdef Py_ssize_t H = g.H, W = g.W, T = g.T, oW = g.oW, oH = g.oH
-    cdef Py_ssize_t HW = H * W
+    # the geometry in locals: with -fno-strict-aliasing the compiler could not
+    # keep the struct's fields in registers across the stores to cols / x
+    cdef Py_ssize_t H = g.H, W = g.W, T = g.T, oW = g.oW, oH = g.oH, HW = H * W
+    cdef Py_ssize_t C = g.C, kT = g.kT, kH = g.kH, kW = g.kW, dT = g.dT, dH = g.dH
+    cdef Py_ssize_t dW = g.dW, padT = g.padT, padH = g.padH, padW = g.padW
+    cdef Py_ssize_t dilT = g.dilT, dilH = g.dilH, dilW = g.dilW
+    cdef Py_ssize_t t0, y0
     cdef floating* row
     cdef floating* vol
-    for c in range(g.C):
+    for c in range(C):
         vol = x + c * T * HW
-        for kt in range(g.kT):
-            for ky in range(g.kH):
-                for kx in range(g.kW):
-                    row = cols + (((c * g.kT + kt) * g.kH + ky) * g.kW + kx) * ld
-                    xs = kx * g.dilW - g.padW
-                    valid_range(oW, xs, g.dW, W, &lo, &hi)
+        for kt in range(kT):
+            t0 = kt * dilT - padT
+            for ky in range(kH):
+                y0 = ky * dilH - padH
+                for kx in range(kW):
+                    row = cols + (((c * kT + kt) * kH + ky) * kW + kx) * ld
+                    xs = kx * dilW - padW
+                    valid_range(oW, xs, dW, W, &lo, &hi)
                     ot = r0 // oH
                     oy = r0 - ot * oH
                     for r in range(r0, r1):
-                        it = ot * g.dT - g.padT + kt * g.dilT
-                        iy = oy * g.dH - g.padH + ky * g.dilH
+                        it = ot * dT + t0
+                        iy = oy * dH + y0
                         if it >= 0 and it < T and iy >= 0 and iy < H:
-                            fold_run(vol + it * HW + iy * W, row, oW, lo, hi, xs, g.dW,
+                            fold_run(vol + it * HW + iy * W, row, oW, lo, hi, xs, dW,
                                      clear)
                         elif clear:
                             memset(row, 0, oW * sizeof(floating))

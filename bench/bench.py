@@ -121,6 +121,48 @@ def module_rows(rng, quick):
                     [x, p["weight"], p["bias"]], go),
         conv_gemm)
 
+    # volumetric convolutions (one vol2col/GEMM kernel): 3x3x3 pad 1, the same
+    # dilated 2 (pad 2), and a 4x4x4 stride-2 full convolution (x2 upsampling)
+    n, c, t, hw = (2, 16, 4, 8) if quick else (8, 32, 8, 16)
+    x, go = rand(rng, n, c, t, hw, hw), rand(rng, n, c, t, hw, hw)
+    col = rand(rng, c * 27, t * hw * hw)
+    gom = go[0].reshape(c, -1)
+    for name, args, dil in [("VolumetricConvolution", (c, c, 3, 3, 3, 1, 1, 1, 1), 1),
+                            ("VolumetricDilatedConvolution",
+                             (c, c, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2), 2)]:
+        f = getattr(nnfunc.nn, name)(*args)
+        p = f.init_params(seed=0)
+        wm = p["weight"].reshape(c, -1)
+
+        def vconv_gemm(n=n, wm=wm, col=col, gom=gom):
+            for _ in range(n):
+                gemm(wm, col)                 # forward
+                gemm(wm, gom, ta=True)        # gradInput columns
+                gemm(gom, col, tb=True)       # gradWeight
+        add(name, f"{n}x{c}x{t}x{hw}x{hw} k3 p{dil} d{dil} ->{c}", f, {"input": x, **p}, go,
+            torch_thunk((lambda a, w, b, dil=dil: F.conv3d(a, w, b, padding=dil, dilation=dil))
+                        if torch else None, [x, p["weight"], p["bias"]], go),
+            vconv_gemm)
+    co = c // 2
+    xf = rand(rng, n, c, t // 2, hw // 2, hw // 2)
+    gof = rand(rng, n, co, t, hw, hw)
+    f = nnfunc.nn.VolumetricFullConvolution(c, co, 4, 4, 4, 2, 2, 2, 1, 1, 1)
+    p = f.init_params(seed=0)
+    wm = p["weight"].reshape(c, -1)
+    xm = xf[0].reshape(c, -1)
+    colf = rand(rng, co * 64, xm.shape[1])
+
+    def vfull_gemm(n=n, wm=wm, xm=xm, colf=colf):
+        for _ in range(n):
+            gemm(wm, xm, ta=True)             # forward columns
+            gemm(wm, colf)                    # gradInput
+            gemm(xm, colf, tb=True)           # gradWeight
+    add("VolumetricFullConvolution", "x".join(map(str, xf.shape)) + f" k4 s2 p1 ->{co}", f,
+        {"input": xf, **p}, gof,
+        torch_thunk((lambda a, w, b: F.conv_transpose3d(a, w, b, stride=2, padding=1))
+                    if torch else None, [xf, p["weight"], p["bias"]], gof),
+        vfull_gemm)
+
     shape = (8, 16, 16, 16) if quick else (32, 64, 32, 32)
     x, go = rand(rng, *shape), rand(rng, *shape)
     lab = "x".join(map(str, shape))

@@ -379,6 +379,15 @@ add(
          "volume-planes", ref=_vfull_ref((1, 3, 2), (1, 1, 0), (0, 2, 1)), bad=_vconv_bad),
     Case("VolumetricFullConvolution", (2, 3, 2, 2, 2), (2, 2, 3, 2, 3), "defaults-nobias",
          kwargs={"bias": False}, batch=True, ref=_vfull_ref((1, 1, 1), (0, 0, 0), (0, 0, 0))),
+    # table [x, target]: adj = (target size + 2 pad - k) mod d = (1, 0, 1) here
+    Case("VolumetricFullConvolution", (2, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1), [(2, 2, 2, 3, 2),
+         (2, 1, 4, 5, 4)], "table-target", batch=True,
+         ref=lambda torch, t: _F(torch).conv_transpose3d(
+             t["input"][0], t["weight"], t["bias"], stride=2, padding=1, output_padding=(1, 0, 1)),
+         bad=[("target-2d", _set("input", lambda d: [d["input"][0], d["input"][1][0, 0, 0]]),
+               nnfunc.InputError, "target"),
+              ("table-3", _set("input", lambda d: d["input"] + [d["input"][1]]),
+               nnfunc.InputError, "input, target")]),
 )
 
 # ----------------------------------------------------------------- pooling
@@ -898,6 +907,7 @@ BAD_CTORS += [
     ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 1), {}, nnfunc.InputError),
     ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 2, 2, 2, 0, 0, 0, 0, 2), {}, nnfunc.InputError),
     ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 2, 2, 2, -1), {}, nnfunc.InputError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3), {"bias": "no"}, nnfunc.InputTypeError),
     ("SpatialMaxPooling", (0, 2), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),

@@ -248,15 +248,30 @@ class _VolumetricConv(Module):
 
     def check(self, d):
         x = d["input"]
+        adj = (self.adjT, self.adjH, self.adjW)
+        tshape = None
+        if type(x) is list:
+            # Torch7's full convolutions accept {input, target}: adj from the target's size
+            if not self.transposed:
+                self.fail_type("'input' must be an array, got a table (list)")
+            if len(x) != 2:
+                self.fail(f"'input' as a table must be [input, target], got {len(x)} arrays")
+            x, tgt = x
+            if tgt.ndim < 3:
+                self.fail(f"'input[1]' (the target) has shape {tuple(tgt.shape)}: it must "
+                          f"have >= 3 dimensions (its last three are T, H, W)")
+            tshape = tuple(tgt.shape)
+            adj = tuple((s + 2 * p - k) % st for s, p, k, st
+                        in zip(tshape[-3:], self._pad, self._k, self._d))
         batch, n, size = self._input_sizes(x)
-        out = self._out_sizes(x, size, (self.adjT, self.adjH, self.adjW))
+        out = self._out_sizes(x, size, adj)
         vol, grid = (out, size) if self.transposed else (size, out)
         self._check_sizes(x, vol, grid)
         why = f"for {self!r}"
         self.check_shape("weight", d["weight"], self.param_shapes()["weight"], why)
         if self.bias:
             self.check_shape("bias", d["bias"], (self.nOutputPlane,), why)
-        return batch, n, size, out
+        return batch, n, size, out, tshape
 
     def output_shape(self, info):
         batch, n, size, out = info[:4]
@@ -329,8 +344,12 @@ class _VolumetricConv(Module):
             cols2 = xp.reshape(xp.permute_dims(cols, (1, 0, 2)), (cols.shape[1], n * lo))
             go2 = xp.reshape(xp.permute_dims(go3, (1, 0, 2)), (cout, n * lo))
             gw = xp.matmul(go2, xp.matrix_transpose(cols2))
-        res = {"gradInput": gi if batch else gi[0, ...],
-               "gradWeight": xp.reshape(gw, tuple(d["weight"].shape))}
+        gi = gi if batch else gi[0, ...]
+        tshape = info[4]
+        if tshape is not None:
+            # the target only sets the output size: its gradient is zero
+            gi = [gi, xp.zeros(tshape, dtype=gi.dtype, device=_device(gi))]
+        res = {"gradInput": gi, "gradWeight": xp.reshape(gw, tuple(d["weight"].shape))}
         if self.bias:
             res["gradBias"] = xp.sum(go5, axis=(0, 2, 3, 4))
         return res
@@ -352,8 +371,10 @@ class _VolumetricConv(Module):
                   *self._geometry(info))
 
     def backward_cpu(self, k, d, info, out):
-        x = d["input"]
-        x = x[0] if type(x) is list else x
-        k.backward(x, d["weight"], d["gradOutput"], out["gradInput"], out["gradWeight"],
+        x, gi = d["input"], out["gradInput"]
+        if type(x) is list:
+            x, (gi, gt) = x[0], gi
+            gt[...] = 0
+        k.backward(x, d["weight"], d["gradOutput"], gi, out["gradWeight"],
                    out["gradBias"] if self.bias else None, self.transposed,
                    *self._geometry(info))

@@ -30,9 +30,12 @@ class VolumetricFullConvolution(_VolumetricConv):
     Default init (Torch7 ``reset``): ``U(-s, s)``, ``s = 1/sqrt(kT kW kH
     nInputPlane)``, for weight and bias.
 
-    Not supported: Torch7's table input ``{input, target}`` (adj computed
-    from the target's size); set ``adjT/adjW/adjH`` instead. An output size
-    < 1 is an error.
+    Table input (later Torch7): ``input = [x, target]`` with any array
+    ``target`` of >= 3 dimensions (same float dtype) whose last three sizes
+    ``(tT, tH, tW)`` replace the constructor's adj: ``adj = (t + 2 pad - k)
+    mod d`` per axis, so that the output matches the target's size where
+    that is reachable. ``gradInput`` is then ``[gradInput, zeros of the
+    target's shape]``. An output size < 1 is an error.
 
     CPU kernel: the convolution's kernel run the other way round (GEMM
     ``W^T x`` then col2vol for the forward; vol2col of ``gradOutput`` then

@@ -251,9 +251,8 @@ class _VolumetricConv(Module):
         adj = (self.adjT, self.adjH, self.adjW)
         tshape = None
         if type(x) is list:
-            # Torch7's full convolutions accept {input, target}: adj from the target's size
-            if not self.transposed:
-                self.fail_type("'input' must be an array, got a table (list)")
+            # only the full convolution takes a table (table_input = None there):
+            # Torch7's {input, target}, adj from the target's size
             if len(x) != 2:
                 self.fail(f"'input' as a table must be [input, target], got {len(x)} arrays")
             x, tgt = x

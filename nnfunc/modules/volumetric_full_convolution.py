@@ -44,6 +44,7 @@ class VolumetricFullConvolution(_VolumetricConv):
     """
 
     transposed = True
+    table_input = None      # an array, or the table [x, target]
 
     def __init__(self, nInputPlane, nOutputPlane, kT, kW, kH, dT=1, dW=1, dH=1, padT=0,
                  padW=0, padH=0, adjT=0, adjW=0, adjH=0, bias=True):

@@ -128,10 +128,11 @@ cdef inline void _unfold_gemm(const floating* wr, const floating* cols, floating
 cdef inline void _gemm_cols(const floating* wr, const floating* src, floating* gcols,
                             Py_ssize_t T, const Plan* p) noexcept nogil:
     # gcols[:, j*shift : j*shift + T] += wr[j]^T (Kr, M) @ src (M, T; ld L)
+    # (one product, nk = 1: written over, beta = 0; the fold need not clear)
     cdef Py_ssize_t j
     for j in range(p.nk):
         gemm(c't', c'n', <blas_int>p.Kr, <blas_int>T, <blas_int>p.M, 1,
-             wr + j * p.M * p.Kb, <blas_int>p.Kb, src, <blas_int>p.L, 1,
+             wr + j * p.M * p.Kb, <blas_int>p.Kb, src, <blas_int>p.L, 1 if p.nk > 1 else 0,
              gcols + j * p.shift, <blas_int>p.ld)
 
 
@@ -177,7 +178,7 @@ cdef void _conv_backward(const floating* x, const floating* wr, const floating* 
             r1 = _next(r0, p)
             T = (r1 - r0) * p.g.oW
             _gemm_cols(wr, gon + r0 * p.g.oW, gcols, T, p)
-            fold3d(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, True)
+            fold3d(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
             unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _gemm_gw(cols, gon + r0 * p.g.oW, gwt, T, p)
             r0 = r1
@@ -196,7 +197,7 @@ cdef void _full_forward(const floating* x, const floating* wr, const floating* b
         while r0 < p.nrows:
             r1 = _next(r0, p)
             _gemm_cols(wr, x + n * p.M * p.L + r0 * p.g.oW, gcols, (r1 - r0) * p.g.oW, p)
-            fold3d(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, True)
+            fold3d(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
             r0 = r1
 
 

@@ -1340,3 +1340,96 @@ BAD_CTORS += [
     ("Bilinear", (3, 4, 0), {}, nnfunc.InputError),
     ("Bilinear", (3, 4, 5), {"bias": 1}, nnfunc.InputTypeError),
 ]
+
+# ---------------------------------------------------------------- dropout family
+# Randomness is explicit: rows carry a seed or the mask (noise) itself. Rows in
+# training mode are not "batch" rows: a per-sample call would draw another mask.
+def _drop_seed(seed, **more):
+    return lambda rng, shape: {"seed": seed, **more}
+
+
+def _drop_noise(p, scaled, plane_lead=None, **more):
+    """A fixed mask: of the input's shape, or one value per plane (plane_lead
+    leading dims kept, the rest 1)."""
+    def extra(rng, shape):
+        mshape = shape if plane_lead is None else \
+            tuple(shape[:plane_lead]) + (1,) * (len(shape) - plane_lead)
+        keep = rng.random(mshape) < 1 - p
+        return {"noise": np.where(keep, 1 / (1 - p) if scaled else 1.0, 0.0), **more}
+    return extra
+
+
+def _drop_seed_ref(p, scaled, seed, plane_lead=None):
+    """The documented draw: default_rng(seed).random(mask_shape) < 1 - p."""
+    def ref(torch, t):
+        x = t["input"]
+        shape = tuple(x.shape)
+        mshape = shape if plane_lead is None else \
+            shape[:plane_lead] + (1,) * (len(shape) - plane_lead)
+        u = np.random.default_rng(seed).random(mshape)
+        m = np.where(u < 1 - p, 1 / (1 - p) if scaled else 1.0, 0.0)
+        return x * torch.from_numpy(m)
+    return ref
+
+
+def _times_noise(torch, t):
+    return t["input"] * t["noise"]
+
+
+_drop_bad = [
+    ("noise-shape", _set("noise", lambda d: np.ones(d["input"].shape + (1,))),
+     nnfunc.InputError, "'noise' has shape"),
+    ("seed-negative", _set("seed", -1), nnfunc.InputError, "'seed' must be >= 0"),
+    ("seed-float", _set("seed", 1.5), nnfunc.InputTypeError, "'seed' must be a Python int"),
+]
+_plane_bad = [
+    ("input-2d", _set("input", lambda d: d["input"].reshape(d["input"].shape[0], -1)),
+     nnfunc.InputError, "'input' must be"),
+    ("noise-full", _set("noise", lambda d: np.ones(d["input"].shape)), nnfunc.InputError,
+     "'noise' has shape"),
+]
+add(
+    Case("Dropout", (0.3,), (4, 5), "seed", extra=_drop_seed(3), extra_out=("noise",),
+         ref=_drop_seed_ref(0.3, True, 3), bad=_drop_bad),
+    Case("Dropout", (0.4,), (3, 5, 7), "noise", extra=_drop_noise(0.4, True),
+         extra_out=("noise",), ref=_times_noise, bad=_drop_bad[:1]),
+    Case("Dropout", (0.5, True), (3, 5, 7), "v1-noise", extra=_drop_noise(0.5, False),
+         extra_out=("noise",), ref=_times_noise),
+    Case("Dropout", (0.25, True), (2, 9), "v1-seed", extra=_drop_seed(11), extra_out=("noise",),
+         ref=_drop_seed_ref(0.25, False, 11)),
+    Case("Dropout", (0.3,), (4, 5), "eval", batch=True, extra=_drop_seed(3, train=False),
+         ref=lambda torch, t: t["input"] * 1.0),
+    Case("Dropout", (0.3, True), (4, 5), "v1-eval", batch=True, extra=lambda rng, s: {"train": False},
+         ref=lambda torch, t: t["input"] * 0.7),
+    Case("Dropout", (0.3, False, False, True), (7,), "stochastic-eval",
+         extra=_drop_seed(5, train=False), extra_out=("noise",), ref=_drop_seed_ref(0.3, True, 5)),
+    Case("Dropout", (0.0,), (6,), "p0", extra=_drop_seed(2), extra_out=("noise",),
+         ref=lambda torch, t: t["input"] * 1.0),
+    Case("SpatialDropout", (0.5,), (2, 3, 4, 5), "batch-noise", extra=_drop_noise(0.5, False, 2),
+         extra_out=("noise",), ref=_times_noise, bad=_drop_bad[:1] + _plane_bad),
+    Case("SpatialDropout", (0.4,), (5, 3, 7), "seed", extra=_drop_seed(4), extra_out=("noise",),
+         ref=_drop_seed_ref(0.4, False, 4, 1), bad=_plane_bad),
+    Case("SpatialDropout", (0.3,), (2, 3, 4, 5), "batch-seed", extra=_drop_seed(8),
+         extra_out=("noise",), ref=_drop_seed_ref(0.3, False, 8, 2)),
+    Case("SpatialDropout", (0.3,), (2, 3, 4, 5), "eval", batch=True,
+         extra=lambda rng, s: {"train": False}, ref=lambda torch, t: t["input"] * 0.7),
+    Case("SpatialDropout", (0.3, True), (3, 4, 5), "stochastic-eval",
+         extra=_drop_seed(6, train=False), extra_out=("noise",),
+         ref=_drop_seed_ref(0.3, False, 6, 1)),
+    Case("VolumetricDropout", (0.5,), (2, 3, 2, 3, 4), "batch-noise",
+         extra=_drop_noise(0.5, False, 2), extra_out=("noise",), ref=_times_noise,
+         bad=_drop_bad[:1] + _plane_bad),
+    Case("VolumetricDropout", (0.4,), (3, 2, 3, 5), "seed", extra=_drop_seed(9),
+         extra_out=("noise",), ref=_drop_seed_ref(0.4, False, 9, 1)),
+    Case("VolumetricDropout", (0.2,), (2, 3, 2, 3, 4), "eval", batch=True,
+         extra=lambda rng, s: {"train": False}, ref=lambda torch, t: t["input"] * 0.8),
+)
+BAD_CTORS += [
+    ("Dropout", (1.0,), {}, nnfunc.InputError),
+    ("Dropout", (-0.1,), {}, nnfunc.InputError),
+    ("Dropout", ("0.5",), {}, nnfunc.InputTypeError),
+    ("Dropout", (0.5, 1), {}, nnfunc.InputTypeError),
+    ("SpatialDropout", (1.5,), {}, nnfunc.InputError),
+    ("SpatialDropout", (0.5, "yes"), {}, nnfunc.InputTypeError),
+    ("VolumetricDropout", (float("nan"),), {}, nnfunc.InputError),
+]

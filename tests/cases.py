@@ -28,6 +28,9 @@ Fields:
                         False}); float arrays are cast to the row's dtype
   extra_out             keys the forward returns besides "output" for this row
                         (updated running statistics, the noise used)
+  fd                    False where the gradient is by design not the derivative of
+                        the forward (LookupTable padding rows, scale_grad_by_freq):
+                        no finite-difference check, the oracle still checks it
 """
 
 from dataclasses import dataclass, field
@@ -74,6 +77,7 @@ class Case:
     bad: list = field(default_factory=list)
     extra: Optional[Callable] = None
     extra_out: tuple = ()
+    fd: bool = True
 
     @property
     def id(self):
@@ -1432,4 +1436,48 @@ BAD_CTORS += [
     ("SpatialDropout", (1.5,), {}, nnfunc.InputError),
     ("SpatialDropout", (0.5, "yes"), {}, nnfunc.InputTypeError),
     ("VolumetricDropout", (float("nan"),), {}, nnfunc.InputError),
+]
+
+# LookupTable: 0-based integer rows, output in the weight's dtype
+def _emb_ref(**kw):
+    return lambda torch, t: _F(torch).embedding(t["input"], t["weight"], **kw)
+
+
+_emb_bad = [
+    ("too-big", _set("input", lambda d: d["input"] + 10), nnfunc.InputError,
+     "'input' holds row index 1[0-9]"),
+    ("negative", _set("input", lambda d: d["input"] - 10), nnfunc.InputError, "outside"),
+    ("float", _set("input", lambda d: d["input"].astype(np.float64)), nnfunc.InputTypeError,
+     "'input'.*integer"),
+    ("3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+     "'input' must be 1 or 2"),
+    ("weight-shape", _set("weight", lambda d: d["weight"][:, :-1]), nnfunc.InputError,
+     "'weight' has shape"),
+]
+add(
+    Case("LookupTable", (10, 4), (7,), "1d", gen=labels(10), ref=_emb_ref(), bad=_emb_bad),
+    Case("LookupTable", (10, 3), (3, 5), "2d", batch=True, gen=labels(10), ref=_emb_ref(),
+         bad=_emb_bad),
+    Case("LookupTable", (3, 5), (4, 6), "repeats", batch=True, gen=labels(3), ref=_emb_ref()),
+    Case("LookupTable", (6, 3, 2), (4, 5), "padding", batch=True,
+         gen=lambda rng, s: np.concatenate([np.full(s[:-1] + (1,), 2), labels(6)(rng, s)[..., 1:]],
+                                           axis=-1),
+         ref=_emb_ref(padding_idx=2), fd=False),
+    Case("LookupTable", (5, 4), (3, 6), "freq", kwargs={"scale_grad_by_freq": True},
+         gen=labels(5), ref=_emb_ref(scale_grad_by_freq=True), fd=False),
+    # maxNorm above every referenced row: the extra 'weight' comes back unchanged and the
+    # gradient (a plain gather's) matches finite differences; renormalised rows are tested
+    # in tests/modules/test_lookup_table.py
+    Case("LookupTable", (8, 3, None, 50.0), (2, 4), "maxnorm", batch=True, gen=labels(8),
+         extra_out=("weight",), ref=_emb_ref(max_norm=50.0)),
+    Case("LookupTable", (4, 2), (0,), "empty", gen=labels(4), ref=_emb_ref()),
+)
+BAD_CTORS += [
+    ("LookupTable", (0, 3), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3.0), {}, nnfunc.InputTypeError),
+    ("LookupTable", (5, 3, 5), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3, -1), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3, None, -1.0), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3, None, 1.0, 0), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3), {"scale_grad_by_freq": 1}, nnfunc.InputTypeError),
 ]

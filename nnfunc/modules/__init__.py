@@ -101,3 +101,4 @@ from .up_sampling import UpSampling
 from .dropout import Dropout
 from .spatial_dropout import SpatialDropout
 from .volumetric_dropout import VolumetricDropout
+from .lookup_table import LookupTable

@@ -289,6 +289,13 @@ add(
     Case("Linear", (5, 3), (6, 5), "nobias", kwargs={"bias": False}, batch=True,
          ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"])),
 )
+# :noBias() -> bias=False: a single sample too (odd sizes, one output), a 'bias' key refused
+add(
+    Case("Linear", (7, 1), (7,), "nobias-vector", kwargs={"bias": False},
+         ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"]),
+         bad=_linear_bad + [("bias-given", _set("bias", lambda d: np.zeros(1)),
+                             nnfunc.InputError, "unknown key 'bias'")]),
+)
 
 # ------------------------------------------------------------- convolution
 def _conv_ref(dW, dH, padW, padH):

@@ -82,6 +82,11 @@ class Module:
     #: for ``input_kind == "int"``: the parameter whose float dtype outputs
     #: and gradients take (LookupTable: "weight"); None: ``result_dtype(xp)``.
     result_param = None
+    #: the form of ``input``: False an array, True a table (a list of
+    #: arrays), None either (Identity). The frontend refuses the other form
+    #: with a TypeError naming the module, so ``check`` never sees it.
+    #: A tuple ``input_kind`` implies a table.
+    table_input = False
 
     def result_dtype(self, xp):
         """For ``input_kind == "int"``: the float dtype of outputs and

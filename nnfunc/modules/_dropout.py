@@ -99,6 +99,21 @@ class DropoutBase(Module):
     def _uniforms(self, d, mshape):
         return np.random.default_rng(d.get("seed")).random(mshape)
 
+    def _draw_apply(self, k, d, src, noise, dst, inner):
+        """The compiled draw: the uniforms of ``_uniforms`` in chunks of about
+        64K values (the generator's stream is the same, one float64 per
+        value, so the mask is the one-piece draw's), each applied while it
+        is still in cache."""
+        rng = np.random.default_rng(d.get("seed"))
+        outer = noise.size
+        step = max(1, 65536 // max(inner, 1))
+        src, dst, m = src.reshape(-1), dst.reshape(-1), noise.reshape(-1)
+        q, s = 1.0 - self.p, self._keep_value()
+        for o in range(0, outer, step):
+            e = min(outer, o + step)
+            k.draw_apply(rng.random(e - o), src[o * inner:e * inner], m[o:e],
+                         dst[o * inner:e * inner], q, s, inner)
+
     def _np_mask(self, d, mshape):
         """The float64 NumPy mask drawn from ``seed`` (or fresh entropy)."""
         u = self._uniforms(d, mshape)
@@ -140,9 +155,8 @@ class DropoutBase(Module):
             return None
         noise = d.get("noise")
         if noise is None:
-            u = self._uniforms(d, info[2])
             noise = np.empty(info[2], x.dtype)
-            k.draw_apply(u, x, noise, y, 1.0 - self.p, self._keep_value(), info[3])
+            self._draw_apply(k, d, x, noise, y, info[3])
         else:
             k.apply(x, noise, y, info[3])
         return {"noise": noise}
@@ -155,9 +169,7 @@ class DropoutBase(Module):
         self._grad_needs_mask(d)
         noise = d.get("noise")
         if noise is None:
-            u = self._uniforms(d, info[2])
-            k.draw_apply(u, go, np.empty(info[2], go.dtype), gi, 1.0 - self.p,
-                         self._keep_value(), info[3])
+            self._draw_apply(k, d, go, np.empty(info[2], go.dtype), gi, info[3])
         else:
             k.apply(go, noise, gi, info[3])
 

@@ -33,12 +33,42 @@ cdef void _gather(const long long* idx, const floating* w, floating* y, Py_ssize
         memcpy(y + i * D, w + idx[i] * D, row)
 
 
+cdef double _row_norm(const floating* row, Py_ssize_t D, double p) noexcept nogil:
+    """The p-norm of one row, accumulated in double over 4 independent sums
+    (the one-accumulator loop was add-latency bound: 4 ms for 6400x256)."""
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef double a0, a1, a2, a3
+    cdef Py_ssize_t j = 0
+    if p == 2.0:
+        while j + 4 <= D:
+            a0 = row[j]; a1 = row[j + 1]; a2 = row[j + 2]; a3 = row[j + 3]
+            s0 += a0 * a0; s1 += a1 * a1; s2 += a2 * a2; s3 += a3 * a3
+            j += 4
+        while j < D:
+            a0 = row[j]
+            s0 += a0 * a0
+            j += 1
+        return sqrt((s0 + s1) + (s2 + s3))
+    if p == 1.0:
+        while j + 4 <= D:
+            s0 += fabs(row[j]); s1 += fabs(row[j + 1])
+            s2 += fabs(row[j + 2]); s3 += fabs(row[j + 3])
+            j += 4
+        while j < D:
+            s0 += fabs(row[j])
+            j += 1
+        return (s0 + s1) + (s2 + s3)
+    for j in range(D):
+        s0 += pow(fabs(row[j]), p)
+    return pow(s0, 1.0 / p)
+
+
 cdef int _renorm(const long long* idx, floating* w, Py_ssize_t m, Py_ssize_t n, Py_ssize_t D,
                  double maxNorm, double normType) noexcept nogil:
     cdef unsigned char* seen = <unsigned char*>calloc(n if n > 0 else 1, 1)
     cdef Py_ssize_t i, j
     cdef long long k
-    cdef double s, v, norm
+    cdef double norm
     cdef floating f
     cdef floating* row
     if seen == NULL:
@@ -49,20 +79,7 @@ cdef int _renorm(const long long* idx, floating* w, Py_ssize_t m, Py_ssize_t n, 
             continue
         seen[k] = 1
         row = w + k * D
-        s = 0.0
-        if normType == 1.0:
-            for j in range(D):
-                s += fabs(row[j])
-            norm = s
-        elif normType == 2.0:
-            for j in range(D):
-                v = row[j]
-                s += v * v
-            norm = sqrt(s)
-        else:
-            for j in range(D):
-                s += pow(fabs(row[j]), normType)
-            norm = pow(s, 1.0 / normType)
+        norm = _row_norm(row, D, normType)
         if norm > maxNorm:
             f = <floating>(maxNorm / (norm + 1e-7))
             for j in range(D):

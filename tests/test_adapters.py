@@ -185,9 +185,6 @@ def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
     keys = [k for k, _ in diff_keys(fn)]
     # the row's other entries (seed, noise, train, ...) go with every call
     options = {k: v for k, v in d.items() if k not in keys}
-    if any(hasattr(v, "dtype") for v in options.values()):
-        # a concrete array next to traced ones is a different type to the frontend
-        pytest.skip("state arrays (noise, running stats) as jit constants: not supported yet")
     f = primitive(fn, **options)
     args = [tmap(jnp.asarray, d[k]) for k in keys]
 

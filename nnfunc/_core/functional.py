@@ -13,7 +13,7 @@ import weakref
 
 import numpy as np
 
-from .dispatch import kernel_module, namespace_of, numpy_namespace
+from .dispatch import kernel_module, namespace_of, numpy_namespace, same_namespace
 from .errors import InputError, InputTypeError, suggest_key
 
 __all__ = ["Function", "GradFunction", "gradsOf", "grads_of"]
@@ -57,6 +57,12 @@ def _missing(m, k):
 
 
 def _not_same_type(m, k, v, x):
+    """Raise for an entry ``v`` whose type differs from the input's, unless
+    both belong to one non-NumPy namespace (a JAX tracer next to a concrete
+    JAX array, two tracer kinds under ``jax.grad``): the generic path takes
+    those as they are. NumPy input needs exact ``ndarray`` entries (kernels)."""
+    if same_namespace(m, k, v, x):
+        return
     if not (hasattr(v, "__array_namespace__") or hasattr(v, "__array__")) or v is None:
         raise InputTypeError(
             f"{m.name}: {k!r} must be an array like 'input' ({_where(type(x))}), "
@@ -390,12 +396,13 @@ def _prepare(m, d, grad):
                 _missing(m, "gradOutput")
             if type(go) is list or type(go) is tuple:
                 a["gradOutput"] = _same_kind_list(m, "gradOutput", go, x, xp is None)
-            elif type(go) is not xt:
-                _not_same_type(m, "gradOutput", go, x)
-            elif go.dtype != dt:
-                _bad_dtype(m, "gradOutput", go, dt)
-            elif xp is None and not go.flags.c_contiguous:
-                a["gradOutput"] = np.ascontiguousarray(go)
+            else:
+                if type(go) is not xt:
+                    _not_same_type(m, "gradOutput", go, x)
+                if go.dtype != dt:
+                    _bad_dtype(m, "gradOutput", go, dt)
+                if xp is None and not go.flags.c_contiguous:
+                    a["gradOutput"] = np.ascontiguousarray(go)
     else:
         a.pop("gradOutput", None)
     # any other array in the dict must come from the same namespace

@@ -1537,3 +1537,19 @@ BAD_CTORS += [
     ("SpatialCrossMapLRN", (3.0,), {}, nnfunc.InputTypeError),
     ("SpatialCrossMapLRN", (3, float("nan")), {}, nnfunc.InputError),
 ]
+# rows long enough for the kernels' 16-lane vector loops, their tails and a
+# second 512-value block of the reductions
+add(
+    Case("SpatialBatchNormalization", (3,), (2, 3, 23, 25), "train-long", extra=_bn_stats(True),
+         extra_out=("running_mean", "running_var"), ref=_bn_ref(True)),
+    Case("SpatialBatchNormalization", (3,), (2, 3, 23, 25), "eval-long", batch=True,
+         extra=_bn_stats(False), ref=_bn_ref(False)),
+    Case("BatchNormalization", (37,), (5, 37), "train-wide", extra=_bn_stats(True),
+         extra_out=("running_mean", "running_var"), ref=_bn_ref(True)),
+    Case("LayerNormalization", (600,), (2, 600), "long", batch=True, extra=_ln_params,
+         ref=_ln_ref(1e-10, 600)),
+    Case("Normalize", (2,), (2, 600), "p2-long", batch=True, ref=_lp_ref(2)),
+    Case("Normalize", (1,), (2, 600), "p1-long", batch=True, gen=away_from(0.0), ref=_lp_ref(1)),
+    Case("SpatialCrossMapLRN", (3, 0.5, 0.75, 1.0), (1, 6, 5, 7), "long", batch=True,
+         ref=_lrn_ref(3, 0.5, 0.75, 1.0)),
+)

@@ -7,10 +7,9 @@ contiguous values. Statistics are per channel over N*S values, in double.
 
 Statistics in one pass over memory, stably:
 - S > 1: each row (in L1) gets its own mean and sum of squared deviations
-  (two sweeps over the cached row, 8 accumulator lanes so that they
-  vectorise); rows are merged with Chan's pairwise update (in the gradient
-  also the co-moment of x and gradOutput), so no sum of squares is ever
-  subtracted from another.
+  (two sweeps over the cached row, the SIMD lanes of _norm.h); rows are
+  merged with Chan's pairwise update (in the gradient also the co-moment of
+  x and gradOutput), so no sum of squares is ever subtracted from another.
 - S = 1: Welford's online update per channel, vectorised across the C
   channels of each row of the (N, C) input.
 
@@ -36,106 +35,45 @@ cimport numpy as cnp
 from libc.math cimport sqrt
 
 from nnfunc._cpu._blas cimport floating
-from nnfunc._cpu._moments cimport lanes_sum, row_moments
+from nnfunc._cpu._norm cimport axpb, bngi, caxpb, cbngi, cscalesums, moments, scalesums, welford
 
 cnp.import_array()
 
 
-cdef inline void _row_comoments(const floating* r, const floating* g, Py_ssize_t S,
-                                double* mx, double* my, double* m2,
-                                double* cxy) noexcept nogil:
-    # means of x and g, sum (x - mx)^2 and sum (x - mx) g of one row
-    cdef double a[8]
-    cdef double b[8]
-    cdef Py_ssize_t i, j, S8 = S - S % 8
-    cdef double sx, sy, m, d
-    for j in range(8):
-        a[j] = 0
-        b[j] = 0
-    for i in range(0, S8, 8):
-        for j in range(8):
-            a[j] += r[i + j]
-            b[j] += g[i + j]
-    sx = lanes_sum(a)
-    sy = lanes_sum(b)
-    for i in range(S8, S):
-        sx += r[i]
-        sy += g[i]
-    m = sx / S
-    my[0] = sy / S
-    for j in range(8):
-        a[j] = 0
-        b[j] = 0
-    for i in range(0, S8, 8):
-        for j in range(8):
-            d = r[i + j] - m
-            a[j] += d * d
-            b[j] += d * g[i + j]
-    sx = lanes_sum(a)
-    sy = lanes_sum(b)
-    for i in range(S8, S):
-        d = r[i] - m
-        sx += d * d
-        sy += d * g[i]
-    mx[0] = m
-    m2[0] = sx
-    cxy[0] = sy
-
-
-cdef void _stats(const floating* x, Py_ssize_t N, Py_ssize_t C, Py_ssize_t S,
-                 double* mean, double* m2) noexcept nogil:
-    # per-channel mean and sum of squared deviations over N*S values
+cdef void _stats(const floating* x, const floating* go, Py_ssize_t N, Py_ssize_t C,
+                 Py_ssize_t S, double* mx, double* my, double* m2,
+                 double* cxy) noexcept nogil:
+    # per channel over N*S values: mean and sum of squared deviations of x;
+    # with go (not NULL) also the mean of go and sum (x - mean) go
     cdef Py_ssize_t n, c
-    cdef double inv, d, v, cnt, rm, rm2, f
-    cdef const floating* xr
+    cdef double d, dy, cnt, f, rmx, rmy, rm2, rc
+    cdef const floating* gr = NULL
     for c in range(C):
-        mean[c] = 0
+        mx[c] = 0
+        my[c] = 0
         m2[c] = 0
+        cxy[c] = 0
     if S == 1:
         for n in range(N):
-            inv = 1.0 / (n + 1)
-            xr = x + n * C
-            for c in range(C):
-                v = xr[c]
-                d = v - mean[c]
-                mean[c] += d * inv
-                m2[c] += d * (v - mean[c])
+            welford(x + n * C, go + n * C if go != NULL else NULL, mx, my, m2, cxy, C,
+                    1.0 / (n + 1))
         return
     for c in range(C):
         cnt = 0
         for n in range(N):
-            row_moments(x + (n * C + c) * S, S, &rm, &rm2)
-            d = rm - mean[c]
+            if go != NULL:
+                gr = go + (n * C + c) * S
+            moments(x + (n * C + c) * S, gr, S, &rmx, &rmy, &rm2, &rc)
+            # Chan's merge of the row into the channel's running moments
+            d = rmx - mx[c]
             f = S / (cnt + S)
-            mean[c] += d * f
+            mx[c] += d * f
             m2[c] += rm2 + d * d * cnt * f
+            if go != NULL:
+                dy = rmy - my[c]
+                my[c] += dy * f
+                cxy[c] += rc + d * dy * cnt * f
             cnt += S
-
-
-cdef void _normalise(const floating* x, floating* y, const floating* mean,
-                     const floating* a, const floating* b, Py_ssize_t N, Py_ssize_t C,
-                     Py_ssize_t S) noexcept nogil:
-    # y = (x - mean[c]) * a[c] + b[c]
-    cdef Py_ssize_t n, c, i
-    cdef const floating* xr
-    cdef floating* yr
-    cdef floating mc, ac, bc
-    if S == 1:
-        for n in range(N):
-            xr = x + n * C
-            yr = y + n * C
-            for c in range(C):
-                yr[c] = (xr[c] - mean[c]) * a[c] + b[c]
-        return
-    for n in range(N):
-        for c in range(C):
-            xr = x + (n * C + c) * S
-            yr = y + (n * C + c) * S
-            mc = mean[c]
-            ac = a[c]
-            bc = b[c]
-            for i in range(S):
-                yr[i] = (xr[i] - mc) * ac + bc
 
 
 cdef void _forward(const floating* x, floating* y, const floating* w, const floating* b,
@@ -147,13 +85,12 @@ cdef void _forward(const floating* x, floating* y, const floating* w, const floa
     cdef floating* fm = fws
     cdef floating* fa = fws + C
     cdef floating* fb = fws + 2 * C
-    cdef Py_ssize_t c
-    cdef double cnt = <double>N * S, var, inv
+    cdef Py_ssize_t n, c
+    cdef double cnt = <double>N * S, inv
     if train:
-        _stats(x, N, C, S, mean, m2)
+        _stats(x, <const floating*>NULL, N, C, S, mean, ws + 2 * C, m2, ws + 3 * C)
         for c in range(C):
-            var = m2[c] / cnt
-            inv = 1.0 / sqrt(var + eps)
+            inv = 1.0 / sqrt(m2[c] / cnt + eps)
             fm[c] = <floating>mean[c]
             fa[c] = <floating>(inv * (w[c] if w != NULL else 1.0))
             fb[c] = b[c] if b != NULL else 0
@@ -166,7 +103,14 @@ cdef void _forward(const floating* x, floating* y, const floating* w, const floa
             fm[c] = rm[c]
             fa[c] = <floating>(inv * (w[c] if w != NULL else 1.0))
             fb[c] = b[c] if b != NULL else 0
-    _normalise(x, y, fm, fa, fb, N, C, S)
+    # y = (x - mean) a + b
+    if S == 1:
+        for n in range(N):
+            caxpb(x + n * C, y + n * C, fm, fa, fb, C)
+        return
+    for n in range(N):
+        for c in range(C):
+            axpb(x + (n * C + c) * S, y + (n * C + c) * S, S, fm[c], fa[c], fb[c])
 
 
 cdef void _backward_train(const floating* x, const floating* go, floating* gi,
@@ -181,53 +125,15 @@ cdef void _backward_train(const floating* x, const floating* go, floating* gi,
     cdef floating* fa = fws + C
     cdef floating* fb = fws + 2 * C
     cdef floating* fd = fws + 3 * C
-    cdef Py_ssize_t n, c, i
-    cdef double inv, d, dy, v, g, cnt, f, rmx, rmy, rm2, rc, invstd, a, k
-    cdef const floating* xr
-    cdef const floating* gr
-    cdef floating* ir
-    cdef floating mc, ac, bc, dc
-    for c in range(C):
-        mx[c] = 0
-        my[c] = 0
-        m2[c] = 0
-        cxy[c] = 0
-    # pass 1: per-channel mean/var of x, mean of go, co-moment sum (x - mx) go
-    if S == 1:
-        for n in range(N):
-            inv = 1.0 / (n + 1)
-            xr = x + n * C
-            gr = go + n * C
-            for c in range(C):
-                v = xr[c]
-                g = gr[c]
-                d = v - mx[c]
-                mx[c] += d * inv
-                dy = g - my[c]
-                my[c] += dy * inv
-                m2[c] += d * (v - mx[c])
-                cxy[c] += d * (g - my[c])
-    else:
-        for c in range(C):
-            cnt = 0
-            for n in range(N):
-                xr = x + (n * C + c) * S
-                gr = go + (n * C + c) * S
-                _row_comoments(xr, gr, S, &rmx, &rmy, &rm2, &rc)
-                d = rmx - mx[c]
-                dy = rmy - my[c]
-                f = S / (cnt + S)
-                mx[c] += d * f
-                my[c] += dy * f
-                m2[c] += rm2 + d * d * cnt * f
-                cxy[c] += rc + d * dy * cnt * f
-                cnt += S
-    cnt = <double>N * S
+    cdef Py_ssize_t n, c
+    cdef double cnt = <double>N * S, invstd, a, k
+    # pass 1: statistics of x, mean of go, co-moment sum (x - mean) go
+    _stats(x, go, N, C, S, mx, my, m2, cxy)
     for c in range(C):
         invstd = 1.0 / sqrt(m2[c] / cnt + eps)
         a = invstd * (w[c] if w != NULL else 1.0)
         k = cxy[c] * invstd * invstd / cnt
-        # gi = (go - mean(go) - (x - mean) k) a
+        # gi = (go - mean(go) - (x - mean) k) a = go a + (x - mean) (-k a) - mean(go) a
         fm[c] = <floating>mx[c]
         fa[c] = <floating>a
         fb[c] = <floating>(-k * a)
@@ -239,42 +145,26 @@ cdef void _backward_train(const floating* x, const floating* go, floating* gi,
     # pass 2
     if S == 1:
         for n in range(N):
-            xr = x + n * C
-            gr = go + n * C
-            ir = gi + n * C
-            for c in range(C):
-                ir[c] = gr[c] * fa[c] + (xr[c] - fm[c]) * fb[c] + fd[c]
+            cbngi(go + n * C, x + n * C, gi + n * C, fa, fm, fb, fd, C)
         return
     for n in range(N):
         for c in range(C):
-            xr = x + (n * C + c) * S
-            gr = go + (n * C + c) * S
-            ir = gi + (n * C + c) * S
-            mc = fm[c]
-            ac = fa[c]
-            bc = fb[c]
-            dc = fd[c]
-            for i in range(S):
-                ir[i] = gr[i] * ac + (xr[i] - mc) * bc + dc
+            bngi(go + (n * C + c) * S, x + (n * C + c) * S, gi + (n * C + c) * S, S,
+                 fa[c], fm[c], fb[c], fd[c])
 
 
 cdef void _backward_eval(const floating* x, const floating* go, floating* gi,
                          floating* gw, floating* gb, const floating* w, const floating* rm,
                          const floating* rv, double* ws, floating* fws, Py_ssize_t N,
                          Py_ssize_t C, Py_ssize_t S, double eps) noexcept nogil:
-    # gi = go a; gw = sum(go (x - rm)) / sqrt(rv + eps); gb = sum(go)
+    # gi = go a (one pass, with the sums of go and go (x - rm));
+    # gw = sum(go (x - rm)) / sqrt(rv + eps); gb = sum(go)
     cdef double* sg = ws
     cdef double* sxg = ws + C
     cdef floating* fm = fws
     cdef floating* fa = fws + C
-    cdef Py_ssize_t n, c, i, j, S8 = S - S % 8
-    cdef double p[8]
-    cdef double q[8]
+    cdef Py_ssize_t n, c
     cdef double s1, s2
-    cdef const floating* xr
-    cdef const floating* gr
-    cdef floating* ir
-    cdef floating mc, ac, g
     for c in range(C):
         sg[c] = 0
         sxg[c] = 0
@@ -282,38 +172,12 @@ cdef void _backward_eval(const floating* x, const floating* go, floating* gi,
         fa[c] = <floating>((w[c] if w != NULL else 1.0) / sqrt(<double>rv[c] + eps))
     if S == 1:
         for n in range(N):
-            xr = x + n * C
-            gr = go + n * C
-            ir = gi + n * C
-            for c in range(C):
-                g = gr[c]
-                ir[c] = g * fa[c]
-                sg[c] += g
-                sxg[c] += g * (xr[c] - fm[c])
+            cscalesums(go + n * C, x + n * C, gi + n * C, fa, fm, sg, sxg, C)
     else:
-        for c in range(C):
-            mc = fm[c]
-            ac = fa[c]
-            for n in range(N):
-                xr = x + (n * C + c) * S
-                gr = go + (n * C + c) * S
-                ir = gi + (n * C + c) * S
-                for j in range(8):
-                    p[j] = 0
-                    q[j] = 0
-                for i in range(0, S8, 8):
-                    for j in range(8):
-                        g = gr[i + j]
-                        ir[i + j] = g * ac
-                        p[j] += g
-                        q[j] += g * (xr[i + j] - mc)
-                s1 = lanes_sum(p)
-                s2 = lanes_sum(q)
-                for i in range(S8, S):
-                    g = gr[i]
-                    ir[i] = g * ac
-                    s1 += g
-                    s2 += g * (xr[i] - mc)
+        for n in range(N):
+            for c in range(C):
+                scalesums(go + (n * C + c) * S, x + (n * C + c) * S, gi + (n * C + c) * S,
+                          S, fa[c], fm[c], &s1, &s2)
                 sg[c] += s1
                 sxg[c] += s2
     for c in range(C):

@@ -7,8 +7,8 @@ n = max |x| + eps for p = inf.
         s = sum |x|^p + eps, b = sign(x) |x|^(p-1) (0 where x = 0); for
         p = inf only the first maximum of |x| gets -(go . x) sign(x_k) / n^2.
 
-p = 1, 2 and inf have pow-free loops (vectorised); other p call pow. Sums
-in double over 8 lanes. One sweep for the norm (and the dot product in the
+p = 1, 2 and inf have pow-free loops (vectorised, the SIMD primitives of
+_norm.h); other p call pow. One sweep for the norm (and the dot product in the
 gradient), one that writes, per row (in cache).
 """
 
@@ -16,24 +16,9 @@ cimport numpy as cnp
 from libc.math cimport fabs, pow, sqrt, INFINITY
 
 from nnfunc._cpu._blas cimport floating
-from nnfunc._cpu._moments cimport lanes_sum, row_dot
+from nnfunc._cpu._norm cimport abssum, axpb, bngi, dot, l1gi
 
 cnp.import_array()
-
-
-cdef inline double _abs_sum(const floating* r, Py_ssize_t D) noexcept nogil:
-    cdef double a[8]
-    cdef Py_ssize_t i, j, D8 = D - D % 8
-    cdef double s
-    for j in range(8):
-        a[j] = 0
-    for i in range(0, D8, 8):
-        for j in range(8):
-            a[j] += fabs(r[i + j])
-    s = lanes_sum(a)
-    for i in range(D8, D):
-        s += fabs(r[i])
-    return s
 
 
 cdef inline double _pow_sum(const floating* r, Py_ssize_t D, double p) noexcept nogil:
@@ -66,10 +51,10 @@ cdef inline void _norm(const floating* r, Py_ssize_t D, double p, int mode, doub
         n[0] = (fabs(r[k[0]]) if D > 0 else 0) + eps
         s[0] = n[0]
     elif mode == 2:
-        s[0] = row_dot(r, r, D) + eps
+        s[0] = dot(r, r, D) + eps
         n[0] = sqrt(s[0])
     elif mode == 1:
-        s[0] = _abs_sum(r, D) + eps
+        s[0] = abssum(r, D) + eps
         n[0] = s[0]
     else:
         s[0] = _pow_sum(r, D, p) + eps
@@ -87,16 +72,14 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t N, Py_ssize_t D,
         xr = x + r * D
         yr = y + r * D
         _norm(xr, D, p, mode, eps, &n, &s, &k)
-        inv = <floating>(1.0 / n)
-        for i in range(D):
-            yr[i] = xr[i] * inv
+        axpb(xr, yr, D, 0, <floating>(1.0 / n), 0)
 
 
 cdef void _backward(const floating* x, const floating* go, floating* gi, Py_ssize_t N,
                     Py_ssize_t D, double p, int mode, double eps) noexcept nogil:
     cdef Py_ssize_t r, i, k
-    cdef double n, s, dot, v
-    cdef floating inv, c, xv, one = 1, zero = 0
+    cdef double n, s, dt, v
+    cdef floating inv, c, xv
     cdef const floating* xr
     cdef const floating* gr
     cdef floating* ir
@@ -105,23 +88,20 @@ cdef void _backward(const floating* x, const floating* go, floating* gi, Py_ssiz
         gr = go + r * D
         ir = gi + r * D
         _norm(xr, D, p, mode, eps, &n, &s, &k)
-        dot = row_dot(gr, xr, D)
+        dt = dot(gr, xr, D)
         inv = <floating>(1.0 / n)
-        c = <floating>(dot / (n * s))
+        c = <floating>(dt / (n * s))
         if mode == 3:
             for i in range(D):
                 ir[i] = gr[i] * inv
             if D > 0:
                 xv = xr[k]
                 v = (xv > 0) - (xv < 0)
-                ir[k] = <floating>(ir[k] - dot / (n * n) * v)
+                ir[k] = <floating>(ir[k] - dt / (n * n) * v)
         elif mode == 2:
-            for i in range(D):
-                ir[i] = gr[i] * inv - c * xr[i]
+            bngi(gr, xr, ir, D, inv, 0, -c, 0)
         elif mode == 1:
-            for i in range(D):
-                xv = xr[i]
-                ir[i] = gr[i] * inv - c * ((one if xv > 0 else zero) - (one if xv < 0 else zero))
+            l1gi(gr, xr, ir, D, inv, c)
         else:
             for i in range(D):
                 xv = xr[i]

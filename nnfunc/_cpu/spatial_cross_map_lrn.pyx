@@ -11,15 +11,16 @@
 The window sum of each channel is added up from its (at most size) planes
 directly, not by a running add/subtract across channels (no drift); the
 planes are adjacent and stay in cache. scale^-beta: 1/(sqrt(s) sqrt(sqrt(s)))
-for beta = 0.75, 1/sqrt(s) for 0.5, 1/s for 1 (vectorised, with
--fno-math-errno); pow otherwise. ws: workspace in the input's dtype, S
-values (forward) or 2*C*S + S (gradient).
+for beta = 0.75, 1/sqrt(s) for 0.5, 1/s for 1 (vectorised: -fno-math-errno),
+pow otherwise; the loops are the SIMD primitives of _norm.h. ws: workspace
+in the input's dtype, 2*S values (forward) or 2*C*S + S (gradient).
 """
 
 cimport numpy as cnp
-from libc.math cimport pow, sqrt
+from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._norm cimport acc, lrngi, lrnt, mul, powneg
 
 cnp.import_array()
 
@@ -29,41 +30,10 @@ cdef inline void _window(const floating* a, floating* s, Py_ssize_t c, Py_ssize_
     # s[:] = sum over channels c-h..c+h (clipped) of a[c'] (squared if asked)
     cdef Py_ssize_t lo = c - h if c >= h else 0
     cdef Py_ssize_t hi = c + h if c + h < C else C - 1
-    cdef Py_ssize_t j, i
-    cdef const floating* r
-    for i in range(S):
-        s[i] = 0
+    cdef Py_ssize_t j
+    memset(s, 0, S * sizeof(floating))
     for j in range(lo, hi + 1):
-        r = a + j * S
-        if square:
-            for i in range(S):
-                s[i] += r[i] * r[i]
-        else:
-            for i in range(S):
-                s[i] += r[i]
-
-
-cdef inline void _powneg(floating* s, floating* out, Py_ssize_t S, floating mul,
-                         floating add, double beta, int mode) noexcept nogil:
-    # s <- add + mul * s (the scale); out <- scale^-beta
-    cdef Py_ssize_t i
-    cdef floating v, q
-    for i in range(S):
-        s[i] = add + mul * s[i]
-    if mode == 1:
-        for i in range(S):
-            v = s[i]
-            q = sqrt(v)
-            out[i] = 1 / (q * sqrt(q))
-    elif mode == 2:
-        for i in range(S):
-            out[i] = 1 / sqrt(s[i])
-    elif mode == 3:
-        for i in range(S):
-            out[i] = 1 / s[i]
-    else:
-        for i in range(S):
-            out[i] = <floating>pow(<double>s[i], -beta)
+        acc(a + j * S, s, S, square)
 
 
 cdef int _mode(double beta) noexcept nogil:
@@ -81,7 +51,7 @@ cdef void _forward(const floating* x, floating* y, floating* s, Py_ssize_t N,
                    double beta, double k) noexcept nogil:
     cdef Py_ssize_t n, c, i, h = (size - 1) // 2
     cdef int mode = _mode(beta)
-    cdef floating mul = <floating>(alpha / size)
+    cdef floating fmul = <floating>(alpha / size)
     cdef floating add = <floating>k
     cdef const floating* xn
     cdef floating* yr
@@ -90,9 +60,8 @@ cdef void _forward(const floating* x, floating* y, floating* s, Py_ssize_t N,
         for c in range(C):
             _window(xn, s, c, C, S, h, True)
             yr = y + (n * C + c) * S
-            _powneg(s, yr, S, mul, add, beta, mode)
-            for i in range(S):
-                yr[i] = yr[i] * xn[c * S + i]
+            powneg(s, s + S, S, fmul, add, mode, beta)
+            mul(s + S, xn + c * S, yr, S)
 
 
 cdef void _backward(const floating* x, const floating* go, floating* gi, floating* ws,
@@ -100,7 +69,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi, floatin
                     double alpha, double beta, double k) noexcept nogil:
     cdef Py_ssize_t n, c, i, h = (size - 1) // 2
     cdef int mode = _mode(beta)
-    cdef floating mul = <floating>(alpha / size)
+    cdef floating fmul = <floating>(alpha / size)
     cdef floating add = <floating>k
     cdef floating f = <floating>(2.0 * alpha * beta / size)
     cdef floating* ps = ws               # C*S: scale^-beta of each channel
@@ -119,14 +88,11 @@ cdef void _backward(const floating* x, const floating* go, floating* gi, floatin
             _window(xn, s, c, C, S, h, True)
             pr = ps + c * S
             tr = t + c * S
-            _powneg(s, pr, S, mul, add, beta, mode)
-            for i in range(S):
-                tr[i] = gn[c * S + i] * xn[c * S + i] * pr[i] / s[i]
+            powneg(s, pr, S, fmul, add, mode, beta)
+            lrnt(gn + c * S, xn + c * S, pr, s, tr, S)
         for c in range(C):
             _window(t, s, c, C, S, h, False)
-            pr = ps + c * S
-            for i in range(S):
-                inn[c * S + i] = gn[c * S + i] * pr[i] - f * xn[c * S + i] * s[i]
+            lrngi(gn + c * S, xn + c * S, ps + c * S, s, inn + c * S, S, f)
 
 
 def update_output(cnp.ndarray x, cnp.ndarray y, cnp.ndarray ws, Py_ssize_t N, Py_ssize_t C,

@@ -94,7 +94,6 @@ class LayerNormalization(Module):
                         d["bias"] if self.affine else None, info[1], self.nOutput, self.eps)
 
     def backward_cpu(self, k, d, info, out):
-        ws = np.empty(2 * self.nOutput, np.float64)
         k.update_grad(d["input"], d["gradOutput"], out["gradInput"], out.get("gradWeight"),
-                      out.get("gradBias"), d["weight"] if self.affine else None, ws,
+                      out.get("gradBias"), d["weight"] if self.affine else None,
                       info[1], self.nOutput, self.eps)

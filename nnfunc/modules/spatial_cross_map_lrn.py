@@ -87,7 +87,7 @@ class SpatialCrossMapLRN(Module):
     # -- compiled path ----------------------------------------------------
     def forward_cpu(self, k, d, info, y):
         shape, n, C, S = info
-        ws = np.empty(S, d["input"].dtype)
+        ws = np.empty(2 * S, d["input"].dtype)
         k.update_output(d["input"], y, ws, n, C, S, self.size, self.alpha, self.beta, self.k)
 
     def backward_cpu(self, k, d, info, out):

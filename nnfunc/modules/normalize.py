@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+
 from .._core.module import Module
 
 
@@ -28,7 +30,7 @@ class Normalize(Module):
     backends = ("cpu",)
 
     def __init__(self, p, eps=1e-10):
-        if isinstance(p, bool) or not isinstance(p, (int, float)):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
             self.fail_type(f"argument p must be a real number, got {p!r}")
         p = float(p)
         if not p > 0:       # also NaN

@@ -34,8 +34,12 @@ class BatchNormBase(Module):
       derivative of its forward). PyTorch's eval gradient is the same as
       ours.
     * Training with at most one value per channel (count ``N * prod(spatial)
-      <= 1``) is a ``ValueError``, as PyTorch (the unbiased variance is
-      undefined; Torch7 divided by zero).
+      <= 1``) is a ``ValueError``, as PyTorch: the unbiased variance of the
+      running update is undefined. Torch7 gave no error: THNN divides by
+      ``n - 1 = 0`` (the catalogue also notes a version that normalised with
+      the running statistics instead); neither is a result worth returning.
+    * The dict's ``input`` is ``(N, nOutput, *spatial)``; Torch7 checks the
+      exact rank (``nDim``), so BatchNormalization takes no ``(N, C, L)``.
     * A non-batch input (one dimension less) is accepted in evaluation mode
       only, as in Torch7's ``checkInputDim``.
     * Default init: weight ~ U(0, 1), bias = 0 (Torch7's ``reset``, not

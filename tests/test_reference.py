@@ -15,7 +15,7 @@ def _torch_ref(case, fn, d, go):
     t = {}
     for k, v in d.items():
         if not isinstance(v, (np.ndarray, list)):
-            t[k] = v                # a flag or a seed (train, seed): passed as is
+            t[k] = v                # seeds, flags
             continue
 
         def conv(a, k=k):

@@ -349,6 +349,36 @@ def module_rows(rng, quick):
         torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(ts))) if torch else None, [xs],
                     None))
 
+    # normalization: batch norm in training mode (running statistics in, updated out)
+    for name, shape in [("BatchNormalization", (32, 256) if quick else (128, 1024)),
+                        ("SpatialBatchNormalization",
+                         (8, 16, 16, 16) if quick else (32, 64, 32, 32))]:
+        c = shape[1]
+        f = getattr(nnfunc.nn, name)(c)
+        p = f.init_params(seed=0)
+        x, go = rand(rng, *shape), rand(rng, *shape)
+        rm, rv = np.zeros(c, F32), np.ones(c, F32)
+        trm = torch.zeros(c) if torch else None
+        trv = torch.ones(c) if torch else None
+        add(name, "x".join(map(str, shape)) + " train", f,
+            {"input": x, **p, "running_mean": rm, "running_var": rv}, go,
+            torch_thunk((lambda a, w, b, trm=trm, trv=trv: F.batch_norm(
+                a, trm, trv, w, b, training=True)) if torch else None,
+                [x, p["weight"], p["bias"]], go))
+    n, dd = (32, 256) if quick else (128, 1024)
+    f = nnfunc.nn.LayerNormalization(dd)
+    p = f.init_params(seed=0)
+    x, go = rand(rng, n, dd), rand(rng, n, dd)
+    add("LayerNormalization", f"{n}x{dd}", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b, dd=dd: F.layer_norm(a, (dd,), w, b, eps=1e-10 / dd))
+                    if torch else None, [x, p["weight"], p["bias"]], go))
+    shape = (8, 16, 16, 16) if quick else (32, 64, 32, 32)
+    x, go = rand(rng, *shape), rand(rng, *shape)
+    f = nnfunc.nn.SpatialCrossMapLRN(5)
+    add("SpatialCrossMapLRN", "x".join(map(str, shape)) + " size 5", f, {"input": x}, go,
+        torch_thunk((lambda a: F.local_response_norm(a, 5, 1e-4, 0.75, 1.0)) if torch else None,
+                    [x], go))
+
     # Dropout family on 32x64x32x32: the mask given (both sides multiply by it), and
     # drawn from a seed in the forward with the gradient taking the returned mask back
     # (PyTorch: F.dropout's Bernoulli draw + the saved mask in its backward)

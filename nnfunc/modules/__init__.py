@@ -6,6 +6,12 @@ base class may hold a few), named by the snake_case of the class.
 """
 
 from .add import Add
+from .batch_normalization import BatchNormalization
+from .spatial_batch_normalization import SpatialBatchNormalization
+from .volumetric_batch_normalization import VolumetricBatchNormalization
+from .layer_normalization import LayerNormalization
+from .normalize import Normalize
+from .spatial_cross_map_lrn import SpatialCrossMapLRN
 from .bilinear import Bilinear
 from .c_add import CAdd
 from .c_add_table import CAddTable

@@ -1,0 +1,361 @@
+"""Volumetric (3-D) pooling kernels: max (with dilation) and average.
+
+The input is viewed as `planes` independent (T, H, W) volumes (N*C of them).
+Output (ot, oy, ox) pools the window of frames ot*dT - padT + kt*dilT, rows
+oy*dH - padH + ky*dilH and columns ox*dW - padW + kx*dilW (0 <= k* < k*),
+clipped to the volume; positions in the padding do not count. The caller has
+checked every size, and (max) that every window holds an input element.
+
+Max: the winner is PyTorch's: scan the window in (kt, ky, kx) order, take a
+value if it is greater than the running maximum or NaN; ties go to the first
+maximum, a window holding NaN to its last NaN. The gradient recomputes the
+winner from the input (pure). Indices, when asked for, are 0-based flat
+offsets t*H*W + h*W + w into the input volume (PyTorch's encoding).
+
+Average: the window sum divided by the window size clipped to the padded
+volume (count_include_pad) or to the volume itself.
+
+Every phase works one output row (ot, oy) at a time with the kernel taps as
+the outer loops and the oW windows as the inner one: oW independent running
+maxima / sums, branch-free selects that vectorise. A (T, F) sequence pooled
+over time (TemporalMaxPooling) is the volume (1, T, F) with a (1, kW, 1)
+kernel: its inner loop runs over contiguous features.
+"""
+
+cimport numpy as cnp
+import numpy as np
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._unfold cimport valid_range
+
+cnp.import_array()
+
+
+cdef struct Geom:
+    Py_ssize_t planes, T, H, W, oT, oH, oW
+    Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
+
+
+cdef Geom _geom(tuple s) except *:
+    # s = (planes, T, H, W, oT, oH, oW, kT, kH, kW, dT, dH, dW, padT, padH, padW,
+    #      dilT, dilH, dilW), checked by the caller
+    cdef Geom g
+    (g.planes, g.T, g.H, g.W, g.oT, g.oH, g.oW, g.kT, g.kH, g.kW, g.dT, g.dH, g.dW,
+     g.pT, g.pH, g.pW, g.lT, g.lH, g.lW) = s
+    return g
+
+
+# ------------------------------------------------------------------ max
+
+cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
+                          Py_ssize_t oy) noexcept nogil:
+    # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan)
+    cdef Py_ssize_t ts = ot * g.dT - g.pT
+    cdef Py_ssize_t hs = oy * g.dH - g.pH
+    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
+    cdef floating v, mo
+    cdef const floating* row
+    for ox in range(g.oW):
+        m[ox] = -INFINITY
+    for kt in range(g.kT):
+        it = ts + kt * g.lT
+        if it < 0 or it >= g.T:
+            continue
+        for ky in range(g.kH):
+            iy = hs + ky * g.lH
+            if iy < 0 or iy >= g.H:
+                continue
+            row = vol + (it * g.H + iy) * g.W
+            for kx in range(g.kW):
+                xs = kx * g.lW - g.pW
+                valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+                for ox in range(lo, hi):
+                    v = row[xs + ox * dW]
+                    mo = m[ox]
+                    m[ox] = v if (v > mo) | (v != v) else mo
+
+
+cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
+                             Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # as _row_max, and tap[ox] = (kt*kH + ky)*kW + kx of the winner (a float:
+    # exact below 2**24 taps, and one select width with m). The first
+    # in-bounds element is always taken, so an all -inf window has a winner.
+    cdef Py_ssize_t ts = ot * g.dT - g.pT
+    cdef Py_ssize_t hs = oy * g.dH - g.pH
+    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
+    cdef floating v, mo, t, cur
+    cdef bint c
+    cdef const floating* row
+    for ox in range(g.oW):
+        m[ox] = -INFINITY
+        tap[ox] = -1
+    for kt in range(g.kT):
+        it = ts + kt * g.lT
+        if it < 0 or it >= g.T:
+            continue
+        for ky in range(g.kH):
+            iy = hs + ky * g.lH
+            if iy < 0 or iy >= g.H:
+                continue
+            row = vol + (it * g.H + iy) * g.W
+            for kx in range(g.kW):
+                xs = kx * g.lW - g.pW
+                t = <floating>((kt * g.kH + ky) * g.kW + kx)
+                valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+                for ox in range(lo, hi):
+                    v = row[xs + ox * dW]
+                    mo = m[ox]
+                    cur = tap[ox]
+                    c = (v > mo) | (v != v) | (cur < 0)
+                    m[ox] = v if c else mo
+                    tap[ox] = t if c else cur
+
+
+cdef void _tap_deltas(Py_ssize_t* delta, const Geom* g) noexcept nogil:
+    # delta[t] = the flat input offset of tap t = (kt*kH + ky)*kW + kx from the
+    # window's corner: decoding a winner is then one lookup, no division
+    cdef Py_ssize_t kt, ky, kx, t = 0
+    for kt in range(g.kT):
+        for ky in range(g.kH):
+            for kx in range(g.kW):
+                delta[t] = (kt * g.lT * g.H + ky * g.lH) * g.W + kx * g.lW
+                t += 1
+
+
+cdef inline Py_ssize_t _corner(const Geom* g, Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # flat offset of the corner (tap 0) of window (ot, oy, 0); may be negative
+    return ((ot * g.dT - g.pT) * g.H + oy * g.dH - g.pH) * g.W - g.pW
+
+
+cdef void _max_forward(const floating* x, floating* y, int64_t* idx, floating* tap,
+                       Py_ssize_t* delta, const Geom* g) noexcept nogil:
+    cdef Py_ssize_t p, ot, oy, ox, c
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef floating* yr
+    cdef int64_t* ir
+    for p in range(g.planes):
+        for ot in range(g.oT):
+            for oy in range(g.oH):
+                # the output row itself holds the running maxima
+                yr = y + p * vout + (ot * g.oH + oy) * g.oW
+                if idx == NULL:
+                    _row_max(x + p * vin, yr, g, ot, oy)
+                else:
+                    _row_argmax(x + p * vin, yr, tap, g, ot, oy)
+                    ir = idx + p * vout + (ot * g.oH + oy) * g.oW
+                    c = _corner(g, ot, oy)
+                    for ox in range(g.oW):
+                        ir[ox] = c + ox * g.dW + delta[<Py_ssize_t>tap[ox]]
+
+
+cdef void _max_backward(const floating* x, const floating* go, floating* gi, floating* m,
+                        floating* tap, Py_ssize_t* delta, const Geom* g) noexcept nogil:
+    cdef Py_ssize_t p, ot, oy, ox, c, dW = g.dW
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef const floating* gr
+    cdef floating* gp
+    memset(gi, 0, g.planes * vin * sizeof(floating))
+    for p in range(g.planes):
+        gp = gi + p * vin
+        for ot in range(g.oT):
+            for oy in range(g.oH):
+                _row_argmax(x + p * vin, m, tap, g, ot, oy)
+                gr = go + p * vout + (ot * g.oH + oy) * g.oW
+                c = _corner(g, ot, oy)
+                for ox in range(g.oW):
+                    # every window holds an in-bounds element: tap[ox] >= 0
+                    gp[c + ox * dW + delta[<Py_ssize_t>tap[ox]]] += gr[ox]
+
+
+def max_forward(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
+    """y = window maxima of x; idx (int64, or None) = flat argmax offsets.
+
+    C-contiguous arrays; ``sizes`` = (planes, T, H, W, oT, oH, oW, kT, kH, kW,
+    dT, dH, dW, padT, padH, padW, dilT, dilH, dilW), checked by the caller.
+    """
+    cdef Geom g = _geom(sizes)
+    cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW if idx is not None else 0,
+                                      dtype=np.intp)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pt = cnp.PyArray_DATA(tap)
+    cdef Py_ssize_t* pd = <Py_ssize_t*>cnp.PyArray_DATA(delta)
+    cdef int64_t* pi = NULL
+    if idx is not None:
+        pi = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>idx)
+        _tap_deltas(pd, &g)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _max_forward(<const float*>px, <float*>py, pi, <float*>pt, pd, &g)
+    else:
+        with nogil:
+            _max_forward(<const double*>px, <double*>py, pi, <double*>pt, pd, &g)
+
+
+def max_backward(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, tuple sizes):
+    """gi = gradOutput routed to each window's winner (written over)."""
+    cdef Geom g = _geom(sizes)
+    # per-call workspace: one output row of maxima and winning taps
+    cdef cnp.ndarray m = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW, dtype=np.intp)
+    cdef Py_ssize_t* pd = <Py_ssize_t*>cnp.PyArray_DATA(delta)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pm = cnp.PyArray_DATA(m)
+    cdef void* pt = cnp.PyArray_DATA(tap)
+    _tap_deltas(pd, &g)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _max_backward(<const float*>px, <const float*>pgo, <float*>pgi, <float*>pm,
+                          <float*>pt, pd, &g)
+    else:
+        with nogil:
+            _max_backward(<const double*>px, <const double*>pgo, <double*>pgi, <double*>pm,
+                          <double*>pt, pd, &g)
+
+
+# -------------------------------------------------------------- average
+
+cdef inline Py_ssize_t _count(Py_ssize_t s, Py_ssize_t k, Py_ssize_t n, Py_ssize_t pad,
+                              bint include_pad) noexcept nogil:
+    # elements of the window [s, s + k) inside [-pad, n + pad) (include_pad)
+    # or inside [0, n)
+    cdef Py_ssize_t lo = s, hi = s + k
+    if include_pad:
+        if hi > n + pad:
+            hi = n + pad
+    else:
+        if lo < 0:
+            lo = 0
+        if hi > n:
+            hi = n
+    return hi - lo
+
+
+cdef void _col_counts(floating* cw, const Geom* g, bint include_pad) noexcept nogil:
+    cdef Py_ssize_t ox
+    for ox in range(g.oW):
+        cw[ox] = <floating>_count(ox * g.dW - g.pW, g.kW, g.W, g.pW, include_pad)
+
+
+cdef inline void _row_sum(const floating* vol, floating* s, const Geom* g, Py_ssize_t ot,
+                          Py_ssize_t oy) noexcept nogil:
+    cdef Py_ssize_t ts = ot * g.dT - g.pT
+    cdef Py_ssize_t hs = oy * g.dH - g.pH
+    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
+    cdef const floating* row
+    for ox in range(g.oW):
+        s[ox] = 0
+    for kt in range(g.kT):
+        it = ts + kt
+        if it < 0 or it >= g.T:
+            continue
+        for ky in range(g.kH):
+            iy = hs + ky
+            if iy < 0 or iy >= g.H:
+                continue
+            row = vol + (it * g.H + iy) * g.W
+            for kx in range(g.kW):
+                xs = kx - g.pW
+                valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+                for ox in range(lo, hi):
+                    s[ox] += row[xs + ox * dW]
+
+
+cdef void _avg_forward(const floating* x, floating* y, floating* cw, const Geom* g,
+                       bint include_pad) noexcept nogil:
+    cdef Py_ssize_t p, ot, oy, ox
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef floating cth
+    cdef floating* yr
+    _col_counts(cw, g, include_pad)
+    for p in range(g.planes):
+        for ot in range(g.oT):
+            for oy in range(g.oH):
+                cth = <floating>(
+                    _count(ot * g.dT - g.pT, g.kT, g.T, g.pT, include_pad)
+                    * _count(oy * g.dH - g.pH, g.kH, g.H, g.pH, include_pad))
+                yr = y + p * vout + (ot * g.oH + oy) * g.oW
+                _row_sum(x + p * vin, yr, g, ot, oy)
+                for ox in range(g.oW):
+                    yr[ox] = yr[ox] / (cth * cw[ox])
+
+
+cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating* gd,
+                        const Geom* g, bint include_pad) noexcept nogil:
+    cdef Py_ssize_t p, ot, oy, ox, kt, ky, kx, it, iy, xs, lo, hi, ts, hs
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef Py_ssize_t dW = g.dW
+    cdef floating cth
+    cdef const floating* gr
+    cdef floating* row
+    memset(gi, 0, g.planes * vin * sizeof(floating))
+    _col_counts(cw, g, include_pad)
+    for p in range(g.planes):
+        for ot in range(g.oT):
+            ts = ot * g.dT - g.pT
+            for oy in range(g.oH):
+                hs = oy * g.dH - g.pH
+                cth = <floating>(_count(ts, g.kT, g.T, g.pT, include_pad)
+                                 * _count(hs, g.kH, g.H, g.pH, include_pad))
+                gr = go + p * vout + (ot * g.oH + oy) * g.oW
+                for ox in range(g.oW):
+                    gd[ox] = gr[ox] / (cth * cw[ox])
+                for kt in range(g.kT):
+                    it = ts + kt
+                    if it < 0 or it >= g.T:
+                        continue
+                    for ky in range(g.kH):
+                        iy = hs + ky
+                        if iy < 0 or iy >= g.H:
+                            continue
+                        row = gi + p * vin + (it * g.H + iy) * g.W
+                        for kx in range(g.kW):
+                            xs = kx - g.pW
+                            valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+                            for ox in range(lo, hi):
+                                row[xs + ox * dW] += gd[ox]
+
+
+def avg_forward(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
+    """y = window means of x (dilations in ``sizes`` must be 1)."""
+    cdef Geom g = _geom(sizes)
+    cdef cnp.ndarray cw = np.empty(g.oW, dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pc = cnp.PyArray_DATA(cw)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _avg_forward(<const float*>px, <float*>py, <float*>pc, &g, count_include_pad)
+    else:
+        with nogil:
+            _avg_forward(<const double*>px, <double*>py, <double*>pc, &g, count_include_pad)
+
+
+def avg_backward(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
+    """gi = each gradOutput / window size spread over its window (written over)."""
+    cdef Geom g = _geom(sizes)
+    cdef cnp.ndarray cw = np.empty(g.oW, dtype=go.dtype)
+    cdef cnp.ndarray gd = np.empty(g.oW, dtype=go.dtype)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pc = cnp.PyArray_DATA(cw)
+    cdef void* pd = cnp.PyArray_DATA(gd)
+    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+        with nogil:
+            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pc, <float*>pd, &g,
+                          count_include_pad)
+    else:
+        with nogil:
+            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pc, <double*>pd, &g,
+                          count_include_pad)

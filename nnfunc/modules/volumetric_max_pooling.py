@@ -136,33 +136,32 @@ class VolumetricMaxPooling(Module):
         return (n, c, ot, oh, ow) if batch else (c, ot, oh, ow)
 
     # -- generic array-API math -------------------------------------------
-    def _winners(self, xp, x, info):
-        """Window taps, the maxima, and per tap the boolean map of the outputs
-        it wins (first valid maximum in scan order; the last NaN in a window
-        holding NaN), plus per tap the int64 flat offset it reads."""
+    def _pads(self, info):
+        """(front, back, top, bottom, left, right): the padding plus what
+        ceil-mode windows reach past it."""
         batch, n, c, t, h, w, ot, oh, ow = info
         k, d, pad, dil, o = self._k, self._d, self._pad, self._dil, (ot, oh, ow)
-        # frames/rows/cols past the padding that ceil-mode windows may reach
-        extra = [max(0, (o[i] - 1) * d[i] + (k[i] - 1) * dil[i] + 1 - (nn + 2 * pad[i]))
-                 for i, nn in enumerate((t, h, w))]
-        xpad = pad3d(xp, x, (pad[0], pad[0] + extra[0], pad[1], pad[1] + extra[1],
-                             pad[2], pad[2] + extra[2]), value=-math.inf)
-        ts = taps3d(xpad, k, d, o, dil)
-        m = xp.max(xp.stack(ts, axis=0), axis=0)
+        out = []
+        for i, nn in enumerate((t, h, w)):
+            extra = max(0, (o[i] - 1) * d[i] + (k[i] - 1) * dil[i] + 1 - (nn + 2 * pad[i]))
+            out += [pad[i], pad[i] + extra]
+        return tuple(out)
+
+    def _taps(self, xp, v, info, fill):
+        o = info[-3:]
+        return taps3d(pad3d(xp, v, self._pads(info), value=fill), self._k, self._d, o,
+                      self._dil)
+
+    def _winners(self, xp, x, info, offsets=False):
+        """Window maxima and per tap the boolean map of the outputs it wins
+        (first valid maximum in scan order; the last NaN in a window holding
+        NaN); with ``offsets`` also per tap the int64 flat input offset it
+        reads. Validity and offsets are taps of a padded bool / arange volume."""
+        t, h, w = info[3:6]
         dev = _device(x)
-        starts = [xp.arange(o[i], dtype=xp.int64, device=dev) * d[i] - pad[i]
-                  for i in range(3)]
-        sizes = (t, h, w)
-        pos = [[starts[i] + j * dil[i] for j in range(k[i])] for i in range(3)]
-        ok = [[(p >= 0) & (p < sizes[i]) for p in pos[i]] for i in range(3)]
-        valid, offs = [], []
-        for kt in range(k[0]):
-            for ky in range(k[1]):
-                for kx in range(k[2]):
-                    valid.append(ok[0][kt][:, None, None] & ok[1][ky][None, :, None]
-                                 & ok[2][kx][None, None, :])
-                    offs.append((pos[0][kt][:, None, None] * h + pos[1][ky][None, :, None])
-                                * w + pos[2][kx][None, None, :])
+        ts = self._taps(xp, x, info, -math.inf)
+        m = xp.max(xp.stack(ts, axis=0), axis=0)
+        valid = self._taps(xp, xp.ones((t, h, w), dtype=xp.bool, device=dev), info, False)
         sel = []
         found = None
         for tp, v in zip(ts, valid):
@@ -174,19 +173,17 @@ class VolumetricMaxPooling(Module):
             hit = xp.isnan(ts[i])
             sel[i] = sel[i] | (hit if found is None else hit & ~found)
             found = hit if found is None else found | hit
+        offs = None
+        if offsets:
+            pos = xp.reshape(xp.arange(t * h * w, dtype=xp.int64, device=dev), (t, h, w))
+            offs = self._taps(xp, pos, info, -1)
         return m, sel, offs
 
     def forward(self, xp, d, info):
         if not self.return_indices:
-            batch, n, c, t, h, w, ot, oh, ow = info
-            k, dd, pad, dil, o = self._k, self._d, self._pad, self._dil, (ot, oh, ow)
-            extra = [max(0, (o[i] - 1) * dd[i] + (k[i] - 1) * dil[i] + 1 - (nn + 2 * pad[i]))
-                     for i, nn in enumerate((t, h, w))]
-            xpad = pad3d(xp, d["input"], (pad[0], pad[0] + extra[0], pad[1],
-                                          pad[1] + extra[1], pad[2], pad[2] + extra[2]),
-                         value=-math.inf)
-            return xp.max(xp.stack(taps3d(xpad, k, dd, o, dil), axis=0), axis=0)
-        m, sel, offs = self._winners(xp, d["input"], info)
+            ts = self._taps(xp, d["input"], info, -math.inf)
+            return xp.max(xp.stack(ts, axis=0), axis=0)
+        m, sel, offs = self._winners(xp, d["input"], info, offsets=True)
         idx = xp.zeros(m.shape, dtype=xp.int64, device=_device(m))
         zero = xp.zeros((), dtype=xp.int64, device=_device(m))
         for s, off in zip(sel, offs):

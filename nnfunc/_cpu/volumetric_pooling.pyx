@@ -15,9 +15,13 @@ offsets t*H*W + h*W + w into the input volume (PyTorch's encoding).
 Average: the window sum divided by the window size clipped to the padded
 volume (count_include_pad) or to the volume itself.
 
-Every phase works one output row (ot, oy) at a time with the kernel taps as
-the outer loops and the oW windows as the inner one: oW independent running
-maxima / sums, branch-free selects that vectorise. A (T, F) sequence pooled
+Max works one output row (ot, oy) at a time with the kernel taps as the
+outer loops and the oW windows as the inner one: oW independent running
+maxima, branch-free selects that vectorise. Average is separable: window sums
+along W for every input row, then along H, then along T (the last two add
+contiguous rows / planes), and its gradient runs the passes' adjoints in
+reverse; the sums are added in another order than the generic reference's
+tap order (equal up to rounding). A (T, F) sequence pooled
 over time (TemporalMaxPooling) is the volume (1, T, F) with a (1, kW, 1)
 kernel: its inner loop runs over contiguous features.
 """
@@ -281,116 +285,151 @@ cdef void _col_counts(floating* cw, const Geom* g, bint include_pad) noexcept no
         cw[ox] = <floating>_count(ox * g.dW - g.pW, g.kW, g.W, g.pW, include_pad)
 
 
-cdef inline void _row_sum(const floating* vol, floating* s, const Geom* g, Py_ssize_t ot,
-                          Py_ssize_t oy) noexcept nogil:
-    cdef Py_ssize_t ts = ot * g.dT - g.pT
-    cdef Py_ssize_t hs = oy * g.dH - g.pH
-    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
-    cdef const floating* row
+cdef inline void _add(floating* out, const floating* src, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        out[j] += src[j]
+
+
+cdef inline void _wsum(floating* out, const floating* row, const Geom* g) noexcept nogil:
+    # out[ox] = sum of row over window ox's in-bounds columns
+    cdef Py_ssize_t kx, ox, xs, lo, hi, dW = g.dW
     for ox in range(g.oW):
-        s[ox] = 0
-    for kt in range(g.kT):
-        it = ts + kt
-        if it < 0 or it >= g.T:
-            continue
-        for ky in range(g.kH):
-            iy = hs + ky
-            if iy < 0 or iy >= g.H:
-                continue
-            row = vol + (it * g.H + iy) * g.W
-            for kx in range(g.kW):
-                xs = kx - g.pW
-                valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-                for ox in range(lo, hi):
-                    s[ox] += row[xs + ox * dW]
+        out[ox] = 0
+    for kx in range(g.kW):
+        xs = kx - g.pW
+        valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+        for ox in range(lo, hi):
+            out[ox] += row[xs + ox * dW]
 
 
-cdef void _avg_forward(const floating* x, floating* y, floating* cw, const Geom* g,
-                       bint include_pad) noexcept nogil:
-    cdef Py_ssize_t p, ot, oy, ox
+cdef inline void _wspread(floating* row, const floating* src, const Geom* g) noexcept nogil:
+    # adjoint of _wsum: row[column] += src[ox] over window ox's columns
+    cdef Py_ssize_t kx, ox, xs, lo, hi, dW = g.dW
+    for kx in range(g.kW):
+        xs = kx - g.pW
+        valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+        for ox in range(lo, hi):
+            row[xs + ox * dW] += src[ox]
+
+
+cdef void _avg_forward(const floating* x, floating* y, floating* cw, floating* b1,
+                       floating* b2, const Geom* g, bint include_pad) noexcept nogil:
+    # separable: window sums along W (every input row, b1: T x H x oW), then
+    # along H (b2: T x oH x oW, contiguous rows), then along T (whole
+    # oH x oW planes), then the division
+    cdef Py_ssize_t p, r, t, ot, oy, ox, ky, kt, iy, it
     cdef Py_ssize_t vin = g.T * g.H * g.W
     cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef Py_ssize_t plane = g.oH * g.oW
     cdef floating cth
-    cdef floating* yr
+    cdef floating* out
+    cdef floating* yp
     _col_counts(cw, g, include_pad)
     for p in range(g.planes):
+        for r in range(g.T * g.H):
+            _wsum(b1 + r * g.oW, x + p * vin + r * g.W, g)
+        for t in range(g.T):
+            for oy in range(g.oH):
+                out = b2 + (t * g.oH + oy) * g.oW
+                memset(out, 0, g.oW * sizeof(floating))
+                for ky in range(g.kH):
+                    iy = oy * g.dH - g.pH + ky
+                    if 0 <= iy < g.H:
+                        _add(out, b1 + (t * g.H + iy) * g.oW, g.oW)
+        yp = y + p * vout
+        for ot in range(g.oT):
+            out = yp + ot * plane
+            memset(out, 0, plane * sizeof(floating))
+            for kt in range(g.kT):
+                it = ot * g.dT - g.pT + kt
+                if 0 <= it < g.T:
+                    _add(out, b2 + it * plane, plane)
+            for oy in range(g.oH):
+                cth = <floating>(
+                    _count(ot * g.dT - g.pT, g.kT, g.T, g.pT, include_pad)
+                    * _count(oy * g.dH - g.pH, g.kH, g.H, g.pH, include_pad))
+                for ox in range(g.oW):
+                    out[oy * g.oW + ox] = out[oy * g.oW + ox] / (cth * cw[ox])
+
+
+cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating* b1,
+                        floating* b2, floating* gd, const Geom* g,
+                        bint include_pad) noexcept nogil:
+    # the adjoint of _avg_forward, pass by pass in reverse order
+    cdef Py_ssize_t p, r, t, ot, oy, ox, ky, kt, iy, it
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef Py_ssize_t plane = g.oH * g.oW
+    cdef floating cth
+    cdef const floating* gp
+    memset(gi, 0, g.planes * vin * sizeof(floating))
+    _col_counts(cw, g, include_pad)
+    for p in range(g.planes):
+        memset(b2, 0, g.T * plane * sizeof(floating))
+        gp = go + p * vout
         for ot in range(g.oT):
             for oy in range(g.oH):
                 cth = <floating>(
                     _count(ot * g.dT - g.pT, g.kT, g.T, g.pT, include_pad)
                     * _count(oy * g.dH - g.pH, g.kH, g.H, g.pH, include_pad))
-                yr = y + p * vout + (ot * g.oH + oy) * g.oW
-                _row_sum(x + p * vin, yr, g, ot, oy)
                 for ox in range(g.oW):
-                    yr[ox] = yr[ox] / (cth * cw[ox])
-
-
-cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating* gd,
-                        const Geom* g, bint include_pad) noexcept nogil:
-    cdef Py_ssize_t p, ot, oy, ox, kt, ky, kx, it, iy, xs, lo, hi, ts, hs
-    cdef Py_ssize_t vin = g.T * g.H * g.W
-    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
-    cdef Py_ssize_t dW = g.dW
-    cdef floating cth
-    cdef const floating* gr
-    cdef floating* row
-    memset(gi, 0, g.planes * vin * sizeof(floating))
-    _col_counts(cw, g, include_pad)
-    for p in range(g.planes):
-        for ot in range(g.oT):
-            ts = ot * g.dT - g.pT
+                    gd[oy * g.oW + ox] = gp[ot * plane + oy * g.oW + ox] / (cth * cw[ox])
+            for kt in range(g.kT):
+                it = ot * g.dT - g.pT + kt
+                if 0 <= it < g.T:
+                    _add(b2 + it * plane, gd, plane)
+        memset(b1, 0, g.T * g.H * g.oW * sizeof(floating))
+        for t in range(g.T):
             for oy in range(g.oH):
-                hs = oy * g.dH - g.pH
-                cth = <floating>(_count(ts, g.kT, g.T, g.pT, include_pad)
-                                 * _count(hs, g.kH, g.H, g.pH, include_pad))
-                gr = go + p * vout + (ot * g.oH + oy) * g.oW
-                for ox in range(g.oW):
-                    gd[ox] = gr[ox] / (cth * cw[ox])
-                for kt in range(g.kT):
-                    it = ts + kt
-                    if it < 0 or it >= g.T:
-                        continue
-                    for ky in range(g.kH):
-                        iy = hs + ky
-                        if iy < 0 or iy >= g.H:
-                            continue
-                        row = gi + p * vin + (it * g.H + iy) * g.W
-                        for kx in range(g.kW):
-                            xs = kx - g.pW
-                            valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-                            for ox in range(lo, hi):
-                                row[xs + ox * dW] += gd[ox]
+                for ky in range(g.kH):
+                    iy = oy * g.dH - g.pH + ky
+                    if 0 <= iy < g.H:
+                        _add(b1 + (t * g.H + iy) * g.oW, b2 + (t * g.oH + oy) * g.oW, g.oW)
+        for r in range(g.T * g.H):
+            _wspread(gi + p * vin + r * g.W, b1 + r * g.oW, g)
 
 
 def avg_forward(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
     """y = window means of x (dilations in ``sizes`` must be 1)."""
     cdef Geom g = _geom(sizes)
+    # per-call workspace: column counts, one plane's W sums and H sums
     cdef cnp.ndarray cw = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=x.dtype)
+    cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=x.dtype)
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* py = cnp.PyArray_DATA(y)
     cdef void* pc = cnp.PyArray_DATA(cw)
+    cdef void* p1 = cnp.PyArray_DATA(b1)
+    cdef void* p2 = cnp.PyArray_DATA(b2)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
         with nogil:
-            _avg_forward(<const float*>px, <float*>py, <float*>pc, &g, count_include_pad)
+            _avg_forward(<const float*>px, <float*>py, <float*>pc, <float*>p1, <float*>p2, &g,
+                         count_include_pad)
     else:
         with nogil:
-            _avg_forward(<const double*>px, <double*>py, <double*>pc, &g, count_include_pad)
+            _avg_forward(<const double*>px, <double*>py, <double*>pc, <double*>p1,
+                         <double*>p2, &g, count_include_pad)
 
 
 def avg_backward(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
     """gi = each gradOutput / window size spread over its window (written over)."""
     cdef Geom g = _geom(sizes)
     cdef cnp.ndarray cw = np.empty(g.oW, dtype=go.dtype)
-    cdef cnp.ndarray gd = np.empty(g.oW, dtype=go.dtype)
+    cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=go.dtype)
+    cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=go.dtype)
+    cdef cnp.ndarray gd = np.empty(g.oH * g.oW, dtype=go.dtype)
     cdef void* pgo = cnp.PyArray_DATA(go)
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pc = cnp.PyArray_DATA(cw)
+    cdef void* p1 = cnp.PyArray_DATA(b1)
+    cdef void* p2 = cnp.PyArray_DATA(b2)
     cdef void* pd = cnp.PyArray_DATA(gd)
     if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
         with nogil:
-            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pc, <float*>pd, &g,
-                          count_include_pad)
+            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pc, <float*>p1, <float*>p2,
+                          <float*>pd, &g, count_include_pad)
     else:
         with nogil:
-            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pc, <double*>pd, &g,
-                          count_include_pad)
+            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pc, <double*>p1,
+                          <double*>p2, <double*>pd, &g, count_include_pad)

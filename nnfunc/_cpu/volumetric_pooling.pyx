@@ -54,13 +54,38 @@ cdef Geom _geom(tuple s) except *:
 
 # ------------------------------------------------------------------ max
 
+cdef inline void _tap_max(floating* m, const floating* src, Py_ssize_t lo, Py_ssize_t hi,
+                          Py_ssize_t step) noexcept nogil:
+    # m[ox] = src[ox*step] if that is greater or NaN, for lo <= ox < hi
+    cdef Py_ssize_t ox
+    cdef floating v, mo
+    for ox in range(lo, hi):
+        v = src[ox * step]
+        mo = m[ox]
+        m[ox] = v if (v > mo) | (v != v) else mo
+
+
+cdef inline void _tap_argmax(floating* m, floating* tap, const floating* src, floating t,
+                             Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t step) noexcept nogil:
+    # as _tap_max, recording tap number t where taken (the first tap always is)
+    cdef Py_ssize_t ox
+    cdef floating v, mo, cur
+    cdef bint c
+    for ox in range(lo, hi):
+        v = src[ox * step]
+        mo = m[ox]
+        cur = tap[ox]
+        c = (v > mo) | (v != v) | (cur < 0)
+        m[ox] = v if c else mo
+        tap[ox] = t if c else cur
+
+
 cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
                           Py_ssize_t oy) noexcept nogil:
     # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan)
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
     cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
-    cdef floating v, mo
     cdef const floating* row
     for ox in range(g.oW):
         m[ox] = -INFINITY
@@ -76,10 +101,11 @@ cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ss
             for kx in range(g.kW):
                 xs = kx * g.lW - g.pW
                 valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-                for ox in range(lo, hi):
-                    v = row[xs + ox * dW]
-                    mo = m[ox]
-                    m[ox] = v if (v > mo) | (v != v) else mo
+                # constant strides 1 and 2 let the compiler vectorise the loads
+                if dW == 1:
+                    _tap_max(m, row + xs, lo, hi, 1)
+                else:
+                    _tap_max(m, row + xs, lo, hi, dW)
 
 
 cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
@@ -90,8 +116,7 @@ cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, co
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
     cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
-    cdef floating v, mo, t, cur
-    cdef bint c
+    cdef floating t
     cdef const floating* row
     for ox in range(g.oW):
         m[ox] = -INFINITY
@@ -109,13 +134,10 @@ cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, co
                 xs = kx * g.lW - g.pW
                 t = <floating>((kt * g.kH + ky) * g.kW + kx)
                 valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-                for ox in range(lo, hi):
-                    v = row[xs + ox * dW]
-                    mo = m[ox]
-                    cur = tap[ox]
-                    c = (v > mo) | (v != v) | (cur < 0)
-                    m[ox] = v if c else mo
-                    tap[ox] = t if c else cur
+                if dW == 1:
+                    _tap_argmax(m, tap, row + xs, t, lo, hi, 1)
+                else:
+                    _tap_argmax(m, tap, row + xs, t, lo, hi, dW)
 
 
 cdef void _tap_deltas(Py_ssize_t* delta, const Geom* g) noexcept nogil:
@@ -291,6 +313,20 @@ cdef inline void _add(floating* out, const floating* src, Py_ssize_t n) noexcept
         out[j] += src[j]
 
 
+cdef inline void _gather_add(floating* out, const floating* src, Py_ssize_t lo,
+                            Py_ssize_t hi, Py_ssize_t step) noexcept nogil:
+    cdef Py_ssize_t ox
+    for ox in range(lo, hi):
+        out[ox] += src[ox * step]
+
+
+cdef inline void _scatter_add(floating* dst, const floating* src, Py_ssize_t lo,
+                             Py_ssize_t hi, Py_ssize_t step) noexcept nogil:
+    cdef Py_ssize_t ox
+    for ox in range(lo, hi):
+        dst[ox * step] += src[ox]
+
+
 cdef inline void _wsum(floating* out, const floating* row, const Geom* g) noexcept nogil:
     # out[ox] = sum of row over window ox's in-bounds columns
     cdef Py_ssize_t kx, ox, xs, lo, hi, dW = g.dW
@@ -299,8 +335,12 @@ cdef inline void _wsum(floating* out, const floating* row, const Geom* g) noexce
     for kx in range(g.kW):
         xs = kx - g.pW
         valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-        for ox in range(lo, hi):
-            out[ox] += row[xs + ox * dW]
+        if dW == 1:
+            _gather_add(out, row + xs, lo, hi, 1)
+        elif dW == 2:
+            _gather_add(out, row + xs, lo, hi, 2)
+        else:
+            _gather_add(out, row + xs, lo, hi, dW)
 
 
 cdef inline void _wspread(floating* row, const floating* src, const Geom* g) noexcept nogil:
@@ -309,8 +349,12 @@ cdef inline void _wspread(floating* row, const floating* src, const Geom* g) noe
     for kx in range(g.kW):
         xs = kx - g.pW
         valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-        for ox in range(lo, hi):
-            row[xs + ox * dW] += src[ox]
+        if dW == 1:
+            _scatter_add(row + xs, src, lo, hi, 1)
+        elif dW == 2:
+            _scatter_add(row + xs, src, lo, hi, 2)
+        else:
+            _scatter_add(row + xs, src, lo, hi, dW)
 
 
 cdef void _avg_forward(const floating* x, floating* y, floating* cw, floating* b1,

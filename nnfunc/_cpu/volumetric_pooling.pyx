@@ -41,15 +41,26 @@ cnp.import_array()
 cdef struct Geom:
     Py_ssize_t planes, T, H, W, oT, oH, oW
     Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
+    # per column tap kx, the outputs [xr[2kx], xr[2kx+1]) whose column is in
+    # the input: the same for every row, so computed once (two divisions)
+    Py_ssize_t* xr
 
 
-cdef Geom _geom(tuple s) except *:
+cdef Geom _geom(tuple s, cnp.ndarray xr) except *:
     # s = (planes, T, H, W, oT, oH, oW, kT, kH, kW, dT, dH, dW, padT, padH, padW,
-    #      dilT, dilH, dilW), checked by the caller
+    #      dilT, dilH, dilW), checked by the caller; xr: intp workspace of 2*kW
     cdef Geom g
+    cdef Py_ssize_t kx
     (g.planes, g.T, g.H, g.W, g.oT, g.oH, g.oW, g.kT, g.kH, g.kW, g.dT, g.dH, g.dW,
      g.pT, g.pH, g.pW, g.lT, g.lH, g.lW) = s
+    g.xr = <Py_ssize_t*>cnp.PyArray_DATA(xr)
+    for kx in range(g.kW):
+        valid_range(g.oW, kx * g.lW - g.pW, g.dW, g.W, &g.xr[2 * kx], &g.xr[2 * kx + 1])
     return g
+
+
+def _xr(tuple s):
+    return np.empty(2 * s[9], dtype=np.intp)
 
 
 # ------------------------------------------------------------------ max
@@ -100,8 +111,9 @@ cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ss
             row = vol + (it * g.H + iy) * g.W
             for kx in range(g.kW):
                 xs = kx * g.lW - g.pW
-                valid_range(g.oW, xs, dW, g.W, &lo, &hi)
-                # constant strides 1 and 2 let the compiler vectorise the loads
+                lo = g.xr[2 * kx]
+                hi = g.xr[2 * kx + 1]
+                # a constant unit stride lets the compiler vectorise the loads
                 if dW == 1:
                     _tap_max(m, row + xs, lo, hi, 1)
                 else:
@@ -133,7 +145,8 @@ cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, co
             for kx in range(g.kW):
                 xs = kx * g.lW - g.pW
                 t = <floating>((kt * g.kH + ky) * g.kW + kx)
-                valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+                lo = g.xr[2 * kx]
+                hi = g.xr[2 * kx + 1]
                 if dW == 1:
                     _tap_argmax(m, tap, row + xs, t, lo, hi, 1)
                 else:
@@ -177,7 +190,8 @@ cdef inline void _row_route(floating* vol, const floating* gr, const floating* t
             for kx in range(g.kW):
                 xs = kx * g.lW - g.pW
                 t = <floating>((kt * g.kH + ky) * g.kW + kx)
-                valid_range(g.oW, xs, 1, g.W, &lo, &hi)
+                lo = g.xr[2 * kx]
+                hi = g.xr[2 * kx + 1]
                 row = row + xs
                 for ox in range(lo, hi):
                     # loads into locals first: an unconditional load keeps the
@@ -239,7 +253,9 @@ def max_forward(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
     C-contiguous arrays; ``sizes`` = (planes, T, H, W, oT, oH, oW, kT, kH, kW,
     dT, dH, dW, padT, padH, padW, dilT, dilH, dilW), checked by the caller.
     """
-    cdef Geom g = _geom(sizes)
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
     cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
     cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW if idx is not None else 0,
                                       dtype=np.intp)
@@ -261,7 +277,9 @@ def max_forward(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
 
 def max_backward(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, tuple sizes):
     """gi = gradOutput routed to each window's winner (written over)."""
-    cdef Geom g = _geom(sizes)
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
     # per-call workspace: one output row of maxima and winning taps
     cdef cnp.ndarray m = np.empty(g.oW, dtype=x.dtype)
     cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
@@ -334,7 +352,8 @@ cdef inline void _wsum(floating* out, const floating* row, const Geom* g) noexce
         out[ox] = 0
     for kx in range(g.kW):
         xs = kx - g.pW
-        valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+        lo = g.xr[2 * kx]
+        hi = g.xr[2 * kx + 1]
         if dW == 1:
             _gather_add(out, row + xs, lo, hi, 1)
         elif dW == 2:
@@ -348,7 +367,8 @@ cdef inline void _wspread(floating* row, const floating* src, const Geom* g) noe
     cdef Py_ssize_t kx, ox, xs, lo, hi, dW = g.dW
     for kx in range(g.kW):
         xs = kx - g.pW
-        valid_range(g.oW, xs, dW, g.W, &lo, &hi)
+        lo = g.xr[2 * kx]
+        hi = g.xr[2 * kx + 1]
         if dW == 1:
             _scatter_add(row + xs, src, lo, hi, 1)
         elif dW == 2:
@@ -436,7 +456,9 @@ cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating
 
 def avg_forward(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
     """y = window means of x (dilations in ``sizes`` must be 1)."""
-    cdef Geom g = _geom(sizes)
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
     # per-call workspace: column counts, one plane's W sums and H sums
     cdef cnp.ndarray cw = np.empty(g.oW, dtype=x.dtype)
     cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=x.dtype)
@@ -458,7 +480,9 @@ def avg_forward(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pa
 
 def avg_backward(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
     """gi = each gradOutput / window size spread over its window (written over)."""
-    cdef Geom g = _geom(sizes)
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
     cdef cnp.ndarray cw = np.empty(g.oW, dtype=go.dtype)
     cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=go.dtype)
     cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=go.dtype)

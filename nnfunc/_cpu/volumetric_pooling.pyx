@@ -247,7 +247,7 @@ cdef void _max_backward(const floating* x, const floating* go, floating* gi, flo
                     gp[c + ox * dW + delta[<Py_ssize_t>tap[ox]]] += gr[ox]
 
 
-def max_forward(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
+def max_update_output(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
     """y = window maxima of x; idx (int64, or None) = flat argmax offsets.
 
     C-contiguous arrays; ``sizes`` = (planes, T, H, W, oT, oH, oW, kT, kH, kW,
@@ -275,7 +275,7 @@ def max_forward(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
             _max_forward(<const double*>px, <double*>py, pi, <double*>pt, pd, &g)
 
 
-def max_backward(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, tuple sizes):
+def max_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, tuple sizes):
     """gi = gradOutput routed to each window's winner (written over)."""
     # xr is held here: the Geom points into it while the kernel runs
     cdef cnp.ndarray xr = _xr(sizes)
@@ -454,7 +454,7 @@ cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating
             _wspread(gi + p * vin + r * g.W, b1 + r * g.oW, g)
 
 
-def avg_forward(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
+def avg_update_output(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
     """y = window means of x (dilations in ``sizes`` must be 1)."""
     # xr is held here: the Geom points into it while the kernel runs
     cdef cnp.ndarray xr = _xr(sizes)
@@ -478,7 +478,7 @@ def avg_forward(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pa
                          <double*>p2, &g, count_include_pad)
 
 
-def avg_backward(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
+def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
     """gi = each gradOutput / window size spread over its window (written over)."""
     # xr is held here: the Geom points into it while the kernel runs
     cdef cnp.ndarray xr = _xr(sizes)

@@ -1,3 +1,5 @@
+import numpy as np
+
 from .._core.module import Module
 from ._spatial import _INT_MAX, _device, _spread
 
@@ -116,15 +118,14 @@ class TemporalMaxPooling(Module):
 
     def forward_cpu(self, k, d, info, y):
         if not self.return_indices:
-            k.max_forward(d["input"], y, None, self._sizes(info))
+            k.max_update_output(d["input"], y, None, self._sizes(info))
             return None
-        import numpy as np
         idx = np.empty(y.shape, dtype=np.int64)
-        k.max_forward(d["input"], y, idx, self._sizes(info))
+        k.max_update_output(d["input"], y, idx, self._sizes(info))
         f = info[3]
         if f > 1:
             np.floor_divide(idx, f, out=idx)        # flat t*F + f -> frame t
         return {"indices": idx}
 
     def backward_cpu(self, k, d, info, out):
-        k.max_backward(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))
+        k.max_update_grad_input(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))

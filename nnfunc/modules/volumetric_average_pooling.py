@@ -127,8 +127,8 @@ class VolumetricAveragePooling(Module):
         return (n * c, t, h, w, ot, oh, ow) + self._k + self._d + self._pad + (1, 1, 1)
 
     def forward_cpu(self, k, d, info, y):
-        k.avg_forward(d["input"], y, self._sizes(info), self.count_include_pad)
+        k.avg_update_output(d["input"], y, self._sizes(info), self.count_include_pad)
 
     def backward_cpu(self, k, d, info, out):
-        k.avg_backward(d["gradOutput"], out["gradInput"], self._sizes(info),
+        k.avg_update_grad_input(d["gradOutput"], out["gradInput"], self._sizes(info),
                        self.count_include_pad)

@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+
 from .._core.module import Module
 from ._spatial import _device
 from ._volumetric import (check_pool_args, check_volumetric_input, pad3d, pool_sizes3d,
@@ -206,12 +208,11 @@ class VolumetricMaxPooling(Module):
 
     def forward_cpu(self, k, d, info, y):
         if not self.return_indices:
-            k.max_forward(d["input"], y, None, self._sizes(info))
+            k.max_update_output(d["input"], y, None, self._sizes(info))
             return None
-        import numpy as np
         idx = np.empty(y.shape, dtype=np.int64)
-        k.max_forward(d["input"], y, idx, self._sizes(info))
+        k.max_update_output(d["input"], y, idx, self._sizes(info))
         return {"indices": idx}
 
     def backward_cpu(self, k, d, info, out):
-        k.max_backward(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))
+        k.max_update_grad_input(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))

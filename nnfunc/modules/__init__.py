@@ -102,3 +102,7 @@ from .volumetric_max_pooling import VolumetricMaxPooling
 from .volumetric_dilated_max_pooling import VolumetricDilatedMaxPooling
 from .volumetric_average_pooling import VolumetricAveragePooling
 from .temporal_max_pooling import TemporalMaxPooling
+from .dropout import Dropout
+from .spatial_dropout import SpatialDropout
+from .volumetric_dropout import VolumetricDropout
+from .lookup_table import LookupTable

@@ -223,6 +223,32 @@ def module_rows(rng, quick):
     add("SpatialMaxPooling", lab + " k2", f, {"input": x}, gop,
         torch_thunk((lambda a: F.max_pool2d(a, 2)) if torch else None, [x], gop))
 
+    # volumetric and temporal pooling (one kernel module)
+    shp5 = (2, 16, 8, 16, 16) if quick else (8, 32, 16, 32, 32)
+    lab5 = "x".join(map(str, shp5))
+    x5 = rand(rng, *shp5)
+    gop = rand(rng, *shp5[:2], *(s // 2 for s in shp5[2:]))
+    add("VolumetricMaxPooling", lab5 + " k2", nnfunc.nn.VolumetricMaxPooling(2, 2, 2),
+        {"input": x5}, gop,
+        torch_thunk((lambda a: F.max_pool3d(a, 2)) if torch else None, [x5], gop))
+    god = rand(rng, *shp5[:2], *((s - 3) // 2 + 1 for s in shp5[2:]))
+    add("VolumetricDilatedMaxPooling", lab5 + " k3 s2 p1 dil2",
+        nnfunc.nn.VolumetricDilatedMaxPooling(3, 3, 3, 2, 2, 2, 1, 1, 1, 2, 2, 2),
+        {"input": x5}, god,
+        torch_thunk((lambda a: F.max_pool3d(a, 3, 2, 1, dilation=2)) if torch else None, [x5],
+                    god))
+    goa = rand(rng, *shp5[:2], *((s - 1) // 2 + 1 for s in shp5[2:]))
+    add("VolumetricAveragePooling", lab5 + " k3 s2 p1",
+        nnfunc.nn.VolumetricAveragePooling(3, 3, 3, 2, 2, 2, 1, 1, 1), {"input": x5}, goa,
+        torch_thunk((lambda a: F.avg_pool3d(a, 3, 2, 1)) if torch else None, [x5], goa))
+    nt, tt_, ft = (8, 64, 64) if quick else (32, 256, 128)
+    xt_ = rand(rng, nt, tt_, ft)
+    got = rand(rng, nt, (tt_ - 3) // 2 + 1, ft)
+    add("TemporalMaxPooling", f"{nt}x{tt_}x{ft} k3 s2", nnfunc.nn.TemporalMaxPooling(3, 2),
+        {"input": xt_}, got,
+        torch_thunk((lambda a: F.max_pool1d(a.transpose(1, 2), 3, 2).transpose(1, 2))
+                    if torch else None, [xt_], got))
+
     # padding and upsampling (one shared gather/scatter kernel)
     n_, c_, h_, w_ = shape
     for name, mode in [("SpatialZeroPadding", "constant"), ("SpatialReflectionPadding", "reflect"),

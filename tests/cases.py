@@ -428,6 +428,100 @@ add(
 )
 
 
+def _pool3_ref(kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0, dilT=1, dilW=1,
+               dilH=1, ceil=False):
+    """F.max_pool3d with Torch7's argument order (T, W, H) mapped to PyTorch's."""
+    dT, dW, dH = dT or kT, dW or kW, dH or kH
+
+    def ref(torch, t):
+        return _F(torch).max_pool3d(t["input"], (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+                                    dilation=(dilT, dilH, dilW), ceil_mode=ceil)
+    return ref
+
+
+def _avg3_ref(kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0, ceil=False,
+              cip=True):
+    dT, dW, dH = dT or kT, dW or kW, dH or kH
+
+    def ref(torch, t):
+        return _F(torch).avg_pool3d(t["input"], (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+                                    ceil_mode=ceil, count_include_pad=cip)
+    return ref
+
+
+_pool3_bad = [
+    ("input-3d", _set("input", lambda d: d["input"].reshape(-1, *d["input"].shape[-2:])),
+     nnfunc.InputError, "'input'"),
+    ("input-6d", _set("input", lambda d: d["input"][None, None] if d["input"].ndim == 4
+                      else d["input"][None]), nnfunc.InputError, "'input'"),
+]
+_too_small3 = [("input-too-small", _set("input", lambda d: d["input"][..., :1, :, :]),
+                nnfunc.InputError, "'input'.*too small.*computed output size")]
+_IDX = {"return_indices": True}
+add(
+    Case("VolumetricMaxPooling", (2, 2, 2), (2, 3, 4, 6, 6), "batch", batch=True,
+         gen=distinct, ref=_pool3_ref(2, 2, 2), bad=_pool3_bad + _too_small3),
+    Case("VolumetricMaxPooling", (3, 2, 2, 2, 2, 2, 1, 1, 1), (2, 2, 5, 6, 5), "pad-ceil",
+         kwargs={"ceil_mode": True, **_IDX}, batch=True, gen=distinct,
+         ref=_pool3_ref(3, 2, 2, 2, 2, 2, 1, 1, 1, ceil=True), extra_out=("indices",),
+         bad=_pool3_bad),
+    # kT != kW != kH, padW only, odd sizes, single volume
+    Case("VolumetricMaxPooling", (3, 2, 3, 1, 2, 3, 1, 1, 0), (2, 5, 9, 6), "volume-odd-ceil",
+         kwargs={"ceil_mode": True}, gen=distinct,
+         ref=_pool3_ref(3, 2, 3, 1, 2, 3, 1, 1, 0, ceil=True), bad=_pool3_bad),
+    # stride > kernel, no padding: PyTorch's ceil rule drops the windows past the input
+    Case("VolumetricMaxPooling", (2, 2, 2, 3, 3, 3), (1, 2, 6, 7, 8), "stride-ceil",
+         kwargs={"ceil_mode": True, **_IDX}, batch=True, gen=distinct,
+         ref=_pool3_ref(2, 2, 2, 3, 3, 3, ceil=True), extra_out=("indices",)),
+    Case("VolumetricDilatedMaxPooling", (3, 2, 3, 1, 2, 2, 1, 1, 1, 2, 3, 1), (2, 2, 7, 8, 9),
+         "dil-pad", kwargs=_IDX, batch=True, gen=distinct,
+         ref=_pool3_ref(3, 2, 3, 1, 2, 2, 1, 1, 1, 2, 3, 1), extra_out=("indices",),
+         bad=_pool3_bad + _too_small3),
+    Case("VolumetricDilatedMaxPooling", (2, 2, 3, 2, 2, 1, 1, 1, 0, 2, 2, 2), (2, 8, 7, 6),
+         "volume-dil-ceil", kwargs={"ceil_mode": True}, gen=distinct,
+         ref=_pool3_ref(2, 2, 3, 2, 2, 1, 1, 1, 0, 2, 2, 2, ceil=True)),
+    Case("VolumetricAveragePooling", (2, 2, 2), (2, 3, 4, 6, 6), "batch", batch=True,
+         ref=_avg3_ref(2, 2, 2), bad=_pool3_bad + _too_small3),
+    Case("VolumetricAveragePooling", (3, 2, 2, 2, 1, 2), (3, 7, 6, 9), "volume-odd",
+         ref=_avg3_ref(3, 2, 2, 2, 1, 2), bad=_pool3_bad),
+    Case("VolumetricAveragePooling", (3, 2, 3, 2, 2, 2, 1, 1, 1), (2, 2, 6, 7, 5), "pad-ceil",
+         kwargs={"ceil_mode": True}, batch=True,
+         ref=_avg3_ref(3, 2, 3, 2, 2, 2, 1, 1, 1, ceil=True)),
+    Case("VolumetricAveragePooling", (3, 2, 2, 2, 2, 1, 1, 1, 0), (2, 6, 5, 7),
+         "volume-pad-ceil-exclude", kwargs={"ceil_mode": True, "count_include_pad": False},
+         ref=_avg3_ref(3, 2, 2, 2, 2, 1, 1, 1, 0, ceil=True, cip=False)),
+    Case("VolumetricAveragePooling", (2, 2, 2, 3, 3, 3), (1, 2, 6, 7, 8), "stride-ceil",
+         kwargs={"ceil_mode": True}, batch=True,
+         ref=_avg3_ref(2, 2, 2, 3, 3, 3, ceil=True)),
+)
+
+
+def _temporal_ref(kW, dW):
+    def ref(torch, t):
+        x = t["input"].transpose(-1, -2)
+        return _F(torch).max_pool1d(x, kW, dW).transpose(-1, -2)
+    return ref
+
+
+_temporal_bad = [
+    ("input-1d", _set("input", lambda d: d["input"].reshape(-1)), nnfunc.InputError, "'input'"),
+    ("input-4d", _set("input", lambda d: d["input"][None, None] if d["input"].ndim == 2
+                      else d["input"][None]), nnfunc.InputError, "'input'"),
+    ("input-few-frames", _set("input", lambda d: d["input"][..., :1, :]), nnfunc.InputError,
+     "'input'.*fewer than the kernel width"),
+]
+add(
+    Case("TemporalMaxPooling", (3, 2), (3, 11, 5), "batch", batch=True, gen=distinct,
+         ref=_temporal_ref(3, 2), bad=_temporal_bad),
+    Case("TemporalMaxPooling", (2,), (9, 4), "sequence", gen=distinct, ref=_temporal_ref(2, 2),
+         bad=_temporal_bad),
+    Case("TemporalMaxPooling", (3, 1), (2, 8, 3), "overlap-indices", kwargs=_IDX, batch=True,
+         gen=distinct, ref=_temporal_ref(3, 1), extra_out=("indices",)),
+    Case("TemporalMaxPooling", (3, 4), (13, 1), "stride-indices", kwargs=_IDX, gen=distinct,
+         ref=_temporal_ref(3, 4), extra_out=("indices",)),
+)
+
+
 # ---------------------------------------------------------------- criterion
 def classes(n_classes, ignore=None):
     """Class targets (0-based int64) for an input of shape (N, C) or (C,);
@@ -923,6 +1017,23 @@ BAD_CTORS += [
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2), {"ceil_mode": "yes"}, nnfunc.InputTypeError),
+]
+BAD_CTORS += [
+    ("VolumetricMaxPooling", (0, 2, 2), {}, nnfunc.InputError),
+    ("VolumetricMaxPooling", (2, 2, 2, 1, 0), {}, nnfunc.InputError),
+    ("VolumetricMaxPooling", (3, 3, 3, 1, 1, 1, 2, 0, 0), {}, nnfunc.InputError),
+    ("VolumetricMaxPooling", (2, 2, 2.0), {}, nnfunc.InputTypeError),
+    ("VolumetricMaxPooling", (2, 2, 2), {"ceil_mode": 1}, nnfunc.InputTypeError),
+    ("VolumetricMaxPooling", (2, 2, 2), {"return_indices": "yes"}, nnfunc.InputTypeError),
+    ("VolumetricMaxPooling", (512, 256, 256), {}, nnfunc.InputError),
+    ("VolumetricDilatedMaxPooling", (2, 2, 2, 1, 1, 1, 0, 0, 0, 0), {}, nnfunc.InputError),
+    ("VolumetricDilatedMaxPooling", (2, 2, 2, 1, 1, 1, 0, 0, -1), {}, nnfunc.InputError),
+    ("VolumetricAveragePooling", (2, 0, 2), {}, nnfunc.InputError),
+    ("VolumetricAveragePooling", (2, 2, 2, 2, 2, 2, 0, 2, 0), {}, nnfunc.InputError),
+    ("VolumetricAveragePooling", (2, 2, 2), {"count_include_pad": None}, nnfunc.InputTypeError),
+    ("TemporalMaxPooling", (0,), {}, nnfunc.InputError),
+    ("TemporalMaxPooling", (2, 0), {}, nnfunc.InputError),
+    ("TemporalMaxPooling", (2.5,), {}, nnfunc.InputTypeError),
 ]
 
 # ------------------------------------------- elementwise criterions (one kernel)

@@ -107,6 +107,10 @@ from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
 from .pixel_shuffle import PixelShuffle
 from .up_sampling import UpSampling
+from .volumetric_max_pooling import VolumetricMaxPooling
+from .volumetric_dilated_max_pooling import VolumetricDilatedMaxPooling
+from .volumetric_average_pooling import VolumetricAveragePooling
+from .temporal_max_pooling import TemporalMaxPooling
 from .dropout import Dropout
 from .spatial_dropout import SpatialDropout
 from .volumetric_dropout import VolumetricDropout

@@ -11,6 +11,7 @@ Skipped where a GPU is visible (tests/test_gpu.py runs the real kernels).
 """
 
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -51,7 +52,10 @@ def fake():
 
     saved = sys.modules.get("cupy")
     sys.modules["cupy"] = _fake_cupy
-    dispatch._ns_by_type[_fake_cupy.ndarray] = npx
+    # a namespace object of its own (NumPy's functions), as CuPy's is not NumPy's
+    ns = types.ModuleType("fake_cupy_namespace")
+    ns.__dict__.update({k: v for k, v in vars(npx).items() if not k.startswith("__")})
+    dispatch._ns_by_type[_fake_cupy.ndarray] = ns
     reset()
     _fake_cupy.LAUNCHES.clear()
     try:

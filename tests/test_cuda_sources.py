@@ -108,6 +108,13 @@ def test_gpu_modules_have_gpu_methods():
         if "gpu" in cls.backends:
             assert callable(getattr(cls, "forward_gpu", None)), name
             assert callable(getattr(cls, "backward_gpu", None)), name
+            # a subclass with its own CPU kernel needs its own GPU methods too
+            # (inheriting a parent's would compute the parent's function)
+            for a, b in (("forward_cpu", "forward_gpu"), ("backward_cpu", "backward_gpu")):
+                if hasattr(cls, a):
+                    ca = next(k for k in cls.__mro__ if a in k.__dict__)
+                    cb = next(k for k in cls.__mro__ if b in k.__dict__)
+                    assert issubclass(cb, ca), f"{name}: {b} from {cb.__name__}, {a} from {ca.__name__}"
             op = getattr(cls, "op", None)
             if getattr(cls, "kernel", None) == "pointwise":
                 assert op is None or op in L.POINTWISE_OPS, (name, op)

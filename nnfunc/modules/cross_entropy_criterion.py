@@ -25,6 +25,9 @@ class CrossEntropyCriterion(ClassNLLCriterion):
     ignore_index=ignoreIndex, reduction='mean' if sizeAverage else 'sum')``.
     """
 
+    # no GPU kernel yet: ClassNLLCriterion's forward_gpu computes another loss
+    backends = ("cpu",)
+
     def __init__(self, weights=None, sizeAverage=True, *, ignoreIndex=-100):
         super().__init__(weights, sizeAverage, ignoreIndex)
 

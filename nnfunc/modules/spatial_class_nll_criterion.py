@@ -27,6 +27,9 @@ class SpatialClassNLLCriterion(ClassNLLCriterion):
     'sum')``.
     """
 
+    # no GPU kernel yet: ClassNLLCriterion's forward_gpu computes another loss
+    backends = ("cpu",)
+
     def check(self, d):
         x = d["input"]
         self.check_ndim("input", x, (4,))

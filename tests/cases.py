@@ -1340,3 +1340,76 @@ BAD_CTORS += [
     ("Bilinear", (3, 4, 0), {}, nnfunc.InputError),
     ("Bilinear", (3, 4, 5), {"bias": 1}, nnfunc.InputTypeError),
 ]
+
+# ------------------------------------------- convolution family (conv2d branch)
+def _dconv_ref(dW, dH, padW, padH, dilW, dilH):
+    def ref(torch, t):
+        return _F(torch).conv2d(t["input"], t["weight"], t.get("bias"), stride=(dH, dW),
+                                padding=(padH, padW), dilation=(dilH, dilW))
+    return ref
+
+
+def _mm_ref(o, c, kH, kW, dW, dH, padW, padH):
+    def ref(torch, t):
+        return _F(torch).conv2d(t["input"], t["weight"].reshape(o, c, kH, kW), t.get("bias"),
+                                stride=(dH, dW), padding=(padH, padW))
+    return ref
+
+
+def _full_ref(dW, dH, padW, padH, adjW, adjH):
+    def ref(torch, t):
+        return _F(torch).conv_transpose2d(t["input"], t["weight"], t.get("bias"),
+                                          stride=(dH, dW), padding=(padH, padW),
+                                          output_padding=(adjH, adjW))
+    return ref
+
+
+_mm_bad = [
+    ("weight-4d", _set("weight", lambda d: d["weight"].reshape(4, 3, 2, 3)), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+]
+_full_bad = [
+    ("weight-swapped", _set("weight", lambda d: d["weight"].transpose(1, 0, 2, 3)),
+     nnfunc.InputError, "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+    ("input-2d", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
+]
+add(
+    # dilation 2 in both directions, padding 1
+    Case("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 1, 1, 2, 2), (2, 3, 7, 6), "batch",
+         batch=True, ref=_dconv_ref(1, 1, 1, 1, 2, 2), bad=_conv_bad + _too_small),
+    # stride 1 and nInputPlane*kW >= 16: the rows path with dilationH = 3, kW != kH
+    Case("SpatialDilatedConvolution", (8, 3, 3, 2, 1, 1, 2, 1, 2, 3), (2, 8, 9, 8), "rows",
+         batch=True, ref=_dconv_ref(1, 1, 2, 1, 2, 3)),
+    # strides (2, 3), single image, no bias: the unfold path
+    Case("SpatialDilatedConvolution", (2, 3, 3, 2, 2, 3, 1, 0, 3, 2), (2, 11, 10),
+         "image-stride-nobias", kwargs={"bias": False}, ref=_dconv_ref(2, 3, 1, 0, 3, 2)),
+    Case("SpatialConvolutionMM", (3, 4, 3, 2, 2, 1, 1), (2, 3, 7, 6), "batch", batch=True,
+         ref=_mm_ref(4, 3, 2, 3, 2, 1, 1, 1), bad=_mm_bad),
+    Case("SpatialConvolutionMM", (2, 3, 3, 3, 1, 1, 0, 1), (2, 5, 6), "image-nobias",
+         kwargs={"bias": False}, ref=_mm_ref(3, 2, 3, 3, 1, 1, 0, 1)),
+    # stride 2, padding 1, adjustment 1
+    Case("SpatialFullConvolution", (3, 4, 3, 3, 2, 2, 1, 1, 1, 1), (2, 3, 5, 4), "batch",
+         batch=True, ref=_full_ref(2, 2, 1, 1, 1, 1), bad=_full_bad),
+    # odd: kW != kH, strides (3, 2), padH only, adjW = 2, single image
+    Case("SpatialFullConvolution", (3, 2, 4, 3, 3, 2, 0, 1, 2, 0), (3, 4, 5), "image-odd",
+         ref=_full_ref(3, 2, 0, 1, 2, 0)),
+    # stride 1 with nOutputPlane*kW >= 16: the rows path (forward and gradInput)
+    Case("SpatialFullConvolution", (3, 6, 3, 3, 1, 1, 1, 1), (2, 3, 5, 6), "rows",
+         batch=True, ref=_full_ref(1, 1, 1, 1, 0, 0)),
+    # 1x1 stride 1: the direct path, no bias
+    Case("SpatialFullConvolution", (4, 5, 1, 1), (2, 4, 3, 5), "1x1-nobias",
+         kwargs={"bias": False}, batch=True, ref=_full_ref(1, 1, 0, 0, 0, 0)),
+)
+BAD_CTORS += [
+    ("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 0, 0, 0), {}, nnfunc.InputError),
+    ("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 0, 0, 1, 1.5), {}, nnfunc.InputTypeError),
+    ("SpatialConvolutionMM", (3, 0, 3, 3), {}, nnfunc.InputError),
+    ("SpatialConvolutionMM", (3, 4, 3, 3), {"bias": "no"}, nnfunc.InputTypeError),
+    ("SpatialFullConvolution", (3, 4, 3, 3, 2, 2, 0, 0, 2, 0), {}, nnfunc.InputError),
+    ("SpatialFullConvolution", (3, 4, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
+    ("SpatialFullConvolution", (3, 4, 3, 3.0), {}, nnfunc.InputTypeError),
+]

@@ -98,3 +98,8 @@ from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
 from .pixel_shuffle import PixelShuffle
 from .up_sampling import UpSampling
+from .spatial_convolution_mm import SpatialConvolutionMM
+from .spatial_dilated_convolution import SpatialDilatedConvolution
+from .spatial_full_convolution import SpatialFullConvolution
+
+

@@ -1413,3 +1413,37 @@ BAD_CTORS += [
     ("SpatialFullConvolution", (3, 4, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
     ("SpatialFullConvolution", (3, 4, 3, 3.0), {}, nnfunc.InputTypeError),
 ]
+
+
+def _temporal_ref(o, f, kW, dW):
+    def ref(torch, t):
+        w = t["weight"].reshape(o, kW, f).permute(0, 2, 1)
+        return _F(torch).conv1d(t["input"].transpose(-1, -2), w, t["bias"],
+                                stride=dW).transpose(-1, -2)
+    return ref
+
+
+_temporal_bad = [
+    ("input-features", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+     "inputFrameSize"),
+    ("input-too-short", _set("input", lambda d: d["input"][..., :2, :]), nnfunc.InputError,
+     "'input'.*too small"),
+    ("input-1d", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
+    ("weight-3d", _set("weight", lambda d: d["weight"].reshape(4, 3, 5)), nnfunc.InputError,
+     "'weight'"),
+]
+add(
+    Case("TemporalConvolution", (5, 4, 3), (2, 9, 5), "batch", batch=True,
+         ref=_temporal_ref(4, 5, 3, 1), bad=_temporal_bad),
+    # stride 2 with a frame that no window reaches (T - kW odd)
+    Case("TemporalConvolution", (5, 4, 3, 2), (10, 5), "seq-stride",
+         ref=_temporal_ref(4, 5, 3, 2)),
+    # stride > kW: gaps between the windows
+    Case("TemporalConvolution", (3, 4, 2, 3), (2, 10, 3), "gaps", batch=True,
+         ref=_temporal_ref(4, 3, 2, 3)),
+)
+BAD_CTORS += [
+    ("TemporalConvolution", (0, 4, 3), {}, nnfunc.InputError),
+    ("TemporalConvolution", (5, 4, 3, 0), {}, nnfunc.InputError),
+    ("TemporalConvolution", (5, 4, 3.0), {}, nnfunc.InputTypeError),
+]

@@ -103,3 +103,4 @@ from .spatial_dilated_convolution import SpatialDilatedConvolution
 from .spatial_full_convolution import SpatialFullConvolution
 
 
+from .temporal_convolution import TemporalConvolution

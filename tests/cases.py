@@ -1447,3 +1447,43 @@ BAD_CTORS += [
     ("TemporalConvolution", (5, 4, 3, 0), {}, nnfunc.InputError),
     ("TemporalConvolution", (5, 4, 3.0), {}, nnfunc.InputTypeError),
 ]
+add(
+    # T % dW == 0 with a batch: the merged-sequence path with stride 2
+    Case("TemporalConvolution", (3, 4, 3, 2), (3, 10, 3), "merged-stride", batch=True,
+         ref=_temporal_ref(4, 3, 3, 2)),
+)
+
+
+def _dw_ref(c, m, kW, kH, dW, dH, padW, padH):
+    def ref(torch, t):
+        w = t["weight"].reshape(m, c, kH, kW).transpose(0, 1).reshape(c * m, 1, kH, kW)
+        b = t["bias"].t().reshape(-1) if "bias" in t else None
+        return _F(torch).conv2d(t["input"], w, b, stride=(dH, dW), padding=(padH, padW),
+                                groups=c)
+    return ref
+
+
+_dw_bad = [
+    ("bias-transposed", _set("bias", lambda d: d["bias"].T), nnfunc.InputError, "'bias'"),
+    ("weight-4d", _set("weight", lambda d: d["weight"].reshape(2, 3, 3, 3)), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+]
+add(
+    # multiplier 2, padding 1
+    Case("SpatialDepthWiseConvolution", (3, 2, 3, 3, 1, 1, 1), (2, 3, 7, 6), "batch",
+         batch=True, ref=_dw_ref(3, 2, 3, 3, 1, 1, 1, 1), bad=_dw_bad),
+    # multiplier 1, kW != kH, strides (2, 3), padW only, single image
+    Case("SpatialDepthWiseConvolution", (4, 1, 3, 2, 2, 3, 1, 0), (4, 9, 8), "image-stride",
+         ref=_dw_ref(4, 1, 3, 2, 2, 3, 1, 0), bad=_too_small),
+    # padding wider than the input (whole runs in the padding), no bias
+    Case("SpatialDepthWiseConvolution", (2, 3, 5, 4, 1, 2, 3, 2), (2, 2, 3, 4),
+         "widepad-nobias", kwargs={"bias": False}, batch=True,
+         ref=_dw_ref(2, 3, 5, 4, 1, 2, 3, 2)),
+)
+BAD_CTORS += [
+    ("SpatialDepthWiseConvolution", (3, 0, 3, 3), {}, nnfunc.InputError),
+    ("SpatialDepthWiseConvolution", (3, 1, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
+    ("SpatialDepthWiseConvolution", (3, 1, 3, 3), {"bias": None}, nnfunc.InputTypeError),
+]

@@ -104,3 +104,4 @@ from .spatial_full_convolution import SpatialFullConvolution
 
 
 from .temporal_convolution import TemporalConvolution
+from .spatial_depth_wise_convolution import SpatialDepthWiseConvolution

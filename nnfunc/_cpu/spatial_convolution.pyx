@@ -479,8 +479,6 @@ def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                        Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
                        Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
     """y = conv_transpose(x, w) + b (b may be None), written over."""
-    if N == 0:
-        return
     _conv_backward(None, w, x, y, b, None, None, N, O, oH, oW, C, H, W, kH, kW, dH, dW,
                    padH, padW, 1, 1, tile_bytes, method)
 
@@ -495,6 +493,42 @@ cdef void _sum_planes(const floating* go, floating* gb, floating* ones, Py_ssize
         gemv(c'n', <blas_int>O, <blas_int>L, 1, go + n * O * L, <blas_int>L, ones, 1, gb)
 
 
+cdef void _full_backward(const floating* x, const floating* w, const floating* go,
+                         floating* gi, floating* gw, floating* cols, floating* gwt,
+                         Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                         Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                         Py_ssize_t padW, Py_ssize_t R) noexcept nogil:
+    # The unfold method for both gradients of the transposed convolution at
+    # once: per tile of input rows, cols = unfold(gradOutput) (O*kH*kW, T) is
+    # read by both GEMMs (one unfold instead of two)
+    #     gradInput[:, tile] = W (C, O*kH*kW) @ cols
+    #     gwt (O*kH*kW, C)  += cols @ x[:, tile]^T      (gradWeight transposed)
+    cdef Py_ssize_t Kf = O * kH * kW, L = H * W, ld = R * W
+    cdef Py_ssize_t n, c, q, r0, r1, T
+    cdef const floating* xn
+    cdef const floating* gon
+    cdef floating* gin
+    memset(gwt, 0, Kf * C * sizeof(floating))
+    for n in range(N):
+        xn = x + n * C * L
+        gon = go + n * O * oH * oW
+        gin = gi + n * C * L
+        r0 = 0
+        while r0 < H:
+            r1 = r0 + R if r0 + R < H else H
+            T = (r1 - r0) * W
+            unfold2d(gon, cols, O, oH, oW, kH, kW, dH, dW, padH, padW, 1, 1, W, r0, r1, ld)
+            gemm(c'n', c'n', <blas_int>C, <blas_int>T, <blas_int>Kf, 1, w, <blas_int>Kf,
+                 cols, <blas_int>ld, 0, gin + r0 * W, <blas_int>L)
+            gemm(c'n', c't', <blas_int>Kf, <blas_int>C, <blas_int>T, 1, cols, <blas_int>ld,
+                 xn + r0 * W, <blas_int>L, 1, gwt, <blas_int>C)
+            r0 = r1
+    for c in range(C):
+        for q in range(Kf):
+            gw[c * Kf + q] = gwt[q * C + c]
+
+
 def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                      cnp.ndarray gw, object gb,
                      Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
@@ -502,11 +536,41 @@ def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray g
                      Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
                      Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
     """gradInput, gradWeight and (gb not None) gradBias of the transposed
-    convolution, written over."""
-    _conv_forward(go, w, None, gi, N, O, oH, oW, C, H, W, kH, kW, dH, dW, padH, padW,
-                  1, 1, tile_bytes, method)
-    _conv_backward(go, w, x, None, None, gw, None, N, O, oH, oW, C, H, W, kH, kW, dH, dW,
-                   padH, padW, 1, 1, tile_bytes, method)
+    convolution, written over. Where the convolution would take its unfold
+    method, one fused pass (one unfold of gradOutput per tile for both
+    gradients); otherwise its forward (gradInput) and gradWeight paths."""
+    cdef int m = _method(method, O, kH, kW, dH, dW, padH, padW)
+    cdef Py_ssize_t Kf = O * kH * kW, R
+    cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
+    cdef cnp.ndarray cols, gwt
+    cdef void* pc
+    cdef void* pgwt
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pgo0 = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pgw = cnp.PyArray_DATA(gw)
+    if m == _UNFOLD:
+        R = _tile_rows(Kf * W * go.itemsize, 0, H, tb)
+        cols = np.empty(Kf * R * W, dtype=go.dtype)
+        gwt = np.empty(Kf * C, dtype=go.dtype)
+        pc = cnp.PyArray_DATA(cols)
+        pgwt = cnp.PyArray_DATA(gwt)
+        if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+            with nogil:
+                _full_backward(<const float*>px, <const float*>pw, <const float*>pgo0,
+                               <float*>pgi, <float*>pgw, <float*>pc, <float*>pgwt, N, C, H,
+                               W, O, oH, oW, kH, kW, dH, dW, padH, padW, R)
+        else:
+            with nogil:
+                _full_backward(<const double*>px, <const double*>pw, <const double*>pgo0,
+                               <double*>pgi, <double*>pgw, <double*>pc, <double*>pgwt, N, C,
+                               H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, R)
+    else:
+        _conv_forward(go, w, None, gi, N, O, oH, oW, C, H, W, kH, kW, dH, dW, padH, padW,
+                      1, 1, tile_bytes, method)
+        _conv_backward(go, w, x, None, None, gw, None, N, O, oH, oW, C, H, W, kH, kW, dH,
+                       dW, padH, padW, 1, 1, tile_bytes, method)
     if gb is None:
         return
     cdef cnp.ndarray ones = np.empty(oH * oW, dtype=go.dtype)

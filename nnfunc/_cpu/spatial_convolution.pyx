@@ -21,6 +21,13 @@ rows (stride dH = 1)
     Used for the forward and for gradInput (folded back along the width only);
     gradWeight keeps the unfold path, whose single GEMM is faster there.
 
+Every method takes a kernel dilation (dilH, dilW): the unfold spaces the taps,
+and the rows method shifts its per-kernel-row views by dilH rows. The same
+entry points serve SpatialConvolution, SpatialConvolutionMM (its 2-D weight is
+the same memory) and SpatialDilatedConvolution; ``full_update_output`` /
+``full_update_grad`` serve SpatialFullConvolution, the transposed convolution,
+through the same internals with input and output swapped (see there).
+
 The bias rides in the GEMMs (a column of b in the weight, a row of ones in the
 columns), and gradBias with it. Workspaces are allocated per call (np.empty
 before the GIL is released), never kept between calls. Gradients are written

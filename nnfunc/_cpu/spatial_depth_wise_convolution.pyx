@@ -75,7 +75,8 @@ cdef void _forward(const floating* x, const floating* w, const floating* b, floa
 
 
 cdef void _backward(const floating* x, const floating* w, const floating* go,
-                    floating* gi, floating* gw, floating* gb, const Py_ssize_t* rng,
+                    floating* gi, floating* gw, floating* gb, floating* acc,
+                    const Py_ssize_t* rng,
                     Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t M,
                     Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                     Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH) noexcept nogil:
@@ -89,7 +90,11 @@ cdef void _backward(const floating* x, const floating* w, const floating* go,
     cdef floating* gip
     cdef floating* girow
     cdef floating* gwp
-    cdef floating wv, acc, s
+    cdef floating wv, s
+    cdef floating* a
+    # gradWeight: per plane, acc[t*oW + ox] collects gradOutput * input for tap
+    # t and output column ox (element-wise, so it vectorises: a running scalar
+    # sum would not without reassociation); summed over ox at the plane's end
     memset(gw, 0, M * C * kk * sizeof(floating))
     if gb != NULL:
         memset(gb, 0, M * C * sizeof(floating))
@@ -107,6 +112,7 @@ cdef void _backward(const floating* x, const floating* w, const floating* go,
                     for q in range(L):
                         s += gop[q]
                     gb[j * C + i] += s
+                memset(acc, 0, kk * oW * sizeof(floating))
                 for oy in range(oH):
                     gorow = gop + oy * oW
                     for ky in range(kH):
@@ -120,17 +126,24 @@ cdef void _backward(const floating* x, const floating* w, const floating* go,
                             lo = rng[3 * kx]
                             hi = rng[3 * kx + 1]
                             xs = rng[3 * kx + 2]
-                            acc = 0
+                            a = acc + (ky * kW + kx) * oW
                             if dW == 1:
+                                # two loops of one stream written each: each
+                                # vectorises with a single overlap check
                                 for ox in range(lo, hi):
                                     girow[xs + ox] += wv * gorow[ox]
                                 for ox in range(lo, hi):
-                                    acc = acc + gorow[ox] * xrow[xs + ox]
+                                    a[ox] += gorow[ox] * xrow[xs + ox]
                             else:
                                 for ox in range(lo, hi):
                                     girow[xs + ox * dW] += wv * gorow[ox]
-                                    acc = acc + gorow[ox] * xrow[xs + ox * dW]
-                            gwp[ky * kW + kx] += acc
+                                    a[ox] += gorow[ox] * xrow[xs + ox * dW]
+                for q in range(kk):
+                    s = 0
+                    a = acc + q * oW
+                    for ox in range(oW):
+                        s += a[ox]
+                    gwp[q] += s
 
 
 cdef inline void* _ptr(object a):
@@ -167,6 +180,8 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                 Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW):
     """gradInput, gradWeight and (gb not None) gradBias, written over."""
     cdef cnp.ndarray rng = np.empty(3 * kW, dtype=np.intp)
+    cdef cnp.ndarray acc = np.empty(kH * kW * oW, dtype=x.dtype)
+    cdef void* pa = cnp.PyArray_DATA(acc)
     cdef Py_ssize_t* pr = <Py_ssize_t*>cnp.PyArray_DATA(rng)
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* pw = cnp.PyArray_DATA(w)
@@ -179,10 +194,10 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
         with nogil:
             _backward(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
-                      <float*>pgw, <float*>pgb, pr, N, C, H, W, M, oH, oW, kH, kW, dH, dW,
+                      <float*>pgw, <float*>pgb, <float*>pa, pr, N, C, H, W, M, oH, oW, kH, kW, dH, dW,
                       padH)
     else:
         with nogil:
             _backward(<const double*>px, <const double*>pw, <const double*>pgo,
-                      <double*>pgi, <double*>pgw, <double*>pgb, pr, N, C, H, W, M, oH, oW,
+                      <double*>pgi, <double*>pgw, <double*>pgb, <double*>pa, pr, N, C, H, W, M, oH, oW,
                       kH, kW, dH, dW, padH)

@@ -32,6 +32,9 @@ from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
 
 cnp.import_array()
 
+#: the merged rows R must fit a BLAS int
+cdef Py_ssize_t _INT_MAX = 2**31 - 1
+
 
 cdef void _forward(const floating* x, const floating* w, const floating* b, floating* y,
                    Py_ssize_t N, Py_ssize_t T, Py_ssize_t F, Py_ssize_t O, Py_ssize_t oT,
@@ -136,7 +139,7 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
                   Py_ssize_t T, Py_ssize_t F, Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW,
                   Py_ssize_t dW):
     """y (N, oT, O) = temporal conv of x (N, T, F) with w (O, kW*F), + b (or None)."""
-    cdef bint merged = N > 1 and T % dW == 0
+    cdef bint merged = N > 1 and T % dW == 0 and N * T <= _INT_MAX
     cdef cnp.ndarray z = np.empty(((N * T - kW) // dW + 1) * O if merged else 0,
                                   dtype=x.dtype)
     cdef void* pz = cnp.PyArray_DATA(z)
@@ -168,7 +171,7 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                 cnp.ndarray gw, object gb, Py_ssize_t N, Py_ssize_t T, Py_ssize_t F,
                 Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW, Py_ssize_t dW):
     """gradInput, gradWeight and (gb not None) gradBias, written over."""
-    cdef bint merged = N > 1 and T % dW == 0
+    cdef bint merged = N > 1 and T % dW == 0 and N * T <= _INT_MAX
     cdef Py_ssize_t R = (N * T - kW) // dW + 1 if merged else 0
     cdef cnp.ndarray ones = np.empty((R if merged else oT) if gb is not None else 0,
                                      dtype=x.dtype)

@@ -64,9 +64,10 @@ class _Conv2d(Module):
         self.dilW = self.int_arg("dilationW", dilationW)
         self.dilH = self.int_arg("dilationH", dilationH)
         self.bias = self.bool_arg("bias", bias)
-        for name in ("nInputPlane", "nOutputPlane", "kW", "kH", "dW", "dH", "padW", "padH",
-                     "dilW", "dilH"):
-            v = getattr(self, name)
+        for name, v in (("nInputPlane", self.nInputPlane), ("nOutputPlane", self.nOutputPlane),
+                        ("kW", self.kW), ("kH", self.kH), ("dW", self.dW), ("dH", self.dH),
+                        ("padW", self.padW), ("padH", self.padH),
+                        ("dilationW", self.dilW), ("dilationH", self.dilH)):
             if v > _INT_MAX:
                 self.fail(f"argument {name}={v} exceeds the BLAS int limit {_INT_MAX}")
         if self.nInputPlane * self.kH * self.kW + 1 > _INT_MAX:

@@ -101,7 +101,5 @@ from .up_sampling import UpSampling
 from .spatial_convolution_mm import SpatialConvolutionMM
 from .spatial_dilated_convolution import SpatialDilatedConvolution
 from .spatial_full_convolution import SpatialFullConvolution
-
-
 from .temporal_convolution import TemporalConvolution
 from .spatial_depth_wise_convolution import SpatialDepthWiseConvolution

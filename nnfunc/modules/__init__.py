@@ -103,3 +103,7 @@ from .spatial_dilated_convolution import SpatialDilatedConvolution
 from .spatial_full_convolution import SpatialFullConvolution
 from .temporal_convolution import TemporalConvolution
 from .spatial_depth_wise_convolution import SpatialDepthWiseConvolution
+from .dropout import Dropout
+from .spatial_dropout import SpatialDropout
+from .volumetric_dropout import VolumetricDropout
+from .lookup_table import LookupTable

@@ -1603,6 +1603,15 @@ add(
     # 1x1 stride 1: the direct path, no bias
     Case("SpatialFullConvolution", (4, 5, 1, 1), (2, 4, 3, 5), "1x1-nobias",
          kwargs={"bias": False}, batch=True, ref=_full_ref(1, 1, 0, 0, 0, 0)),
+    # Torch7's table [x, target]: adj = (target size + 2 pad - k) mod d = (1, 0) here
+    Case("SpatialFullConvolution", (2, 3, 3, 3, 2, 2, 1, 1), [(2, 2, 3, 4), (2, 1, 6, 7)],
+         "table-target", batch=True,
+         ref=lambda torch, t: _F(torch).conv_transpose2d(
+             t["input"][0], t["weight"], t["bias"], stride=2, padding=1, output_padding=(1, 0)),
+         bad=[("target-1d", _set("input", lambda d: [d["input"][0], d["input"][1][0, 0, 0]]),
+               nnfunc.InputError, "target"),
+              ("table-3", _set("input", lambda d: d["input"] + [d["input"][1]]),
+               nnfunc.InputError, r"\[input, target\]")]),
 )
 BAD_CTORS += [
     ("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 0, 0, 0), {}, nnfunc.InputError),

@@ -2,7 +2,7 @@ import math
 
 from .._core.module import Module
 from ._conv import batch_matmul_sum, conv_columns, conv_fold
-from ._spatial import _INT_MAX, check_output_size, check_spatial_input
+from ._spatial import _INT_MAX, _device, check_output_size, check_spatial_input
 
 
 class SpatialFullConvolution(Module):
@@ -32,10 +32,14 @@ class SpatialFullConvolution(Module):
     output_padding=(adjH, adjW))``. Default init (Torch7 ``reset``):
     ``U(-s, s)``, ``s = 1/sqrt(kW kH nInputPlane)``, for weight and bias.
 
+    Table input, as Torch7: ``input = [x, target]`` takes the adjustment
+    from the target's last two sizes, ``adjH = (tH + 2 padH - kH) mod dH``
+    (``adjW`` likewise; the constructor's ``adjW``/``adjH`` are then
+    unused), and ``gradInput = [gx, zeros of the target's shape]`` (the
+    target only sets a size).
+
     Decisions: ``adjW < dW`` and ``adjH < dH`` are required (Torch7 and
-    PyTorch refuse larger adjustments too). Torch7's table input ``{x,
-    target}`` (adjustment taken from the target's size) is not supported:
-    pass ``adjW``/``adjH``.
+    PyTorch refuse larger adjustments too).
 
     CPU kernel: the SpatialConvolution kernel module
     (``nnfunc/_cpu/spatial_convolution.pyx``, ``full_update_output`` /
@@ -47,6 +51,7 @@ class SpatialFullConvolution(Module):
 
     backends = ("cpu",)
     kernel = "spatial_convolution"
+    table_input = None      # an array, or Torch7's [input, target]
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=0,
                  adjW=0, adjH=0, bias=True):
@@ -91,17 +96,28 @@ class SpatialFullConvolution(Module):
 
     def check(self, d):
         x = d["input"]
+        adjH, adjW, tshape = self.adjH, self.adjW, None
+        if type(x) is list:
+            if len(x) != 2:
+                self.fail(f"'input' as a table must be [input, target], got {len(x)} arrays")
+            x, tgt = x
+            if tgt.ndim < 2:
+                self.fail(f"'input[1]' (the target) has shape {tuple(tgt.shape)}: it must "
+                          "have >= 2 dimensions (its last two are H, W)")
+            tshape = tuple(tgt.shape)
+            adjH = (tshape[-2] + 2 * self.padH - self.kH) % self.dH
+            adjW = (tshape[-1] + 2 * self.padW - self.kW) % self.dW
         batch, n, c, h, w = check_spatial_input(self, x)
         if c != self.nInputPlane:
             self.fail(f"'input' has shape {tuple(x.shape)}: the channel dimension must be "
                       f"nInputPlane={self.nInputPlane}")
-        oh = (h - 1) * self.dH - 2 * self.padH + self.kH + self.adjH
-        ow = (w - 1) * self.dW - 2 * self.padW + self.kW + self.adjW
+        oh = (h - 1) * self.dH - 2 * self.padH + self.kH + adjH
+        ow = (w - 1) * self.dW - 2 * self.padW + self.kW + adjW
         check_output_size(self, x, oh, ow,
                           f"kernel (kH, kW) = ({self.kH}, {self.kW}), stride (dH, dW) = "
                           f"({self.dH}, {self.dW}), padding (padH, padW) = "
                           f"({self.padH}, {self.padW}), adjustment (adjH, adjW) = "
-                          f"({self.adjH}, {self.adjW})")
+                          f"({adjH}, {adjW})")
         # the kernel's leading dimensions reach (oH + 2 padH) * W, H*W and oH*oW
         if max(h, oh + 2 * self.padH) * w > _INT_MAX or oh * ow > _INT_MAX:
             self.fail(f"'input' of shape {tuple(x.shape)} gives planes of more than the "
@@ -110,10 +126,10 @@ class SpatialFullConvolution(Module):
         self.check_shape("weight", d["weight"], self.param_shapes()["weight"], why)
         if self.bias:
             self.check_shape("bias", d["bias"], (self.nOutputPlane,), why)
-        return batch, n, h, w, oh, ow
+        return batch, n, h, w, oh, ow, tshape
 
     def output_shape(self, info):
-        batch, n, h, w, oh, ow = info
+        batch, n, h, w, oh, ow = info[:6]
         shp = (self.nOutputPlane, oh, ow)
         return (n,) + shp if batch else shp
 
@@ -121,9 +137,14 @@ class SpatialFullConvolution(Module):
     def _geom(self):
         return self.kH, self.kW, self.dH, self.dW, self.padH, self.padW, 1, 1
 
-    def forward(self, xp, d, info):
-        batch, n, h, w, oh, ow = info
+    @staticmethod
+    def _x(d):
         x = d["input"]
+        return x[0] if type(x) is list else x
+
+    def forward(self, xp, d, info):
+        batch, n, h, w, oh, ow = info[:6]
+        x = self._x(d)
         x4 = x if batch else x[None, ...]
         n = x4.shape[0]
         cin, nout = self.nInputPlane, self.nOutputPlane
@@ -135,8 +156,8 @@ class SpatialFullConvolution(Module):
         return y if batch else y[0, ...]
 
     def backward(self, xp, d, info):
-        batch, n, h, w, oh, ow = info
-        x, go = d["input"], d["gradOutput"]
+        batch, n, h, w, oh, ow, tshape = info
+        x, go = self._x(d), d["gradOutput"]
         x4 = x if batch else x[None, ...]
         go4 = go if batch else go[None, ...]
         n = x4.shape[0]
@@ -145,7 +166,11 @@ class SpatialFullConvolution(Module):
         cols = conv_columns(xp, go4, *self._geom(), h, w)      # (N, O*kH*kW, H*W)
         gi = xp.reshape(xp.matmul(w2, cols), (n, cin, h, w))
         gw = batch_matmul_sum(xp, xp.reshape(x4, (n, cin, h * w)), cols)
-        res = {"gradInput": gi if batch else gi[0, ...],
+        gi = gi if batch else gi[0, ...]
+        if tshape is not None:
+            # the target only sets the output size: its gradient is zero
+            gi = [gi, xp.zeros(tshape, dtype=gi.dtype, device=_device(gi))]
+        res = {"gradInput": gi,
                "gradWeight": xp.reshape(gw, self.param_shapes()["weight"])}
         if self.bias:
             res["gradBias"] = xp.sum(go4, axis=(0, 2, 3))
@@ -153,15 +178,19 @@ class SpatialFullConvolution(Module):
 
     # -- compiled path ----------------------------------------------------
     def _sizes(self, info):
-        batch, n, h, w, oh, ow = info
+        batch, n, h, w, oh, ow = info[:6]
         return (n, self.nInputPlane, h, w, self.nOutputPlane, oh, ow,
                 self.kH, self.kW, self.dH, self.dW, self.padH, self.padW)
 
     def forward_cpu(self, k, d, info, y):
-        k.full_update_output(d["input"], d["weight"], d["bias"] if self.bias else None, y,
+        k.full_update_output(self._x(d), d["weight"], d["bias"] if self.bias else None, y,
                              *self._sizes(info))
 
     def backward_cpu(self, k, d, info, out):
-        k.full_update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+        gi = out["gradInput"]
+        if type(gi) is list:
+            gi, gt = gi
+            gt[...] = 0
+        k.full_update_grad(self._x(d), d["weight"], d["gradOutput"], gi,
                            out["gradWeight"], out["gradBias"] if self.bias else None,
                            *self._sizes(info))

@@ -160,18 +160,20 @@ NNF_WIDE static void nnf_crelu_bwd_##S(const T* restrict x,                   \
         gi[i] = v > 0 ? g0 : (v < 0 ? -g1 : 0);                               \
     }                                                                         \
 }                                                                             \
-/* GLU of one slice: x[:n] = a, x[n:2n] = b; y = a * sigmoid(b) */            \
+/* GLU of (part of) one slice: a = x[i], b = x[h + i] (h = the half size, \
+   n <= h elements from here); y = a * sigmoid(b) */                         \
 NNF_WIDE static void nnf_glu_fwd_##S(const T* restrict x, T* restrict y,      \
-                                     ptrdiff_t n) {                           \
+                                     ptrdiff_t n, ptrdiff_t h) {              \
     for (ptrdiff_t i = 0; i < n; i++)                                         \
-        y[i] = x[i] * nnf_sigmoid_##S(x[n + i]);                              \
+        y[i] = x[i] * nnf_sigmoid_##S(x[h + i]);                              \
 }                                                                             \
 NNF_WIDE static void nnf_glu_bwd_##S(const T* restrict x, const T* restrict g,\
-                                     T* restrict gi, ptrdiff_t n) {           \
+                                     T* restrict gi, ptrdiff_t n,             \
+                                     ptrdiff_t h) {                           \
     for (ptrdiff_t i = 0; i < n; i++) {                                       \
-        const T s = nnf_sigmoid_##S(x[n + i]), gs = g[i] * s;                 \
+        const T s = nnf_sigmoid_##S(x[h + i]), gs = g[i] * s;                 \
         gi[i] = gs;                                                           \
-        gi[n + i] = gs * x[i] * (1 - s);                                      \
+        gi[h + i] = gs * x[i] * (1 - s);                                      \
     }                                                                         \
 }
 

@@ -118,3 +118,11 @@ cdef inline void _col_sum(const floating* a, Py_ssize_t dim, Py_ssize_t stride,
     for c in range(dim):
         for j in range(w):
             s[j] += a[c * stride + j]
+
+
+# -- the thread pool ---------------------------------------------------------
+
+cdef inline Py_ssize_t _slice_grain(Py_ssize_t n) noexcept nogil:
+    """Outer slices of n elements per thread-pool part: about 32K elements
+    (a large softmax is split over threads, a small one stays on the caller)."""
+    return max(<Py_ssize_t>1, <Py_ssize_t>32768 // max(<Py_ssize_t>1, n))

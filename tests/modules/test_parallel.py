@@ -3,8 +3,9 @@
 The table's rows are too small to reach the pool (a part is at least 32K
 elements), so these cases sit just above the threshold. Split results must
 be bit-identical to one thread (maps: the same code per element; the
-softmax family and CrossEntropy: whole rows / images per part, the loss
-terms added in row order) and agree with the generic path.
+softmax family, CrossEntropy and the reductions (Sum, Mean, Max, Min):
+whole rows / images per part, the loss terms added in row order) and agree
+with the generic path.
 """
 
 import os
@@ -35,6 +36,11 @@ CASES = [
     ("SoftMin", (), (17, 4, 32, 32)),
     ("SpatialLogSoftMax", (), (17, 4, 32, 32)),
     ("CrossEntropyCriterion", (), (700, 100)),
+    ("Sum", (1,), (17, 4, 32, 32)),
+    ("Mean", (1,), (17, 4, 32, 32)),
+    ("Max", (1,), (17, 4, 32, 32)),            # rounded input: ties, first index wins
+    ("Min", (1,), (17, 4, 32, 32)),
+    ("Max", (1,), (700, 100)),                 # over the contiguous last dimension
 ]
 
 
@@ -51,6 +57,9 @@ def _dict(name, shape, dtype, seed=0):
     x = rng.standard_normal(shape).astype(dtype)
     if name in ("Log", "Power"):
         x = np.abs(x) + dtype(0.1)
+    if name in ("Max", "Min"):
+        x = np.round(x)
+        x.reshape(-1)[::1001] = np.nan
     d = {"input": x}
     if name == "CrossEntropyCriterion":
         t = rng.integers(0, shape[1], shape[0])

@@ -19,7 +19,7 @@ from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._parallel cimport parallel_for
-from nnfunc._cpu._softmax cimport _row_exp, _row_max
+from nnfunc._cpu._softmax cimport _row_exp, _row_max, _row_scale
 
 cnp.import_array()
 
@@ -74,8 +74,7 @@ cdef void _backward_rows(const floating* x, const int64_t* t, const floating* w,
         xo = x + i * nc
         mx = _row_max(xo, nc)
         r = <floating>(gc / _row_exp(xo, mx, gio, nc))    # gio holds exp(x - max)
-        for j in range(nc):
-            gio[j] = gio[j] * r
+        _row_scale(gio, r, nc)
         gio[c] = <floating>(gio[c] - gc)
 
 

@@ -10,7 +10,8 @@ from libc.math cimport log
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._softmax cimport (
-    NNF_CHUNK, _col_exp, _col_max, _col_sum, _row_exp, _row_max, _row_sum, _slice_grain,
+    NNF_CHUNK, _col_exp, _col_max, _col_sum, _row_exp, _row_lsm_grad, _row_lsm_out, _row_max,
+    _row_sum, _slice_grain,
 )
 from nnfunc._cpu._parallel cimport parallel_for
 
@@ -36,8 +37,7 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
             # y serves as scratch for exp(x - max) before it gets the result;
             # y = (x - max) - log(s): two steps keep the exact zero at the max
             sh = <floating>log(_row_exp(xo, mx, yo, dim))
-            for i in range(dim):
-                yo[i] = (xo[i] - mx) - sh
+            _row_lsm_out(xo, yo, mx, sh, dim)
         return
     for o in range(outer):
         j0 = 0
@@ -78,8 +78,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
             mx = _row_max(xo, dim)
             sum_e = _row_exp(xo, mx, gio, dim)
             r = <floating>(_row_sum(goo, dim) / sum_e)
-            for i in range(dim):
-                gio[i] = goo[i] - gio[i] * r
+            _row_lsm_grad(gio, goo, r, dim)
         return
     for o in range(outer):
         j0 = 0

@@ -11,7 +11,8 @@ from libc.stdlib cimport free, malloc
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._softmax cimport (
-    NNF_CHUNK, _col_dot, _col_exp, _col_max, _row_dot, _row_exp, _row_max, _slice_grain,
+    NNF_CHUNK, _col_dot, _col_exp, _col_max, _row_dot, _row_exp, _row_max, _row_scale,
+    _row_sm_grad, _slice_grain,
 )
 from nnfunc._cpu._parallel cimport parallel_for
 
@@ -35,8 +36,7 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
             yo = y + o * dim
             mx = _row_max(xo, dim)
             r = <floating>(1.0 / _row_exp(xo, mx, yo, dim))
-            for i in range(dim):
-                yo[i] = yo[i] * r
+            _row_scale(yo, r, dim)
         return
     for o in range(outer):
         j0 = 0
@@ -79,8 +79,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
             sum_e = _row_exp(xo, mx, gio, dim)
             r = <floating>(1.0 / sum_e)
             dt = <floating>(_row_dot(goo, gio, dim) / sum_e)
-            for i in range(dim):
-                gio[i] = gio[i] * r * (goo[i] - dt)
+            _row_sm_grad(gio, goo, r, dt, dim)
         return
     for o in range(outer):
         j0 = 0

@@ -134,7 +134,9 @@ def update_output(cnp.ndarray x, cnp.ndarray t, w, cnp.ndarray y, Py_ssize_t n,
     j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
     j.x = <const char*>cnp.PyArray_DATA(x)
     j.t = <const int64_t*>cnp.PyArray_DATA(t)
-    j.w = NULL if w is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>w)
+    j.w = NULL
+    if w is not None:
+        j.w = <const char*>cnp.PyArray_DATA(<cnp.ndarray>w)
     j.nc = nc
     j.ignore = ignore
     j.failed = False
@@ -173,7 +175,9 @@ def update_grad_input(cnp.ndarray x, cnp.ndarray t, w, cnp.ndarray gi, Py_ssize_
     j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
     j.x = <const char*>cnp.PyArray_DATA(x)
     j.t = <const int64_t*>cnp.PyArray_DATA(t)
-    j.w = NULL if w is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>w)
+    j.w = NULL
+    if w is not None:
+        j.w = <const char*>cnp.PyArray_DATA(<cnp.ndarray>w)
     j.out = <char*>cnp.PyArray_DATA(gi)
     j.nc = nc
     j.ignore = ignore

@@ -186,8 +186,12 @@ cdef _run(bint fwd, int kind, bint flag, x, go, cnp.ndarray y, Py_ssize_t outer,
     j.dbl = cnp.PyArray_TYPE(y) != cnp.NPY_FLOAT
     j.kind = kind
     j.flag = flag
-    j.x = NULL if x is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>x)
-    j.go = NULL if go is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>go)
+    j.x = NULL
+    j.go = NULL
+    if x is not None:
+        j.x = <const char*>cnp.PyArray_DATA(<cnp.ndarray>x)
+    if go is not None:
+        j.go = <const char*>cnp.PyArray_DATA(<cnp.ndarray>go)
     j.y = <char*>cnp.PyArray_DATA(y)
     j.n = n
     j.inner = inner

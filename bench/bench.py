@@ -362,7 +362,18 @@ def main(argv=None):
     ap.add_argument("--window", type=float, default=0.05,
                     help="seconds per timing window (default 0.05); on a busy machine, "
                          "short windows and many repeats find the quiet moments")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for both sides (torch.set_num_threads and nnfunc's pool "
+                         "limit); default: each library's own default")
     args = ap.parse_args(argv)
+    if args.threads:
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+        try:
+            from nnfunc._cpu import _parallel
+            _parallel.set_num_threads(args.threads)
+        except ImportError:          # a build without the pool: single-threaded anyway
+            pass
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
     if torch is not None:
@@ -370,7 +381,8 @@ def main(argv=None):
     print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
           f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat} "
-          f"windows of {args.window} s", flush=True)
+          f"windows of {args.window} s"
+          + (f", {args.threads} thread(s) each" if args.threads else ""), flush=True)
     hdr = ("module", "shape", "nnfunc", "torch", "gemm", "nnfunc/torch", "nnfunc/gemm")
     if args.markdown:
         print("| " + " | ".join(hdr) + " |")

@@ -92,8 +92,9 @@ def test_autograd_primitive_vjp_is_nnfunc_grad(case):
     go = grad_output(case, fn, d)
     if fn.module.input_kind != "float":
         pytest.skip("integer input (indices) has no gradient to differentiate")
-    f = primitive(fn)
     keys = [k for k, _ in diff_keys(fn)]
+    # the row's other entries (seed, noise, train, ...) go with every call
+    f = primitive(fn, **{k: v for k, v in d.items() if k not in keys})
     args = [d[k] for k in keys]
     import autograd.numpy as anp
 
@@ -181,8 +182,10 @@ def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
     go = grad_output(case, fn, d)
     if fn.module.input_kind != "float":
         pytest.skip("integer input (indices) has no gradient to differentiate")
-    f = primitive(fn)
     keys = [k for k, _ in diff_keys(fn)]
+    # the row's other entries (seed, noise, train, ...) go with every call
+    options = {k: v for k, v in d.items() if k not in keys}
+    f = primitive(fn, **options)
     args = [tmap(jnp.asarray, d[k]) for k in keys]
 
     def loss(*a):

@@ -48,7 +48,17 @@ typedef void (*nnf_task_fn)(void* ctx, ptrdiff_t begin, ptrdiff_t end);
 #endif
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
+
+/* the limit is read without the lock by every parallel call */
+#if defined(__GNUC__)
+#define NNF_LOAD(v) __atomic_load_n(&(v), __ATOMIC_RELAXED)
+#define NNF_STORE(v, x) __atomic_store_n(&(v), (x), __ATOMIC_RELAXED)
+#else
+#define NNF_LOAD(v) (v)
+#define NNF_STORE(v, x) ((v) = (x))
+#endif
 
 static struct {
     pthread_mutex_t owner;      /* held by the caller that uses the pool */
@@ -140,7 +150,7 @@ static int nnf_pool_limit(void) {
             t = nnf_cpu_count();
             t = t < NNF_DEFAULT_THREADS ? t : NNF_DEFAULT_THREADS;
         }
-        nnf_pool.limit = nnf_clamp_threads(t);
+        NNF_STORE(nnf_pool.limit, nnf_clamp_threads(t));
     }
     return nnf_pool.limit;
 }
@@ -154,7 +164,7 @@ static int nnf_get_num_threads(void) {
 
 static void nnf_set_num_threads(int t) {
     pthread_mutex_lock(&nnf_pool.lock);
-    nnf_pool.limit = nnf_clamp_threads(t);
+    NNF_STORE(nnf_pool.limit, nnf_clamp_threads(t));
     pthread_mutex_unlock(&nnf_pool.lock);
 }
 
@@ -166,7 +176,7 @@ static void nnf_parallel_for(nnf_task_fn fn, void* ctx, ptrdiff_t n, ptrdiff_t g
         if (n > 0) fn(ctx, 0, n);
         return;
     }
-    int limit = nnf_pool.limit;        /* racy read of an int: only a hint */
+    int limit = NNF_LOAD(nnf_pool.limit);
     if (limit == 0) limit = nnf_get_num_threads();
     ptrdiff_t want = n / grain;
     int parts = want < limit ? (int)want : limit;
@@ -185,6 +195,11 @@ static void nnf_parallel_for(nnf_task_fn fn, void* ctx, ptrdiff_t n, ptrdiff_t g
         pthread_atfork(NULL, NULL, nnf_pool_child);
         nnf_pool.atfork = 1;
     }
+    /* workers start with every signal blocked (they go to the Python thread) */
+    sigset_t all, old;
+    sigfillset(&all);
+    int masked = nnf_pool.nworkers < parts - 1
+                 && pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
     while (nnf_pool.nworkers < parts - 1) {
         pthread_t th;
         pthread_attr_t at;
@@ -196,6 +211,7 @@ static void nnf_parallel_for(nnf_task_fn fn, void* ctx, ptrdiff_t n, ptrdiff_t g
         if (err != 0) break;           /* fewer helpers: the caller does more */
         nnf_pool.nworkers++;
     }
+    if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
     nnf_pool.fn = fn;
     nnf_pool.ctx = ctx;
     nnf_pool.n = n;

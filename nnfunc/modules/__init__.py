@@ -6,6 +6,12 @@ base class may hold a few), named by the snake_case of the class.
 """
 
 from .add import Add
+from .batch_normalization import BatchNormalization
+from .spatial_batch_normalization import SpatialBatchNormalization
+from .volumetric_batch_normalization import VolumetricBatchNormalization
+from .layer_normalization import LayerNormalization
+from .normalize import Normalize
+from .spatial_cross_map_lrn import SpatialCrossMapLRN
 from .bilinear import Bilinear
 from .c_add import CAdd
 from .c_add_table import CAddTable
@@ -31,6 +37,9 @@ from .soft_plus import SoftPlus
 from .soft_shrink import SoftShrink
 from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
+from .volumetric_convolution import VolumetricConvolution
+from .volumetric_dilated_convolution import VolumetricDilatedConvolution
+from .volumetric_full_convolution import VolumetricFullConvolution
 from .spatial_max_pooling import SpatialMaxPooling
 from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax
 from .split_table import SplitTable
@@ -98,6 +107,10 @@ from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
 from .pixel_shuffle import PixelShuffle
 from .up_sampling import UpSampling
+from .volumetric_max_pooling import VolumetricMaxPooling
+from .volumetric_dilated_max_pooling import VolumetricDilatedMaxPooling
+from .volumetric_average_pooling import VolumetricAveragePooling
+from .temporal_max_pooling import TemporalMaxPooling
 from .dropout import Dropout
 from .spatial_dropout import SpatialDropout
 from .volumetric_dropout import VolumetricDropout

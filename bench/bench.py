@@ -48,13 +48,20 @@ def best(fn, repeat, target=0.05):
     return min(t.repeat(repeat=repeat, number=number)) / number
 
 
-def interleaved(fns, repeat):
-    """Best time of each callable, measured in alternation."""
+def interleaved(fns, repeat, target=0.05):
+    """Best time of each callable, measured in alternation (windows of ``target`` s;
+    the loop length is sized once per callable)."""
     res = {k: float("inf") for k in fns}
+    timers = {}
+    for k, f in fns.items():
+        if f is not None:
+            f()
+            t = timeit.Timer(f)
+            number, _ = t.autorange()
+            timers[k] = (t, max(1, int(number * target / 0.2)))
     for _ in range(repeat):
-        for k, f in fns.items():
-            if f is not None:
-                res[k] = min(res[k], best(f, 1))
+        for k, (t, number) in timers.items():
+            res[k] = min(res[k], t.timeit(number) / number)
     return {k: (v if fns[k] is not None else None) for k, v in res.items()}
 
 
@@ -123,6 +130,62 @@ def module_rows(rng, quick):
                     [x, p["weight"], p["bias"]], go),
         conv_gemm)
 
+    # the rest of the convolution family (one unfold/fold + GEMM core; depthwise: loops)
+    f = nnfunc.nn.SpatialConvolutionMM(c, c, 3, 3, 1, 1, 1, 1)
+    p = f.init_params(seed=0)
+    add("SpatialConvolutionMM", f"{n}x{c}x{hw}x{hw} k3 p1 ->{c}", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b, c=c: F.conv2d(a, w.view(c, c, 3, 3), b, padding=1))
+                    if torch else None, [x, p["weight"], p["bias"]], go),
+        conv_gemm)
+    f = nnfunc.nn.SpatialDilatedConvolution(c, c, 3, 3, 1, 1, 2, 2, 2, 2)
+    p = f.init_params(seed=0)
+    add("SpatialDilatedConvolution", f"{n}x{c}x{hw}x{hw} k3 dil2 p2 ->{c}", f,
+        {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b: F.conv2d(a, w, b, padding=2, dilation=2)) if torch
+                    else None, [x, p["weight"], p["bias"]], go),
+        conv_gemm)
+    # transposed: 16x16 -> 32x32, 4x4 stride 2 pad 1, 64 -> 32 planes
+    ci, co, hi = c, c // 2, hw // 2
+    f = nnfunc.nn.SpatialFullConvolution(ci, co, 4, 4, 2, 2, 1, 1)
+    p = f.init_params(seed=0)
+    xf, gof = rand(rng, n, ci, hi, hi), rand(rng, n, co, 2 * hi, 2 * hi)
+    wf = p["weight"].reshape(ci, -1)
+    colf = rand(rng, co * 16, hi * hi)
+    xf0 = xf[0].reshape(ci, -1)
+
+    def full_gemm(n=n, wf=wf, colf=colf, xf0=xf0):
+        for _ in range(n):
+            gemm(wf, xf0, ta=True)        # forward columns
+            gemm(wf, colf)                # gradInput
+            gemm(xf0, colf, tb=True)      # gradWeight
+    add("SpatialFullConvolution", f"{n}x{ci}x{hi}x{hi} k4 s2 p1 ->{co}", f,
+        {"input": xf, **p}, gof,
+        torch_thunk((lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1))
+                    if torch else None, [xf, p["weight"], p["bias"]], gof),
+        full_gemm)
+    f = nnfunc.nn.SpatialDepthWiseConvolution(c, 1, 3, 3, 1, 1, 1, 1)
+    p = f.init_params(seed=0)
+    add("SpatialDepthWiseConvolution", f"{n}x{c}x{hw}x{hw} k3 p1 x1", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b, c=c: F.conv2d(a, w.view(c, 1, 3, 3), b.reshape(-1),
+                                                   padding=1, groups=c)) if torch else None,
+                    [x, p["weight"], p["bias"]], go))
+    nt, tt_, ft, kt = (8, 64, 128, 5) if quick else (32, 128, 256, 5)
+    ot = tt_ - kt + 1
+    f = nnfunc.nn.TemporalConvolution(ft, ft, kt)
+    p = f.init_params(seed=0)
+    xt, got = rand(rng, nt, tt_, ft), rand(rng, nt, ot, ft)
+    at = rand(rng, nt * ot, kt * ft)
+    got2 = got.reshape(-1, ft)
+
+    def temporal_gemm(at=at, w=p["weight"], g=got2):
+        gemm(at, w, tb=True)              # forward
+        gemm(g, w)                        # gradInput frames
+        gemm(g, at, ta=True)              # gradWeight
+    add("TemporalConvolution", f"{nt}x{tt_}x{ft} k{kt} ->{ft}", f, {"input": xt, **p}, got,
+        torch_thunk((lambda a, w, b, ft=ft, kt=kt: F.conv1d(
+            a.transpose(1, 2), w.view(ft, kt, ft).permute(0, 2, 1), b).transpose(1, 2))
+            if torch else None, [xt, p["weight"], p["bias"]], got),
+        temporal_gemm)
     # volumetric convolutions (one vol2col/GEMM kernel): 3x3x3 pad 1, the same
     # dilated 2 (pad 2), and a 4x4x4 stride-2 full convolution (x2 upsampling)
     n, c, t, hw = (2, 16, 4, 8) if quick else (8, 32, 8, 16)
@@ -488,7 +551,15 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small shapes, few repeats (smoke run)")
     ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    ap.add_argument("--only", default=None, help="rows whose module name contains this text")
+    ap.add_argument("--only", default=None,
+                    help="rows whose module name contains this text (comma-separated: any)")
+    ap.add_argument("--window", type=float, default=0.05,
+                    help="seconds per timing window (default 0.05); on a busy machine, "
+                         "short windows and many repeats find the quiet moments")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for both sides (torch.set_num_threads and nnfunc's pool "
+                         "limit; set OPENBLAS_NUM_THREADS to match: OpenBLAS reads it at "
+                         "import); default: each library's own default")
     ap.add_argument("--gpu", action="store_true",
                     help="GPU mode: nnfunc on CuPy vs PyTorch CUDA (bench_gpu.py)")
     ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "float64"),
@@ -500,13 +571,23 @@ def main(argv=None):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import bench_gpu
         return bench_gpu.main(args)
+    if args.threads:
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+        try:
+            from nnfunc._cpu import _parallel
+            _parallel.set_num_threads(args.threads)
+        except ImportError:          # a build without the pool: single-threaded anyway
+            pass
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
     if torch is not None:
         torch.set_grad_enabled(True)
     print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat}", flush=True)
+          f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat} "
+          f"windows of {args.window} s"
+          + (f", {args.threads} thread(s) each" if args.threads else ""), flush=True)
     hdr = ("module", "shape", "nnfunc", "torch", "gemm", "nnfunc/torch", "nnfunc/gemm")
     if args.markdown:
         print("| " + " | ".join(hdr) + " |")
@@ -516,9 +597,9 @@ def main(argv=None):
               f"{hdr[5]:>12s} {hdr[6]:>11s}")
     ratios_t = []
     for label, shape, run, trun, grun in seed_rows(rng) + module_rows(rng, args.quick):
-        if args.only and args.only not in label:
+        if args.only and not any(o in label for o in args.only.split(",")):
             continue
-        t = interleaved({"n": run, "t": trun, "g": grun}, repeat)
+        t = interleaved({"n": run, "t": trun, "g": grun}, repeat, args.window)
 
         def fmt(s):
             if s is None:

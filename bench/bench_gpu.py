@@ -181,7 +181,7 @@ def main(args):
         print("|" + "---|" * len(hdr))
     ratios, failed = [], []
     for label, shape, run, trun in rows(cp, torch, dtype, args.quick):
-        if args.only and args.only not in label:
+        if args.only and not any(o in label for o in args.only.split(",")):
             continue
         try:
             tn, tt = measure(cp, torch, run, trun, repeat)

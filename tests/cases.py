@@ -352,6 +352,52 @@ add(
 )
 
 
+def _dil_ref(kW, kH, dW, dH, padW, padH, dilW, dilH, ceil=False):
+    def ref(torch, t):
+        return _F(torch).max_pool2d(t["input"], (kH, kW), (dH, dW), (padH, padW),
+                                    (dilH, dilW), ceil_mode=ceil)
+    return ref
+
+
+def _avg_ref(kW, kH, dW, dH, padW=0, padH=0, ceil=False, cip=True, mult=1):
+    def ref(torch, t):
+        return _F(torch).avg_pool2d(t["input"], (kH, kW), (dH, dW), (padH, padW),
+                                    ceil_mode=ceil, count_include_pad=cip) * mult
+    return ref
+
+
+add(
+    # indices as an extra forward result (0-based flat plane offsets)
+    Case("SpatialMaxPooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "indices-pad-ceil",
+         kwargs={"ceil_mode": True, "return_indices": True}, batch=True, gen=distinct,
+         ref=_pool_ref(3, 3, 2, 2, 1, 1, True), extra_out=("indices",)),
+    Case("SpatialDilatedMaxPooling", (3, 3, 2, 2, 1, 1, 2, 2), (2, 3, 9, 8), "batch-pad-ceil",
+         kwargs={"ceil_mode": True, "return_indices": True}, batch=True, gen=distinct,
+         ref=_dil_ref(3, 3, 2, 2, 1, 1, 2, 2, True), bad=_pool_bad + _too_small,
+         extra_out=("indices",)),
+    Case("SpatialDilatedMaxPooling", (2, 3, 1, 2, 0, 1, 3, 2), (3, 10, 11), "image-odd",
+         gen=distinct, ref=_dil_ref(2, 3, 1, 2, 0, 1, 3, 2)),
+    Case("SpatialDilatedMaxPooling", (2, 2), (2, 2, 6, 5), "default", batch=True,
+         gen=distinct, ref=_dil_ref(2, 2, 2, 2, 0, 0, 1, 1)),
+    Case("SpatialAveragePooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "batch-pad-ceil",
+         kwargs={"ceil_mode": True}, batch=True, ref=_avg_ref(3, 3, 2, 2, 1, 1, True),
+         bad=_pool_bad),
+    Case("SpatialAveragePooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "exclude-pad-ceil",
+         kwargs={"ceil_mode": True, "count_include_pad": False}, batch=True,
+         ref=_avg_ref(3, 3, 2, 2, 1, 1, True, False)),
+    Case("SpatialAveragePooling", (3, 2, 1, 2, 1, 1), (3, 5, 6), "image-odd-ceil",
+         kwargs={"ceil_mode": True}, ref=_avg_ref(3, 2, 1, 2, 1, 1, True)),
+    Case("SpatialAveragePooling", (2, 2), (2, 2, 5, 4), "default-stride1", batch=True,
+         ref=_avg_ref(2, 2, 1, 1), bad=_too_small),
+    # stride > kernel, no padding: PyTorch's ceil rule drops the window past the input
+    Case("SpatialAveragePooling", (2, 2, 3, 3), (2, 2, 6, 7), "stride-ceil",
+         kwargs={"ceil_mode": True}, batch=True, ref=_avg_ref(2, 2, 3, 3, 0, 0, True)),
+    Case("SpatialAveragePooling", (3, 3, 2, 2, 1, 1), (3, 6, 5), "nodivide-exclude",
+         kwargs={"count_include_pad": False, "divide": False},
+         ref=_avg_ref(3, 3, 2, 2, 1, 1, False, False, 9)),
+)
+
+
 # ---------------------------------------------------------------- criterion
 def classes(n_classes, ignore=None):
     """Class targets (0-based int64) for an input of shape (N, C) or (C,);
@@ -834,6 +880,13 @@ BAD_CTORS += [
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2), {"ceil_mode": "yes"}, nnfunc.InputTypeError),
+    ("SpatialMaxPooling", (2, 2), {"return_indices": 1}, nnfunc.InputTypeError),
+    ("SpatialDilatedMaxPooling", (3, 3, 1, 1, 1, 1, 0), {}, nnfunc.InputError),
+    ("SpatialDilatedMaxPooling", (3, 3, 1, 1, 2, 1), {}, nnfunc.InputError),
+    ("SpatialDilatedMaxPooling", (3, 3, 1, 1, 1, 1, 1, 1.0), {}, nnfunc.InputTypeError),
+    ("SpatialAveragePooling", (0, 2), {}, nnfunc.InputError),
+    ("SpatialAveragePooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
+    ("SpatialAveragePooling", (2, 2), {"count_include_pad": 0}, nnfunc.InputTypeError),
 ]
 
 # ------------------------------------------- elementwise criterions (one kernel)

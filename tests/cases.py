@@ -398,6 +398,31 @@ add(
 )
 
 
+def _adaptive_ref(W, H, kind):
+    def ref(torch, t):
+        return getattr(_F(torch), f"adaptive_{kind}_pool2d")(t["input"], (H, W))
+    return ref
+
+
+add(
+    # overlapping bins (7 -> 3 rows, 8 -> 3 cols), batch, indices
+    Case("SpatialAdaptiveMaxPooling", (3, 3), (2, 3, 7, 8), "batch-indices",
+         kwargs={"return_indices": True}, batch=True, gen=distinct,
+         ref=_adaptive_ref(3, 3, "max"), bad=_pool_bad, extra_out=("indices",)),
+    # output larger than the input (repeated bins), width != height
+    Case("SpatialAdaptiveMaxPooling", (7, 6), (3, 5, 4), "image-upsize", gen=distinct,
+         ref=_adaptive_ref(7, 6, "max")),
+    Case("SpatialAdaptiveMaxPooling", (4, 3), (2, 2, 13, 11), "odd", batch=True, gen=distinct,
+         ref=_adaptive_ref(4, 3, "max")),
+    Case("SpatialAdaptiveAveragePooling", (3, 3), (2, 3, 7, 8), "batch", batch=True,
+         ref=_adaptive_ref(3, 3, "avg"), bad=_pool_bad),
+    Case("SpatialAdaptiveAveragePooling", (7, 6), (3, 5, 4), "image-upsize",
+         ref=_adaptive_ref(7, 6, "avg")),
+    Case("SpatialAdaptiveAveragePooling", (4, 3), (2, 2, 13, 11), "odd", batch=True,
+         ref=_adaptive_ref(4, 3, "avg")),
+)
+
+
 # ---------------------------------------------------------------- criterion
 def classes(n_classes, ignore=None):
     """Class targets (0-based int64) for an input of shape (N, C) or (C,);
@@ -887,6 +912,10 @@ BAD_CTORS += [
     ("SpatialAveragePooling", (0, 2), {}, nnfunc.InputError),
     ("SpatialAveragePooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
     ("SpatialAveragePooling", (2, 2), {"count_include_pad": 0}, nnfunc.InputTypeError),
+    ("SpatialAdaptiveMaxPooling", (0, 2), {}, nnfunc.InputError),
+    ("SpatialAdaptiveMaxPooling", (2, 2.0), {}, nnfunc.InputTypeError),
+    ("SpatialAdaptiveMaxPooling", (2, 2), {"return_indices": None}, nnfunc.InputTypeError),
+    ("SpatialAdaptiveAveragePooling", (3, -1), {}, nnfunc.InputError),
 ]
 
 # ------------------------------------------- elementwise criterions (one kernel)

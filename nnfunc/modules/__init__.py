@@ -31,6 +31,8 @@ from .soft_plus import SoftPlus
 from .soft_shrink import SoftShrink
 from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
+from .spatial_adaptive_average_pooling import SpatialAdaptiveAveragePooling
+from .spatial_adaptive_max_pooling import SpatialAdaptiveMaxPooling
 from .spatial_average_pooling import SpatialAveragePooling
 from .spatial_max_pooling import SpatialDilatedMaxPooling, SpatialMaxPooling
 from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax

@@ -177,3 +177,9 @@ def check_pool_windows(m, x, n, k, d, pad, dil, o, axis):
             m.fail(f"'input' of shape {tuple(x.shape)}: pooling window {i} along {axis} "
                    f"(taps {s} to {s + (k - 1) * dil} in steps of {dil}) holds no input "
                    f"element (size {n}); use less padding or dilation")
+
+
+def adaptive_bins(n, o):
+    """``[(start, end)]`` of the ``o`` adaptive pooling bins over ``n``
+    elements: ``[floor(i n / o), ceil((i + 1) n / o))``, exact integers."""
+    return [((i * n) // o, -(-((i + 1) * n) // o)) for i in range(o)]

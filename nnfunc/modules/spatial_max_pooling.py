@@ -7,6 +7,27 @@ from ._spatial import (_INT_MAX, _device, check_output_size, check_pool_windows,
                        check_spatial_input, pad2d, pool_out_size, scatter_taps, taps)
 
 
+def max_winners(xp, ts, valid):
+    """The window maxima of the taps ``ts`` and, per tap, where it is its
+    window's winner: the first (in scan order) valid tap equal to the max;
+    in a window holding NaN (the max is NaN, nothing equals it) the last NaN
+    tap instead. ``valid[i]`` masks the outputs where tap ``i`` is inside
+    the input (invalid taps must hold ``-inf``)."""
+    m = xp.max(xp.stack(ts, axis=0), axis=0)
+    sel = []
+    found = None
+    for t, v in zip(ts, valid):
+        hit = (t == m) & v
+        sel.append(hit if found is None else hit & ~found)
+        found = hit if found is None else found | hit
+    found = None
+    for i in range(len(ts) - 1, -1, -1):
+        hit = xp.isnan(ts[i])
+        sel[i] = sel[i] | (hit if found is None else hit & ~found)
+        found = hit if found is None else found | hit
+    return m, sel
+
+
 class SpatialMaxPooling(Module):
     """2-D max pooling over ``(C, H, W)`` images.
 
@@ -140,29 +161,11 @@ class SpatialMaxPooling(Module):
                 pos.append(r[:, None] * w + cc[None, :])
         return ts, valid, pos
 
-    def _winners(self, xp, ts, valid):
-        """Per tap, where it is its window's winner: the first (in scan
-        order) valid tap equal to the max; in a window holding NaN (the max
-        is NaN, nothing equals it) the last NaN tap instead."""
-        m = xp.max(xp.stack(ts, axis=0), axis=0)
-        sel = []
-        found = None
-        for t, v in zip(ts, valid):
-            hit = (t == m) & v
-            sel.append(hit if found is None else hit & ~found)
-            found = hit if found is None else found | hit
-        found = None
-        for i in range(len(ts) - 1, -1, -1):
-            hit = xp.isnan(ts[i])
-            sel[i] = sel[i] | (hit if found is None else hit & ~found)
-            found = hit if found is None else found | hit
-        return m, sel
-
     def forward(self, xp, d, info):
         ts, valid, pos = self._taps(xp, d["input"], info)
         if not self.return_indices:
             return xp.max(xp.stack(ts, axis=0), axis=0)
-        m, sel = self._winners(xp, ts, valid)
+        m, sel = max_winners(xp, ts, valid)
         zero = xp.zeros(m.shape, dtype=xp.int64, device=_device(m))
         ind = zero
         for s, p in zip(sel, pos):
@@ -173,7 +176,7 @@ class SpatialMaxPooling(Module):
         batch, n, c, h, w, oh, ow = info
         go = d["gradOutput"]
         ts, valid, _ = self._taps(xp, d["input"], info)
-        _, sel = self._winners(xp, ts, valid)
+        _, sel = max_winners(xp, ts, valid)
         zero = xp.zeros_like(go)
         gtaps = [xp.where(s, go, zero) for s in sel]
         gi = scatter_taps(xp, gtaps, self.kH, self.kW, self.dH, self.dW, self.padH, self.padW,

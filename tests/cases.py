@@ -423,6 +423,75 @@ add(
 )
 
 
+def _window_indices(kW, kH, dW, dH, padW=0, padH=0):
+    """``extra``: unpooling indices as a pooling with these windows could
+    give: one random position in each window's part inside the default
+    output plane (``(h - 1) dH - 2 padH + kH`` rows, columns likewise), as
+    0-based flat offsets. Distinct when the windows do not overlap."""
+    def extra(rng, shape):
+        h, w = shape[-2:]
+        H, W = (h - 1) * dH - 2 * padH + kH, (w - 1) * dW - 2 * padW + kW
+
+        sy = np.arange(h) * dH - padH
+        sx = np.arange(w) * dW - padW
+        ylo, yhi = np.maximum(sy, 0), np.minimum(sy + kH, H)
+        xlo, xhi = np.maximum(sx, 0), np.minimum(sx + kW, W)
+        r = rng.integers(0, 1 << 30, shape)
+        iy = ylo[:, None] + r % (yhi - ylo)[:, None]
+        r = rng.integers(0, 1 << 30, shape)
+        ix = xlo[None, :] + r % (xhi - xlo)[None, :]
+        return {"indices": (iy * W + ix).astype(np.int64)}
+    return extra
+
+
+def _unpool_ref(kW, kH, dW, dH, padW=0, padH=0, size=None):
+    def ref(torch, t):
+        osz = None if size is None else tuple(int(v) for v in size(t))
+        return _F(torch).max_unpool2d(t["input"], t["indices"].long(), (kH, kW), (dH, dW),
+                                      (padH, padW), output_size=osz)
+    return ref
+
+
+def _unique_indices(H, W):
+    """``extra``: distinct random positions per plane anywhere in an (H, W)
+    output plane, with ``outputSize`` (H, W) as an int array."""
+    def extra(rng, shape):
+        planes = int(np.prod(shape[:-2]))
+        L = shape[-2] * shape[-1]
+        idx = np.array([rng.permutation(H * W)[:L] for _ in range(planes)]).reshape(-1)
+        return {"indices": idx.reshape(shape).astype(np.int32),
+                "outputSize": np.array([H, W], dtype=np.int64)}
+    return extra
+
+
+_unpool_bad = [
+    ("indices-missing", lambda d: {k: v for k, v in d.items() if k != "indices"},
+     nnfunc.InputError, "'indices'"),
+    ("indices-float", _set("indices", lambda d: d["indices"].astype(np.float64)),
+     nnfunc.InputTypeError, "'indices'.*integer"),
+    ("indices-shape", _set("indices", lambda d: d["indices"][..., :-1]), nnfunc.InputError,
+     "'indices' has shape"),
+    ("indices-high", _set("indices", lambda d: d["indices"] + 10**6), nnfunc.InputError,
+     "'indices' holds flat plane offset"),
+    ("indices-negative", _set("indices", lambda d: d["indices"] - 10**6), nnfunc.InputError,
+     "'indices' holds flat plane offset -"),
+    ("outputSize-bad", _set("outputSize", (0, 3)), nnfunc.InputError, "'outputSize'"),
+    ("outputSize-type", _set("outputSize", "big"), nnfunc.InputTypeError, "'outputSize'"),
+]
+add(
+    Case("SpatialMaxUnpooling", (2, 2), (2, 3, 3, 4), "batch", batch=True,
+         extra=_window_indices(2, 2, 2, 2), ref=_unpool_ref(2, 2, 2, 2), bad=_unpool_bad),
+    # built from a pooling function: 3x2 windows, stride (3, 2), padding
+    Case("SpatialMaxUnpooling", (nnfunc.nn.SpatialMaxPooling(3, 2, 3, 2, 1, 1),), (3, 4, 5),
+         "from-pooling-image", extra=_window_indices(3, 2, 3, 2, 1, 1),
+         ref=_unpool_ref(3, 2, 3, 2, 1, 1)),
+    # arbitrary distinct positions, explicit outputSize (odd, larger than the default)
+    Case("SpatialMaxUnpooling", (2, 2), (2, 2, 3, 3), "output-size", batch=True,
+         extra=_unique_indices(7, 7), ref=_unpool_ref(2, 2, 2, 2, size=lambda t: t["outputSize"]),
+         bad=_unpool_bad),
+)
+
+
 # ---------------------------------------------------------------- criterion
 def classes(n_classes, ignore=None):
     """Class targets (0-based int64) for an input of shape (N, C) or (C,);
@@ -916,6 +985,9 @@ BAD_CTORS += [
     ("SpatialAdaptiveMaxPooling", (2, 2.0), {}, nnfunc.InputTypeError),
     ("SpatialAdaptiveMaxPooling", (2, 2), {"return_indices": None}, nnfunc.InputTypeError),
     ("SpatialAdaptiveAveragePooling", (3, -1), {}, nnfunc.InputError),
+    ("SpatialMaxUnpooling", (0,), {}, nnfunc.InputError),
+    ("SpatialMaxUnpooling", ("pool",), {}, nnfunc.InputTypeError),
+    ("SpatialMaxUnpooling", (nnfunc.nn.SpatialMaxPooling(2, 2), 2), {}, nnfunc.InputError),
 ]
 
 # ------------------------------------------- elementwise criterions (one kernel)

@@ -57,20 +57,23 @@ cdef inline void _row_max(const floating* plane, floating* m, Py_ssize_t H, Py_s
                 m[ox] = v if (v > mo) | (v != v) else mo
 
 
-cdef inline void _row_tap(const floating* plane, const floating* m, floating* tap,
-                          Py_ssize_t H, Py_ssize_t W, Py_ssize_t oy, Py_ssize_t oW,
-                          Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
-                          Py_ssize_t padH, Py_ssize_t padW, Py_ssize_t dilH,
-                          Py_ssize_t dilW) noexcept nogil:
-    # tap[ox] = ky*kW + kx of the winner of window (oy, ox), given its value
-    # m[ox]: the first element equal to m (no NaN in the window), else the last
-    # NaN -- the element the "greater, or NaN" scan ends on. Kept as a float
-    # (exact below 2**24 taps) so that the select has one width and vectorises.
+cdef inline void _row_argmax(const floating* plane, floating* m, floating* tap, Py_ssize_t H,
+                             Py_ssize_t W, Py_ssize_t oy, Py_ssize_t oW, Py_ssize_t kH,
+                             Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                             Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
+    # m[ox], tap[ox] = the winning value of window (oy, ox) and its tap
+    # ky*kW + kx, in one pass: a window's first in-bounds element is taken
+    # unconditionally (tap < 0: so an all -inf window points at it, as in
+    # PyTorch), later ones when greater or NaN. The tap is kept as a float
+    # (exact below 2**24 taps) so that both selects have one width and the
+    # oW-wide inner loop vectorises.
     cdef Py_ssize_t hs = oy * dH - padH
     cdef Py_ssize_t ky, kx, ox, iy, xs, lo, hi
-    cdef floating v, t, cur
+    cdef floating v, mo, t, cur
+    cdef bint take
     cdef const floating* row
     for ox in range(oW):
+        m[ox] = -INFINITY
         tap[ox] = -1
     for ky in range(kH):
         iy = hs + ky * dilH
@@ -83,65 +86,71 @@ cdef inline void _row_tap(const floating* plane, const floating* m, floating* ta
             valid_range(oW, xs, dW, W, &lo, &hi)
             for ox in range(lo, hi):
                 v = row[xs + ox * dW]
+                mo = m[ox]
                 cur = tap[ox]
-                tap[ox] = t if ((cur < 0) & (v == m[ox])) | (v != v) else cur
-
-
-cdef inline Py_ssize_t _tap_offset(Py_ssize_t t, Py_ssize_t hs, Py_ssize_t ox, Py_ssize_t W,
-                                   Py_ssize_t kW, Py_ssize_t dW, Py_ssize_t padW,
-                                   Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
-    # flat plane offset of tap t of window (oy, ox) (hs = oy*dH - padH)
-    cdef Py_ssize_t ky = t // kW
-    return (hs + ky * dilH) * W + ox * dW - padW + (t - ky * kW) * dilW
+                take = (v > mo) | (v != v) | (cur < 0)
+                m[ox] = v if take else mo
+                tap[ox] = t if take else cur
 
 
 cdef void _forward(const floating* x, floating* y, int64_t* ind, floating* tap,
-                   Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
-                   Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
-                   Py_ssize_t padH, Py_ssize_t padW, Py_ssize_t dilH,
+                   const Py_ssize_t* off, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+                   Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH,
+                   Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW, Py_ssize_t dilH,
                    Py_ssize_t dilW) noexcept nogil:
-    # ind NULL: the maxima only; else also their indices (tap: an oW workspace)
-    cdef Py_ssize_t p, oy, ox, hs
+    # ind NULL: the maxima only; else also their indices (tap: an oW
+    # workspace; off: each tap's plane offset from its window's corner)
+    cdef Py_ssize_t p, oy, ox, corner
     cdef floating* yr
     cdef int64_t* ir
     for p in range(planes):
         for oy in range(oH):
             # the output row itself holds the running maxima
             yr = y + (p * oH + oy) * oW
-            _row_max(x + p * H * W, yr, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
-                     dilH, dilW)
-            if ind != NULL:
-                _row_tap(x + p * H * W, yr, tap, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
+            if ind == NULL:
+                _row_max(x + p * H * W, yr, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
                          dilH, dilW)
-                ir = ind + (p * oH + oy) * oW
-                hs = oy * dH - padH
-                for ox in range(oW):
-                    # every window holds an in-bounds element, so tap[ox] >= 0
-                    ir[ox] = _tap_offset(<Py_ssize_t>tap[ox], hs, ox, W, kW, dW, padW,
-                                         dilH, dilW)
+                continue
+            _row_argmax(x + p * H * W, yr, tap, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
+                        dilH, dilW)
+            ir = ind + (p * oH + oy) * oW
+            corner = (oy * dH - padH) * W - padW
+            for ox in range(oW):
+                # every window holds an in-bounds element, so tap[ox] >= 0
+                ir[ox] = corner + ox * dW + off[<Py_ssize_t>tap[ox]]
 
 
 cdef void _backward(const floating* x, const floating* go, floating* gi, floating* m,
-                    floating* tap, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
-                    Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                    floating* tap, const Py_ssize_t* off, Py_ssize_t planes, Py_ssize_t H,
+                    Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                     Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
                     Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
-    cdef Py_ssize_t p, oy, ox, hs
+    cdef Py_ssize_t p, oy, ox, corner
     cdef const floating* g
     cdef floating* gp
     memset(gi, 0, planes * H * W * sizeof(floating))
     for p in range(planes):
         gp = gi + p * H * W
         for oy in range(oH):
-            _row_max(x + p * H * W, m, H, W, oy, oW, kH, kW, dH, dW, padH, padW, dilH, dilW)
-            _row_tap(x + p * H * W, m, tap, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
-                     dilH, dilW)
+            _row_argmax(x + p * H * W, m, tap, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
+                        dilH, dilW)
             g = go + (p * oH + oy) * oW
-            hs = oy * dH - padH
+            corner = (oy * dH - padH) * W - padW
             for ox in range(oW):
                 # every window holds an in-bounds element, so tap[ox] >= 0
-                gp[_tap_offset(<Py_ssize_t>tap[ox], hs, ox, W, kW, dW, padW, dilH,
-                               dilW)] += g[ox]
+                gp[corner + ox * dW + off[<Py_ssize_t>tap[ox]]] += g[ox]
+
+
+cdef cnp.ndarray _offsets(Py_ssize_t W, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dilH,
+                          Py_ssize_t dilW):
+    # off[ky*kW + kx] = ky*dilH*W + kx*dilW (no divisions in the loops)
+    cdef cnp.ndarray off = np.empty(kH * kW, dtype=np.intp)
+    cdef Py_ssize_t* p = <Py_ssize_t*>cnp.PyArray_DATA(off)
+    cdef Py_ssize_t ky, kx
+    for ky in range(kH):
+        for kx in range(kW):
+            p[ky * kW + kx] = ky * dilH * W + kx * dilW
+    return off
 
 
 def update_output(cnp.ndarray x, cnp.ndarray y, object ind, Py_ssize_t planes, Py_ssize_t H,
@@ -153,20 +162,23 @@ def update_output(cnp.ndarray x, cnp.ndarray y, object ind, Py_ssize_t planes, P
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* py = cnp.PyArray_DATA(y)
     cdef int64_t* pind = NULL
-    cdef cnp.ndarray tap
+    cdef cnp.ndarray tap, off
     cdef void* ptap = NULL
+    cdef const Py_ssize_t* poff = NULL
     if ind is not None:
         pind = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>ind)
         tap = np.empty(oW, dtype=x.dtype)
         ptap = cnp.PyArray_DATA(tap)
+        off = _offsets(W, kH, kW, dilH, dilW)
+        poff = <const Py_ssize_t*>cnp.PyArray_DATA(off)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
         with nogil:
-            _forward(<const float*>px, <float*>py, pind, <float*>ptap, planes, H, W, oH, oW,
-                     kH, kW, dH, dW, padH, padW, dilH, dilW)
+            _forward(<const float*>px, <float*>py, pind, <float*>ptap, poff, planes, H, W, oH,
+                     oW, kH, kW, dH, dW, padH, padW, dilH, dilW)
     else:
         with nogil:
-            _forward(<const double*>px, <double*>py, pind, <double*>ptap, planes, H, W, oH,
-                     oW, kH, kW, dH, dW, padH, padW, dilH, dilW)
+            _forward(<const double*>px, <double*>py, pind, <double*>ptap, poff, planes, H, W,
+                     oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW)
 
 
 def update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes,
@@ -183,13 +195,15 @@ def update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t 
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pm = cnp.PyArray_DATA(m)
     cdef void* ptap = cnp.PyArray_DATA(tap)
+    cdef cnp.ndarray off = _offsets(W, kH, kW, dilH, dilW)
+    cdef const Py_ssize_t* poff = <const Py_ssize_t*>cnp.PyArray_DATA(off)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
         with nogil:
             _backward(<const float*>px, <const float*>pgo, <float*>pgi, <float*>pm,
-                      <float*>ptap, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW,
+                      <float*>ptap, poff, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW,
                       dilH, dilW)
     else:
         with nogil:
             _backward(<const double*>px, <const double*>pgo, <double*>pgi, <double*>pm,
-                      <double*>ptap, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW,
+                      <double*>ptap, poff, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW,
                       dilH, dilW)

@@ -101,61 +101,75 @@ cdef void _avg_backward(const floating* go, floating* gi, floating* tmp, floatin
 
 # ---------------------------------------------------------------------- max
 cdef void _max_plane(const floating* x, floating* y, int64_t* ind, floating* tv,
-                     int64_t* ti, const int64_t* bh, const int64_t* bw, Py_ssize_t H,
-                     Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
-    # y, ind: one (oH, oW) plane of maxima and their flat offsets (y may be
-    # NULL); tv, ti: (H, oW) workspaces of row maxima and their columns
-    cdef Py_ssize_t iy, ix, ox, oy, s, e, ys, ye, a
-    cdef const floating* row
-    cdef floating* tvr
-    cdef int64_t* tir
-    cdef floating m, v
+                     floating* ti, floating* m, floating* a, const int64_t* bh,
+                     const int64_t* bw, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
+                     Py_ssize_t oW) noexcept nogil:
+    # One (H, W) plane -> ind (and y unless NULL): (oH, oW) maxima and their
+    # flat offsets. tv, ti: (oW, H) workspaces of the maxima of each row over
+    # each column bin and their columns; m, a: oW workspaces. The column pass
+    # runs down the H rows in the inner loop: H independent running maxima
+    # (a row-by-row scan of one bin would be one serial chain of selects).
+    # Column and row numbers ride as floats (exact: H, W <= 2**24, checked
+    # by the caller) so that the selects have one width.
+    cdef Py_ssize_t iy, ix, ox, oy, ys, ye, s, e, r
+    cdef floating* tvc
+    cdef floating* tic
+    cdef floating v, mo, fi, ao, fc
     cdef bint take
-    for iy in range(H):
-        row = x + iy * W
-        tvr = tv + iy * oW
-        tir = ti + iy * oW
-        for ox in range(oW):
-            s = bw[ox]
-            e = bw[oW + ox]
-            m = row[s]
-            a = s
-            for ix in range(s + 1, e):
-                v = row[ix]
-                take = (v > m) | (v != v)
-                m = v if take else m
-                a = ix if take else a
-            tvr[ox] = m
-            tir[ox] = a
+    for ox in range(oW):
+        s = bw[ox]
+        e = bw[oW + ox]
+        tvc = tv + ox * H
+        tic = ti + ox * H
+        fc = <floating>s
+        for iy in range(H):
+            tvc[iy] = x[iy * W + s]
+            tic[iy] = fc
+        for ix in range(s + 1, e):
+            fc = <floating>ix
+            for iy in range(H):
+                v = x[iy * W + ix]
+                mo = tvc[iy]
+                ao = tic[iy]
+                take = (v > mo) | (v != v)
+                tvc[iy] = v if take else mo
+                tic[iy] = fc if take else ao
     for oy in range(oH):
         ys = bh[oy]
         ye = bh[oH + oy]
         for ox in range(oW):
-            m = tv[ys * oW + ox]
-            a = ys
-            for iy in range(ys + 1, ye):
-                v = tv[iy * oW + ox]
-                take = (v > m) | (v != v)
-                m = v if take else m
-                a = iy if take else a
-            if y != NULL:
-                y[oy * oW + ox] = m
-            ind[oy * oW + ox] = a * W + ti[a * oW + ox]
+            m[ox] = tv[ox * H + ys]
+            a[ox] = <floating>ys
+        for iy in range(ys + 1, ye):
+            fi = <floating>iy
+            for ox in range(oW):
+                v = tv[ox * H + iy]
+                mo = m[ox]
+                ao = a[ox]
+                take = (v > mo) | (v != v)
+                m[ox] = v if take else mo
+                a[ox] = fi if take else ao
+        for ox in range(oW):
+            r = <Py_ssize_t>a[ox]
+            ind[oy * oW + ox] = r * W + <Py_ssize_t>ti[ox * H + r]
+        if y != NULL:
+            for ox in range(oW):
+                y[oy * oW + ox] = m[ox]
 
 
 cdef void _max_forward(const floating* x, floating* y, int64_t* ind, floating* tv,
-                       int64_t* ti, const int64_t* bh, const int64_t* bw, Py_ssize_t planes,
-                       Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
-                       Py_ssize_t oW) noexcept nogil:
+                       floating* ti, floating* m, floating* a, const int64_t* bh,
+                       const int64_t* bw, Py_ssize_t planes, Py_ssize_t H,
+                       Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
     cdef Py_ssize_t p
     for p in range(planes):
-        _max_plane(x + p * H * W, y + p * oH * oW, ind + p * oH * oW, tv, ti, bh, bw, H, W,
-                   oH, oW)
+        _max_plane(x + p * H * W, y + p * oH * oW, ind + p * oH * oW, tv, ti, m, a, bh, bw,
+                   H, W, oH, oW)
 
 
 cdef void _max_backward(const floating* x, const floating* go, floating* gi, int64_t* ind,
-                        floating* tv, int64_t* ti, const int64_t* bh, const int64_t* bw,
-                        Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
+                        floating* tv, floating* ti, floating* m, floating* a,
+                        const int64_t* bh, const int64_t* bw, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
                         Py_ssize_t oW) noexcept nogil:
     # ind: an (oH, oW) workspace
     cdef Py_ssize_t p, j
@@ -163,11 +177,23 @@ cdef void _max_backward(const floating* x, const floating* go, floating* gi, int
     cdef const floating* g
     memset(gi, 0, planes * H * W * sizeof(floating))
     for p in range(planes):
-        _max_plane(x + p * H * W, NULL, ind, tv, ti, bh, bw, H, W, oH, oW)
+        _max_plane(x + p * H * W, NULL, ind, tv, ti, m, a, bh, bw, H, W, oH, oW)
         gp = gi + p * H * W
         g = go + p * oH * oW
         for j in range(oH * oW):
             gp[ind[j]] += g[j]
+
+
+cdef class _MaxWork:
+    # the per-call workspaces of the max kernels
+    cdef cnp.ndarray b, tv, ti, m, a
+
+    def __init__(self, dtype, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+        self.b = _bin_array(H, W, oH, oW)
+        self.tv = np.empty(H * oW, dtype=dtype)
+        self.ti = np.empty(H * oW, dtype=dtype)
+        self.m = np.empty(oW, dtype=dtype)
+        self.a = np.empty(oW, dtype=dtype)
 
 
 # ------------------------------------------------------------------ entries
@@ -224,47 +250,50 @@ def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes, Py_
 
 def max_update_output(cnp.ndarray x, cnp.ndarray y, cnp.ndarray ind, Py_ssize_t planes,
                       Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
-    """y = bin maxima of x, ind (int64, y's shape) = their flat plane offsets."""
-    cdef cnp.ndarray tv = np.empty(H * oW, dtype=x.dtype)
-    cdef cnp.ndarray ti = np.empty(H * oW, dtype=np.int64)
-    cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
-    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
+    """y = bin maxima of x, ind (int64, y's shape) = their flat plane offsets.
+    H, W <= 2**24 (checked by the caller)."""
+    cdef _MaxWork w = _MaxWork(x.dtype, H, W, oH, oW)
+    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(w.b)
     cdef const int64_t* bw = bh + 2 * oH
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* py = cnp.PyArray_DATA(y)
     cdef int64_t* pind = <int64_t*>cnp.PyArray_DATA(ind)
-    cdef void* ptv = cnp.PyArray_DATA(tv)
-    cdef int64_t* pti = <int64_t*>cnp.PyArray_DATA(ti)
+    cdef void* ptv = cnp.PyArray_DATA(w.tv)
+    cdef void* pti = cnp.PyArray_DATA(w.ti)
+    cdef void* pm = cnp.PyArray_DATA(w.m)
+    cdef void* pa = cnp.PyArray_DATA(w.a)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
         with nogil:
-            _max_forward(<const float*>px, <float*>py, pind, <float*>ptv, pti, bh, bw, planes,
-                         H, W, oH, oW)
+            _max_forward(<const float*>px, <float*>py, pind, <float*>ptv, <float*>pti,
+                         <float*>pm, <float*>pa, bh, bw, planes, H, W, oH, oW)
     else:
         with nogil:
-            _max_forward(<const double*>px, <double*>py, pind, <double*>ptv, pti, bh, bw,
-                         planes, H, W, oH, oW)
+            _max_forward(<const double*>px, <double*>py, pind, <double*>ptv, <double*>pti,
+                         <double*>pm, <double*>pa, bh, bw, planes, H, W, oH, oW)
 
 
 def max_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes,
                           Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
     """gi = go routed to each bin's winner (written over)."""
-    cdef cnp.ndarray tv = np.empty(H * oW, dtype=x.dtype)
-    cdef cnp.ndarray ti = np.empty(H * oW, dtype=np.int64)
+    cdef _MaxWork w = _MaxWork(x.dtype, H, W, oH, oW)
     cdef cnp.ndarray ind = np.empty(oH * oW, dtype=np.int64)
-    cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
-    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
+    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(w.b)
     cdef const int64_t* bw = bh + 2 * oH
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* pgo = cnp.PyArray_DATA(go)
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef int64_t* pind = <int64_t*>cnp.PyArray_DATA(ind)
-    cdef void* ptv = cnp.PyArray_DATA(tv)
-    cdef int64_t* pti = <int64_t*>cnp.PyArray_DATA(ti)
+    cdef void* ptv = cnp.PyArray_DATA(w.tv)
+    cdef void* pti = cnp.PyArray_DATA(w.ti)
+    cdef void* pm = cnp.PyArray_DATA(w.m)
+    cdef void* pa = cnp.PyArray_DATA(w.a)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
         with nogil:
             _max_backward(<const float*>px, <const float*>pgo, <float*>pgi, pind,
-                          <float*>ptv, pti, bh, bw, planes, H, W, oH, oW)
+                          <float*>ptv, <float*>pti, <float*>pm, <float*>pa, bh, bw,
+                          planes, H, W, oH, oW)
     else:
         with nogil:
             _max_backward(<const double*>px, <const double*>pgo, <double*>pgi, pind,
-                          <double*>ptv, pti, bh, bw, planes, H, W, oH, oW)
+                          <double*>ptv, <double*>pti, <double*>pm, <double*>pa, bh, bw,
+                          planes, H, W, oH, oW)

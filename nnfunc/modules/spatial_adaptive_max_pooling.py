@@ -44,6 +44,14 @@ class SpatialAdaptiveMaxPooling(AdaptivePooling):
     def _repr_args(self):
         return f"{self.W}, {self.H}" + (", return_indices=True" if self.return_indices else "")
 
+    def check(self, d):
+        info = super().check(d)
+        if info[3] > 2**24 or info[4] > 2**24:
+            # the CPU kernel carries row and column numbers in the float type
+            self.fail(f"'input' of shape {tuple(d['input'].shape)}: height and width must be "
+                      "<= 2**24")
+        return info
+
     def _taps(self, xp, x, info):
         """Per offset ``(ky, kx)`` inside the bins (up to the largest bin):
         the values (``-inf`` where the offset is past the bin), the validity

@@ -238,6 +238,29 @@ def module_rows(rng, quick):
     add("PixelShuffle", lab + " r2", nnfunc.nn.PixelShuffle(2), {"input": x}, gop,
         torch_thunk((lambda a: F.pixel_shuffle(a, 2)) if torch else None, [x], gop))
 
+    # parameterized modules (broadcast parameter, Euclidean, Bilinear)
+    n, k = (32, 128) if quick else (128, 1024)
+    xk, gok = rand(rng, n, k), rand(rng, n, k)
+    for name, args, tf in [("Add", (k,), lambda a, b: a + b), ("CAdd", (k,), lambda a, b: a + b),
+                           ("Mul", (), lambda a, w: a * w), ("CMul", (k,), lambda a, w: a * w)]:
+        f = getattr(nnfunc.nn, name)(*args)
+        p = f.init_params(seed=0)
+        add(name, f"{n}x{k}", f, {"input": xk, **p}, gok,
+            torch_thunk(tf if torch else None, [xk, *p.values()], gok))
+    ne, ie, oe = (16, 64, 32) if quick else (128, 256, 512)
+    f = nnfunc.nn.Euclidean(ie, oe)
+    p = f.init_params(seed=0)
+    xe, goe = rand(rng, ne, ie), rand(rng, ne, oe)
+    add("Euclidean", f"{ne}x{ie}->{oe}", f, {"input": xe, **p}, goe,
+        torch_thunk((lambda a, w: torch.cdist(a, w.t())) if torch else None, [xe, p["weight"]],
+                    goe))
+    nb, i1, i2, ob = (16, 32, 24, 16) if quick else (128, 256, 128, 64)
+    f = nnfunc.nn.Bilinear(i1, i2, ob)
+    p = f.init_params(seed=0)
+    x1, x2, gob = rand(rng, nb, i1), rand(rng, nb, i2), rand(rng, nb, ob)
+    add("Bilinear", f"{nb}x({i1},{i2})->{ob}", f, {"input": [x1, x2], **p}, gob,
+        torch_thunk(F.bilinear if torch else None, [x1, x2, p["weight"], p["bias"]], gob))
+
     n, k = (32, 100) if quick else (128, 1000)
     x, go = rand(rng, n, k), rand(rng, n, k)
     for name, tf in [("SoftMax", "softmax"), ("LogSoftMax", "log_softmax")]:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nnfunc
-from _helpers import diff_keys, grad_output, make_dict
+from _helpers import assert_allclose_t, diff_keys, grad_output, make_dict, tmap
 from cases import CASES
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -90,8 +90,6 @@ def test_autograd_primitive_vjp_is_nnfunc_grad(case):
     from nnfunc.adapters.autograd import primitive
     fn, d = make_dict(case)
     go = grad_output(case, fn, d)
-    if type(d["input"]) is list or type(go) is list:
-        pytest.skip("table modules: the adapters take and return single arrays")
     if fn.module.input_kind != "float":
         pytest.skip("integer input (indices) has no gradient to differentiate")
     keys = [k for k, _ in diff_keys(fn)]
@@ -99,10 +97,16 @@ def test_autograd_primitive_vjp_is_nnfunc_grad(case):
     f = primitive(fn, **{k: v for k, v in d.items() if k not in keys})
     args = [d[k] for k in keys]
     import autograd.numpy as anp
-    got = autograd.grad(lambda *a: anp.sum(f(*a) * go), tuple(range(len(args))))(*args)
+
+    def loss(*a):
+        y = f(*a)
+        return sum(anp.sum(y[i] * g) for i, g in enumerate(go)) if type(go) is list \
+            else anp.sum(y * go)
+    got = autograd.grad(loss, tuple(range(len(args))))(*args)
     want = fn(dict(d, gradOutput=go))
     for g, (_, gk) in zip(got, diff_keys(fn)):
-        np.testing.assert_allclose(g, want[gk], rtol=1e-12, atol=1e-14, err_msg=gk)
+        assert_allclose_t(list(g) if type(want[gk]) is list else g, want[gk],
+                          rtol=1e-12, atol=1e-14, err_msg=gk)
 
 
 def test_autograd_float32_and_errors():
@@ -176,8 +180,6 @@ def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
     from nnfunc.adapters.jax import primitive
     fn, d = make_dict(case)
     go = grad_output(case, fn, d)
-    if type(d["input"]) is list or type(go) is list:
-        pytest.skip("table modules: the adapters take and return single arrays")
     if fn.module.input_kind != "float":
         pytest.skip("integer input (indices) has no gradient to differentiate")
     keys = [k for k, _ in diff_keys(fn)]
@@ -188,14 +190,73 @@ def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
         # array type, which the frontend refuses as mixed namespaces
         pytest.skip("array options (indices, ...) beside a traced input")
     f = primitive(fn, **opts)
-    args = [jnp.asarray(d[k]) for k in keys]
-    got = jax.jit(jax.grad(lambda *a: jnp.sum(f(*a) * go), tuple(range(len(args)))))(*args)
+    args = [tmap(jnp.asarray, d[k]) for k in keys]
+
+    def loss(*a):
+        y = f(*a)
+        return sum(jnp.sum(y[i] * g) for i, g in enumerate(go)) if type(go) is list \
+            else jnp.sum(y * go)
+    got = jax.jit(jax.grad(loss, tuple(range(len(args)))))(*args)
     want = fn(dict(d, gradOutput=go))
     for g, (_, gk) in zip(got, diff_keys(fn)):
-        np.testing.assert_allclose(np.asarray(g), want[gk], rtol=1e-10, atol=1e-12, err_msg=gk)
+        assert_allclose_t(tmap(np.asarray, g), want[gk], rtol=1e-10, atol=1e-12, err_msg=gk)
 
 
 def test_jax_trains_the_digits_network():
     pytest.importorskip("jax")
     acc = _example("digits_jax").train(epochs=3, log=lambda s: None)
     assert acc >= 0.9
+
+
+# ------------------------------------------------------------------ tables
+
+def _table_chain(prim, anp):
+    """SplitTable -> CAddTable of a JoinTable: a table output feeding a table
+    input inside the traced function, then a table criterion."""
+    split = prim(nnfunc.nn.SplitTable(0))
+    join = prim(nnfunc.nn.JoinTable(0))
+    add = prim(nnfunc.nn.CAddTable())
+    rank = prim(nnfunc.nn.MarginRankingCriterion(0.5))
+
+    def loss(x, y, t):
+        parts = split(x)                       # list of 3 rows
+        s = add([parts[0], parts[2], y])
+        j = join([s, parts[1]])
+        return rank([anp.tanh(j[:4]), j[4:]], t)
+    return loss
+
+
+def _table_chain_pure(anp):
+    def loss(x, y, t):
+        s = x[0] + x[2] + y
+        j = anp.concatenate([s, x[1]])
+        a, b = anp.tanh(j[:4]), j[4:]
+        return anp.mean(anp.maximum(0, -t * (a - b) + 0.5))
+    return loss
+
+
+def _table_data():
+    rng = np.random.default_rng(3)
+    return rng.standard_normal((3, 4)), rng.standard_normal(4), np.array([1.0, -1, 1, -1])
+
+
+def test_autograd_tables_chain():
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    from nnfunc.adapters.autograd import primitive
+    x, y, t = _table_data()
+    got = autograd.grad(_table_chain(primitive, anp), (0, 1))(x, y, t)
+    want = autograd.grad(_table_chain_pure(anp), (0, 1))(x, y, t)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+def test_jax_tables_chain(jax_x64):
+    jax = jax_x64
+    import jax.numpy as jnp
+    from nnfunc.adapters.jax import primitive
+    x, y, t = (jnp.asarray(a) for a in _table_data())
+    got = jax.jit(jax.grad(_table_chain(primitive, jnp), (0, 1)))(x, y, t)
+    want = jax.grad(_table_chain_pure(jnp), (0, 1))(x, y, t)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-12, atol=1e-14)

@@ -44,6 +44,25 @@ def test_keys(case, backend):
 
 @BACKENDS
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_array_versus_table(case, backend):
+    """A list for an array module, an array for a table module: a TypeError
+    from the frontend, before the module's check sees it."""
+    fn, d = make_dict(case)
+    x = d["input"]
+    form = fn.module.table_input
+    if type(x) is list and form is True:
+        _raises(nnfunc.InputTypeError, "'input' must be a list of arrays", fn,
+                dict(d, input=x[0]), backend)
+    elif type(x) is not list and form is False:
+        for wrong in ([x, x], (x,)):
+            _raises(nnfunc.InputTypeError, "'input' must be an array, not a list", fn,
+                    dict(d, input=wrong), backend)
+    else:
+        assert form is None, "the row's input form disagrees with table_input"
+
+
+@BACKENDS
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_dtypes_and_namespaces(case, backend):
     fn, d = make_dict(case)
     def cast(dt):

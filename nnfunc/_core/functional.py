@@ -146,6 +146,14 @@ def _same_kind_list(m, key, v, x, contiguous):
     return out
 
 
+def _wrong_form(m, x):
+    """``input`` is a list for an array module, or not a list for a table module."""
+    if type(x) in (list, tuple):
+        raise InputTypeError(f"{m.name}: 'input' must be an array, not a list")
+    raise InputTypeError(f"{m.name}: 'input' must be a list of arrays (a table), "
+                         f"got {_where(type(x))}")
+
+
 def _prepare_table_input(m, a, x):
     """A table input: every entry an array of the first one's type and dtype
     (or, for a module whose ``input_kind`` is a tuple, of the kind it names)."""
@@ -290,7 +298,11 @@ def _prepare(m, d, grad):
         _missing(m, "input")
     a = d.copy()
     if type(x) is list or type(x) is tuple:
+        if m.table_input is False:
+            _wrong_form(m, x)
         x = _prepare_table_input(m, a, x)
+    elif m.table_input:
+        _wrong_form(m, x)
     xt = type(x)
     if xt is _ndarray:
         xp = None

@@ -78,6 +78,11 @@ class Module:
     #: tuple of kinds ("float", "int", "bool"), one per entry of a table of
     #: that length (float entries share one dtype).
     input_kind = "float"
+    #: the form of ``input``: False an array, True a table (a list of
+    #: arrays), None either (Identity). The frontend refuses the other form
+    #: with a TypeError naming the module, so ``check`` never sees it.
+    #: A tuple ``input_kind`` implies a table.
+    table_input = False
 
     def result_dtype(self, xp):
         """For ``input_kind == "int"``: the float dtype of outputs and

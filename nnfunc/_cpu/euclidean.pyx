@@ -1,72 +1,132 @@
 """Euclidean kernels: y[r, j] = ||x[r] - W[:, j]||, W stored (inputSize, outputSize).
 
-The distances are summed from the differences (no |x|^2 - 2 x.W + |W|^2
-expansion, which loses the digits of a point near a centre); the inner loop
-runs along a row of W (contiguous in j) so it vectorises. The backward
-recomputes the distances (pure: nothing saved) into a scratch buffer.
+Squared distances come from one GEMM, ``|x|^2 + |w|^2 - 2 x.W``, which is
+accurate where the distance is not small next to the norms. A pair whose
+GEMM distance falls below half of ``|x|^2 + |w|^2`` (a point near a centre,
+where the expansion cancels) is recomputed from the differences, so every
+distance keeps the accuracy of the direct sum. The backward does the same
+split: the far pairs go through two GEMMs (``gradInput = x * sum_j g - g W^T``,
+``gradWeight = W * sum_r g - x^T g``), the near ones through exact difference
+loops. Nothing is saved between calls: the backward recomputes the distances.
 """
 
 cimport numpy as cnp
 from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
 
-from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._blas cimport floating, gemm
 
 cnp.import_array()
 
+# a pair is "near" (recomputed exactly) when d^2 < NEAR * (|x|^2 + |w|^2)
+cdef double NEAR = 0.5
 
-cdef void _dist(const floating* x, const floating* w, floating* y, Py_ssize_t n,
-                Py_ssize_t nin, Py_ssize_t nout) noexcept nogil:
+
+cdef inline floating _exact(const floating* xr, const floating* w, Py_ssize_t j,
+                            Py_ssize_t nin, Py_ssize_t nout) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating t, s = 0
+    for i in range(nin):
+        t = xr[i] - w[i * nout + j]
+        s += t * t
+    return s
+
+
+cdef void _sqdist(const floating* x, const floating* w, floating* y, floating* xx,
+                  floating* ww, unsigned char* near, Py_ssize_t n, Py_ssize_t nin,
+                  Py_ssize_t nout) noexcept nogil:
+    """Squared distances into y (n, nout); near[r, j] = 1 where recomputed
+    exactly (``near`` may be NULL). xx (n) and ww (nout) are scratch."""
     cdef Py_ssize_t r, i, j
-    cdef floating xi, t
+    cdef floating s, d2, v
+    cdef const floating* xr
     cdef floating* yr
     for r in range(n):
-        yr = y + r * nout
-        memset(yr, 0, nout * sizeof(floating))
+        xr = x + r * nin
+        s = 0
         for i in range(nin):
-            xi = x[r * nin + i]
-            for j in range(nout):
-                t = xi - w[i * nout + j]
-                yr[j] += t * t
+            s += xr[i] * xr[i]
+        xx[r] = s
+    for j in range(nout):
+        ww[j] = 0
+    for i in range(nin):
         for j in range(nout):
-            yr[j] = sqrt(yr[j])
+            v = w[i * nout + j]
+            ww[j] += v * v
+    gemm(c'n', c'n', n, nout, nin, -2, x, nin, w, nout, 0, y, nout)
+    for r in range(n):
+        yr = y + r * nout
+        for j in range(nout):
+            s = xx[r] + ww[j]
+            d2 = yr[j] + s
+            if d2 < NEAR * s:
+                d2 = _exact(x + r * nin, w, j, nin, nout)
+                if near != NULL:
+                    near[r * nout + j] = 1
+            elif near != NULL:
+                near[r * nout + j] = 0
+            yr[j] = d2
 
 
-cdef inline floating _dot_diff(floating xi, const floating* wr, const floating* g,
-                               Py_ssize_t m) noexcept nogil:
-    """sum_j (xi - wr[j]) g[j] in 8 independent lanes (so the loop vectorises)."""
-    cdef floating a[8]
-    cdef Py_ssize_t j, l, m8 = m - m % 8
-    for l in range(8):
-        a[l] = 0
-    j = 0
-    while j < m8:
-        for l in range(8):
-            a[l] += (xi - wr[j + l]) * g[j + l]
-        j += 8
-    for j in range(m8, m):
-        a[0] += (xi - wr[j]) * g[j]
-    return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+cdef void _dist(const floating* x, const floating* w, floating* y, floating* scratch,
+                Py_ssize_t n, Py_ssize_t nin, Py_ssize_t nout) noexcept nogil:
+    cdef Py_ssize_t r
+    _sqdist(x, w, y, scratch, scratch + n, NULL, n, nin, nout)
+    for r in range(n * nout):
+        y[r] = sqrt(y[r])
 
 
 cdef void _grad(const floating* x, const floating* w, const floating* go, floating* gi,
-                floating* gw, floating* g, Py_ssize_t n, Py_ssize_t nin, Py_ssize_t nout,
+                floating* gw, floating* gfar, floating* gnear, floating* scratch,
+                unsigned char* near, Py_ssize_t n, Py_ssize_t nin, Py_ssize_t nout,
                 floating eps) noexcept nogil:
-    cdef Py_ssize_t r, i, j
-    cdef floating xi
-    cdef const floating* gr
-    _dist(x, w, g, n, nin, nout)
-    for r in range(n * nout):
-        g[r] = go[r] / (g[r] + eps)
-    memset(gw, 0, nin * nout * sizeof(floating))
+    cdef Py_ssize_t r, i, j, k
+    cdef floating g, t, s
+    cdef floating* rs = scratch            # (n) row sums of the far g
+    cdef floating* cs = scratch + n        # (nout) column sums of the far g
+    _sqdist(x, w, gnear, scratch, scratch + n, near, n, nin, nout)
+    # g = go / (y + eps), split into far (GEMM) and near (exact) parts
+    for k in range(n * nout):
+        g = go[k] / (sqrt(gnear[k]) + eps)
+        if near[k]:
+            gfar[k] = 0
+            gnear[k] = g
+        else:
+            gfar[k] = g
+            gnear[k] = 0
+    for j in range(nout):
+        cs[j] = 0
     for r in range(n):
-        gr = g + r * nout
+        s = 0
+        for j in range(nout):
+            s += gfar[r * nout + j]
+            cs[j] += gfar[r * nout + j]
+        rs[r] = s
+    # gradInput = x * rowsum(g) - g W^T ; gradWeight = W * colsum(g) - x^T g
+    for r in range(n):
         for i in range(nin):
-            xi = x[r * nin + i]
-            gi[r * nin + i] = _dot_diff(xi, w + i * nout, gr, nout)
-            for j in range(nout):
-                gw[i * nout + j] -= (xi - w[i * nout + j]) * gr[j]
+            gi[r * nin + i] = x[r * nin + i] * rs[r]
+    gemm(c'n', c't', n, nin, nout, -1, gfar, nout, w, nout, 1, gi, nin)
+    for i in range(nin):
+        for j in range(nout):
+            gw[i * nout + j] = w[i * nout + j] * cs[j]
+    gemm(c't', c'n', nin, nout, n, -1, x, nin, gfar, nout, 1, gw, nout)
+    # the near pairs, from the differences
+    for r in range(n):
+        for j in range(nout):
+            if near[r * nout + j]:
+                g = gnear[r * nout + j]
+                for i in range(nin):
+                    t = (x[r * nin + i] - w[i * nout + j]) * g
+                    gi[r * nin + i] += t
+                    gw[i * nout + j] -= t
+
+
+cdef void* _alloc(Py_ssize_t nbytes) except NULL:
+    cdef void* p = malloc(max(nbytes, 1))
+    if p == NULL:
+        raise MemoryError()
+    return p
 
 
 def update_output(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t n,
@@ -75,12 +135,17 @@ def update_output(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t n,
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* pw = cnp.PyArray_DATA(w)
     cdef void* py = cnp.PyArray_DATA(y)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _dist(<const float*>px, <const float*>pw, <float*>py, n, nin, nout)
-    else:
-        with nogil:
-            _dist(<const double*>px, <const double*>pw, <double*>py, n, nin, nout)
+    cdef void* s = _alloc((n + nout) * cnp.PyArray_ITEMSIZE(x))
+    try:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+            with nogil:
+                _dist(<const float*>px, <const float*>pw, <float*>py, <float*>s, n, nin, nout)
+        else:
+            with nogil:
+                _dist(<const double*>px, <const double*>pw, <double*>py, <double*>s,
+                      n, nin, nout)
+    finally:
+        free(s)
 
 
 def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
@@ -91,17 +156,28 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
     cdef void* pgo = cnp.PyArray_DATA(go)
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pgw = cnp.PyArray_DATA(gw)
-    cdef void* g = malloc(max(n * nout, 1) * cnp.PyArray_ITEMSIZE(x))
-    if g == NULL:
-        raise MemoryError()
+    cdef Py_ssize_t sz = cnp.PyArray_ITEMSIZE(x)
+    cdef void* gf = NULL
+    cdef void* gn = NULL
+    cdef void* s = NULL
+    cdef void* near = NULL
     try:
+        gf = _alloc(n * nout * sz)
+        gn = _alloc(n * nout * sz)
+        s = _alloc((n + nout) * sz)
+        near = _alloc(n * nout)
         if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
             with nogil:
                 _grad(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
-                      <float*>pgw, <float*>g, n, nin, nout, <float>eps)
+                      <float*>pgw, <float*>gf, <float*>gn, <float*>s, <unsigned char*>near,
+                      n, nin, nout, <float>eps)
         else:
             with nogil:
                 _grad(<const double*>px, <const double*>pw, <const double*>pgo,
-                      <double*>pgi, <double*>pgw, <double*>g, n, nin, nout, eps)
+                      <double*>pgi, <double*>pgw, <double*>gf, <double*>gn, <double*>s,
+                      <unsigned char*>near, n, nin, nout, eps)
     finally:
-        free(g)
+        free(gf)
+        free(gn)
+        free(s)
+        free(near)

@@ -17,6 +17,7 @@ arguments. Cotangents reaching a layer are cast to the input's dtype
 """
 
 import numpy as np
+from autograd.builtins import SequenceBox
 from autograd.extend import defvjp_argnums, primitive as _primitive
 
 from . import check_arity, check_function, grad_key, param_order
@@ -24,48 +25,72 @@ from . import check_arity, check_function, grad_key, param_order
 __all__ = ["primitive"]
 
 
+def _entries(x):
+    """The arrays of a table input (a list, tuple or autograd sequence box)."""
+    return [x[i] for i in range(len(x))]
+
+
+def _cast(g, dt):
+    if type(g) in (list, tuple):
+        return [np.asarray(e, dtype=dt) for e in g]
+    return np.asarray(g, dtype=dt)
+
+
 def primitive(fn, **options):
     """Wrap the nnfunc eval function ``fn`` as an autograd primitive.
 
     Returns ``apply(input, *params)`` for a module (parameters in
     ``fn.module.params`` order) or ``apply(input, target)`` for a criterion
-    (no gradient flows to ``target``). ``options`` are extra dict entries
-    sent with every call, e.g. ``train=False``.
+    (no gradient flows to ``target``). For a table module ``input`` is a
+    list of arrays (gradients flow to each entry) and a table output is a
+    list. ``options`` are extra dict entries sent with every call, e.g.
+    ``train=False``.
     """
     m = check_function(fn, "nnfunc.adapters.autograd.primitive")
     grad = fn.grad
-    names = param_order(fn)
+    names = ("target",) if m.is_criterion else param_order(fn)
+    gkeys = tuple(grad_key(p) for p in param_order(fn))
 
-    if m.is_criterion:
-        @_primitive
-        def apply(x, target):
-            return fn({"input": x, "target": target, **options})["output"]
+    def split(n, args):
+        """(input, {name: array}) from core's flat arguments."""
+        if n is None:
+            return args[0], dict(zip(names, args[1:]))
+        return list(args[:n]), dict(zip(names, args[n:]))
 
-        def vjpmaker(argnums, ans, args, kwargs):
-            x, target = args
+    # core(n, *entries, *rest): n is None for an array input, else the
+    # number of table entries, flattened so that autograd sees each one
+    @_primitive
+    def core(n, *args):
+        x, rest = split(n, args)
+        return fn({"input": x, **rest, **options})["output"]
 
-            def vjp(g):
-                gi = grad({"input": x, "target": target, "gradOutput": float(g),
-                           **options})["gradInput"]
-                return tuple(gi if i == 0 else np.zeros(np.shape(target)) for i in argnums)
-            return vjp
-    else:
-        @_primitive
-        def apply(x, *params):
-            check_arity(m, names, params, "autograd primitive")
-            return fn({"input": x, **dict(zip(names, params)), **options})["output"]
+    def vjpmaker(argnums, ans, args, kwargs):
+        n = args[0]
+        x, rest = split(n, args[1:])
+        dt = (x if n is None else x[0]).dtype
 
-        def vjpmaker(argnums, ans, args, kwargs):
-            x, params = args[0], args[1:]
+        def vjp(g):
+            go = float(g) if m.is_criterion else _cast(g, dt)
+            res = grad({"input": x, **rest, "gradOutput": go, **options})
+            gi = res["gradInput"]
+            flat = [gi] if n is None else list(gi)
+            if m.is_criterion:
+                flat.append(np.zeros(np.shape(rest["target"])))
+            else:
+                flat.extend(res[k] for k in gkeys)
+            return tuple(flat[i - 1] for i in argnums)
+        return vjp
 
-            def vjp(g):
-                g = np.asarray(g, dtype=x.dtype)
-                res = grad({"input": x, **dict(zip(names, params)), "gradOutput": g, **options})
-                keys = ("gradInput",) + tuple(grad_key(p) for p in names)
-                return tuple(res[keys[i]] for i in argnums)
-            return vjp
+    defvjp_argnums(core, vjpmaker)
 
-    defvjp_argnums(apply, vjpmaker)
+    def apply(x, *rest):
+        if not m.is_criterion:
+            check_arity(m, names, rest, "autograd primitive")
+        if isinstance(x, (list, tuple, SequenceBox)):
+            xs = _entries(x)
+            return core(len(xs), *xs, *rest)
+        return core(None, x, *rest)
+
     apply.__name__ = m.name
     apply.__doc__ = f"autograd primitive of nnfunc {m!r}"
     apply.nnfunc_function = fn

@@ -25,14 +25,26 @@ from . import check_arity, check_function, grad_key, param_order
 __all__ = ["primitive"]
 
 
+def _asarrays(x):
+    """An input as JAX arrays: an array, or a list of them (a table)."""
+    if isinstance(x, (list, tuple)):
+        return [jnp.asarray(e) for e in x]
+    return jnp.asarray(x)
+
+
+def _dtype(x):
+    return x[0].dtype if isinstance(x, list) else x.dtype
+
+
 def primitive(fn, **options):
     """Wrap the nnfunc eval function ``fn`` as a differentiable JAX function.
 
     Returns ``apply(input, *params)`` for a module (parameters in
     ``fn.module.params`` order) or ``apply(input, target)`` for a criterion
-    (the integer ``target`` gets no gradient). Arguments are converted with
-    ``jnp.asarray``. ``options`` are extra dict entries sent with every
-    call, e.g. ``train=False``.
+    (the integer ``target`` gets no gradient). For a table module ``input``
+    is a list of arrays and a table output is a list (JAX pytrees).
+    Arguments are converted with ``jnp.asarray``. ``options`` are extra dict
+    entries sent with every call, e.g. ``train=False``.
     """
     m = check_function(fn, "nnfunc.adapters.jax.primitive")
     grad = fn.grad
@@ -48,12 +60,12 @@ def primitive(fn, **options):
 
         def bwd(res, g):
             x, target = res
-            gi = grad({"input": x, "target": target, "gradOutput": g.astype(x.dtype),
+            gi = grad({"input": x, "target": target, "gradOutput": g.astype(_dtype(x)),
                        **options})["gradInput"]
             return gi, None
 
         def apply(x, target):
-            return core(jnp.asarray(x), jnp.asarray(target))
+            return core(_asarrays(x), jnp.asarray(target))
     else:
         @jax.custom_vjp
         def core(x, *params):
@@ -64,13 +76,14 @@ def primitive(fn, **options):
 
         def bwd(res, g):
             x, params = res
-            out = grad({"input": x, **dict(zip(names, params)),
-                        "gradOutput": g.astype(x.dtype), **options})
+            dt = _dtype(x)
+            g = [e.astype(dt) for e in g] if type(g) in (list, tuple) else g.astype(dt)
+            out = grad({"input": x, **dict(zip(names, params)), "gradOutput": g, **options})
             return (out["gradInput"],) + tuple(out[grad_key(p)] for p in names)
 
         def apply(x, *params):
             check_arity(m, names, params, "JAX primitive")
-            return core(jnp.asarray(x), *(jnp.asarray(p) for p in params))
+            return core(_asarrays(x), *(jnp.asarray(p) for p in params))
 
     core.defvjp(fwd, bwd)
     apply.__name__ = m.name

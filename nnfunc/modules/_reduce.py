@@ -21,8 +21,6 @@ class Reduction(Module):
 
     def check(self, d):
         x = d["input"]
-        if type(x) is list:
-            self.fail_type("'input' must be an array, not a list")
         axis = self.axis_arg("input", x, self.dimension, self.nInputDims)
         shape = tuple(x.shape)
         out = shape[:axis] + ((1,) if self.keepdim else ()) + shape[axis + 1:]

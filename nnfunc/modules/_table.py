@@ -4,17 +4,18 @@ from .._core.module import Module
 
 
 class TableModule(Module):
-    """A module whose ``input`` is a table (a list of arrays).
+    """A module whose ``input`` is a table (a list of arrays: the frontend
+    refuses anything else).
 
-    :meth:`table` checks the input is a list (of ``n`` entries when given);
+    :meth:`table` returns the list (checking it has ``n`` entries when given);
     :meth:`same_shapes` that every entry has the shape of ``input[0]``
     (errors name the entry, ``'input[1]'``).
     """
 
+    table_input = True
+
     def table(self, d, n=None):
         xs = d["input"]
-        if type(xs) is not list:
-            self.fail_type("'input' must be a list of arrays (a table)")
         if n is not None and len(xs) != n:
             self.fail(f"'input' must be a table of {n} arrays, got {len(xs)}")
         return xs

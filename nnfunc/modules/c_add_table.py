@@ -10,13 +10,13 @@ class CAddTable(Module):
     array, never an alias of ``gradOutput``).
     """
 
+    table_input = True
+
     def __init__(self, inplace=False):
         self.inplace = self.bool_arg("inplace", inplace)
 
     def check(self, d):
         xs = d["input"]
-        if type(xs) is not list:
-            self.fail_type("'input' must be a list of arrays (a table)")
         shape = tuple(xs[0].shape)
         for i, x in enumerate(xs[1:], 1):
             self.check_shape(f"input[{i}]", x, shape, "(the shape of input[0])")

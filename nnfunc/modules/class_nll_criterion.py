@@ -3,6 +3,7 @@ import numpy as np
 from .._core.dispatch import namespace_of
 from .._core.module import Criterion
 from ._targets import class_target
+from ._weights import weights_arg, weights_like
 
 _INT64 = np.dtype(np.int64)
 _INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
@@ -48,36 +49,8 @@ class ClassNLLCriterion(Criterion):
         self.ignoreIndex = self.int_arg("ignoreIndex", ignoreIndex, minimum=_INT64_MIN)
         if self.ignoreIndex > _INT64_MAX:
             self.fail(f"argument ignoreIndex={ignoreIndex} does not fit in int64")
-        if weights is None:
-            self.weights = None
-            self._w_by_dtype = {}
-        else:
-            w = self._weights_arg(weights)
-            # immutable copies per NumPy dtype, made once: safe to share between threads
-            w32 = w.astype(np.float32)
-            w32.flags.writeable = False
-            self.weights = w
-            self._w_by_dtype = {np.dtype(np.float64): w, np.dtype(np.float32): w32}
-
-    def _weights_arg(self, weights):
-        if hasattr(weights, "dtype") and not hasattr(weights, "__array__"):
-            # e.g. a CuPy array: NumPy refuses an implicit device copy
-            raise self._bad_weights(f"an array NumPy can read, got {type(weights).__name__}")
-        try:
-            w = np.array(weights, dtype=np.float64, copy=True)
-        except (TypeError, ValueError) as e:
-            raise self._bad_weights(f"real numbers ({e})") from None
-        if w.ndim != 1 or w.shape[0] == 0:
-            self.fail(f"argument weights must be 1-D with one entry per class, got shape {w.shape}")
-        if not np.all(np.isfinite(w)):
-            self.fail("argument weights must be finite")
-        w.flags.writeable = False
-        return w
-
-    def _bad_weights(self, what):
-        from .._core.errors import InputTypeError
-        return InputTypeError(f"{self.name}: argument weights must be None or a 1-D "
-                              f"array-like of {what}")
+        # read-only float64 and float32 copies, made once: safe to share between threads
+        self.weights, self._w_by_dtype = weights_arg(self, weights)
 
     def _repr_args(self):
         args = []
@@ -121,9 +94,7 @@ class ClassNLLCriterion(Criterion):
         mask = (classes[None, :] == t[:, None]) & (t != self.ignoreIndex)[:, None]
         w = None
         if self.weights is not None:
-            import array_api_compat
-            w = xp.asarray(self.weights, dtype=x.dtype, device=array_api_compat.device(x),
-                           copy=True)
+            w = weights_like(xp, self.weights, x)
         return x, mask, w, xp.zeros_like(x)
 
     def forward(self, xp, d, info):

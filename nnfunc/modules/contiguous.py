@@ -12,6 +12,4 @@ class Contiguous(Identity):
     """
 
     def check(self, d):
-        if type(d["input"]) is list:
-            self.fail_type("'input' must be an array, not a list")
         return tuple(d["input"].shape)

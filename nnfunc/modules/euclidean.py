@@ -18,8 +18,11 @@ class Euclidean(Module):
     epsilon; PyTorch's ``cdist`` has none): ``gradInput[i] = sum_j (x[i] -
     W[i, j]) g[j]``, ``gradWeight[i, j] = -(x[i] - W[i, j]) g[j]`` summed over
     the batch. Default init (Torch7 ``reset``): ``U(-1/sqrt(inputSize),
-    1/sqrt(inputSize))``. The distances are summed from the differences
-    (not ``|x|^2 - 2 x.W + |W|^2``, which cancels near a centre).
+    1/sqrt(inputSize))``. The compiled kernel takes the distances from one
+    GEMM (``|x|^2 - 2 x.W + |W|^2``) and recomputes from the differences
+    every pair where that expansion would cancel (a point near a centre), so
+    the result keeps the accuracy of the direct sum; the generic path sums
+    the differences.
     """
 
     params = ("weight",)
@@ -46,7 +49,11 @@ class Euclidean(Module):
                       f"inputSize={self.inputSize}")
         self.check_shape("weight", d["weight"], (self.inputSize, self.outputSize),
                          f"for {self!r} (inputSize, outputSize)")
-        return (x.shape[0] if nd == 2 else 1), nd == 2
+        n = x.shape[0] if nd == 2 else 1
+        if max(n, self.inputSize, self.outputSize) > _INT_MAX:
+            self.fail(f"sizes of 'input' {tuple(x.shape)} and 'weight' exceed the BLAS "
+                      f"int limit {_INT_MAX}")
+        return n, nd == 2
 
     def output_shape(self, info):
         n, batch = info

@@ -9,6 +9,8 @@ class Identity(Module):
     ``gradInput = gradOutput`` (the same array(s)).
     """
 
+    table_input = None
+
     def check(self, d):
         x = d["input"]
         if type(x) is list:

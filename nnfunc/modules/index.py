@@ -26,6 +26,7 @@ class Index(Module):
     """
 
     input_kind = ("float", "int")
+    table_input = True
 
     def __init__(self, dimension):
         self.dimension = self.int_arg("dimension", dimension, minimum=-2**31)

@@ -23,6 +23,7 @@ class MarginRankingCriterion(Criterion):
     """
 
     backends = ("cpu",)
+    table_input = True
 
     def __init__(self, margin=1, *, sizeAverage=True):
         self.margin = self.float_arg("margin", margin)
@@ -36,8 +37,6 @@ class MarginRankingCriterion(Criterion):
 
     def check(self, d):
         xs = d["input"]
-        if type(xs) is not list:
-            self.fail_type("'input' must be a list of two arrays [x1, x2] (a table)")
         if len(xs) != 2:
             self.fail(f"'input' must be a table of 2 arrays [x1, x2], got {len(xs)}")
         shape = tuple(xs[0].shape)

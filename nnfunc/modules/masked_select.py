@@ -20,6 +20,7 @@ class MaskedSelect(Module):
     """
 
     input_kind = ("float", "bool")
+    table_input = True
 
     def check(self, d):
         t, mask = d["input"]

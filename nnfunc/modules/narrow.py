@@ -25,8 +25,6 @@ class Narrow(Module):
 
     def check(self, d):
         x = d["input"]
-        if type(x) is list:
-            self.fail_type("'input' must be an array, not a list")
         shape = tuple(x.shape)
         axis = self.axis_arg("input", x, self.dimension)
         size = shape[axis]

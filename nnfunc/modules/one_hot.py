@@ -38,8 +38,6 @@ class OneHot(Module):
 
     def check(self, d):
         x = d["input"]
-        if type(x) is list:
-            self.fail_type("'input' must be an integer array, not a list")
         xp = None if type(x) is np.ndarray else _namespace(x)
         check_index_range(self, xp, x, self.outputSize, "input", "class index")
         return tuple(x.shape) + (self.outputSize,)

@@ -22,8 +22,6 @@ class Replicate(Module):
 
     def check(self, d):
         x = d["input"]
-        if type(x) is list:
-            self.fail_type("'input' must be an array, not a list")
         shape = tuple(x.shape)
         rdim = self.dim + (1 if self.ndim is not None and len(shape) > self.ndim else 0)
         if rdim > len(shape):

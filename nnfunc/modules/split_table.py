@@ -22,8 +22,6 @@ class SplitTable(Module):
 
     def check(self, d):
         x = d["input"]
-        if type(x) is list:
-            self.fail_type("'input' must be an array, not a list")
         axis = self.axis_arg("input", x, self.dimension, self.nInputDims)
         rest = tuple(x.shape[:axis]) + tuple(x.shape[axis + 1:])
         return axis, x.shape[axis], rest

@@ -29,8 +29,6 @@ class Transpose(Module):
 
     def check(self, d):
         x = d["input"]
-        if type(x) is list:
-            self.fail_type("'input' must be an array, not a list")
         shape = tuple(x.shape)
         nd = len(shape)
         offset = 0 if self.numInputDims is None else nd - self.numInputDims

@@ -375,7 +375,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small shapes, few repeats (smoke run)")
     ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    ap.add_argument("--only", default=None, help="rows whose module name contains this text")
+    ap.add_argument("--only", default=None,
+                    help="rows whose module name contains this text (or one of several, "
+                         "comma-separated)")
     args = ap.parse_args(argv)
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
@@ -393,7 +395,7 @@ def main(argv=None):
               f"{hdr[5]:>12s} {hdr[6]:>11s}")
     ratios_t = []
     for label, shape, run, trun, grun in seed_rows(rng) + module_rows(rng, args.quick):
-        if args.only and args.only not in label:
+        if args.only and not any(s in label for s in args.only.split(",")):
             continue
         t = interleaved({"n": run, "t": trun, "g": grun}, repeat)
 

@@ -37,48 +37,49 @@ cdef void _bins(int64_t* b, Py_ssize_t n, Py_ssize_t o) noexcept nogil:
 cdef void _avg_forward(const floating* x, floating* y, floating* tmp, const int64_t* bh,
                        const int64_t* bw, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
                        Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
-    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye
-    cdef const floating* row
-    cdef floating* t
-    cdef floating* acc
-    cdef floating a, cnt
+    # tmp: (oW, H), the sum of each row over each column bin; the column pass
+    # runs down the rows in the inner loop (H independent sums)
+    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, s, e
+    cdef const floating* xp
+    cdef floating* tc
+    cdef floating a
     for p in range(planes):
-        for iy in range(H):
-            row = x + (p * H + iy) * W
-            t = tmp + iy * oW
-            for ox in range(oW):
-                a = 0
-                for ix in range(bw[ox], bw[oW + ox]):
-                    a = a + row[ix]
-                t[ox] = a
+        xp = x + p * H * W
+        for ox in range(oW):
+            s = bw[ox]
+            e = bw[oW + ox]
+            tc = tmp + ox * H
+            for iy in range(H):
+                tc[iy] = xp[iy * W + s]
+            for ix in range(s + 1, e):
+                for iy in range(H):
+                    tc[iy] += xp[iy * W + ix]
         for oy in range(oH):
-            acc = y + (p * oH + oy) * oW
             ys = bh[oy]
             ye = bh[oH + oy]
             for ox in range(oW):
-                acc[ox] = tmp[ys * oW + ox]
-            for iy in range(ys + 1, ye):
-                t = tmp + iy * oW
-                for ox in range(oW):
-                    acc[ox] += t[ox]
-            for ox in range(oW):
-                cnt = <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
-                acc[ox] = acc[ox] / cnt
+                tc = tmp + ox * H
+                a = tc[ys]
+                for iy in range(ys + 1, ye):
+                    a = a + tc[iy]
+                y[(p * oH + oy) * oW + ox] = a / <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
 
 
 cdef void _avg_backward(const floating* go, floating* gi, floating* tmp, floating* g,
-                        const int64_t* bh, const int64_t* bw, Py_ssize_t planes,
-                        Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
-                        Py_ssize_t oW) noexcept nogil:
-    # g: an oW workspace
-    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye
+                        const int64_t* bh, const int64_t* bw, const Py_ssize_t* own,
+                        Py_ssize_t M, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+                        Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
+    # g: an oW workspace; tmp: (H, oW + 1), its last column zero; own[m*W + ix]:
+    # the m-th column bin holding column ix (oW, the zero column, past the
+    # last one), m < M
+    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, mm, L = oW + 1
     cdef const floating* gr
     cdef floating* t
     cdef floating* row
-    cdef floating v
+    cdef const Py_ssize_t* o
     for p in range(planes):
         # tmp[iy, ox] = sum over the row bins holding iy of go / count
-        memset(tmp, 0, H * oW * sizeof(floating))
+        memset(tmp, 0, H * L * sizeof(floating))
         for oy in range(oH):
             gr = go + (p * oH + oy) * oW
             ys = bh[oy]
@@ -86,17 +87,20 @@ cdef void _avg_backward(const floating* go, floating* gi, floating* tmp, floatin
             for ox in range(oW):
                 g[ox] = gr[ox] / <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
             for iy in range(ys, ye):
-                t = tmp + iy * oW
+                t = tmp + iy * L
                 for ox in range(oW):
                     t[ox] += g[ox]
+        # gi[iy, ix] = sum over the column bins holding ix of tmp[iy, bin]:
+        # a gather along the row (no short per-bin loops)
         for iy in range(H):
             row = gi + (p * H + iy) * W
-            memset(row, 0, W * sizeof(floating))
-            t = tmp + iy * oW
-            for ox in range(oW):
-                v = t[ox]
-                for ix in range(bw[ox], bw[oW + ox]):
-                    row[ix] += v
+            t = tmp + iy * L
+            for ix in range(W):
+                row[ix] = t[own[ix]]
+            for mm in range(1, M):
+                o = own + mm * W
+                for ix in range(W):
+                    row[ix] += t[o[ix]]
 
 
 # ---------------------------------------------------------------------- max
@@ -229,23 +233,39 @@ def avg_update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t planes, Py_ssize_
 def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes, Py_ssize_t H,
                           Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
     """gi = go spread evenly over each bin (written over)."""
-    cdef cnp.ndarray tmp = np.empty(H * oW, dtype=go.dtype)
+    cdef cnp.ndarray tmp = np.empty(H * (oW + 1), dtype=go.dtype)
     cdef cnp.ndarray g = np.empty(oW, dtype=go.dtype)
     cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
     cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
     cdef const int64_t* bw = bh + 2 * oH
+    cdef Py_ssize_t ox, ix, M = 1
+    # own: for each column, the bins holding it (padded with the zero column)
+    cdef cnp.ndarray cnt = np.zeros(W, dtype=np.intp)
+    cdef Py_ssize_t* pc = <Py_ssize_t*>cnp.PyArray_DATA(cnt)
+    for ox in range(oW):
+        for ix in range(bw[ox], bw[oW + ox]):
+            pc[ix] += 1
+            if pc[ix] > M:
+                M = pc[ix]
+    cdef cnp.ndarray own = np.full(M * W, oW, dtype=np.intp)
+    cdef Py_ssize_t* po = <Py_ssize_t*>cnp.PyArray_DATA(own)
+    cnt[:] = 0
+    for ox in range(oW):
+        for ix in range(bw[ox], bw[oW + ox]):
+            po[pc[ix] * W + ix] = ox
+            pc[ix] += 1
     cdef void* pgo = cnp.PyArray_DATA(go)
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pt = cnp.PyArray_DATA(tmp)
     cdef void* pg = cnp.PyArray_DATA(g)
     if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
         with nogil:
-            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pt, <float*>pg, bh, bw,
-                          planes, H, W, oH, oW)
+            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pt, <float*>pg, bh, bw, po,
+                          M, planes, H, W, oH, oW)
     else:
         with nogil:
             _avg_backward(<const double*>pgo, <double*>pgi, <double*>pt, <double*>pg, bh,
-                          bw, planes, H, W, oH, oW)
+                          bw, po, M, planes, H, W, oH, oW)
 
 
 def max_update_output(cnp.ndarray x, cnp.ndarray y, cnp.ndarray ind, Py_ssize_t planes,

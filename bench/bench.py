@@ -331,6 +331,44 @@ def module_rows(rng, quick):
     add("SpatialClassNLLCriterion", f"{ns}x{cs}x{hs}x{hs}", f, {"input": xs, "target": ts}, 1.0,
         torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(ts))) if torch else None, [xs],
                     None))
+
+    # Dropout family on 32x64x32x32: the mask given (both sides multiply by it), and
+    # drawn from a seed in the forward with the gradient taking the returned mask back
+    # (PyTorch: F.dropout's Bernoulli draw + the saved mask in its backward)
+    shape = (8, 16, 16, 16) if quick else (32, 64, 32, 32)
+    lab = "x".join(map(str, shape))
+    x, go = rand(rng, *shape), rand(rng, *shape)
+    mask = np.where(rng.random(shape) < 0.5, 2.0, 0.0).astype(F32)
+    f = nnfunc.nn.Dropout(0.5)
+    add("Dropout", lab + " (noise given)", f, {"input": x, "noise": mask}, go,
+        torch_thunk((lambda a, m=torch.from_numpy(mask) if torch else None: a * m)
+                    if torch else None, [x], go))
+    f = nnfunc.nn.Dropout(0.5)
+    noise = f({"input": x, "seed": 1})["noise"]
+    dd, dg = {"input": x, "seed": 1}, {"input": x, "noise": noise, "gradOutput": go}
+    rows.append(("Dropout", lab + " (seed; grad with the mask)",
+                 lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
+                 torch_thunk((lambda a: F.dropout(a, 0.5)) if torch else None, [x], go), None))
+    f = nnfunc.nn.SpatialDropout(0.5)
+    noise = f({"input": x, "seed": 1})["noise"]
+    dd, dg = {"input": x, "seed": 1}, {"input": x, "noise": noise, "gradOutput": go}
+    rows.append(("SpatialDropout", lab + " (seed; grad with the mask)",
+                 lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
+                 torch_thunk((lambda a: F.dropout2d(a, 0.5)) if torch else None, [x], go), None))
+
+    # LookupTable 10000 x 256, 128 x 50 indices (PyTorch: F.embedding, dense gradient)
+    ni, no, nb, nl = (1000, 64, 32, 20) if quick else (10000, 256, 128, 50)
+    f = nnfunc.nn.LookupTable(ni, no)
+    p = f.init_params(seed=0)
+    idx = rng.integers(0, ni, (nb, nl))
+    go = rand(rng, nb, nl, no)
+    add("LookupTable", f"{ni}x{no}, {nb}x{nl} indices", f, {"input": idx, **p}, go,
+        torch_thunk((lambda w: F.embedding(torch.from_numpy(idx), w)) if torch else None,
+                    [p["weight"]], go))
+    f = nnfunc.nn.LookupTable(ni, no, None, 1.0)
+    add("LookupTable", f"{ni}x{no}, {nb}x{nl} indices, maxNorm", f, {"input": idx, **p}, go,
+        torch_thunk((lambda w: F.embedding(torch.from_numpy(idx), w, max_norm=1.0))
+                    if torch else None, [p["weight"].copy()], go))
     return rows
 
 

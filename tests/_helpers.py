@@ -14,7 +14,8 @@ def make_fn(case, dtype=None):
     "int"``) gets ``dtype`` (its output dtype) when one is given."""
     ctor = getattr(nnfunc.nn, case.module)
     kw = dict(case.kwargs)
-    if dtype is not None and ctor.__wrapped__.input_kind == "int":
+    m = ctor.__wrapped__
+    if dtype is not None and m.input_kind == "int" and m.result_param is None:
         kw["dtype"] = np.dtype(dtype).name
     return ctor(*case.args, **kw)
 

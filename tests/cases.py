@@ -28,6 +28,9 @@ Fields:
                         False}); float arrays are cast to the row's dtype
   extra_out             keys the forward returns besides "output" for this row
                         (updated running statistics, the noise used)
+  fd                    False where the gradient is by design not the derivative of
+                        the forward (LookupTable padding rows, scale_grad_by_freq):
+                        no finite-difference check, the oracle still checks it
 """
 
 from dataclasses import dataclass, field
@@ -74,6 +77,7 @@ class Case:
     bad: list = field(default_factory=list)
     extra: Optional[Callable] = None
     extra_out: tuple = ()
+    fd: bool = True
 
     @property
     def id(self):
@@ -284,6 +288,13 @@ add(
          bad=_linear_bad),
     Case("Linear", (5, 3), (6, 5), "nobias", kwargs={"bias": False}, batch=True,
          ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"])),
+)
+# :noBias() -> bias=False: a single sample too (odd sizes, one output), a 'bias' key refused
+add(
+    Case("Linear", (7, 1), (7,), "nobias-vector", kwargs={"bias": False},
+         ref=lambda torch, t: _F(torch).linear(t["input"], t["weight"]),
+         bad=_linear_bad + [("bias-given", _set("bias", lambda d: np.zeros(1)),
+                             nnfunc.InputError, "unknown key 'bias'")]),
 )
 
 # ------------------------------------------------------------- convolution
@@ -1493,4 +1504,141 @@ BAD_CTORS += [
     ("Euclidean", (3, "4"), {}, nnfunc.InputTypeError),
     ("Bilinear", (3, 4, 0), {}, nnfunc.InputError),
     ("Bilinear", (3, 4, 5), {"bias": 1}, nnfunc.InputTypeError),
+]
+
+# ---------------------------------------------------------------- dropout family
+# Randomness is explicit: rows carry a seed or the mask (noise) itself. Rows in
+# training mode are not "batch" rows: a per-sample call would draw another mask.
+def _drop_seed(seed, **more):
+    return lambda rng, shape: {"seed": seed, **more}
+
+
+def _drop_noise(p, scaled, plane_lead=None, **more):
+    """A fixed mask: of the input's shape, or one value per plane (plane_lead
+    leading dims kept, the rest 1)."""
+    def extra(rng, shape):
+        mshape = shape if plane_lead is None else \
+            tuple(shape[:plane_lead]) + (1,) * (len(shape) - plane_lead)
+        keep = rng.random(mshape) < 1 - p
+        return {"noise": np.where(keep, 1 / (1 - p) if scaled else 1.0, 0.0), **more}
+    return extra
+
+
+def _drop_seed_ref(p, scaled, seed, plane_lead=None):
+    """The documented draw: default_rng(seed).random(mask_shape) < 1 - p."""
+    def ref(torch, t):
+        x = t["input"]
+        shape = tuple(x.shape)
+        mshape = shape if plane_lead is None else \
+            shape[:plane_lead] + (1,) * (len(shape) - plane_lead)
+        u = np.random.default_rng(seed).random(mshape)
+        m = np.where(u < 1 - p, 1 / (1 - p) if scaled else 1.0, 0.0)
+        return x * torch.from_numpy(m)
+    return ref
+
+
+def _times_noise(torch, t):
+    return t["input"] * t["noise"]
+
+
+_drop_bad = [
+    ("noise-shape", _set("noise", lambda d: np.ones(d["input"].shape + (1,))),
+     nnfunc.InputError, "'noise' has shape"),
+    ("seed-negative", _set("seed", -1), nnfunc.InputError, "'seed' must be >= 0"),
+    ("seed-float", _set("seed", 1.5), nnfunc.InputTypeError, "'seed' must be a Python int"),
+]
+_plane_bad = [
+    ("input-2d", _set("input", lambda d: d["input"].reshape(d["input"].shape[0], -1)),
+     nnfunc.InputError, "'input' must be"),
+    ("noise-full", _set("noise", lambda d: np.ones(d["input"].shape)), nnfunc.InputError,
+     "'noise' has shape"),
+]
+add(
+    Case("Dropout", (0.3,), (4, 5), "seed", extra=_drop_seed(3), extra_out=("noise",),
+         ref=_drop_seed_ref(0.3, True, 3), bad=_drop_bad),
+    Case("Dropout", (0.4,), (3, 5, 7), "noise", extra=_drop_noise(0.4, True),
+         extra_out=("noise",), ref=_times_noise, bad=_drop_bad[:1]),
+    Case("Dropout", (0.5, True), (3, 5, 7), "v1-noise", extra=_drop_noise(0.5, False),
+         extra_out=("noise",), ref=_times_noise),
+    Case("Dropout", (0.25, True), (2, 9), "v1-seed", extra=_drop_seed(11), extra_out=("noise",),
+         ref=_drop_seed_ref(0.25, False, 11)),
+    Case("Dropout", (0.3,), (4, 5), "eval", batch=True, extra=_drop_seed(3, train=False),
+         ref=lambda torch, t: t["input"] * 1.0),
+    Case("Dropout", (0.3, True), (4, 5), "v1-eval", batch=True, extra=lambda rng, s: {"train": False},
+         ref=lambda torch, t: t["input"] * 0.7),
+    Case("Dropout", (0.3, False, False, True), (7,), "stochastic-eval",
+         extra=_drop_seed(5, train=False), extra_out=("noise",), ref=_drop_seed_ref(0.3, True, 5)),
+    Case("Dropout", (0.0,), (6,), "p0", extra=_drop_seed(2), extra_out=("noise",),
+         ref=lambda torch, t: t["input"] * 1.0),
+    Case("SpatialDropout", (0.5,), (2, 3, 4, 5), "batch-noise", extra=_drop_noise(0.5, False, 2),
+         extra_out=("noise",), ref=_times_noise, bad=_drop_bad[:1] + _plane_bad),
+    Case("SpatialDropout", (0.4,), (5, 3, 7), "seed", extra=_drop_seed(4), extra_out=("noise",),
+         ref=_drop_seed_ref(0.4, False, 4, 1), bad=_plane_bad),
+    Case("SpatialDropout", (0.3,), (2, 3, 4, 5), "batch-seed", extra=_drop_seed(8),
+         extra_out=("noise",), ref=_drop_seed_ref(0.3, False, 8, 2)),
+    Case("SpatialDropout", (0.3,), (2, 3, 4, 5), "eval", batch=True,
+         extra=lambda rng, s: {"train": False}, ref=lambda torch, t: t["input"] * 0.7),
+    Case("SpatialDropout", (0.3, True), (3, 4, 5), "stochastic-eval",
+         extra=_drop_seed(6, train=False), extra_out=("noise",),
+         ref=_drop_seed_ref(0.3, False, 6, 1)),
+    Case("VolumetricDropout", (0.5,), (2, 3, 2, 3, 4), "batch-noise",
+         extra=_drop_noise(0.5, False, 2), extra_out=("noise",), ref=_times_noise,
+         bad=_drop_bad[:1] + _plane_bad),
+    Case("VolumetricDropout", (0.4,), (3, 2, 3, 5), "seed", extra=_drop_seed(9),
+         extra_out=("noise",), ref=_drop_seed_ref(0.4, False, 9, 1)),
+    Case("VolumetricDropout", (0.2,), (2, 3, 2, 3, 4), "eval", batch=True,
+         extra=lambda rng, s: {"train": False}, ref=lambda torch, t: t["input"] * 0.8),
+)
+BAD_CTORS += [
+    ("Dropout", (1.0,), {}, nnfunc.InputError),
+    ("Dropout", (-0.1,), {}, nnfunc.InputError),
+    ("Dropout", ("0.5",), {}, nnfunc.InputTypeError),
+    ("Dropout", (0.5, 1), {}, nnfunc.InputTypeError),
+    ("SpatialDropout", (1.5,), {}, nnfunc.InputError),
+    ("SpatialDropout", (0.5, "yes"), {}, nnfunc.InputTypeError),
+    ("VolumetricDropout", (float("nan"),), {}, nnfunc.InputError),
+]
+
+# LookupTable: 0-based integer rows, output in the weight's dtype
+def _emb_ref(**kw):
+    return lambda torch, t: _F(torch).embedding(t["input"], t["weight"], **kw)
+
+
+_emb_bad = [
+    ("too-big", _set("input", lambda d: d["input"] + 10), nnfunc.InputError,
+     "'input' holds row index 1[0-9]"),
+    ("negative", _set("input", lambda d: d["input"] - 10), nnfunc.InputError, "outside"),
+    ("float", _set("input", lambda d: d["input"].astype(np.float64)), nnfunc.InputTypeError,
+     "'input'.*integer"),
+    ("3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+     "'input' must be 1 or 2"),
+    ("weight-shape", _set("weight", lambda d: d["weight"][:, :-1]), nnfunc.InputError,
+     "'weight' has shape"),
+]
+add(
+    Case("LookupTable", (10, 4), (7,), "1d", gen=labels(10), ref=_emb_ref(), bad=_emb_bad),
+    Case("LookupTable", (10, 3), (3, 5), "2d", batch=True, gen=labels(10), ref=_emb_ref(),
+         bad=_emb_bad),
+    Case("LookupTable", (3, 5), (4, 6), "repeats", batch=True, gen=labels(3), ref=_emb_ref()),
+    Case("LookupTable", (6, 3, 2), (4, 5), "padding", batch=True,
+         gen=lambda rng, s: np.concatenate([np.full(s[:-1] + (1,), 2), labels(6)(rng, s)[..., 1:]],
+                                           axis=-1),
+         ref=_emb_ref(padding_idx=2), fd=False),
+    Case("LookupTable", (5, 4), (3, 6), "freq", kwargs={"scale_grad_by_freq": True},
+         gen=labels(5), ref=_emb_ref(scale_grad_by_freq=True), fd=False),
+    # maxNorm above every referenced row: the extra 'weight' comes back unchanged and the
+    # gradient (a plain gather's) matches finite differences; renormalised rows are tested
+    # in tests/modules/test_lookup_table.py
+    Case("LookupTable", (8, 3, None, 50.0), (2, 4), "maxnorm", batch=True, gen=labels(8),
+         extra_out=("weight",), ref=_emb_ref(max_norm=50.0)),
+    Case("LookupTable", (4, 2), (0,), "empty", gen=labels(4), ref=_emb_ref()),
+)
+BAD_CTORS += [
+    ("LookupTable", (0, 3), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3.0), {}, nnfunc.InputTypeError),
+    ("LookupTable", (5, 3, 5), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3, -1), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3, None, -1.0), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3, None, 1.0, 0), {}, nnfunc.InputError),
+    ("LookupTable", (5, 3), {"scale_grad_by_freq": 1}, nnfunc.InputTypeError),
 ]

@@ -93,7 +93,7 @@ def test_autograd_primitive_vjp_is_nnfunc_grad(case):
     if fn.module.input_kind != "float":
         pytest.skip("integer input (indices) has no gradient to differentiate")
     keys = [k for k, _ in diff_keys(fn)]
-    # the row's other dict entries (unpooling indices, ...) ride along as options
+    # the row's other entries (seed, noise, train, ...) go with every call
     f = primitive(fn, **{k: v for k, v in d.items() if k not in keys})
     args = [d[k] for k in keys]
     import autograd.numpy as anp
@@ -183,13 +183,9 @@ def test_jax_primitive_vjp_is_nnfunc_grad(case, jax_x64):
     if fn.module.input_kind != "float":
         pytest.skip("integer input (indices) has no gradient to differentiate")
     keys = [k for k, _ in diff_keys(fn)]
-    # the row's other dict entries (unpooling indices, ...) ride along as options
-    opts = {k: v for k, v in d.items() if k not in keys}
-    if any(isinstance(v, np.ndarray) for v in opts.values()):
-        # under jit the input is a tracer and a constant array option another
-        # array type, which the frontend refuses as mixed namespaces
-        pytest.skip("array options (indices, ...) beside a traced input")
-    f = primitive(fn, **opts)
+    # the row's other entries (seed, noise, train, ...) go with every call
+    options = {k: v for k, v in d.items() if k not in keys}
+    f = primitive(fn, **options)
     args = [tmap(jnp.asarray, d[k]) for k in keys]
 
     def loss(*a):

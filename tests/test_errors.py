@@ -75,6 +75,10 @@ def test_dtypes_and_namespaces(case, backend):
         mixed = [d["input"][0]] + [a.astype(np.float32) for a in d["input"][1:]]
         _raises(nnfunc.InputTypeError, r"input\[1\]", fn, dict(d, input=mixed), backend)
     for p in fn.module.params:
+        if p == fn.module.result_param:     # it sets the dtype (LookupTable's weight)
+            _raises(nnfunc.InputTypeError, f"'{p}'.*float16", fn,
+                    dict(d, **{p: d[p].astype(np.float16)}), backend)
+            continue
         _raises(nnfunc.InputTypeError, f"'{p}'.*float32", fn,
                 dict(d, **{p: d[p].astype(np.float32)}), backend)
         _raises(TypeError, f"'{p}'", fn, dict(d, **{p: d[p].tolist()}), backend)

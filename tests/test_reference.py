@@ -14,6 +14,10 @@ REF_CASES = [c for c in CASES if c.ref is not None]
 def _torch_ref(case, fn, d, go):
     t = {}
     for k, v in d.items():
+        if not isinstance(v, (np.ndarray, list)):
+            t[k] = v                # seeds, flags
+            continue
+
         def conv(a, k=k):
             ta = torch.from_numpy(np.array(a))
             if np.issubdtype(a.dtype, np.floating) and k != "target":

@@ -45,6 +45,20 @@ def namespace_of(m, key, a):
     return xp
 
 
+def same_namespace(m, key, v, x):
+    """Whether ``v``, whose type differs from the input ``x``'s, still belongs
+    with it: both arrays of one namespace other than NumPy (a JAX tracer next
+    to a concrete JAX array). NumPy input always needs exact ``ndarray``
+    entries, which is what the compiled kernels read."""
+    if type(x) is np.ndarray or not hasattr(v, "__array_namespace__") \
+            or not hasattr(x, "__array_namespace__"):
+        return False
+    try:
+        return namespace_of(m, key, v) is namespace_of(m, "input", x)
+    except TypeError:
+        return False
+
+
 def numpy_namespace():
     import array_api_compat.numpy as npx
     return npx

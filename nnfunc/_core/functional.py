@@ -13,7 +13,7 @@ import weakref
 
 import numpy as np
 
-from .dispatch import kernel_module, namespace_of, numpy_namespace
+from .dispatch import kernel_module, namespace_of, numpy_namespace, same_namespace
 from .errors import InputError, InputTypeError, suggest_key
 
 __all__ = ["Function", "GradFunction", "gradsOf", "grads_of"]
@@ -57,6 +57,12 @@ def _missing(m, k):
 
 
 def _not_same_type(m, k, v, x):
+    """Raise for an entry ``v`` whose type differs from the input's, unless
+    both belong to one non-NumPy namespace (a JAX tracer next to a concrete
+    JAX array, two tracer kinds under ``jax.grad``): the generic path takes
+    those as they are. NumPy input needs exact ``ndarray`` entries (kernels)."""
+    if same_namespace(m, k, v, x):
+        return
     if not (hasattr(v, "__array_namespace__") or hasattr(v, "__array__")) or v is None:
         raise InputTypeError(
             f"{m.name}: {k!r} must be an array like 'input' ({_where(type(x))}), "
@@ -67,7 +73,12 @@ def _not_same_type(m, k, v, x):
 
 
 def _bad_dtype(m, k, v, dt):
-    why = "the module's result dtype" if m.input_kind == "int" else "the dtype of 'input'"
+    if m.input_kind != "int":
+        why = "the dtype of 'input'"
+    elif m.result_param is not None:
+        why = f"the dtype of {m.result_param!r}"
+    else:
+        why = "the module's result dtype"
     raise InputTypeError(
         f"{m.name}: {k!r} has dtype {v.dtype}, expected {dt} ({why}); "
         "nnfunc never casts silently")
@@ -220,12 +231,36 @@ def _check_state(m, d, a, x, dt, numpy):
             a[k] = np.ascontiguousarray(v)
 
 
-def _result_dtype(m, x, xp):
+def _result_dtype(m, x, xp, a):
     """The float dtype of outputs and gradients: the input's, or for a module
-    with integer input (``input_kind == "int"``) the one the module names."""
+    with integer input (``input_kind == "int"``) the one the module names
+    (the dtype of its parameter ``result_param`` when it has one; ``a`` is
+    the prepared dict)."""
     if m.input_kind == "int":
+        if m.result_param is not None:
+            return a[m.result_param].dtype
         return m.result_dtype(xp)
     return x.dtype
+
+
+def _param_result_dtype(m, d, x, xp):
+    """For an integer-input module whose results follow a parameter
+    (``result_param``, LookupTable's weight): that parameter's float dtype,
+    after checking it is an array of the input's type (cold path)."""
+    p = m.result_param
+    v = d.get(p)
+    if v is None:
+        _missing(m, p)
+    if type(v) is not type(x):
+        _not_same_type(m, p, v, x)
+    dt = v.dtype
+    if xp is None:
+        if dt != _F32 and dt != _F64:
+            raise InputTypeError(f"{m.name}: {p!r} has dtype {dt}; supported: float32, float64")
+        return _F32 if dt == _F32 else _F64
+    if not xp.isdtype(dt, "real floating"):
+        raise InputTypeError(f"{m.name}: {p!r} has dtype {dt}; supported: real floating dtypes")
+    return dt
 
 
 def _is_table(spec):
@@ -310,7 +345,8 @@ def _prepare(m, d, grad):
         if m.input_kind == "int":
             if dt.kind not in "iu":
                 _bad_input_dtype(m, x, "integer dtypes (indices)")
-            dt = m.result_dtype(None)
+            dt = m.result_dtype(None) if m.result_param is None else \
+                _param_result_dtype(m, d, x, None)
         elif dt is not _F32 and dt is not _F64:
             if dt != _F32 and dt != _F64:
                 _bad_input_dtype(m, x, "float32, float64")
@@ -335,7 +371,8 @@ def _prepare(m, d, grad):
         if m.input_kind == "int":
             if not xp.isdtype(dt, "integral"):
                 _bad_input_dtype(m, x, "integer dtypes (indices)")
-            dt = m.result_dtype(xp)
+            dt = m.result_dtype(xp) if m.result_param is None else \
+                _param_result_dtype(m, d, x, xp)
         elif not xp.isdtype(dt, "real floating"):
             _bad_input_dtype(m, x, "real floating dtypes")
         for p in params:
@@ -359,12 +396,13 @@ def _prepare(m, d, grad):
                 _missing(m, "gradOutput")
             if type(go) is list or type(go) is tuple:
                 a["gradOutput"] = _same_kind_list(m, "gradOutput", go, x, xp is None)
-            elif type(go) is not xt:
-                _not_same_type(m, "gradOutput", go, x)
-            elif go.dtype != dt:
-                _bad_dtype(m, "gradOutput", go, dt)
-            elif xp is None and not go.flags.c_contiguous:
-                a["gradOutput"] = np.ascontiguousarray(go)
+            else:
+                if type(go) is not xt:
+                    _not_same_type(m, "gradOutput", go, x)
+                if go.dtype != dt:
+                    _bad_dtype(m, "gradOutput", go, dt)
+                if xp is None and not go.flags.c_contiguous:
+                    a["gradOutput"] = np.ascontiguousarray(go)
     else:
         a.pop("gradOutput", None)
     # any other array in the dict must come from the same namespace
@@ -380,7 +418,7 @@ def _forward(m, d, backend):
     info = m.check(a)
     shape = m.output_shape(info)
     buf = d.get("output")
-    dt = _result_dtype(m, x, xp)
+    dt = _result_dtype(m, x, xp, a)
     if buf is not None:
         _check_buffers(m, "output", buf, x, dt, shape, d)
     if xp is None and backend is None and "cpu" in m.backends:
@@ -437,7 +475,7 @@ def _backward(m, d, backend):
             raise InputError(
                 f"{m.name}: 'gradOutput' has shape {tuple(go.shape)}, expected "
                 f"{tuple(shape)} (the output shape)")
-    dt = _result_dtype(m, x, xp)
+    dt = _result_dtype(m, x, xp, a)
     bufs = None
     if "gradInput" in d or (gparams and any(g in d for g in gparams)):
         shapes = _grad_shapes(m, a, params, gparams)

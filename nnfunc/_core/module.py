@@ -74,10 +74,14 @@ class Module:
     is_criterion = False
     #: what ``input`` holds: "float" (a float array, or a table of arrays of
     #: one float dtype), "int" (an integer array, e.g. class indices: the
-    #: dtype of outputs and gradients is then ``result_dtype(xp)``), or a
+    #: dtype of outputs and gradients is then ``result_dtype(xp)``, or the
+    #: dtype of the parameter ``result_param``), or a
     #: tuple of kinds ("float", "int", "bool"), one per entry of a table of
     #: that length (float entries share one dtype).
     input_kind = "float"
+    #: for ``input_kind == "int"``: the parameter whose float dtype outputs
+    #: and gradients take (LookupTable: "weight"); None: ``result_dtype(xp)``.
+    result_param = None
     #: the form of ``input``: False an array, True a table (a list of
     #: arrays), None either (Identity). The frontend refuses the other form
     #: with a TypeError naming the module, so ``check`` never sees it.

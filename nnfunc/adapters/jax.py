@@ -44,9 +44,13 @@ def primitive(fn, **options):
     (the integer ``target`` gets no gradient). For a table module ``input``
     is a list of arrays and a table output is a list (JAX pytrees).
     Arguments are converted with ``jnp.asarray``. ``options`` are extra dict
-    entries sent with every call, e.g. ``train=False``.
+    entries sent with every call, e.g. ``train=False``, ``noise=mask`` (arrays
+    among them are converted with ``jnp.asarray`` too).
     """
     m = check_function(fn, "nnfunc.adapters.jax.primitive")
+    # array options (a dropout mask, running statistics) become JAX arrays
+    options = {k: _asarrays(v) if isinstance(v, (list, tuple)) or hasattr(v, "__array__")
+               else v for k, v in options.items()}
     grad = fn.grad
     names = param_order(fn)
 

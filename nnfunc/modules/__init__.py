@@ -102,3 +102,7 @@ from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
 from .pixel_shuffle import PixelShuffle
 from .up_sampling import UpSampling
+from .dropout import Dropout
+from .spatial_dropout import SpatialDropout
+from .volumetric_dropout import VolumetricDropout
+from .lookup_table import LookupTable

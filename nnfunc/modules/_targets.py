@@ -9,7 +9,7 @@ fail with messages that name the module and ``'target'``.
 
 import numpy as np
 
-from .._core.dispatch import numpy_namespace
+from .._core.dispatch import numpy_namespace, same_namespace
 
 _INT64_MAX = 2**63 - 1
 
@@ -23,7 +23,7 @@ def _target_array(m, d, kind):
     t = d.get("target")
     if t is None:
         m.fail("missing key 'target'")
-    if type(t) is not type(x):
+    if type(t) is not type(x) and not same_namespace(m, "target", t, x):
         m.fail_type(f"'target' must be {kind} array of the input's type "
                     f"({_where(type(x))}), got {_where(type(t))}")
     return x, t

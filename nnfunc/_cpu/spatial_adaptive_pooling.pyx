@@ -4,9 +4,12 @@ The input is viewed as `planes` independent (H, W) planes. Output row oy
 pools the input rows [floor(oy*H/oH), ceil((oy+1)*H/oH)) (never empty),
 output column ox the columns [floor(ox*W/oW), ceil((ox+1)*W/oW)); the bounds
 are computed once per call. Bins are rectangles, so both poolings are
-separable: each input row is first pooled over the column bins into an
-(H, oW) workspace, whose rows are then pooled over the row bins (the oW
-outputs of a row as the inner loop).
+separable: every input row is first pooled over each column bin into an
+(oW, H) workspace, with the H rows as the inner loop (H independent running
+sums or maxima: a scan of one short bin would be a serial chain), then the
+workspace is pooled over the row bins. The average's gradient spreads
+gradOutput / count back the same two ways, the last as a gather: each input
+column sums the (few) column bins holding it.
 
 Max: the winner is PyTorch's (scan row by row, take a value if greater than
 the running maximum or NaN): per row, the first maximum or last NaN of the

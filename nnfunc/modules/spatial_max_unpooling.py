@@ -2,6 +2,7 @@ import numpy as np
 
 from .._core.module import Module
 from ._indices import check_index_range
+from ._targets import _values_known
 from ._spatial import _INT_MAX, _device, check_spatial_input
 from .spatial_max_pooling import SpatialMaxPooling
 
@@ -11,6 +12,15 @@ def _namespace(a):
         return None
     from array_api_compat import array_namespace
     return array_namespace(a)
+
+
+def _concrete_jax(a):
+    """A concrete (not traced) JAX array as NumPy, else ``a``: inside
+    ``jax.jit`` even a reduction of a constant is traced, so its values are
+    read on the host instead."""
+    if type(a).__module__.startswith("jax") and _values_known(a):
+        return np.asarray(a)
+    return a
 
 
 class SpatialMaxUnpooling(Module):
@@ -94,6 +104,7 @@ class SpatialMaxUnpooling(Module):
                 self.fail(f"'input' of shape {tuple(x.shape)} gives an output size (H, W) = "
                           f"({oh}, {ow}) < 1 for {self!r}; pass 'outputSize'")
             return oh, ow
+        size = _concrete_jax(size)
         if hasattr(size, "shape"):
             if len(tuple(size.shape)) != 1 or tuple(size.shape)[0] != 2:
                 self.fail(f"'outputSize' must hold 2 values (H, W), got shape "
@@ -134,7 +145,8 @@ class SpatialMaxUnpooling(Module):
         oh, ow = self._output_size(d, x, h, w)
         if oh * ow > 2**62:
             self.fail(f"output plane (H, W) = ({oh}, {ow}) is too large")
-        check_index_range(self, xp, idx, oh * ow, "indices", "flat plane offset")
+        host = _concrete_jax(idx)
+        check_index_range(self, _namespace(host), host, oh * ow, "indices", "flat plane offset")
         return batch, n, c, h, w, oh, ow
 
     def output_shape(self, info):

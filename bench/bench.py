@@ -121,6 +121,48 @@ def module_rows(rng, quick):
                     [x, p["weight"], p["bias"]], go),
         conv_gemm)
 
+    # volumetric convolutions (one vol2col/GEMM kernel): 3x3x3 pad 1, the same
+    # dilated 2 (pad 2), and a 4x4x4 stride-2 full convolution (x2 upsampling)
+    n, c, t, hw = (2, 16, 4, 8) if quick else (8, 32, 8, 16)
+    x, go = rand(rng, n, c, t, hw, hw), rand(rng, n, c, t, hw, hw)
+    col = rand(rng, c * 27, t * hw * hw)
+    gom = go[0].reshape(c, -1)
+    for name, args, dil in [("VolumetricConvolution", (c, c, 3, 3, 3, 1, 1, 1, 1), 1),
+                            ("VolumetricDilatedConvolution",
+                             (c, c, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2), 2)]:
+        f = getattr(nnfunc.nn, name)(*args)
+        p = f.init_params(seed=0)
+        wm = p["weight"].reshape(c, -1)
+
+        def vconv_gemm(n=n, wm=wm, col=col, gom=gom):
+            for _ in range(n):
+                gemm(wm, col)                 # forward
+                gemm(wm, gom, ta=True)        # gradInput columns
+                gemm(gom, col, tb=True)       # gradWeight
+        add(name, f"{n}x{c}x{t}x{hw}x{hw} k3 p{dil} d{dil} ->{c}", f, {"input": x, **p}, go,
+            torch_thunk((lambda a, w, b, dil=dil: F.conv3d(a, w, b, padding=dil, dilation=dil))
+                        if torch else None, [x, p["weight"], p["bias"]], go),
+            vconv_gemm)
+    co = c // 2
+    xf = rand(rng, n, c, t // 2, hw // 2, hw // 2)
+    gof = rand(rng, n, co, t, hw, hw)
+    f = nnfunc.nn.VolumetricFullConvolution(c, co, 4, 4, 4, 2, 2, 2, 1, 1, 1)
+    p = f.init_params(seed=0)
+    wm = p["weight"].reshape(c, -1)
+    xm = xf[0].reshape(c, -1)
+    colf = rand(rng, co * 64, xm.shape[1])
+
+    def vfull_gemm(n=n, wm=wm, xm=xm, colf=colf):
+        for _ in range(n):
+            gemm(wm, xm, ta=True)             # forward columns
+            gemm(wm, colf)                    # gradInput
+            gemm(xm, colf, tb=True)           # gradWeight
+    add("VolumetricFullConvolution", "x".join(map(str, xf.shape)) + f" k4 s2 p1 ->{co}", f,
+        {"input": xf, **p}, gof,
+        torch_thunk((lambda a, w, b: F.conv_transpose3d(a, w, b, stride=2, padding=1))
+                    if torch else None, [xf, p["weight"], p["bias"]], gof),
+        vfull_gemm)
+
     shape = (8, 16, 16, 16) if quick else (32, 64, 32, 32)
     x, go = rand(rng, *shape), rand(rng, *shape)
     lab = "x".join(map(str, shape))
@@ -331,6 +373,36 @@ def module_rows(rng, quick):
     add("SpatialClassNLLCriterion", f"{ns}x{cs}x{hs}x{hs}", f, {"input": xs, "target": ts}, 1.0,
         torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(ts))) if torch else None, [xs],
                     None))
+
+    # normalization: batch norm in training mode (running statistics in, updated out)
+    for name, shape in [("BatchNormalization", (32, 256) if quick else (128, 1024)),
+                        ("SpatialBatchNormalization",
+                         (8, 16, 16, 16) if quick else (32, 64, 32, 32))]:
+        c = shape[1]
+        f = getattr(nnfunc.nn, name)(c)
+        p = f.init_params(seed=0)
+        x, go = rand(rng, *shape), rand(rng, *shape)
+        rm, rv = np.zeros(c, F32), np.ones(c, F32)
+        trm = torch.zeros(c) if torch else None
+        trv = torch.ones(c) if torch else None
+        add(name, "x".join(map(str, shape)) + " train", f,
+            {"input": x, **p, "running_mean": rm, "running_var": rv}, go,
+            torch_thunk((lambda a, w, b, trm=trm, trv=trv: F.batch_norm(
+                a, trm, trv, w, b, training=True)) if torch else None,
+                [x, p["weight"], p["bias"]], go))
+    n, dd = (32, 256) if quick else (128, 1024)
+    f = nnfunc.nn.LayerNormalization(dd)
+    p = f.init_params(seed=0)
+    x, go = rand(rng, n, dd), rand(rng, n, dd)
+    add("LayerNormalization", f"{n}x{dd}", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b, dd=dd: F.layer_norm(a, (dd,), w, b, eps=1e-10 / dd))
+                    if torch else None, [x, p["weight"], p["bias"]], go))
+    shape = (8, 16, 16, 16) if quick else (32, 64, 32, 32)
+    x, go = rand(rng, *shape), rand(rng, *shape)
+    f = nnfunc.nn.SpatialCrossMapLRN(5)
+    add("SpatialCrossMapLRN", "x".join(map(str, shape)) + " size 5", f, {"input": x}, go,
+        torch_thunk((lambda a: F.local_response_norm(a, 5, 1e-4, 0.75, 1.0)) if torch else None,
+                    [x], go))
 
     # Dropout family on 32x64x32x32: the mask given (both sides multiply by it), and
     # drawn from a seed in the forward with the gradient taking the returned mask back

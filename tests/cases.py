@@ -336,6 +336,71 @@ add(
          ref=_conv_ref(1, 1, 1, 1), tol32=(5e-4, 5e-5)),
 )
 
+# ------------------------------------------------- volumetric convolution
+def _vconv_ref(stride, padding, dilation=(1, 1, 1)):
+    """``F.conv3d`` with (T, H, W) triples (Torch7's ctor order is T, W, H)."""
+    def ref(torch, t):
+        return _F(torch).conv3d(t["input"], t["weight"], t.get("bias"), stride=stride,
+                                padding=padding, dilation=dilation)
+    return ref
+
+
+def _vfull_ref(stride, padding, adj):
+    def ref(torch, t):
+        return _F(torch).conv_transpose3d(t["input"], t["weight"], t.get("bias"),
+                                          stride=stride, padding=padding, output_padding=adj)
+    return ref
+
+
+_vconv_bad = [
+    ("weight-shape", _set("weight", lambda d: d["weight"][..., :-1]), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+    ("input-3d", _set("input", lambda d: d["input"][0, ...] if d["input"].ndim == 4
+                      else d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
+]
+_vtoo_small = [("input-too-small", _set("input", lambda d: d["input"][..., :1, :1, :1]),
+                nnfunc.InputError, "'input'.*too small.*computed output size")]
+add(
+    # dT = 1: one GEMM per time tap on a (kH, kW) unfold ("planes")
+    Case("VolumetricConvolution", (2, 3, 3, 3, 3, 1, 1, 1, 1), (2, 2, 4, 5, 5), "batch-pad",
+         batch=True, ref=_vconv_ref((1, 1, 1), (1, 1, 1)), bad=_vconv_bad),
+    # dT = 2: the full vol2col; kT, kW, kH differ, padT, padW, padH differ; one volume
+    Case("VolumetricConvolution", (2, 3, 2, 3, 2, 2, 1, 2, 1, 0, 1), (2, 5, 6, 7), "volume-stride",
+         ref=_vconv_ref((2, 2, 1), (1, 1, 0)), bad=_vconv_bad + _vtoo_small),
+    Case("VolumetricConvolution", (3, 2, 3, 2, 1, 1, 2, 1, 0, 1, 2), (2, 3, 4, 5, 3), "odd-nobias",
+         kwargs={"bias": False}, batch=True, ref=_vconv_ref((1, 1, 2), (0, 2, 1))),
+    Case("VolumetricConvolution", (3, 2, 1, 1, 1), (2, 3, 2, 3, 4), "1x1x1", batch=True,
+         ref=_vconv_ref((1, 1, 1), (0, 0, 0))),
+    Case("VolumetricDilatedConvolution", (2, 3, 2, 3, 2, 1, 1, 1, 1, 2, 1, 2, 1, 2),
+         (2, 2, 5, 6, 5), "batch", batch=True,
+         ref=_vconv_ref((1, 1, 1), (1, 1, 2), (2, 2, 1)), bad=_vconv_bad),
+    Case("VolumetricDilatedConvolution", (2, 2, 3, 2, 2, 2, 1, 2, 0, 1, 1, 1, 2, 1),
+         (2, 7, 5, 6), "volume-stride", ref=_vconv_ref((2, 2, 1), (0, 1, 1), (1, 1, 2)),
+         bad=_vconv_bad + _vtoo_small),
+    Case("VolumetricDilatedConvolution", (2, 2, 2, 2, 2), (2, 2, 3, 3, 3), "defaults-nobias",
+         kwargs={"bias": False}, batch=True, ref=_vconv_ref((1, 1, 1), (0, 0, 0))),
+    # stride 2 with adj: the full vol2col the other way round
+    Case("VolumetricFullConvolution", (3, 2, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1, 0, 1),
+         (2, 3, 2, 3, 2), "batch-stride-adj", batch=True,
+         ref=_vfull_ref((2, 2, 2), (1, 1, 1), (1, 1, 0)), bad=_vconv_bad),
+    # dT = 1: per time tap GEMMs; odd sizes, one volume
+    Case("VolumetricFullConvolution", (2, 3, 2, 3, 2, 1, 2, 3, 1, 0, 1, 0, 1, 2), (2, 3, 2, 3),
+         "volume-planes", ref=_vfull_ref((1, 3, 2), (1, 1, 0), (0, 2, 1)), bad=_vconv_bad),
+    Case("VolumetricFullConvolution", (2, 3, 2, 2, 2), (2, 2, 3, 2, 3), "defaults-nobias",
+         kwargs={"bias": False}, batch=True, ref=_vfull_ref((1, 1, 1), (0, 0, 0), (0, 0, 0))),
+    # table [x, target]: adj = (target size + 2 pad - k) mod d = (1, 0, 1) here
+    Case("VolumetricFullConvolution", (2, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1), [(2, 2, 2, 3, 2),
+         (2, 1, 4, 5, 4)], "table-target", batch=True,
+         ref=lambda torch, t: _F(torch).conv_transpose3d(
+             t["input"][0], t["weight"], t["bias"], stride=2, padding=1, output_padding=(1, 0, 1)),
+         bad=[("target-2d", _set("input", lambda d: [d["input"][0], d["input"][1][0, 0, 0]]),
+               nnfunc.InputError, "target"),
+              ("table-3", _set("input", lambda d: d["input"] + [d["input"][1]]),
+               nnfunc.InputError, "input, target")]),
+)
+
 # ----------------------------------------------------------------- pooling
 def _pool_ref(kW, kH, dW, dH, padW=0, padH=0, ceil=False):
     def ref(torch, t):
@@ -981,6 +1046,19 @@ BAD_CTORS += [
     ("SpatialConvolution", (3, 4, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
     ("SpatialConvolution", (3, 4, 3.0, 3), {}, nnfunc.InputTypeError),
     ("SpatialConvolution", (3, 4, 3, 3), {"bias": 1}, nnfunc.InputTypeError),
+    ("VolumetricConvolution", (0, 4, 3, 3, 3), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3, 0, 3), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 0), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, -1), {}, nnfunc.InputError),
+    ("VolumetricConvolution", (3, 4, 3.0, 3, 3), {}, nnfunc.InputTypeError),
+    ("VolumetricConvolution", (3, 4, 3, 3, 3), {"bias": 1}, nnfunc.InputTypeError),
+    ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 0), {}, nnfunc.InputError),
+    ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 1, 1.5), {},
+     nnfunc.InputTypeError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 0, 0, 0, 1), {}, nnfunc.InputError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 2, 2, 2, 0, 0, 0, 0, 2), {}, nnfunc.InputError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 2, 2, 2, -1), {}, nnfunc.InputError),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3), {"bias": "no"}, nnfunc.InputTypeError),
     ("SpatialMaxPooling", (0, 2), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
@@ -1505,6 +1583,219 @@ BAD_CTORS += [
     ("Bilinear", (3, 4, 0), {}, nnfunc.InputError),
     ("Bilinear", (3, 4, 5), {"bias": 1}, nnfunc.InputTypeError),
 ]
+
+# ------------------------------------------------------------ normalization
+def _bn_stats(train):
+    """Running statistics (and the train flag) for a batch-norm row."""
+    def extra(rng, shape):
+        c = shape[1]
+        return {"running_mean": rng.standard_normal(c), "running_var": rng.uniform(0.5, 2.0, c),
+                "train": train}
+    return extra
+
+
+def _bn_ref(train, momentum=0.1, eps=1e-5, state=True, nonbatch=False):
+    def ref(torch, t):
+        x = t["input"][None] if nonbatch else t["input"]
+        rm = t["running_mean"].detach().clone() if state else None
+        rv = t["running_var"].detach().clone() if state else None
+        y = _F(torch).batch_norm(x, rm, rv, t.get("weight"), t.get("bias"), training=train,
+                                 momentum=momentum, eps=eps)
+        return y[0] if nonbatch else y
+    return ref
+
+
+def _bn_bad():
+    return [
+        ("running_mean-shape", _set("running_mean", lambda d: d["running_mean"][:-1]),
+         nnfunc.InputError, "'running_mean' has shape"),
+        ("eval-missing-stats", lambda d: {k: v for k, v in dict(d, train=False).items()
+                                          if k != "running_var"},
+         nnfunc.InputError, "missing key 'running_var'.*evaluation"),
+        ("train-one-stat", lambda d: {k: v for k, v in dict(d, train=True).items()
+                                      if k != "running_mean"},
+         nnfunc.InputError, "missing key 'running_mean'"),
+        ("train-one-value", _set("input", lambda d: d["input"][
+            (slice(0, 1), slice(None)) + (slice(0, 1),) * (d["input"].ndim - 2)]),
+         nnfunc.InputError, "more than 1 value per channel"),
+        ("train-nonbatch", lambda d: dict(d, input=d["input"][0], train=True),
+         nnfunc.InputError, "only in evaluation mode"),
+        ("channels", _set("input", lambda d: d["input"][:, :-1]), nnfunc.InputError, "nOutput"),
+        ("train-flag", _set("train", 1), nnfunc.InputTypeError, "'train'"),
+    ]
+
+
+for _mod, _shape, _eshape in [("BatchNormalization", (6, 5), (4, 5)),
+                              ("SpatialBatchNormalization", (3, 4, 5, 3), (2, 4, 3, 5)),
+                              ("VolumetricBatchNormalization", (2, 3, 2, 3, 4), (2, 3, 2, 2, 3))]:
+    _c = _shape[1]
+    add(
+        Case(_mod, (_c,), _shape, "train", extra=_bn_stats(True),
+             extra_out=("running_mean", "running_var"), ref=_bn_ref(True),
+             bad=_bn_bad()),
+        Case(_mod, (_c,), _shape, "train-nostate", extra=lambda rng, s: {"train": True},
+             ref=_bn_ref(True, state=False)),
+        Case(_mod, (_c, 1e-3, 0.3, False), _shape, "train-noaffine", extra=_bn_stats(True),
+             extra_out=("running_mean", "running_var"),
+             ref=_bn_ref(True, momentum=0.3, eps=1e-3)),
+        Case(_mod, (_c,), _eshape, "eval", batch=True, extra=_bn_stats(False),
+             ref=_bn_ref(False)),
+        Case(_mod, (_c, 1e-3, 0.3, False), _eshape, "eval-noaffine", batch=True,
+             extra=_bn_stats(False), ref=_bn_ref(False, eps=1e-3)),
+    )
+add(
+    # statistics far from zero (a shift 20x the spread), and 8-lane rows plus a remainder
+    Case("SpatialBatchNormalization", (3,), (2, 3, 5, 4), "train-offset", extra=_bn_stats(True),
+         gen=lambda rng, s: 20 + normal(rng, s), extra_out=("running_mean", "running_var"),
+         ref=_bn_ref(True)),
+    Case("BatchNormalization", (7,), (9, 7), "train-offset", extra=_bn_stats(True),
+         gen=lambda rng, s: 20 + normal(rng, s), extra_out=("running_mean", "running_var"),
+         ref=_bn_ref(True)),
+    # one sample, several values per channel: fine in training
+    Case("SpatialBatchNormalization", (2,), (1, 2, 3, 3), "train-n1", extra=_bn_stats(True),
+         extra_out=("running_mean", "running_var"), ref=_bn_ref(True)),
+    # the non-batch evaluation form
+    Case("SpatialBatchNormalization", (3,), (3, 4, 5), "eval-nonbatch",
+         extra=lambda rng, s: _bn_stats(False)(rng, (1,) + s), ref=_bn_ref(False, nonbatch=True)),
+    Case("BatchNormalization", (6,), (6,), "eval-nonbatch",
+         extra=lambda rng, s: _bn_stats(False)(rng, (1,) + s), ref=_bn_ref(False, nonbatch=True)),
+    Case("VolumetricBatchNormalization", (2,), (2, 2, 3, 3), "eval-nonbatch",
+         extra=lambda rng, s: _bn_stats(False)(rng, (1,) + s), ref=_bn_ref(False, nonbatch=True)),
+)
+BAD_CTORS += [
+    ("BatchNormalization", (0,), {}, nnfunc.InputError),
+    ("BatchNormalization", (3, -1.0), {}, nnfunc.InputError),
+    ("SpatialBatchNormalization", (3, 1e-5, 0.1, 1), {}, nnfunc.InputTypeError),
+    ("VolumetricBatchNormalization", (3.0,), {}, nnfunc.InputTypeError),
+]
+
+
+def _ln_params(rng, shape):
+    d = shape[-1]
+    return {"weight": rng.uniform(0.5, 1.5, d), "bias": rng.standard_normal(d)}
+
+
+def _ln_ref(eps, d, affine=True):
+    def ref(torch, t):
+        return _F(torch).layer_norm(t["input"], (d,), t.get("weight"), t.get("bias"),
+                                    eps=eps / d)
+    return ref
+
+
+add(
+    Case("LayerNormalization", (7,), (7,), "1d", extra=_ln_params, ref=_ln_ref(1e-10, 7),
+         bad=[("features", _set("input", lambda d: d["input"][:-1]), nnfunc.InputError,
+               "nOutput=7"),
+              ("weight-shape", _set("weight", lambda d: d["weight"][:-1]), nnfunc.InputError,
+               "'weight' has shape"),
+              ("input-3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+               "'input'")]),
+    Case("LayerNormalization", (7,), (4, 7), "2d", batch=True, extra=_ln_params,
+         ref=_ln_ref(1e-10, 7)),
+    Case("LayerNormalization", (20, 0.5, 2.0), (3, 20), "eps-bias", batch=True,
+         extra=_ln_params, ref=_ln_ref(2.0, 20)),
+    Case("LayerNormalization", (9,), (3, 9), "init", batch=True, ref=_ln_ref(1e-10, 9)),
+    Case("LayerNormalization", (9, 0, 1e-3, False), (3, 9), "noaffine", batch=True,
+         ref=_ln_ref(1e-3, 9, affine=False)),
+)
+BAD_CTORS += [
+    ("LayerNormalization", (0,), {}, nnfunc.InputError),
+    ("LayerNormalization", (4, 0, -1.0), {}, nnfunc.InputError),
+    ("LayerNormalization", (4, 0, 1e-5, "yes"), {}, nnfunc.InputTypeError),
+]
+
+
+def _lp_ref(p, eps=1e-10):
+    def ref(torch, t):
+        x = t["input"]
+        if p == float("inf"):
+            n = x.abs().amax(-1, keepdim=True) + eps
+        else:
+            n = (x.abs().pow(p).sum(-1, keepdim=True) + eps).pow(1 / p)
+        return x / n
+    return ref
+
+
+def _distinct_abs(rng, shape):
+    """No ties in |x| (the max norm's argmax): magnitudes 1/n .. 2, random signs."""
+    m = distinct(rng, shape)
+    m = (np.abs(m) + 1e-3 * rng.permutation(m.size).reshape(shape) / m.size + 0.1)
+    return np.where(rng.random(shape) < 0.5, -m, m)
+
+
+_norm_bad = [("input-3d", _set("input", lambda d: d["input"][None, None]), nnfunc.InputError,
+              "'input'")]
+add(
+    Case("Normalize", (2,), (7,), "p2-1d", ref=_lp_ref(2), bad=_norm_bad),
+    Case("Normalize", (2,), (4, 13), "p2", batch=True, ref=_lp_ref(2)),
+    Case("Normalize", (2, 0.5), (4, 5), "p2-eps", batch=True, ref=_lp_ref(2, 0.5)),
+    Case("Normalize", (1,), (4, 11), "p1", batch=True, gen=away_from(0.0), ref=_lp_ref(1)),
+    Case("Normalize", (3,), (3, 6), "p3", batch=True, gen=away_from(0.0), ref=_lp_ref(3)),
+    Case("Normalize", (1.5,), (3, 6), "p1.5", batch=True, gen=away_from(0.0),
+         ref=_lp_ref(1.5)),
+    Case("Normalize", (0.5, 1e-3), (3, 6), "p0.5", batch=True, gen=away_from(0.0, gap=0.3),
+         ref=_lp_ref(0.5, 1e-3), tol32=(1e-3, 1e-4)),
+    Case("Normalize", (float("inf"),), (4, 9), "pinf", batch=True, gen=_distinct_abs,
+         ref=_lp_ref(float("inf"))),
+    Case("Normalize", (float("inf"), 0.5), (9,), "pinf-1d", gen=_distinct_abs,
+         ref=_lp_ref(float("inf"), 0.5)),
+)
+BAD_CTORS += [
+    ("Normalize", (0,), {}, nnfunc.InputError),
+    ("Normalize", (-2.0,), {}, nnfunc.InputError),
+    ("Normalize", ("2",), {}, nnfunc.InputTypeError),
+    ("Normalize", (2, -1e-3), {}, nnfunc.InputError),
+]
+
+
+def _lrn_ref(size, alpha=1e-4, beta=0.75, k=1.0):
+    def ref(torch, t):
+        x = t["input"]
+        if x.ndim == 3:
+            return _F(torch).local_response_norm(x[None], size, alpha, beta, k)[0]
+        return _F(torch).local_response_norm(x, size, alpha, beta, k)
+    return ref
+
+
+add(
+    Case("SpatialCrossMapLRN", (3,), (5, 3, 4), "3d", ref=_lrn_ref(3),
+         bad=[("input-2d", _set("input", lambda d: d["input"][0]), nnfunc.InputError,
+               "'input'")]),
+    Case("SpatialCrossMapLRN", (5,), (2, 7, 3, 4), "4d", batch=True, ref=_lrn_ref(5)),
+    # strong normalisation, window wider than the channels, other beta paths
+    Case("SpatialCrossMapLRN", (5, 0.8, 0.75, 2.0), (2, 3, 2, 5), "wide", batch=True,
+         ref=_lrn_ref(5, 0.8, 0.75, 2.0)),
+    Case("SpatialCrossMapLRN", (3, 0.5, 0.5, 1.5), (2, 4, 3, 3), "beta0.5", batch=True,
+         ref=_lrn_ref(3, 0.5, 0.5, 1.5)),
+    Case("SpatialCrossMapLRN", (3, 0.5, 1.0, 1.5), (2, 4, 3, 3), "beta1", batch=True,
+         ref=_lrn_ref(3, 0.5, 1.0, 1.5)),
+    Case("SpatialCrossMapLRN", (7, 0.3, 0.6, 1.0), (2, 9, 3, 4), "beta0.6", batch=True,
+         ref=_lrn_ref(7, 0.3, 0.6, 1.0)),
+    Case("SpatialCrossMapLRN", (1, 0.5), (2, 3, 4, 5), "size1", batch=True,
+         ref=_lrn_ref(1, 0.5)),
+)
+BAD_CTORS += [
+    ("SpatialCrossMapLRN", (4,), {}, nnfunc.InputError),
+    ("SpatialCrossMapLRN", (0,), {}, nnfunc.InputError),
+    ("SpatialCrossMapLRN", (3.0,), {}, nnfunc.InputTypeError),
+    ("SpatialCrossMapLRN", (3, float("nan")), {}, nnfunc.InputError),
+]
+# rows long enough for the kernels' 16-lane vector loops, their tails and a
+# second 512-value block of the reductions
+add(
+    Case("SpatialBatchNormalization", (3,), (2, 3, 23, 25), "train-long", extra=_bn_stats(True),
+         extra_out=("running_mean", "running_var"), ref=_bn_ref(True)),
+    Case("SpatialBatchNormalization", (3,), (2, 3, 23, 25), "eval-long", batch=True,
+         extra=_bn_stats(False), ref=_bn_ref(False)),
+    Case("BatchNormalization", (37,), (5, 37), "train-wide", extra=_bn_stats(True),
+         extra_out=("running_mean", "running_var"), ref=_bn_ref(True)),
+    Case("LayerNormalization", (600,), (2, 600), "long", batch=True, extra=_ln_params,
+         ref=_ln_ref(1e-10, 600)),
+    Case("Normalize", (2,), (2, 600), "p2-long", batch=True, ref=_lp_ref(2)),
+    Case("Normalize", (1,), (2, 600), "p1-long", batch=True, gen=away_from(0.0), ref=_lp_ref(1)),
+    Case("SpatialCrossMapLRN", (3, 0.5, 0.75, 1.0), (1, 6, 5, 7), "long", batch=True,
+         ref=_lrn_ref(3, 0.5, 0.75, 1.0)),
+)
 
 # ---------------------------------------------------------------- dropout family
 # Randomness is explicit: rows carry a seed or the mask (noise) itself. Rows in

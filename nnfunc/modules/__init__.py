@@ -6,6 +6,12 @@ base class may hold a few), named by the snake_case of the class.
 """
 
 from .add import Add
+from .batch_normalization import BatchNormalization
+from .spatial_batch_normalization import SpatialBatchNormalization
+from .volumetric_batch_normalization import VolumetricBatchNormalization
+from .layer_normalization import LayerNormalization
+from .normalize import Normalize
+from .spatial_cross_map_lrn import SpatialCrossMapLRN
 from .bilinear import Bilinear
 from .c_add import CAdd
 from .c_add_table import CAddTable
@@ -31,6 +37,9 @@ from .soft_plus import SoftPlus
 from .soft_shrink import SoftShrink
 from .soft_sign import SoftSign
 from .spatial_convolution import SpatialConvolution
+from .volumetric_convolution import VolumetricConvolution
+from .volumetric_dilated_convolution import VolumetricDilatedConvolution
+from .volumetric_full_convolution import VolumetricFullConvolution
 from .spatial_adaptive_average_pooling import SpatialAdaptiveAveragePooling
 from .spatial_adaptive_max_pooling import SpatialAdaptiveMaxPooling
 from .spatial_average_pooling import SpatialAveragePooling

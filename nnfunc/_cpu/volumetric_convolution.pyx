@@ -1,0 +1,390 @@
+"""Volumetric (3-D) convolution kernels over BLAS GEMMs: plain, dilated and full.
+
+One geometry serves the three modules (see ``_unfold3d.pxd``): a "volume"
+``(Cv, Tv, Hv, Wv)`` and a "grid" of positions ``(gT, gH, gW)`` with
+``L = gT*gH*gW``, related by the convolution taps; the weight is ``(M, Cv,
+kT, kH, kW)`` in both cases:
+
+convolution (plain or dilated; ``transposed`` false)
+    volume = input, grid = output, ``M = nOutputPlane``::
+        forward     y[:, tile]  = [W | b] @ [unfold(x) ; ones]
+        backward    gradInput   = fold(W^T @ gradOutput[:, tile])
+                    [gW^T ; gb] += [unfold(x) ; ones] @ gradOutput[:, tile]^T
+full (transposed) convolution (``transposed`` true)
+    volume = output, grid = input, ``M = nInputPlane``; the same two
+    products the other way round::
+        forward     y = b + fold(W^T @ x[:, tile])
+        backward    gradInput[:, tile] = W @ unfold(gradOutput)
+                    gW^T += unfold(gradOutput) @ x[:, tile]^T;  gb = sums of gradOutput
+
+Two ways to unfold, picked per call (``method``):
+
+unfold
+    the whole (Cv*kT*kH*kW, rows*gW) column matrix of a tile of grid rows
+    (Torch7's vol2col), one GEMM per product.
+planes (stride dT = 1, kT > 1)
+    only the (kH, kW) taps are unfolded, over the padded time planes that
+    the tile's windows cover: (Cv*kH*kW, (planes + (kT-1) dilT)*gH*gW).
+    Tap kt of grid plane t reads unfolded plane t + kt*dilT, so each kt is
+    one GEMM on a view shifted by kt*dilT*gH*gW columns: kT GEMMs with
+    K = Cv*kH*kW on a kT times smaller buffer (the unfold traffic, not the
+    GEMMs, is what costs beside BLAS). Used for every product, gradWeight
+    included (kT accumulating GEMMs into a (kT, Cv*kH*kW (+1), M) buffer).
+
+The column buffer is tiled over grid rows so that it stays under
+``TILE_BYTES`` (whole volume below that). The bias rides in the GEMMs (a
+column of b in the repacked weight, a row of ones in the columns) for the
+convolution. Workspaces are allocated per call (np.empty before the GIL is
+released). Gradients are written over, never accumulated into what the
+buffers held.
+"""
+
+cimport numpy as cnp
+import numpy as np
+from libc.string cimport memset
+
+from nnfunc._cpu._blas cimport floating, blas_int, gemm
+from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
+
+cnp.import_array()
+
+#: cap on the bytes of one column tile
+TILE_BYTES = 16 * 1024 * 1024
+
+
+ctypedef struct Plan:
+    Geom3d g            # the unfold geometry (kT = 1 and gT widened for planes)
+    Py_ssize_t N, M     # batch, the weight's first dimension
+    Py_ssize_t V        # Cv*Tv*Hv*Wv: one volume
+    Py_ssize_t L        # gT*gH*gW: one grid plane
+    Py_ssize_t nrows    # gT*gH: grid rows
+    Py_ssize_t nk       # GEMMs per product: kT (planes) or 1
+    Py_ssize_t kq       # taps per GEMM: kH*kW (planes) or kT*kH*kW
+    Py_ssize_t Kr, Kb   # unfolded rows Cv*kq; Kr + 1 with a bias row of ones
+    Py_ssize_t shift    # columns between the views of consecutive GEMMs
+    Py_ssize_t ext      # extra unfolded rows below a tile: (kT-1)*dilT*gH (planes)
+    Py_ssize_t unit     # tile rows come in multiples of this: gH (planes) or 1
+    Py_ssize_t R        # grid rows per tile (a multiple of unit)
+    Py_ssize_t ld       # leading dimension of the column buffers: (R + ext)*gW
+
+
+cdef inline void _fill(floating* a, floating v, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        a[i] = v
+
+
+cdef void _repack(const floating* w, const floating* b, floating* wr,
+                  const Plan* p) noexcept nogil:
+    # wr[j] (M, Kb) = W[:, :, j-th tap group] (M, Cv*kq); column Kr of wr[0]
+    # holds the bias (when Kb > Kr), of the others 0
+    cdef Py_ssize_t j, m, c, q, C = p.g.C, kq = p.kq, nk = p.nk, Kb = p.Kb
+    cdef floating* r
+    cdef const floating* s
+    for j in range(nk):
+        for m in range(p.M):
+            r = wr + (j * p.M + m) * Kb
+            for c in range(C):
+                s = w + ((m * C + c) * nk + j) * kq
+                for q in range(kq):
+                    r[c * kq + q] = s[q]
+            if Kb > p.Kr:
+                r[p.Kr] = b[m] if j == 0 and b != NULL else 0
+
+
+cdef void _unpack(const floating* gwt, floating* gw, floating* gb,
+                  const Plan* p) noexcept nogil:
+    # gw[m, c, j-th group, q] = gwt[j, c*kq + q, m]; gb[m] = gwt[0, Kr, m]
+    cdef Py_ssize_t j, m, c, q, C = p.g.C, kq = p.kq, nk = p.nk, M = p.M
+    cdef floating* r
+    cdef const floating* s
+    for m in range(M):
+        for c in range(C):
+            for j in range(nk):
+                r = gw + ((m * C + c) * nk + j) * kq
+                s = gwt + (j * p.Kb + c * kq) * M + m
+                for q in range(kq):
+                    r[q] = s[q * M]
+    if gb != NULL:
+        for m in range(M):
+            gb[m] = gwt[p.Kr * M + m]
+
+
+cdef inline Py_ssize_t _next(Py_ssize_t r0, const Plan* p) noexcept nogil:
+    return r0 + p.R if r0 + p.R < p.nrows else p.nrows
+
+
+cdef inline void _unfold_gemm(const floating* wr, const floating* cols, floating* out,
+                              Py_ssize_t T, const Plan* p) noexcept nogil:
+    # out (M, T; ld L) = sum_j wr[j] (M, Kb or Kr) @ cols[:, j*shift : j*shift + T]
+    # (the bias column/row take part in the j = 0 product only)
+    cdef Py_ssize_t j
+    for j in range(p.nk):
+        gemm(c'n', c'n', <blas_int>p.M, <blas_int>T, <blas_int>(p.Kb if j == 0 else p.Kr),
+             1, wr + j * p.M * p.Kb, <blas_int>p.Kb, cols + j * p.shift, <blas_int>p.ld,
+             0 if j == 0 else 1, out, <blas_int>p.L)
+
+
+cdef inline void _gemm_cols(const floating* wr, const floating* src, floating* gcols,
+                            Py_ssize_t T, const Plan* p) noexcept nogil:
+    # gcols[:, j*shift : j*shift + T] += wr[j]^T (Kr, M) @ src (M, T; ld L)
+    # (one product, nk = 1: written over, beta = 0; the fold need not clear)
+    cdef Py_ssize_t j
+    for j in range(p.nk):
+        gemm(c't', c'n', <blas_int>p.Kr, <blas_int>T, <blas_int>p.M, 1,
+             wr + j * p.M * p.Kb, <blas_int>p.Kb, src, <blas_int>p.L, 1 if p.nk > 1 else 0,
+             gcols + j * p.shift, <blas_int>p.ld)
+
+
+cdef inline void _gemm_gw(const floating* cols, const floating* src, floating* gwt,
+                          Py_ssize_t T, const Plan* p) noexcept nogil:
+    # gwt[j] (Kb or Kr, M) += cols[:, j*shift : j*shift + T] @ src (M, T; ld L)^T
+    cdef Py_ssize_t j
+    for j in range(p.nk):
+        gemm(c'n', c't', <blas_int>(p.Kb if j == 0 else p.Kr), <blas_int>p.M, <blas_int>T, 1,
+             cols + j * p.shift, <blas_int>p.ld, src, <blas_int>p.L, 1,
+             gwt + j * p.Kb * p.M, <blas_int>p.M)
+
+
+cdef void _conv_forward(const floating* x, const floating* wr, floating* y, floating* cols,
+                        const Plan* p) noexcept nogil:
+    cdef Py_ssize_t n, r0, r1
+    if p.Kb > p.Kr:
+        _fill(cols + p.Kr * p.ld, 1, p.ld)
+    for n in range(p.N):
+        r0 = 0
+        while r0 < p.nrows:
+            r1 = _next(r0, p)
+            unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            _unfold_gemm(wr, cols, y + n * p.M * p.L + r0 * p.g.oW, (r1 - r0) * p.g.oW, p)
+            r0 = r1
+
+
+cdef void _conv_backward(const floating* x, const floating* wr, const floating* go,
+                         floating* gi, floating* gwt, floating* cols, floating* gcols,
+                         const Plan* p) noexcept nogil:
+    cdef Py_ssize_t n, r0, r1, T
+    cdef const floating* gon
+    memset(gwt, 0, p.nk * p.Kb * p.M * sizeof(floating))
+    if p.Kb > p.Kr:
+        _fill(cols + p.Kr * p.ld, 1, p.ld)
+    # every fold leaves gcols zero, so the GEMMs accumulate into it (beta = 1)
+    memset(gcols, 0, p.Kr * p.ld * sizeof(floating))
+    for n in range(p.N):
+        gon = go + n * p.M * p.L
+        memset(gi + n * p.V, 0, p.V * sizeof(floating))
+        r0 = 0
+        while r0 < p.nrows:
+            r1 = _next(r0, p)
+            T = (r1 - r0) * p.g.oW
+            _gemm_cols(wr, gon + r0 * p.g.oW, gcols, T, p)
+            fold3d(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
+            unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            _gemm_gw(cols, gon + r0 * p.g.oW, gwt, T, p)
+            r0 = r1
+
+
+cdef void _full_forward(const floating* x, const floating* wr, const floating* b,
+                        floating* y, floating* gcols, const Plan* p) noexcept nogil:
+    cdef Py_ssize_t n, m, r0, r1, P = p.V // p.g.C
+    cdef floating* yn
+    memset(gcols, 0, p.Kr * p.ld * sizeof(floating))
+    for n in range(p.N):
+        yn = y + n * p.V
+        for m in range(p.g.C):
+            _fill(yn + m * P, b[m] if b != NULL else 0, P)
+        r0 = 0
+        while r0 < p.nrows:
+            r1 = _next(r0, p)
+            _gemm_cols(wr, x + n * p.M * p.L + r0 * p.g.oW, gcols, (r1 - r0) * p.g.oW, p)
+            fold3d(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
+            r0 = r1
+
+
+cdef void _full_backward(const floating* x, const floating* wr, const floating* go,
+                         floating* gi, floating* gwt, floating* gb, floating* cols,
+                         const Plan* p) noexcept nogil:
+    cdef Py_ssize_t n, m, i, r0, r1, T, P = p.V // p.g.C
+    cdef const floating* s
+    cdef double acc
+    memset(gwt, 0, p.nk * p.Kb * p.M * sizeof(floating))
+    for n in range(p.N):
+        r0 = 0
+        while r0 < p.nrows:
+            r1 = _next(r0, p)
+            T = (r1 - r0) * p.g.oW
+            unfold3d(go + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            _unfold_gemm(wr, cols, gi + n * p.M * p.L + r0 * p.g.oW, T, p)
+            _gemm_gw(cols, x + n * p.M * p.L + r0 * p.g.oW, gwt, T, p)
+            r0 = r1
+    if gb != NULL:
+        for m in range(p.g.C):
+            acc = 0
+            for n in range(p.N):
+                s = go + n * p.V + m * P
+                for i in range(P):
+                    acc += s[i]
+            gb[m] = <floating>acc
+
+
+cdef Plan _plan(Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+                Py_ssize_t M, Py_ssize_t gT, Py_ssize_t gH, Py_ssize_t gW,
+                Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dT, Py_ssize_t dH,
+                Py_ssize_t dW, Py_ssize_t padT, Py_ssize_t padH, Py_ssize_t padW,
+                Py_ssize_t dilT, Py_ssize_t dilH, Py_ssize_t dilW, bint bias,
+                Py_ssize_t itemsize, Py_ssize_t tile_bytes, str method) except *:
+    cdef Plan p
+    cdef bint planes
+    cdef Py_ssize_t units, per, most, ntiles, tb
+    if method == "auto":
+        planes = dT == 1 and kT > 1
+    elif method == "planes" and dT == 1:
+        planes = True
+    elif method == "unfold":
+        planes = False
+    else:
+        raise ValueError(f"method {method!r} does not apply here")
+    p.N, p.M = N, M
+    p.V = C * T * H * W
+    p.L = gT * gH * gW
+    p.nrows = gT * gH
+    p.g.C, p.g.T, p.g.H, p.g.W = C, T, H, W
+    p.g.kH, p.g.kW, p.g.dH, p.g.dW = kH, kW, dH, dW
+    p.g.padT, p.g.padH, p.g.padW = padT, padH, padW
+    p.g.dilH, p.g.dilW = dilH, dilW
+    p.g.oH, p.g.oW = gH, gW
+    if planes:
+        p.nk, p.kq = kT, kH * kW
+        p.g.kT, p.g.dT, p.g.dilT = 1, 1, 1
+        p.g.oT = gT + (kT - 1) * dilT
+        p.unit = gH
+        p.ext = (kT - 1) * dilT * gH
+        p.shift = dilT * gH * gW
+    else:
+        p.nk, p.kq = 1, kT * kH * kW
+        p.g.kT, p.g.dT, p.g.dilT = kT, dT, dilT
+        p.g.oT = gT
+        p.unit = 1
+        p.ext = 0
+        p.shift = 0
+    p.Kr = C * p.kq
+    p.Kb = p.Kr + bias
+    # tile: the most rows (in units) with (rows + ext) * Kb * gW * itemsize <= tile bytes,
+    # at least one unit, evened out over the tiles that makes
+    tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
+    units = p.nrows // p.unit if p.nrows > 0 else 0
+    per = p.Kb * gW * itemsize * p.unit
+    if units > 0:
+        most = tb // per - p.ext // p.unit
+        if most < 1:
+            most = 1
+        if most > units:
+            most = units
+        ntiles = (units + most - 1) // most
+        p.R = ((units + ntiles - 1) // ntiles) * p.unit
+    else:
+        p.R = 0
+    p.ld = (p.R + p.ext) * gW
+    return p
+
+
+cdef inline void* _ptr(object a):
+    return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transposed,
+            Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+            Py_ssize_t M, Py_ssize_t gT, Py_ssize_t gH, Py_ssize_t gW,
+            Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dT, Py_ssize_t dH,
+            Py_ssize_t dW, Py_ssize_t padT, Py_ssize_t padH, Py_ssize_t padW,
+            Py_ssize_t dilT, Py_ssize_t dilH, Py_ssize_t dilW,
+            Py_ssize_t tile_bytes=-1, str method="auto"):
+    """The forward of a convolution (``transposed`` false: x is the volume
+    (N, C, T, H, W), y the grid (N, M, gT, gH, gW)) or of a full convolution
+    (x the grid (N, M, ...), y the volume (N, C, ...)). w: (M, C, kT, kH, kW);
+    b: None or the bias ((M,) for a convolution, (C,) for a full one).
+    C-contiguous; sizes checked by the caller. ``method``: "auto", "unfold"
+    or "planes" (dT = 1); ``tile_bytes`` caps the column tile.
+    """
+    cdef Plan p = _plan(N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, dT, dH, dW, padT, padH,
+                        padW, dilT, dilH, dilW, b is not None and not transposed,
+                        x.itemsize, tile_bytes, method)
+    if N == 0:
+        return
+    cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)
+    cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pb = _ptr(b)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pc = cnp.PyArray_DATA(cols)
+    cdef void* pwr = cnp.PyArray_DATA(wr)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _repack(<const float*>pw, <const float*>pb, <float*>pwr, &p)
+            if transposed:
+                _full_forward(<const float*>px, <const float*>pwr, <const float*>pb,
+                              <float*>py, <float*>pc, &p)
+            else:
+                _conv_forward(<const float*>px, <const float*>pwr, <float*>py, <float*>pc,
+                              &p)
+    else:
+        with nogil:
+            _repack(<const double*>pw, <const double*>pb, <double*>pwr, &p)
+            if transposed:
+                _full_forward(<const double*>px, <const double*>pwr, <const double*>pb,
+                              <double*>py, <double*>pc, &p)
+            else:
+                _conv_forward(<const double*>px, <const double*>pwr, <double*>py,
+                              <double*>pc, &p)
+
+
+def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
+             cnp.ndarray gw, object gb, bint transposed,
+             Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+             Py_ssize_t M, Py_ssize_t gT, Py_ssize_t gH, Py_ssize_t gW,
+             Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dT, Py_ssize_t dH,
+             Py_ssize_t dW, Py_ssize_t padT, Py_ssize_t padH, Py_ssize_t padW,
+             Py_ssize_t dilT, Py_ssize_t dilH, Py_ssize_t dilW,
+             Py_ssize_t tile_bytes=-1, str method="auto"):
+    """gradInput, gradWeight and (gb not None) gradBias, written over; the
+    geometry as for :func:`forward` (x and gi the input side, go the output)."""
+    cdef bint bias = gb is not None and not transposed
+    cdef Plan p = _plan(N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, dT, dH, dW, padT, padH,
+                        padW, dilT, dilH, dilW, bias, x.itemsize, tile_bytes, method)
+    cdef cnp.ndarray gwt = np.empty(p.nk * p.Kb * p.M, dtype=x.dtype)
+    cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
+    cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)
+    cdef cnp.ndarray gcols = np.empty(0 if transposed else p.Kr * p.ld, dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pgw = cnp.PyArray_DATA(gw)
+    cdef void* pgb = _ptr(gb)
+    cdef void* pc = cnp.PyArray_DATA(cols)
+    cdef void* pgc = cnp.PyArray_DATA(gcols)
+    cdef void* pgwt = cnp.PyArray_DATA(gwt)
+    cdef void* pwr = cnp.PyArray_DATA(wr)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _repack(<const float*>pw, NULL, <float*>pwr, &p)
+            if transposed:
+                _full_backward(<const float*>px, <const float*>pwr, <const float*>pgo,
+                               <float*>pgi, <float*>pgwt, <float*>pgb, <float*>pc, &p)
+            else:
+                _conv_backward(<const float*>px, <const float*>pwr, <const float*>pgo,
+                               <float*>pgi, <float*>pgwt, <float*>pc, <float*>pgc, &p)
+            _unpack(<const float*>pgwt, <float*>pgw, NULL if transposed else <float*>pgb,
+                    &p)
+    else:
+        with nogil:
+            _repack(<const double*>pw, NULL, <double*>pwr, &p)
+            if transposed:
+                _full_backward(<const double*>px, <const double*>pwr, <const double*>pgo,
+                               <double*>pgi, <double*>pgwt, <double*>pgb, <double*>pc, &p)
+            else:
+                _conv_backward(<const double*>px, <const double*>pwr, <const double*>pgo,
+                               <double*>pgi, <double*>pgwt, <double*>pc, <double*>pgc, &p)
+            _unpack(<const double*>pgwt, <double*>pgw,
+                    NULL if transposed else <double*>pgb, &p)

@@ -121,6 +121,62 @@ def module_rows(rng, quick):
                     [x, p["weight"], p["bias"]], go),
         conv_gemm)
 
+    # the rest of the convolution family (one unfold/fold + GEMM core; depthwise: loops)
+    f = nnfunc.nn.SpatialConvolutionMM(c, c, 3, 3, 1, 1, 1, 1)
+    p = f.init_params(seed=0)
+    add("SpatialConvolutionMM", f"{n}x{c}x{hw}x{hw} k3 p1 ->{c}", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b, c=c: F.conv2d(a, w.view(c, c, 3, 3), b, padding=1))
+                    if torch else None, [x, p["weight"], p["bias"]], go),
+        conv_gemm)
+    f = nnfunc.nn.SpatialDilatedConvolution(c, c, 3, 3, 1, 1, 2, 2, 2, 2)
+    p = f.init_params(seed=0)
+    add("SpatialDilatedConvolution", f"{n}x{c}x{hw}x{hw} k3 dil2 p2 ->{c}", f,
+        {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b: F.conv2d(a, w, b, padding=2, dilation=2)) if torch
+                    else None, [x, p["weight"], p["bias"]], go),
+        conv_gemm)
+    # transposed: 16x16 -> 32x32, 4x4 stride 2 pad 1, 64 -> 32 planes
+    ci, co, hi = c, c // 2, hw // 2
+    f = nnfunc.nn.SpatialFullConvolution(ci, co, 4, 4, 2, 2, 1, 1)
+    p = f.init_params(seed=0)
+    xf, gof = rand(rng, n, ci, hi, hi), rand(rng, n, co, 2 * hi, 2 * hi)
+    wf = p["weight"].reshape(ci, -1)
+    colf = rand(rng, co * 16, hi * hi)
+    xf0 = xf[0].reshape(ci, -1)
+
+    def full_gemm(n=n, wf=wf, colf=colf, xf0=xf0):
+        for _ in range(n):
+            gemm(wf, xf0, ta=True)        # forward columns
+            gemm(wf, colf)                # gradInput
+            gemm(xf0, colf, tb=True)      # gradWeight
+    add("SpatialFullConvolution", f"{n}x{ci}x{hi}x{hi} k4 s2 p1 ->{co}", f,
+        {"input": xf, **p}, gof,
+        torch_thunk((lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1))
+                    if torch else None, [xf, p["weight"], p["bias"]], gof),
+        full_gemm)
+    f = nnfunc.nn.SpatialDepthWiseConvolution(c, 1, 3, 3, 1, 1, 1, 1)
+    p = f.init_params(seed=0)
+    add("SpatialDepthWiseConvolution", f"{n}x{c}x{hw}x{hw} k3 p1 x1", f, {"input": x, **p}, go,
+        torch_thunk((lambda a, w, b, c=c: F.conv2d(a, w.view(c, 1, 3, 3), b.reshape(-1),
+                                                   padding=1, groups=c)) if torch else None,
+                    [x, p["weight"], p["bias"]], go))
+    nt, tt_, ft, kt = (8, 64, 128, 5) if quick else (32, 128, 256, 5)
+    ot = tt_ - kt + 1
+    f = nnfunc.nn.TemporalConvolution(ft, ft, kt)
+    p = f.init_params(seed=0)
+    xt, got = rand(rng, nt, tt_, ft), rand(rng, nt, ot, ft)
+    at = rand(rng, nt * ot, kt * ft)
+    got2 = got.reshape(-1, ft)
+
+    def temporal_gemm(at=at, w=p["weight"], g=got2):
+        gemm(at, w, tb=True)              # forward
+        gemm(g, w)                        # gradInput frames
+        gemm(g, at, ta=True)              # gradWeight
+    add("TemporalConvolution", f"{nt}x{tt_}x{ft} k{kt} ->{ft}", f, {"input": xt, **p}, got,
+        torch_thunk((lambda a, w, b, ft=ft, kt=kt: F.conv1d(
+            a.transpose(1, 2), w.view(ft, kt, ft).permute(0, 2, 1), b).transpose(1, 2))
+            if torch else None, [xt, p["weight"], p["bias"]], got),
+        temporal_gemm)
     # volumetric convolutions (one vol2col/GEMM kernel): 3x3x3 pad 1, the same
     # dilated 2 (pad 2), and a 4x4x4 stride-2 full convolution (x2 upsampling)
     n, c, t, hw = (2, 16, 4, 8) if quick else (8, 32, 8, 16)
@@ -247,6 +303,32 @@ def module_rows(rng, quick):
         nnfunc.nn.SpatialMaxUnpooling(pool), {"input": xu, "indices": iu}, go,
         torch_thunk((lambda a, it=(torch.from_numpy(iu) if torch else None):
                      F.max_unpool2d(a, it, 2)) if torch else None, [xu], go))
+
+    # volumetric and temporal pooling (one kernel module)
+    shp5 = (2, 16, 8, 16, 16) if quick else (8, 32, 16, 32, 32)
+    lab5 = "x".join(map(str, shp5))
+    x5 = rand(rng, *shp5)
+    gop = rand(rng, *shp5[:2], *(s // 2 for s in shp5[2:]))
+    add("VolumetricMaxPooling", lab5 + " k2", nnfunc.nn.VolumetricMaxPooling(2, 2, 2),
+        {"input": x5}, gop,
+        torch_thunk((lambda a: F.max_pool3d(a, 2)) if torch else None, [x5], gop))
+    god = rand(rng, *shp5[:2], *((s - 3) // 2 + 1 for s in shp5[2:]))
+    add("VolumetricDilatedMaxPooling", lab5 + " k3 s2 p1 dil2",
+        nnfunc.nn.VolumetricDilatedMaxPooling(3, 3, 3, 2, 2, 2, 1, 1, 1, 2, 2, 2),
+        {"input": x5}, god,
+        torch_thunk((lambda a: F.max_pool3d(a, 3, 2, 1, dilation=2)) if torch else None, [x5],
+                    god))
+    goa = rand(rng, *shp5[:2], *((s - 1) // 2 + 1 for s in shp5[2:]))
+    add("VolumetricAveragePooling", lab5 + " k3 s2 p1",
+        nnfunc.nn.VolumetricAveragePooling(3, 3, 3, 2, 2, 2, 1, 1, 1), {"input": x5}, goa,
+        torch_thunk((lambda a: F.avg_pool3d(a, 3, 2, 1)) if torch else None, [x5], goa))
+    nt, tt_, ft = (8, 64, 64) if quick else (32, 256, 128)
+    xt_ = rand(rng, nt, tt_, ft)
+    got = rand(rng, nt, (tt_ - 3) // 2 + 1, ft)
+    add("TemporalMaxPooling", f"{nt}x{tt_}x{ft} k3 s2", nnfunc.nn.TemporalMaxPooling(3, 2),
+        {"input": xt_}, got,
+        torch_thunk((lambda a: F.max_pool1d(a.transpose(1, 2), 3, 2).transpose(1, 2))
+                    if torch else None, [xt_], got))
 
     # padding and upsampling (one shared gather/scatter kernel)
     n_, c_, h_, w_ = shape
@@ -488,11 +570,16 @@ def main(argv=None):
     ap.add_argument("--only", default=None,
                     help="rows whose module name contains this text (or one of several, "
                          "comma-separated)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch.set_num_threads (set OPENBLAS_NUM_THREADS to match: "
+                         "OpenBLAS reads it at import)")
     args = ap.parse_args(argv)
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
     if torch is not None:
         torch.set_grad_enabled(True)
+        if args.threads:
+            torch.set_num_threads(args.threads)
     print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
           f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat}", flush=True)

@@ -568,6 +568,100 @@ add(
 )
 
 
+def _pool3_ref(kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0, dilT=1, dilW=1,
+               dilH=1, ceil=False):
+    """F.max_pool3d with Torch7's argument order (T, W, H) mapped to PyTorch's."""
+    dT, dW, dH = dT or kT, dW or kW, dH or kH
+
+    def ref(torch, t):
+        return _F(torch).max_pool3d(t["input"], (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+                                    dilation=(dilT, dilH, dilW), ceil_mode=ceil)
+    return ref
+
+
+def _avg3_ref(kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0, ceil=False,
+              cip=True):
+    dT, dW, dH = dT or kT, dW or kW, dH or kH
+
+    def ref(torch, t):
+        return _F(torch).avg_pool3d(t["input"], (kT, kH, kW), (dT, dH, dW), (padT, padH, padW),
+                                    ceil_mode=ceil, count_include_pad=cip)
+    return ref
+
+
+_pool3_bad = [
+    ("input-3d", _set("input", lambda d: d["input"].reshape(-1, *d["input"].shape[-2:])),
+     nnfunc.InputError, "'input'"),
+    ("input-6d", _set("input", lambda d: d["input"][None, None] if d["input"].ndim == 4
+                      else d["input"][None]), nnfunc.InputError, "'input'"),
+]
+_too_small3 = [("input-too-small", _set("input", lambda d: d["input"][..., :1, :, :]),
+                nnfunc.InputError, "'input'.*too small.*computed output size")]
+_IDX = {"return_indices": True}
+add(
+    Case("VolumetricMaxPooling", (2, 2, 2), (2, 3, 4, 6, 6), "batch", batch=True,
+         gen=distinct, ref=_pool3_ref(2, 2, 2), bad=_pool3_bad + _too_small3),
+    Case("VolumetricMaxPooling", (3, 2, 2, 2, 2, 2, 1, 1, 1), (2, 2, 5, 6, 5), "pad-ceil",
+         kwargs={"ceil_mode": True, **_IDX}, batch=True, gen=distinct,
+         ref=_pool3_ref(3, 2, 2, 2, 2, 2, 1, 1, 1, ceil=True), extra_out=("indices",),
+         bad=_pool3_bad),
+    # kT != kW != kH, padW only, odd sizes, single volume
+    Case("VolumetricMaxPooling", (3, 2, 3, 1, 2, 3, 1, 1, 0), (2, 5, 9, 6), "volume-odd-ceil",
+         kwargs={"ceil_mode": True}, gen=distinct,
+         ref=_pool3_ref(3, 2, 3, 1, 2, 3, 1, 1, 0, ceil=True), bad=_pool3_bad),
+    # stride > kernel, no padding: PyTorch's ceil rule drops the windows past the input
+    Case("VolumetricMaxPooling", (2, 2, 2, 3, 3, 3), (1, 2, 6, 7, 8), "stride-ceil",
+         kwargs={"ceil_mode": True, **_IDX}, batch=True, gen=distinct,
+         ref=_pool3_ref(2, 2, 2, 3, 3, 3, ceil=True), extra_out=("indices",)),
+    Case("VolumetricDilatedMaxPooling", (3, 2, 3, 1, 2, 2, 1, 1, 1, 2, 3, 1), (2, 2, 7, 8, 9),
+         "dil-pad", kwargs=_IDX, batch=True, gen=distinct,
+         ref=_pool3_ref(3, 2, 3, 1, 2, 2, 1, 1, 1, 2, 3, 1), extra_out=("indices",),
+         bad=_pool3_bad + _too_small3),
+    Case("VolumetricDilatedMaxPooling", (2, 2, 3, 2, 2, 1, 1, 1, 0, 2, 2, 2), (2, 8, 7, 6),
+         "volume-dil-ceil", kwargs={"ceil_mode": True}, gen=distinct,
+         ref=_pool3_ref(2, 2, 3, 2, 2, 1, 1, 1, 0, 2, 2, 2, ceil=True)),
+    Case("VolumetricAveragePooling", (2, 2, 2), (2, 3, 4, 6, 6), "batch", batch=True,
+         ref=_avg3_ref(2, 2, 2), bad=_pool3_bad + _too_small3),
+    Case("VolumetricAveragePooling", (3, 2, 2, 2, 1, 2), (3, 7, 6, 9), "volume-odd",
+         ref=_avg3_ref(3, 2, 2, 2, 1, 2), bad=_pool3_bad),
+    Case("VolumetricAveragePooling", (3, 2, 3, 2, 2, 2, 1, 1, 1), (2, 2, 6, 7, 5), "pad-ceil",
+         kwargs={"ceil_mode": True}, batch=True,
+         ref=_avg3_ref(3, 2, 3, 2, 2, 2, 1, 1, 1, ceil=True)),
+    Case("VolumetricAveragePooling", (3, 2, 2, 2, 2, 1, 1, 1, 0), (2, 6, 5, 7),
+         "volume-pad-ceil-exclude", kwargs={"ceil_mode": True, "count_include_pad": False},
+         ref=_avg3_ref(3, 2, 2, 2, 2, 1, 1, 1, 0, ceil=True, cip=False)),
+    Case("VolumetricAveragePooling", (2, 2, 2, 3, 3, 3), (1, 2, 6, 7, 8), "stride-ceil",
+         kwargs={"ceil_mode": True}, batch=True,
+         ref=_avg3_ref(2, 2, 2, 3, 3, 3, ceil=True)),
+)
+
+
+def _temporal_ref(kW, dW):
+    def ref(torch, t):
+        x = t["input"].transpose(-1, -2)
+        return _F(torch).max_pool1d(x, kW, dW).transpose(-1, -2)
+    return ref
+
+
+_temporal_bad = [
+    ("input-1d", _set("input", lambda d: d["input"].reshape(-1)), nnfunc.InputError, "'input'"),
+    ("input-4d", _set("input", lambda d: d["input"][None, None] if d["input"].ndim == 2
+                      else d["input"][None]), nnfunc.InputError, "'input'"),
+    ("input-few-frames", _set("input", lambda d: d["input"][..., :1, :]), nnfunc.InputError,
+     "'input'.*fewer than the kernel width"),
+]
+add(
+    Case("TemporalMaxPooling", (3, 2), (3, 11, 5), "batch", batch=True, gen=distinct,
+         ref=_temporal_ref(3, 2), bad=_temporal_bad),
+    Case("TemporalMaxPooling", (2,), (9, 4), "sequence", gen=distinct, ref=_temporal_ref(2, 2),
+         bad=_temporal_bad),
+    Case("TemporalMaxPooling", (3, 1), (2, 8, 3), "overlap-indices", kwargs=_IDX, batch=True,
+         gen=distinct, ref=_temporal_ref(3, 1), extra_out=("indices",)),
+    Case("TemporalMaxPooling", (3, 4), (13, 1), "stride-indices", kwargs=_IDX, gen=distinct,
+         ref=_temporal_ref(3, 4), extra_out=("indices",)),
+)
+
+
 # ---------------------------------------------------------------- criterion
 def classes(n_classes, ignore=None):
     """Class targets (0-based int64) for an input of shape (N, C) or (C,);
@@ -1078,6 +1172,23 @@ BAD_CTORS += [
     ("SpatialMaxUnpooling", ("pool",), {}, nnfunc.InputTypeError),
     ("SpatialMaxUnpooling", (nnfunc.nn.SpatialMaxPooling(2, 2), 2), {}, nnfunc.InputError),
 ]
+BAD_CTORS += [
+    ("VolumetricMaxPooling", (0, 2, 2), {}, nnfunc.InputError),
+    ("VolumetricMaxPooling", (2, 2, 2, 1, 0), {}, nnfunc.InputError),
+    ("VolumetricMaxPooling", (3, 3, 3, 1, 1, 1, 2, 0, 0), {}, nnfunc.InputError),
+    ("VolumetricMaxPooling", (2, 2, 2.0), {}, nnfunc.InputTypeError),
+    ("VolumetricMaxPooling", (2, 2, 2), {"ceil_mode": 1}, nnfunc.InputTypeError),
+    ("VolumetricMaxPooling", (2, 2, 2), {"return_indices": "yes"}, nnfunc.InputTypeError),
+    ("VolumetricMaxPooling", (512, 256, 256), {}, nnfunc.InputError),
+    ("VolumetricDilatedMaxPooling", (2, 2, 2, 1, 1, 1, 0, 0, 0, 0), {}, nnfunc.InputError),
+    ("VolumetricDilatedMaxPooling", (2, 2, 2, 1, 1, 1, 0, 0, -1), {}, nnfunc.InputError),
+    ("VolumetricAveragePooling", (2, 0, 2), {}, nnfunc.InputError),
+    ("VolumetricAveragePooling", (2, 2, 2, 2, 2, 2, 0, 2, 0), {}, nnfunc.InputError),
+    ("VolumetricAveragePooling", (2, 2, 2), {"count_include_pad": None}, nnfunc.InputTypeError),
+    ("TemporalMaxPooling", (0,), {}, nnfunc.InputError),
+    ("TemporalMaxPooling", (2, 0), {}, nnfunc.InputError),
+    ("TemporalMaxPooling", (2.5,), {}, nnfunc.InputTypeError),
+]
 
 # ------------------------------------------- elementwise criterions (one kernel)
 def uniform(lo, hi):
@@ -1582,6 +1693,162 @@ BAD_CTORS += [
     ("Euclidean", (3, "4"), {}, nnfunc.InputTypeError),
     ("Bilinear", (3, 4, 0), {}, nnfunc.InputError),
     ("Bilinear", (3, 4, 5), {"bias": 1}, nnfunc.InputTypeError),
+]
+
+# ------------------------------------------- convolution family (conv2d branch)
+def _dconv_ref(dW, dH, padW, padH, dilW, dilH):
+    def ref(torch, t):
+        return _F(torch).conv2d(t["input"], t["weight"], t.get("bias"), stride=(dH, dW),
+                                padding=(padH, padW), dilation=(dilH, dilW))
+    return ref
+
+
+def _mm_ref(o, c, kH, kW, dW, dH, padW, padH):
+    def ref(torch, t):
+        return _F(torch).conv2d(t["input"], t["weight"].reshape(o, c, kH, kW), t.get("bias"),
+                                stride=(dH, dW), padding=(padH, padW))
+    return ref
+
+
+def _full_ref(dW, dH, padW, padH, adjW, adjH):
+    def ref(torch, t):
+        return _F(torch).conv_transpose2d(t["input"], t["weight"], t.get("bias"),
+                                          stride=(dH, dW), padding=(padH, padW),
+                                          output_padding=(adjH, adjW))
+    return ref
+
+
+_mm_bad = [
+    ("weight-4d", _set("weight", lambda d: d["weight"].reshape(4, 3, 2, 3)), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+]
+_full_bad = [
+    ("weight-swapped", _set("weight", lambda d: d["weight"].transpose(1, 0, 2, 3)),
+     nnfunc.InputError, "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+    ("input-2d", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
+]
+add(
+    # dilation 2 in both directions, padding 1
+    Case("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 1, 1, 2, 2), (2, 3, 7, 6), "batch",
+         batch=True, ref=_dconv_ref(1, 1, 1, 1, 2, 2), bad=_conv_bad + _too_small),
+    # stride 1 and nInputPlane*kW >= 16: the rows path with dilationH = 3, kW != kH
+    Case("SpatialDilatedConvolution", (8, 3, 3, 2, 1, 1, 2, 1, 2, 3), (2, 8, 9, 8), "rows",
+         batch=True, ref=_dconv_ref(1, 1, 2, 1, 2, 3)),
+    # strides (2, 3), single image, no bias: the unfold path
+    Case("SpatialDilatedConvolution", (2, 3, 3, 2, 2, 3, 1, 0, 3, 2), (2, 11, 10),
+         "image-stride-nobias", kwargs={"bias": False}, ref=_dconv_ref(2, 3, 1, 0, 3, 2)),
+    Case("SpatialConvolutionMM", (3, 4, 3, 2, 2, 1, 1), (2, 3, 7, 6), "batch", batch=True,
+         ref=_mm_ref(4, 3, 2, 3, 2, 1, 1, 1), bad=_mm_bad),
+    Case("SpatialConvolutionMM", (2, 3, 3, 3, 1, 1, 0, 1), (2, 5, 6), "image-nobias",
+         kwargs={"bias": False}, ref=_mm_ref(3, 2, 3, 3, 1, 1, 0, 1)),
+    # stride 2, padding 1, adjustment 1
+    Case("SpatialFullConvolution", (3, 4, 3, 3, 2, 2, 1, 1, 1, 1), (2, 3, 5, 4), "batch",
+         batch=True, ref=_full_ref(2, 2, 1, 1, 1, 1), bad=_full_bad),
+    # odd: kW != kH, strides (3, 2), padH only, adjW = 2, single image
+    Case("SpatialFullConvolution", (3, 2, 4, 3, 3, 2, 0, 1, 2, 0), (3, 4, 5), "image-odd",
+         ref=_full_ref(3, 2, 0, 1, 2, 0)),
+    # stride 1 with nOutputPlane*kW >= 16: the rows path (forward and gradInput)
+    Case("SpatialFullConvolution", (3, 6, 3, 3, 1, 1, 1, 1), (2, 3, 5, 6), "rows",
+         batch=True, ref=_full_ref(1, 1, 1, 1, 0, 0)),
+    # 1x1 stride 1: the direct path, no bias
+    Case("SpatialFullConvolution", (4, 5, 1, 1), (2, 4, 3, 5), "1x1-nobias",
+         kwargs={"bias": False}, batch=True, ref=_full_ref(1, 1, 0, 0, 0, 0)),
+    # Torch7's table [x, target]: adj = (target size + 2 pad - k) mod d = (1, 0) here
+    Case("SpatialFullConvolution", (2, 3, 3, 3, 2, 2, 1, 1), [(2, 2, 3, 4), (2, 1, 6, 7)],
+         "table-target", batch=True,
+         ref=lambda torch, t: _F(torch).conv_transpose2d(
+             t["input"][0], t["weight"], t["bias"], stride=2, padding=1, output_padding=(1, 0)),
+         bad=[("target-1d", _set("input", lambda d: [d["input"][0], d["input"][1][0, 0, 0]]),
+               nnfunc.InputError, "target"),
+              ("table-3", _set("input", lambda d: d["input"] + [d["input"][1]]),
+               nnfunc.InputError, r"\[input, target\]")]),
+)
+BAD_CTORS += [
+    ("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 0, 0, 0), {}, nnfunc.InputError),
+    ("SpatialDilatedConvolution", (3, 4, 3, 3, 1, 1, 0, 0, 1, 1.5), {}, nnfunc.InputTypeError),
+    ("SpatialConvolutionMM", (3, 0, 3, 3), {}, nnfunc.InputError),
+    ("SpatialConvolutionMM", (3, 4, 3, 3), {"bias": "no"}, nnfunc.InputTypeError),
+    ("SpatialFullConvolution", (3, 4, 3, 3, 2, 2, 0, 0, 2, 0), {}, nnfunc.InputError),
+    ("SpatialFullConvolution", (3, 4, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
+    ("SpatialFullConvolution", (3, 4, 3, 3.0), {}, nnfunc.InputTypeError),
+]
+
+
+def _temporal_ref(o, f, kW, dW):
+    def ref(torch, t):
+        w = t["weight"].reshape(o, kW, f).permute(0, 2, 1)
+        return _F(torch).conv1d(t["input"].transpose(-1, -2), w, t["bias"],
+                                stride=dW).transpose(-1, -2)
+    return ref
+
+
+_temporal_bad = [
+    ("input-features", _set("input", lambda d: d["input"][..., :-1]), nnfunc.InputError,
+     "inputFrameSize"),
+    ("input-too-short", _set("input", lambda d: d["input"][..., :2, :]), nnfunc.InputError,
+     "'input'.*too small"),
+    ("input-1d", _set("input", lambda d: d["input"][0, 0, ...]), nnfunc.InputError, "'input'"),
+    ("weight-3d", _set("weight", lambda d: d["weight"].reshape(4, 3, 5)), nnfunc.InputError,
+     "'weight'"),
+]
+add(
+    Case("TemporalConvolution", (5, 4, 3), (2, 9, 5), "batch", batch=True,
+         ref=_temporal_ref(4, 5, 3, 1), bad=_temporal_bad),
+    # stride 2 with a frame that no window reaches (T - kW odd)
+    Case("TemporalConvolution", (5, 4, 3, 2), (10, 5), "seq-stride",
+         ref=_temporal_ref(4, 5, 3, 2)),
+    # stride > kW: gaps between the windows
+    Case("TemporalConvolution", (3, 4, 2, 3), (2, 10, 3), "gaps", batch=True,
+         ref=_temporal_ref(4, 3, 2, 3)),
+)
+BAD_CTORS += [
+    ("TemporalConvolution", (0, 4, 3), {}, nnfunc.InputError),
+    ("TemporalConvolution", (5, 4, 3, 0), {}, nnfunc.InputError),
+    ("TemporalConvolution", (5, 4, 3.0), {}, nnfunc.InputTypeError),
+]
+add(
+    # T % dW == 0 with a batch: the merged-sequence path with stride 2
+    Case("TemporalConvolution", (3, 4, 3, 2), (3, 10, 3), "merged-stride", batch=True,
+         ref=_temporal_ref(4, 3, 3, 2)),
+)
+
+
+def _dw_ref(c, m, kW, kH, dW, dH, padW, padH):
+    def ref(torch, t):
+        w = t["weight"].reshape(m, c, kH, kW).transpose(0, 1).reshape(c * m, 1, kH, kW)
+        b = t["bias"].t().reshape(-1) if "bias" in t else None
+        return _F(torch).conv2d(t["input"], w, b, stride=(dH, dW), padding=(padH, padW),
+                                groups=c)
+    return ref
+
+
+_dw_bad = [
+    ("bias-transposed", _set("bias", lambda d: d["bias"].T), nnfunc.InputError, "'bias'"),
+    ("weight-4d", _set("weight", lambda d: d["weight"].reshape(2, 3, 3, 3)), nnfunc.InputError,
+     "'weight'"),
+    ("input-planes", _set("input", lambda d: d["input"][..., :-1, :, :]), nnfunc.InputError,
+     "nInputPlane"),
+]
+add(
+    # multiplier 2, padding 1
+    Case("SpatialDepthWiseConvolution", (3, 2, 3, 3, 1, 1, 1), (2, 3, 7, 6), "batch",
+         batch=True, ref=_dw_ref(3, 2, 3, 3, 1, 1, 1, 1), bad=_dw_bad),
+    # multiplier 1, kW != kH, strides (2, 3), padW only, single image
+    Case("SpatialDepthWiseConvolution", (4, 1, 3, 2, 2, 3, 1, 0), (4, 9, 8), "image-stride",
+         ref=_dw_ref(4, 1, 3, 2, 2, 3, 1, 0), bad=_too_small),
+    # padding wider than the input (whole runs in the padding), no bias
+    Case("SpatialDepthWiseConvolution", (2, 3, 5, 4, 1, 2, 3, 2), (2, 2, 3, 4),
+         "widepad-nobias", kwargs={"bias": False}, batch=True,
+         ref=_dw_ref(2, 3, 5, 4, 1, 2, 3, 2)),
+)
+BAD_CTORS += [
+    ("SpatialDepthWiseConvolution", (3, 0, 3, 3), {}, nnfunc.InputError),
+    ("SpatialDepthWiseConvolution", (3, 1, 3, 3, 1, 1, -1), {}, nnfunc.InputError),
+    ("SpatialDepthWiseConvolution", (3, 1, 3, 3), {"bias": None}, nnfunc.InputTypeError),
 ]
 
 # ------------------------------------------------------------ normalization

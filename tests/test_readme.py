@@ -40,6 +40,7 @@ def _catalogue_rows():
     for line in body.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and cells[0] not in ("module", "---"):
+            assert cells[0] not in rows, f"{cells[0]} listed twice in the README catalogue"
             rows[cells[0]] = cells
     return rows
 

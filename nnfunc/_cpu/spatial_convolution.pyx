@@ -21,6 +21,13 @@ rows (stride dH = 1)
     Used for the forward and for gradInput (folded back along the width only);
     gradWeight keeps the unfold path, whose single GEMM is faster there.
 
+Every method takes a kernel dilation (dilH, dilW): the unfold spaces the taps,
+and the rows method shifts its per-kernel-row views by dilH rows. The same
+entry points serve SpatialConvolution, SpatialConvolutionMM (its 2-D weight is
+the same memory) and SpatialDilatedConvolution; ``full_update_output`` /
+``full_update_grad`` serve SpatialFullConvolution, the transposed convolution,
+through the same internals with input and output swapped (see there).
+
 The bias rides in the GEMMs (a column of b in the weight, a row of ones in the
 columns), and gradBias with it. Workspaces are allocated per call (np.empty
 before the GIL is released), never kept between calls. Gradients are written
@@ -98,7 +105,7 @@ cdef void _forward_unfold(const floating* x, const floating* w, const floating* 
                           Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
                           Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                           Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                          Py_ssize_t R) noexcept nogil:
+                          Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t R) noexcept nogil:
     cdef Py_ssize_t L = oH * oW, K = C * kH * kW, ld = R * oW
     cdef Py_ssize_t Kb = K + (b != NULL)
     cdef Py_ssize_t n, o, oy0, oy1, T
@@ -116,8 +123,8 @@ cdef void _forward_unfold(const floating* x, const floating* w, const floating* 
         while oy0 < oH:
             oy1 = oy0 + R if oy0 + R < oH else oH
             T = (oy1 - oy0) * oW
-            unfold2d(x + n * C * H * W, cols, C, H, W, kH, kW, dH, dW, padH, padW, 1, 1,
-                     oW, oy0, oy1, ld)
+            unfold2d(x + n * C * H * W, cols, C, H, W, kH, kW, dH, dW, padH, padW,
+                     dilH, dilW, oW, oy0, oy1, ld)
             # y[:, tile] (O, T; ld L) = W[O, Kb] @ cols[Kb, T]
             gemm(c'n', c'n', <blas_int>O, <blas_int>T, <blas_int>Kb, 1, w, <blas_int>Kb,
                  cols, <blas_int>ld, 0, yn + oy0 * oW, <blas_int>L)
@@ -128,11 +135,13 @@ cdef void _forward_rows(const floating* x, const floating* wr, bint bias, floati
                         floating* cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
                         Py_ssize_t W, Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW,
                         Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dW, Py_ssize_t padH,
-                        Py_ssize_t padW, Py_ssize_t R) noexcept nogil:
-    # cols[c*kW + kx, (r - oy0)*oW + ox] = x_pad[c, r, ox*dW + kx] for the padded
-    # rows oy0 <= r < oy1 + kH - 1 (an unfold with a 1 x kW kernel), and
-    #     y[:, tile] = sum_ky wr[ky] (O, C*kW) @ cols[:, ky*oW : ky*oW + T]
-    cdef Py_ssize_t L = oH * oW, Kr = C * kW, ext = kH - 1, ld = (R + ext) * oW
+                        Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW,
+                        Py_ssize_t R) noexcept nogil:
+    # cols[c*kW + kx, (r - oy0)*oW + ox] = x_pad[c, r, ox*dW + kx*dilW] for the
+    # padded rows oy0 <= r < oy1 + (kH - 1)*dilH (an unfold with a 1 x kW
+    # kernel), and
+    #     y[:, tile] = sum_ky wr[ky] (O, C*kW) @ cols[:, ky*dilH*oW : ... + T]
+    cdef Py_ssize_t L = oH * oW, Kr = C * kW, ext = (kH - 1) * dilH, ld = (R + ext) * oW
     cdef Py_ssize_t Kb = Kr + bias
     cdef Py_ssize_t n, ky, oy0, oy1, T
     cdef floating* yn
@@ -144,98 +153,127 @@ cdef void _forward_rows(const floating* x, const floating* wr, bint bias, floati
         while oy0 < oH:
             oy1 = oy0 + R if oy0 + R < oH else oH
             T = (oy1 - oy0) * oW
-            unfold2d(x + n * C * H * W, cols, C, H, W, 1, kW, 1, dW, padH, padW, 1, 1,
+            unfold2d(x + n * C * H * W, cols, C, H, W, 1, kW, 1, dW, padH, padW, 1, dilW,
                      oW, oy0, oy1 + ext, ld)
             for ky in range(kH):
                 # the bias column/row take part in the ky = 0 product only
                 gemm(c'n', c'n', <blas_int>O, <blas_int>T, <blas_int>(Kb if ky == 0 else Kr),
-                     1, wr + ky * O * Kb, <blas_int>Kb, cols + ky * oW, <blas_int>ld,
+                     1, wr + ky * O * Kb, <blas_int>Kb, cols + ky * dilH * oW, <blas_int>ld,
                      0 if ky == 0 else 1, yn + oy0 * oW, <blas_int>L)
             oy0 = oy1
 
 
+cdef void _fill_planes(floating* a, const floating* v, Py_ssize_t C,
+                       Py_ssize_t L) noexcept nogil:
+    # plane c of a (C, L) = v[c], or 0 where v is NULL
+    cdef Py_ssize_t c
+    if v == NULL:
+        memset(a, 0, C * L * sizeof(floating))
+    else:
+        for c in range(C):
+            _fill(a + c * L, v[c], L)
+
+
 cdef void _backward_direct(const floating* x, const floating* w, const floating* go,
-                           floating* gi, floating* gw, floating* gb, floating* ones,
-                           Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
+                           floating* gi, const floating* gib, floating* gw, floating* gb,
+                           floating* ones, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
                            Py_ssize_t O) noexcept nogil:
+    # gi == NULL: no gradInput; gw == NULL: neither gradWeight nor gradBias;
+    # gib: gradInput starts from these per-plane values instead of 0
     cdef Py_ssize_t n
     cdef const floating* gon
     # every gradWeight/gradBias product adds (beta = 1): start from zero
-    memset(gw, 0, O * C * sizeof(floating))
-    if gb != NULL:
-        memset(gb, 0, O * sizeof(floating))
-        _fill(ones, 1, L)
+    if gw != NULL:
+        memset(gw, 0, O * C * sizeof(floating))
+        if gb != NULL:
+            memset(gb, 0, O * sizeof(floating))
+            _fill(ones, 1, L)
     for n in range(N):
         gon = go + n * O * L
-        # gradInput[C, L] = W[O, C]^T @ gradOutput[O, L]
-        gemm(c't', c'n', <blas_int>C, <blas_int>L, <blas_int>O, 1, w, <blas_int>C,
-             gon, <blas_int>L, 0, gi + n * C * L, <blas_int>L)
-        # gradWeight[O, C] += gradOutput[O, L] @ x[C, L]^T
-        gemm(c'n', c't', <blas_int>O, <blas_int>C, <blas_int>L, 1, gon, <blas_int>L,
-             x + n * C * L, <blas_int>L, 1, gw, <blas_int>C)
-        if gb != NULL:
-            # gradBias[O] += gradOutput[O, L] @ ones[L]
-            gemv(c'n', <blas_int>O, <blas_int>L, 1, gon, <blas_int>L, ones, 1, gb)
+        if gi != NULL:
+            if gib != NULL:
+                _fill_planes(gi + n * C * L, gib, C, L)
+            # gradInput[C, L] = W[O, C]^T @ gradOutput[O, L]
+            gemm(c't', c'n', <blas_int>C, <blas_int>L, <blas_int>O, 1, w, <blas_int>C,
+                 gon, <blas_int>L, 1 if gib != NULL else 0, gi + n * C * L, <blas_int>L)
+        if gw != NULL:
+            # gradWeight[O, C] += gradOutput[O, L] @ x[C, L]^T
+            gemm(c'n', c't', <blas_int>O, <blas_int>C, <blas_int>L, 1, gon, <blas_int>L,
+                 x + n * C * L, <blas_int>L, 1, gw, <blas_int>C)
+            if gb != NULL:
+                # gradBias[O] += gradOutput[O, L] @ ones[L]
+                gemv(c'n', <blas_int>O, <blas_int>L, 1, gon, <blas_int>L, ones, 1, gb)
 
 
 cdef void _backward(const floating* x, const floating* w, const floating* go,
-                    floating* gi, floating* gw, floating* gb, floating* cols, floating* gcols,
-                    floating* gwt, const floating* wr, bint rows,
-                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                    floating* gi, const floating* gib, floating* gw, floating* gb,
+                    floating* cols, floating* gcols, floating* gwt, const floating* wr,
+                    bint rows, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                     Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                     Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                    Py_ssize_t R) noexcept nogil:
+                    Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t R) noexcept nogil:
     # gradInput: unfold method (gcols (K, T) folded back) or, with rows, the
-    # rows method (gcols (C*kW, (R + kH - 1)*oW), kH GEMMs, folded back along
-    # the width only). gradWeight and gradBias: unfold method, accumulated
-    # transposed as gwt = [gradWeight^T ; gradBias] (Kb, O) += [cols ; ones] @
-    # gradOutput[:, tile]^T (the faster GEMM shape for OpenBLAS here).
+    # rows method (gcols (C*kW, (R + (kH-1)*dilH)*oW), kH GEMMs, folded back
+    # along the width only). gradWeight and gradBias: unfold method,
+    # accumulated transposed as gwt = [gradWeight^T ; gradBias] (Kb, O) +=
+    # [cols ; ones] @ gradOutput[:, tile]^T (the faster GEMM shape for
+    # OpenBLAS here). gi == NULL skips gradInput, gw == NULL gradWeight and
+    # gradBias; gib (not NULL): gradInput starts from these per-plane values
+    # (the bias of a transposed convolution) instead of 0.
     cdef Py_ssize_t L = oH * oW, K = C * kH * kW, ld = R * oW
-    cdef Py_ssize_t Kr = C * kW, ext = kH - 1, ldr = (R + ext) * oW
+    cdef Py_ssize_t Kr = C * kW, ext = (kH - 1) * dilH, ldr = (R + ext) * oW
     cdef Py_ssize_t Kb = K + (gb != NULL)
     cdef Py_ssize_t n, o, q, ky, oy0, oy1, T
     cdef const floating* xn
     cdef const floating* gon
-    cdef floating* gin
-    memset(gwt, 0, Kb * O * sizeof(floating))
-    if gb != NULL:
-        _fill(cols + K * ld, 1, ld)
-    # gcols starts at zero and every fold leaves it so: the gradInput GEMMs
-    # accumulate into it (beta = 1), which spares OpenBLAS's separate zeroing
-    # pass over the whole tile that beta = 0 costs
-    memset(gcols, 0, (Kr * ldr if rows else K * ld) * sizeof(floating))
+    cdef floating* gin = NULL
+    if gw != NULL:
+        memset(gwt, 0, Kb * O * sizeof(floating))
+        if gb != NULL:
+            _fill(cols + K * ld, 1, ld)
+    if gi != NULL:
+        # gcols starts at zero and every fold leaves it so: the gradInput GEMMs
+        # accumulate into it (beta = 1), which spares OpenBLAS's separate zeroing
+        # pass over the whole tile that beta = 0 costs
+        memset(gcols, 0, (Kr * ldr if rows else K * ld) * sizeof(floating))
     for n in range(N):
         xn = x + n * C * H * W
         gon = go + n * O * L
-        gin = gi + n * C * H * W
-        memset(gin, 0, C * H * W * sizeof(floating))
+        if gi != NULL:
+            gin = gi + n * C * H * W
+            _fill_planes(gin, gib, C, H * W)
         oy0 = 0
         while oy0 < oH:
             oy1 = oy0 + R if oy0 + R < oH else oH
             T = (oy1 - oy0) * oW
-            if rows:
-                # gcols[:, ky*oW : ky*oW + T] += wr[ky]^T (C*kW, O) @ gradOutput[:, tile]
+            if gi == NULL:
+                pass
+            elif rows:
+                # gcols[:, ky*dilH*oW : ... + T] += wr[ky]^T (C*kW, O) @ gradOutput[:, tile]
                 for ky in range(kH):
                     gemm(c't', c'n', <blas_int>Kr, <blas_int>T, <blas_int>O, 1,
                          wr + ky * O * Kr, <blas_int>Kr, gon + oy0 * oW, <blas_int>L, 1,
-                         gcols + ky * oW, <blas_int>ldr)
-                fold2d(gin, gcols, C, H, W, 1, kW, 1, dW, padH, padW, 1, 1, oW, oy0,
+                         gcols + ky * dilH * oW, <blas_int>ldr)
+                fold2d(gin, gcols, C, H, W, 1, kW, 1, dW, padH, padW, 1, dilW, oW, oy0,
                        oy1 + ext, ldr, True)
             else:
                 # gcols[K, T] = W[O, K]^T @ gradOutput[:, tile] (O, T; ld L)
                 gemm(c't', c'n', <blas_int>K, <blas_int>T, <blas_int>O, 1, w, <blas_int>K,
                      gon + oy0 * oW, <blas_int>L, 1, gcols, <blas_int>ld)
-                fold2d(gin, gcols, C, H, W, kH, kW, dH, dW, padH, padW, 1, 1, oW, oy0, oy1,
-                       ld, True)
-            unfold2d(xn, cols, C, H, W, kH, kW, dH, dW, padH, padW, 1, 1, oW, oy0, oy1, ld)
-            gemm(c'n', c't', <blas_int>Kb, <blas_int>O, <blas_int>T, 1, cols, <blas_int>ld,
-                 gon + oy0 * oW, <blas_int>L, 1, gwt, <blas_int>O)
+                fold2d(gin, gcols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW,
+                       oy0, oy1, ld, True)
+            if gw != NULL:
+                unfold2d(xn, cols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW,
+                         oy0, oy1, ld)
+                gemm(c'n', c't', <blas_int>Kb, <blas_int>O, <blas_int>T, 1, cols,
+                     <blas_int>ld, gon + oy0 * oW, <blas_int>L, 1, gwt, <blas_int>O)
             oy0 = oy1
-    for o in range(O):
-        for q in range(K):
-            gw[o * K + q] = gwt[q * O + o]
-    if gb != NULL:
-        memcpy(gb, gwt + K * O, O * sizeof(floating))
+    if gw != NULL:
+        for o in range(O):
+            for q in range(K):
+                gw[o * K + q] = gwt[q * O + o]
+        if gb != NULL:
+            memcpy(gb, gwt + K * O, O * sizeof(floating))
 
 
 cdef int _method(str method, Py_ssize_t C, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH,
@@ -273,19 +311,15 @@ cdef Py_ssize_t _tile_rows(Py_ssize_t rowbytes, Py_ssize_t fixed, Py_ssize_t oH,
     return (oH + ntiles - 1) // ntiles
 
 
-def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
-                  Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
-                  Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
-                  Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                  Py_ssize_t tile_bytes=-1, str method="auto"):
-    """y = conv(x, w) + b (b may be None). C-contiguous; sizes checked by the caller.
-
-    ``method``: "auto", or (tests, benchmarks) "direct", "unfold" or "rows"
-    where it applies; ``tile_bytes`` caps the column tile (default TILE_BYTES).
-    """
+cdef _conv_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+                   Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                   Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                   Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                   Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t tile_bytes, str method):
     cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
     cdef bint bias = b is not None
     cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = x.itemsize, R = oH
+    cdef Py_ssize_t ext = (kH - 1) * dilH
     cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
     cdef cnp.ndarray cols = None, wb = None      # per-call workspace
     if N == 0:
@@ -296,8 +330,8 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
         if bias:
             wb = np.empty(O * (K + 1), dtype=x.dtype)
     elif m == _ROWS:
-        R = _tile_rows((Kr + bias) * oW * sz, kH - 1, oH, tb)
-        cols = np.empty((Kr + bias) * (R + kH - 1) * oW, dtype=x.dtype)
+        R = _tile_rows((Kr + bias) * oW * sz, ext, oH, tb)
+        cols = np.empty((Kr + bias) * (R + ext) * oW, dtype=x.dtype)
         wb = np.empty(kH * O * (Kr + bias), dtype=x.dtype)
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* pw = cnp.PyArray_DATA(w)
@@ -313,12 +347,13 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             elif m == _UNFOLD:
                 _forward_unfold(<const float*>px, <const float*>pw, <const float*>pb,
                                 <float*>py, <float*>pwb, <float*>pc, N, C, H, W, O, oH, oW,
-                                kH, kW, dH, dW, padH, padW, R)
+                                kH, kW, dH, dW, padH, padW, dilH, dilW, R)
             else:
                 _repack_rows(<const float*>pw, <const float*>pb, <float*>pwb, O, C, kH, kW,
                              Kr + bias)
                 _forward_rows(<const float*>px, <const float*>pwb, bias, <float*>py,
-                              <float*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW, R)
+                              <float*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW,
+                              dilH, dilW, R)
     else:
         with nogil:
             if m == _DIRECT:
@@ -327,12 +362,96 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             elif m == _UNFOLD:
                 _forward_unfold(<const double*>px, <const double*>pw, <const double*>pb,
                                 <double*>py, <double*>pwb, <double*>pc, N, C, H, W, O, oH,
-                                oW, kH, kW, dH, dW, padH, padW, R)
+                                oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R)
             else:
                 _repack_rows(<const double*>pw, <const double*>pb, <double*>pwb, O, C, kH,
                              kW, Kr + bias)
                 _forward_rows(<const double*>px, <const double*>pwb, bias, <double*>py,
-                              <double*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW, R)
+                              <double*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW,
+                              dilH, dilW, R)
+
+
+cdef _conv_backward(object x, cnp.ndarray w, cnp.ndarray go, object gi, object gib,
+                    object gw, object gb,
+                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                    Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                    Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t tile_bytes, str method):
+    # gi None: no gradInput; gw None: no gradWeight/gradBias (x may then be None)
+    cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
+    cdef bint bias = gb is not None and gw is not None
+    cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = go.itemsize, R = oH
+    cdef Py_ssize_t ext = (kH - 1) * dilH
+    cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
+    cdef cnp.ndarray cols = None, gcols = None, gwt = None, wr = None   # workspace
+    cdef bint rows = m == _ROWS and gi is not None
+    if m == _DIRECT:
+        if bias:
+            cols = np.empty(oH * oW, dtype=go.dtype)                    # ones
+    else:
+        R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
+        if gw is not None:
+            gwt = np.empty((K + bias) * O, dtype=go.dtype)
+            cols = np.empty((K + bias) * R * oW, dtype=go.dtype)
+        if rows:
+            gcols = np.empty(Kr * (R + ext) * oW, dtype=go.dtype)
+            wr = np.empty(kH * O * Kr, dtype=go.dtype)
+        elif gi is not None:
+            gcols = np.empty(K * R * oW, dtype=go.dtype)
+    cdef void* px = _ptr(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = _ptr(gi)
+    cdef void* pgib = _ptr(gib)
+    cdef void* pgw = _ptr(gw)
+    cdef void* pgb = _ptr(gb) if bias else NULL
+    cdef void* pc = _ptr(cols)
+    cdef void* pgc = _ptr(gcols)
+    cdef void* pgwt = _ptr(gwt)
+    cdef void* pwr = _ptr(wr)
+    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+        with nogil:
+            if m == _DIRECT:
+                _backward_direct(<const float*>px, <const float*>pw, <const float*>pgo,
+                                 <float*>pgi, <const float*>pgib, <float*>pgw, <float*>pgb,
+                                 <float*>pc, N, C, H * W, O)
+            else:
+                if rows:
+                    _repack_rows(<const float*>pw, NULL, <float*>pwr, O, C, kH, kW, Kr)
+                _backward(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
+                          <const float*>pgib, <float*>pgw, <float*>pgb, <float*>pc,
+                          <float*>pgc, <float*>pgwt, <const float*>pwr, rows, N, C, H, W,
+                          O, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R)
+    else:
+        with nogil:
+            if m == _DIRECT:
+                _backward_direct(<const double*>px, <const double*>pw, <const double*>pgo,
+                                 <double*>pgi, <const double*>pgib, <double*>pgw,
+                                 <double*>pgb, <double*>pc, N, C, H * W, O)
+            else:
+                if rows:
+                    _repack_rows(<const double*>pw, NULL, <double*>pwr, O, C, kH, kW, Kr)
+                _backward(<const double*>px, <const double*>pw, <const double*>pgo,
+                          <double*>pgi, <const double*>pgib, <double*>pgw, <double*>pgb,
+                          <double*>pc, <double*>pgc, <double*>pgwt, <const double*>pwr,
+                          rows, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, dilH,
+                          dilW, R)
+
+
+def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+                  Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                  Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                  Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                  Py_ssize_t tile_bytes=-1, str method="auto", Py_ssize_t dilH=1,
+                  Py_ssize_t dilW=1):
+    """y = conv(x, w) + b (b may be None). C-contiguous; sizes checked by the caller.
+
+    ``method``: "auto", or (tests, benchmarks) "direct", "unfold" or "rows"
+    where it applies; ``tile_bytes`` caps the column tile (default
+    TILE_BYTES); ``dilH``, ``dilW``: the kernel dilation.
+    """
+    _conv_forward(x, w, b, y, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW,
+                  dilH, dilW, tile_bytes, method)
 
 
 def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
@@ -340,63 +459,134 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                 Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
                 Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                 Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                Py_ssize_t tile_bytes=-1, str method="auto"):
+                Py_ssize_t tile_bytes=-1, str method="auto", Py_ssize_t dilH=1,
+                Py_ssize_t dilW=1):
     """gradInput, gradWeight and (gb not None) gradBias, written over.
 
-    ``method`` and ``tile_bytes`` as for :func:`update_output` ("rows" only
-    changes how gradInput is computed).
+    ``method``, ``tile_bytes`` and the dilation as for :func:`update_output`
+    ("rows" only changes how gradInput is computed).
     """
-    cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
-    cdef bint bias = gb is not None
-    cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = x.itemsize, R = oH
+    _conv_backward(x, w, go, gi, None, gw, gb, N, C, H, W, O, oH, oW, kH, kW, dH, dW,
+                   padH, padW, dilH, dilW, tile_bytes, method)
+
+
+# -- transposed ("full") convolution ---------------------------------------
+# SpatialFullConvolution with input x (C, H, W), weight (C, O, kH, kW) and
+# output (O, oH, oW) is the adjoint of the convolution from (O, oH, oW) to
+# (C, H, W) whose weight is that same array read as (nOut=C, nIn=O, kH, kW).
+# So its forward is that convolution's gradInput (gemm W^T x, then fold) with
+# the bias as the fold's starting value, its gradInput is that convolution's
+# forward of gradOutput, and its gradWeight is that convolution's gradWeight
+# with the roles of input and gradOutput swapped. The sizes below are the
+# transposed convolution's own (C = nInputPlane, O = nOutputPlane).
+
+def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+                       Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                       Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                       Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                       Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
+    """y = conv_transpose(x, w) + b (b may be None), written over."""
+    _conv_backward(None, w, x, y, b, None, None, N, O, oH, oW, C, H, W, kH, kW, dH, dW,
+                   padH, padW, 1, 1, tile_bytes, method)
+
+
+cdef void _sum_planes(const floating* go, floating* gb, floating* ones, Py_ssize_t N,
+                      Py_ssize_t O, Py_ssize_t L) noexcept nogil:
+    # gb[o] = sum over n and the plane of go (N, O, L)
+    cdef Py_ssize_t n
+    memset(gb, 0, O * sizeof(floating))
+    _fill(ones, 1, L)
+    for n in range(N):
+        gemv(c'n', <blas_int>O, <blas_int>L, 1, go + n * O * L, <blas_int>L, ones, 1, gb)
+
+
+cdef void _full_backward(const floating* x, const floating* w, const floating* go,
+                         floating* gi, floating* gw, floating* cols, floating* gwt,
+                         Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                         Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                         Py_ssize_t padW, Py_ssize_t R) noexcept nogil:
+    # The unfold method for both gradients of the transposed convolution at
+    # once: per tile of input rows, cols = unfold(gradOutput) (O*kH*kW, T) is
+    # read by both GEMMs (one unfold instead of two)
+    #     gradInput[:, tile] = W (C, O*kH*kW) @ cols
+    #     gwt (O*kH*kW, C)  += cols @ x[:, tile]^T      (gradWeight transposed)
+    cdef Py_ssize_t Kf = O * kH * kW, L = H * W, ld = R * W
+    cdef Py_ssize_t n, c, q, r0, r1, T
+    cdef const floating* xn
+    cdef const floating* gon
+    cdef floating* gin
+    memset(gwt, 0, Kf * C * sizeof(floating))
+    for n in range(N):
+        xn = x + n * C * L
+        gon = go + n * O * oH * oW
+        gin = gi + n * C * L
+        r0 = 0
+        while r0 < H:
+            r1 = r0 + R if r0 + R < H else H
+            T = (r1 - r0) * W
+            unfold2d(gon, cols, O, oH, oW, kH, kW, dH, dW, padH, padW, 1, 1, W, r0, r1, ld)
+            gemm(c'n', c'n', <blas_int>C, <blas_int>T, <blas_int>Kf, 1, w, <blas_int>Kf,
+                 cols, <blas_int>ld, 0, gin + r0 * W, <blas_int>L)
+            gemm(c'n', c't', <blas_int>Kf, <blas_int>C, <blas_int>T, 1, cols, <blas_int>ld,
+                 xn + r0 * W, <blas_int>L, 1, gwt, <blas_int>C)
+            r0 = r1
+    for c in range(C):
+        for q in range(Kf):
+            gw[c * Kf + q] = gwt[q * C + c]
+
+
+def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
+                     cnp.ndarray gw, object gb,
+                     Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                     Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                     Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                     Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
+    """gradInput, gradWeight and (gb not None) gradBias of the transposed
+    convolution, written over. Where the convolution would take its unfold
+    method, one fused pass (one unfold of gradOutput per tile for both
+    gradients); otherwise its forward (gradInput) and gradWeight paths."""
+    cdef int m = _method(method, O, kH, kW, dH, dW, padH, padW)
+    cdef Py_ssize_t Kf = O * kH * kW, R
     cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
-    cdef cnp.ndarray cols = None, gcols = None, gwt = None, wr = None   # workspace
-    if m == _DIRECT:
-        if bias:
-            cols = np.empty(oH * oW, dtype=x.dtype)                     # ones
-    else:
-        R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
-        gwt = np.empty((K + bias) * O, dtype=x.dtype)
-        cols = np.empty((K + bias) * R * oW, dtype=x.dtype)
-        if m == _ROWS:
-            gcols = np.empty(Kr * (R + kH - 1) * oW, dtype=x.dtype)
-            wr = np.empty(kH * O * Kr, dtype=x.dtype)
-        else:
-            gcols = np.empty(K * R * oW, dtype=x.dtype)
+    cdef cnp.ndarray cols, gwt
+    cdef void* pc
+    cdef void* pgwt
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* pw = cnp.PyArray_DATA(w)
-    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgo0 = cnp.PyArray_DATA(go)
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pgw = cnp.PyArray_DATA(gw)
-    cdef void* pgb = _ptr(gb)
-    cdef void* pc = _ptr(cols)
-    cdef void* pgc = _ptr(gcols)
-    cdef void* pgwt = _ptr(gwt)
-    cdef void* pwr = _ptr(wr)
-    cdef bint rows = m == _ROWS
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+    if m == _UNFOLD:
+        R = _tile_rows(Kf * W * go.itemsize, 0, H, tb)
+        cols = np.empty(Kf * R * W, dtype=go.dtype)
+        gwt = np.empty(Kf * C, dtype=go.dtype)
+        pc = cnp.PyArray_DATA(cols)
+        pgwt = cnp.PyArray_DATA(gwt)
+        if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+            with nogil:
+                _full_backward(<const float*>px, <const float*>pw, <const float*>pgo0,
+                               <float*>pgi, <float*>pgw, <float*>pc, <float*>pgwt, N, C, H,
+                               W, O, oH, oW, kH, kW, dH, dW, padH, padW, R)
+        else:
+            with nogil:
+                _full_backward(<const double*>px, <const double*>pw, <const double*>pgo0,
+                               <double*>pgi, <double*>pgw, <double*>pc, <double*>pgwt, N, C,
+                               H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, R)
+    else:
+        _conv_forward(go, w, None, gi, N, O, oH, oW, C, H, W, kH, kW, dH, dW, padH, padW,
+                      1, 1, tile_bytes, method)
+        _conv_backward(go, w, x, None, None, gw, None, N, O, oH, oW, C, H, W, kH, kW, dH,
+                       dW, padH, padW, 1, 1, tile_bytes, method)
+    if gb is None:
+        return
+    cdef cnp.ndarray ones = np.empty(oH * oW, dtype=go.dtype)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgb = cnp.PyArray_DATA(gb)
+    cdef void* po = cnp.PyArray_DATA(ones)
+    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
         with nogil:
-            if m == _DIRECT:
-                _backward_direct(<const float*>px, <const float*>pw, <const float*>pgo,
-                                 <float*>pgi, <float*>pgw, <float*>pgb, <float*>pc,
-                                 N, C, H * W, O)
-            else:
-                if rows:
-                    _repack_rows(<const float*>pw, NULL, <float*>pwr, O, C, kH, kW, Kr)
-                _backward(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
-                          <float*>pgw, <float*>pgb, <float*>pc, <float*>pgc, <float*>pgwt,
-                          <const float*>pwr, rows, N, C, H, W, O, oH, oW, kH, kW, dH, dW,
-                          padH, padW, R)
+            _sum_planes(<const float*>pgo, <float*>pgb, <float*>po, N, O, oH * oW)
     else:
         with nogil:
-            if m == _DIRECT:
-                _backward_direct(<const double*>px, <const double*>pw, <const double*>pgo,
-                                 <double*>pgi, <double*>pgw, <double*>pgb, <double*>pc,
-                                 N, C, H * W, O)
-            else:
-                if rows:
-                    _repack_rows(<const double*>pw, NULL, <double*>pwr, O, C, kH, kW, Kr)
-                _backward(<const double*>px, <const double*>pw, <const double*>pgo,
-                          <double*>pgi, <double*>pgw, <double*>pgb, <double*>pc,
-                          <double*>pgc, <double*>pgwt, <const double*>pwr, rows, N, C, H, W,
-                          O, oH, oW, kH, kW, dH, dW, padH, padW, R)
+            _sum_planes(<const double*>pgo, <double*>pgb, <double*>po, N, O, oH * oW)

@@ -111,6 +111,15 @@ from .spatial_up_sampling_nearest import SpatialUpSamplingNearest
 from .spatial_up_sampling_bilinear import SpatialUpSamplingBilinear
 from .pixel_shuffle import PixelShuffle
 from .up_sampling import UpSampling
+from .spatial_convolution_mm import SpatialConvolutionMM
+from .spatial_dilated_convolution import SpatialDilatedConvolution
+from .spatial_full_convolution import SpatialFullConvolution
+from .temporal_convolution import TemporalConvolution
+from .spatial_depth_wise_convolution import SpatialDepthWiseConvolution
+from .volumetric_max_pooling import VolumetricMaxPooling
+from .volumetric_dilated_max_pooling import VolumetricDilatedMaxPooling
+from .volumetric_average_pooling import VolumetricAveragePooling
+from .temporal_max_pooling import TemporalMaxPooling
 from .dropout import Dropout
 from .spatial_dropout import SpatialDropout
 from .volumetric_dropout import VolumetricDropout

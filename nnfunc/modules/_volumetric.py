@@ -1,32 +1,32 @@
-"""The volumetric (3-D) convolutions: one base class for the plain, dilated
-and full (transposed) convolution, and the array-API building blocks of
-their generic reference (the 3-D counterparts of ``_spatial.py``'s):
+"""Shared pieces of the volumetric (3-D) modules: convolutions and poolings.
 
-- :func:`pad3d` zero-pads the last three axes (built from ``concat``);
-- :func:`taps3d` gives, for each kernel tap ``(kt, ky, kx)``, the strided
-  view of a padded volume that the tap sees at every grid position (the
-  vol2col columns, one tap at a time);
-- :func:`scatter_taps3d` is its adjoint (col2vol): each tap's per-position
-  values are spread back onto the padded volume by zero interleaving and
-  padding, summed over taps, then cropped.
-
-None of them writes in place or branches on array values. The two
-directions share one geometry: a "volume" (the convolution's input, the
-full convolution's output) and a "grid" of positions (the other side),
-linked by ``volume index = grid index * stride - pad + tap * dilation`` per
-axis, and a weight ``(M, Cv, kT, kH, kW)`` (``M`` = the grid side's
-planes). The compiled kernel (``nnfunc/_cpu/volumetric_convolution.pyx``)
-uses the same geometry.
+- :func:`check_volumetric_input`: ``(C, T, H, W)`` / ``(N, C, T, H, W)``;
+- the array-API building blocks of the generic references, made from the
+  2-D ones of :mod:`._spatial`: :func:`pad3d` (constant padding of the last
+  three axes), :func:`taps3d` (per kernel tap ``(kt, ky, kx)``, the strided
+  view of the padded volume that the tap sees at every grid position: the
+  vol2col columns, one tap at a time) and :func:`scatter_taps3d` (its
+  adjoint, col2vol, cropped to the volume). The time axis is handled by
+  viewing ``(..., T, H, W)`` as ``(..., T, H*W)`` and reusing the 2-D
+  helpers on it. Nothing writes in place or branches on array values;
+- :class:`_VolumetricConv`, the one base of the plain, dilated and full
+  (transposed) convolutions. The two directions share one geometry: a
+  "volume" (the convolution's input, the full convolution's output) and a
+  "grid" of positions (the other side), linked by ``volume index = grid
+  index * stride - pad + tap * dilation`` per axis, and a weight
+  ``(M, Cv, kT, kH, kW)`` (``M`` = the grid side's planes). The compiled
+  kernel (``nnfunc/_cpu/volumetric_convolution.pyx``) uses the same geometry.
 """
 
 import math
 
 from .._core.module import Module
-from ._spatial import _INT_MAX, _device, conv_out_size
+from ._spatial import (_INT_MAX, _device, _spread, conv_out_size, pad2d, pool_out_size,
+                       scatter_taps, taps)
 
 
 def check_volumetric_input(m, x, key="input"):
-    """``(C, T, H, W)`` or ``(N, C, T, H, W)`` with ``T, H, W >= 1``.
+    """Input ``(C, T, H, W)`` or ``(N, C, T, H, W)`` with ``T, H, W >= 1``.
 
     Returns ``(batch, N, C, T, H, W)`` (``N = 1`` for a single volume).
     """
@@ -41,99 +41,81 @@ def check_volumetric_input(m, x, key="input"):
     return nd == 5, n, c, t, h, w
 
 
-def _zeros(xp, like, axis, k):
-    shp = list(like.shape)
-    shp[axis] = k
-    return xp.zeros(tuple(shp), dtype=like.dtype, device=_device(like))
+def pool_sizes3d(m, x, t, h, w, k, d, pad, dil, ceil_mode):
+    """Output ``(oT, oH, oW)`` of a pooling with per-axis ``(T, H, W)`` tuples
+    ``k``, ``d``, ``pad``, ``dil``; fails naming ``input`` when one is < 1."""
+    o = tuple(pool_out_size(n, k[i], d[i], pad[i], ceil_mode, dil[i])
+              for i, n in enumerate((t, h, w)))
+    if min(o) < 1:
+        what = (f"kernel (kT, kH, kW) = {k}, stride (dT, dH, dW) = {d}, "
+                f"padding (padT, padH, padW) = {pad}")
+        if dil != (1, 1, 1):
+            what += f", dilation (dilationT, dilationH, dilationW) = {dil}"
+        m.fail(f"'input' of shape {tuple(x.shape)} is too small for {what}: computed "
+               f"output size (time, height, width) = {o}, must be >= 1")
+    return o
 
 
-def _pad_axis(xp, x, axis, before, after):
-    """``x`` with ``before``/``after`` zeros along ``axis`` (a negative axis)."""
-    if before == 0 and after == 0:
-        return x
-    parts = []
-    if before:
-        parts.append(_zeros(xp, x, axis, before))
-    parts.append(x)
-    if after:
-        parts.append(_zeros(xp, x, axis, after))
-    return xp.concat(parts, axis=axis)
+def check_pool_args(m, names, dilations=False):
+    """Shared constructor checks: sizes below C int, pad <= k // 2, and at
+    most 2**24 taps per window (the kernels number taps in the float type)."""
+    for name in names:
+        if getattr(m, name) > _INT_MAX:
+            m.fail(f"argument {name}={getattr(m, name)} is too large")
+    for p, k in (("padT", "kT"), ("padW", "kW"), ("padH", "kH")):
+        if getattr(m, p) > getattr(m, k) // 2:
+            m.fail(f"argument {p}={getattr(m, p)} must be <= {k}//2 = "
+                   f"{getattr(m, k) // 2} (padding at most half the kernel size)")
+    if m.kT * m.kH * m.kW > 2**24:
+        m.fail(f"kernel kT*kH*kW = {m.kT * m.kH * m.kW} exceeds 2**24 elements")
 
 
-def pad3d(xp, x, padT, padH, padW):
-    """``x`` with its last three axes zero-padded symmetrically."""
-    x = _pad_axis(xp, x, -1, padW, padW)
-    x = _pad_axis(xp, x, -2, padH, padH)
-    return _pad_axis(xp, x, -3, padT, padT)
+def _along_t(xp, x, fn):
+    """Apply ``fn`` to ``x`` of shape ``(..., T, H, W)`` viewed as
+    ``(..., T, H*W)``; ``fn`` may change the T axis length only."""
+    lead = tuple(x.shape[:-3])
+    h, w = x.shape[-2], x.shape[-1]
+    y = fn(xp.reshape(x, lead + (x.shape[-3], h * w)))
+    return xp.reshape(y, lead + (y.shape[-2], h, w))
+
+
+def pad3d(xp, x, pads, value=0.0):
+    """``x`` with its last three axes padded by ``value``; ``pads`` =
+    ``(front, back, top, bottom, left, right)``."""
+    f, b, top, bottom, left, right = pads
+    x = pad2d(xp, x, top, bottom, left, right, value)
+    if f or b:
+        x = _along_t(xp, x, lambda v: pad2d(xp, v, f, b, 0, 0, value))
+    return x
 
 
 def taps3d(xpad, k, d, o, dil):
-    """``[xpad[..., kt dilT + ot dT, ky dilH + oy dH, kx dilW + ox dW]]`` per tap.
-
-    ``k``, ``d``, ``o``, ``dil``: ``(T, H, W)`` triples of kernel size,
-    stride, grid size and dilation. Row-major over ``(kt, ky, kx)`` (the
-    order of a Torch7 weight's last three axes).
-    """
-    (kT, kH, kW), (dT, dH, dW), (oT, oH, oW), (eT, eH, eW) = k, d, o, dil
+    """``xpad[..., kt*dilT + ot*dT, ky*dilH + oy*dH, kx*dilW + ox*dW]`` over
+    the outputs, for each tap in ``(kt, ky, kx)`` row-major order."""
+    (kT, kH, kW), (dT, dH, dW), (oT, oH, oW), (lT, lH, lW) = k, d, o, dil
     out = []
     for kt in range(kT):
-        t0 = kt * eT
-        for ky in range(kH):
-            y0 = ky * eH
-            for kx in range(kW):
-                x0 = kx * eW
-                out.append(xpad[..., t0:t0 + (oT - 1) * dT + 1:dT,
-                                y0:y0 + (oH - 1) * dH + 1:dH,
-                                x0:x0 + (oW - 1) * dW + 1:dW])
+        t0 = kt * lT
+        frames = xpad[..., t0:t0 + (oT - 1) * dT + 1:dT, :, :]
+        out.extend(taps(frames, kH, kW, dH, dW, oH, oW, lH, lW))
     return out
 
 
-def _spread(xp, g, axis, offset, step, length):
-    """Along ``axis`` (negative): put ``g[i]`` at ``offset + i*step`` of a zero
-    array of size ``length`` (which must hold every position)."""
-    shp = list(g.shape)
-    n = shp[axis]
-    if step > 1:
-        z = xp.zeros(tuple(shp), dtype=g.dtype, device=_device(g))
-        # (..., n, step) along the axis, then merged: g[i] lands at i*step
-        g = xp.stack([g] + [z] * (step - 1), axis=axis)
-        shp[axis] = n * step
-        g = xp.reshape(g, tuple(shp))
-    size = g.shape[axis]
-    keep = min(size, length - offset)     # interleaved zeros may overhang the end
-    if keep < size:
-        idx = [slice(None)] * g.ndim
-        idx[axis] = slice(0, keep)
-        g = g[tuple(idx)]
-    return _pad_axis(xp, g, axis, offset, length - offset - keep)
-
-
 def scatter_taps3d(xp, gtaps, k, d, pad, size, dil):
-    """Adjoint of :func:`taps3d` followed by cropping the padding (col2vol).
-
-    ``gtaps[(kt*kH + ky)*kW + kx]`` has shape ``(..., oT, oH, oW)``; the
-    result has shape ``(..., T, H, W)`` (``size``): the sum over taps and
-    grid positions of g at volume position ``o*d + k*dil - pad`` per axis,
-    positions in the padding dropped.
-    """
-    (kT, kH, kW), (dT, dH, dW), (pT, pH, pW), (T, H, W), (eT, eH, eW) = k, d, pad, size, dil
-    oT, oH, oW = (int(s) for s in gtaps[0].shape[-3:])
-    LT = max((kT - 1) * eT + oT * dT, pT + T)
-    LH = max((kH - 1) * eH + oH * dH, pH + H)
-    LW = max((kW - 1) * eW + oW * dW, pW + W)
+    """Adjoint of :func:`taps3d` followed by cropping the padding: each tap's
+    per-output values summed back onto the input positions they came from
+    (positions in the padding dropped); result ``(..., T, H, W)``."""
+    (kT, kH, kW), (dT, dH, dW), (pT, pH, pW), (T, H, W), (lT, lH, lW) = k, d, pad, size, dil
+    oT = gtaps[0].shape[-3]
+    LT = max((kT - 1) * lT + oT * dT, pT + T)
+    n2 = kH * kW
     total = None
     for kt in range(kT):
-        plane = None
-        for ky in range(kH):
-            row = None
-            for kx in range(kW):
-                g = _spread(xp, gtaps[(kt * kH + ky) * kW + kx], -1, kx * eW, dW, LW)
-                row = g if row is None else row + g
-            g = _spread(xp, row, -2, ky * eH, dH, LH)
-            plane = g if plane is None else plane + g
-        g = _spread(xp, plane, -3, kt * eT, dT, LT)
+        g = scatter_taps(xp, gtaps[kt * n2:(kt + 1) * n2], kH, kW, dH, dW, pH, pW, H, W,
+                         lH, lW)
+        g = _along_t(xp, g, lambda v, kt=kt: _spread(xp, v, -2, kt * lT, dT, LT))
         total = g if total is None else total + g
-    return total[..., pT:pT + T, pH:pH + H, pW:pW + W]
+    return total[..., pT:pT + T, :, :]
 
 
 class _VolumetricConv(Module):
@@ -281,7 +263,8 @@ class _VolumetricConv(Module):
     def _cols(self, xp, vol5, grid):
         """vol2col: ``(N, Cv*kT*kH*kW, L)`` columns of a ``(N, Cv, T, H, W)`` volume."""
         n, cv = vol5.shape[0], vol5.shape[1]
-        vpad = pad3d(xp, vol5, *self._pad)
+        pT, pH, pW = self._pad
+        vpad = pad3d(xp, vol5, (pT, pT, pH, pH, pW, pW))
         cols = xp.stack(taps3d(vpad, self._k, self._d, grid, self._dil), axis=2)
         kk = self.kT * self.kH * self.kW
         return xp.reshape(cols, (n, cv * kk, grid[0] * grid[1] * grid[2]))

@@ -1,0 +1,503 @@
+"""Volumetric (3-D) pooling kernels: max (with dilation) and average.
+
+The input is viewed as `planes` independent (T, H, W) volumes (N*C of them).
+Output (ot, oy, ox) pools the window of frames ot*dT - padT + kt*dilT, rows
+oy*dH - padH + ky*dilH and columns ox*dW - padW + kx*dilW (0 <= k* < k*),
+clipped to the volume; positions in the padding do not count. The caller has
+checked every size, and (max) that every window holds an input element.
+
+Max: the winner is PyTorch's: scan the window in (kt, ky, kx) order, take a
+value if it is greater than the running maximum or NaN; ties go to the first
+maximum, a window holding NaN to its last NaN. The gradient recomputes the
+winner from the input (pure). Indices, when asked for, are 0-based flat
+offsets t*H*W + h*W + w into the input volume (PyTorch's encoding).
+
+Average: the window sum divided by the window size clipped to the padded
+volume (count_include_pad) or to the volume itself.
+
+Max works one output row (ot, oy) at a time with the kernel taps as the
+outer loops and the oW windows as the inner one: oW independent running
+maxima, branch-free selects that vectorise. Average is separable: window sums
+along W for every input row, then along H, then along T (the last two add
+contiguous rows / planes), and its gradient runs the passes' adjoints in
+reverse; the sums are added in another order than the generic reference's
+tap order (equal up to rounding). A (T, F) sequence pooled
+over time (TemporalMaxPooling) is the volume (1, T, F) with a (1, kW, 1)
+kernel: its inner loop runs over contiguous features.
+"""
+
+cimport numpy as cnp
+import numpy as np
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._unfold cimport valid_range
+
+cnp.import_array()
+
+
+cdef struct Geom:
+    Py_ssize_t planes, T, H, W, oT, oH, oW
+    Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
+    # per column tap kx, the outputs [xr[2kx], xr[2kx+1]) whose column is in
+    # the input: the same for every row, so computed once (two divisions)
+    Py_ssize_t* xr
+
+
+cdef Geom _geom(tuple s, cnp.ndarray xr) except *:
+    # s = (planes, T, H, W, oT, oH, oW, kT, kH, kW, dT, dH, dW, padT, padH, padW,
+    #      dilT, dilH, dilW), checked by the caller; xr: intp workspace of 2*kW
+    cdef Geom g
+    cdef Py_ssize_t kx
+    (g.planes, g.T, g.H, g.W, g.oT, g.oH, g.oW, g.kT, g.kH, g.kW, g.dT, g.dH, g.dW,
+     g.pT, g.pH, g.pW, g.lT, g.lH, g.lW) = s
+    g.xr = <Py_ssize_t*>cnp.PyArray_DATA(xr)
+    for kx in range(g.kW):
+        valid_range(g.oW, kx * g.lW - g.pW, g.dW, g.W, &g.xr[2 * kx], &g.xr[2 * kx + 1])
+    return g
+
+
+def _xr(tuple s):
+    return np.empty(2 * s[9], dtype=np.intp)
+
+
+# ------------------------------------------------------------------ max
+
+cdef inline void _tap_max(floating* m, const floating* src, Py_ssize_t lo, Py_ssize_t hi,
+                          Py_ssize_t step) noexcept nogil:
+    # m[ox] = src[ox*step] if that is greater or NaN, for lo <= ox < hi
+    cdef Py_ssize_t ox
+    cdef floating v, mo
+    for ox in range(lo, hi):
+        v = src[ox * step]
+        mo = m[ox]
+        m[ox] = v if (v > mo) | (v != v) else mo
+
+
+cdef inline void _tap_argmax(floating* m, floating* tap, const floating* src, floating t,
+                             Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t step) noexcept nogil:
+    # as _tap_max, recording tap number t where taken (the first tap always is)
+    cdef Py_ssize_t ox
+    cdef floating v, mo, cur
+    cdef bint c
+    for ox in range(lo, hi):
+        v = src[ox * step]
+        mo = m[ox]
+        cur = tap[ox]
+        c = (v > mo) | (v != v) | (cur < 0)
+        m[ox] = v if c else mo
+        tap[ox] = t if c else cur
+
+
+cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
+                          Py_ssize_t oy) noexcept nogil:
+    # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan)
+    cdef Py_ssize_t ts = ot * g.dT - g.pT
+    cdef Py_ssize_t hs = oy * g.dH - g.pH
+    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
+    cdef const floating* row
+    for ox in range(g.oW):
+        m[ox] = -INFINITY
+    for kt in range(g.kT):
+        it = ts + kt * g.lT
+        if it < 0 or it >= g.T:
+            continue
+        for ky in range(g.kH):
+            iy = hs + ky * g.lH
+            if iy < 0 or iy >= g.H:
+                continue
+            row = vol + (it * g.H + iy) * g.W
+            for kx in range(g.kW):
+                xs = kx * g.lW - g.pW
+                lo = g.xr[2 * kx]
+                hi = g.xr[2 * kx + 1]
+                # a constant unit stride lets the compiler vectorise the loads
+                if dW == 1:
+                    _tap_max(m, row + xs, lo, hi, 1)
+                else:
+                    _tap_max(m, row + xs, lo, hi, dW)
+
+
+cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
+                             Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # as _row_max, and tap[ox] = (kt*kH + ky)*kW + kx of the winner (a float:
+    # exact below 2**24 taps, and one select width with m). The first
+    # in-bounds element is always taken, so an all -inf window has a winner.
+    cdef Py_ssize_t ts = ot * g.dT - g.pT
+    cdef Py_ssize_t hs = oy * g.dH - g.pH
+    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
+    cdef floating t
+    cdef const floating* row
+    for ox in range(g.oW):
+        m[ox] = -INFINITY
+        tap[ox] = -1
+    for kt in range(g.kT):
+        it = ts + kt * g.lT
+        if it < 0 or it >= g.T:
+            continue
+        for ky in range(g.kH):
+            iy = hs + ky * g.lH
+            if iy < 0 or iy >= g.H:
+                continue
+            row = vol + (it * g.H + iy) * g.W
+            for kx in range(g.kW):
+                xs = kx * g.lW - g.pW
+                t = <floating>((kt * g.kH + ky) * g.kW + kx)
+                lo = g.xr[2 * kx]
+                hi = g.xr[2 * kx + 1]
+                if dW == 1:
+                    _tap_argmax(m, tap, row + xs, t, lo, hi, 1)
+                else:
+                    _tap_argmax(m, tap, row + xs, t, lo, hi, dW)
+
+
+cdef void _tap_deltas(Py_ssize_t* delta, const Geom* g) noexcept nogil:
+    # delta[t] = the flat input offset of tap t = (kt*kH + ky)*kW + kx from the
+    # window's corner: decoding a winner is then one lookup, no division
+    cdef Py_ssize_t kt, ky, kx, t = 0
+    for kt in range(g.kT):
+        for ky in range(g.kH):
+            for kx in range(g.kW):
+                delta[t] = (kt * g.lT * g.H + ky * g.lH) * g.W + kx * g.lW
+                t += 1
+
+
+cdef inline Py_ssize_t _corner(const Geom* g, Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # flat offset of the corner (tap 0) of window (ot, oy, 0); may be negative
+    return ((ot * g.dT - g.pT) * g.H + oy * g.dH - g.pH) * g.W - g.pW
+
+
+cdef inline void _row_route(floating* vol, const floating* gr, const floating* tap,
+                            const Geom* g, Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # stride dW = 1: add gr[ox] to the winner of window (ot, oy, ox) tap by tap
+    # (a select over contiguous columns that vectorises, in place of a scatter)
+    cdef Py_ssize_t ts = ot * g.dT - g.pT
+    cdef Py_ssize_t hs = oy * g.dH - g.pH
+    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi
+    cdef floating t, v, cur
+    cdef floating* row
+    for kt in range(g.kT):
+        it = ts + kt * g.lT
+        if it < 0 or it >= g.T:
+            continue
+        for ky in range(g.kH):
+            iy = hs + ky * g.lH
+            if iy < 0 or iy >= g.H:
+                continue
+            row = vol + (it * g.H + iy) * g.W
+            for kx in range(g.kW):
+                xs = kx * g.lW - g.pW
+                t = <floating>((kt * g.kH + ky) * g.kW + kx)
+                lo = g.xr[2 * kx]
+                hi = g.xr[2 * kx + 1]
+                row = row + xs
+                for ox in range(lo, hi):
+                    # loads into locals first: an unconditional load keeps the
+                    # select branch-free (a conditional one is a branch)
+                    v = gr[ox]
+                    cur = tap[ox]
+                    row[ox] += v if cur == t else 0
+                row = row - xs
+
+
+cdef void _max_forward(const floating* x, floating* y, int64_t* idx, floating* tap,
+                       Py_ssize_t* delta, const Geom* g) noexcept nogil:
+    cdef Py_ssize_t p, ot, oy, ox, c
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef floating* yr
+    cdef int64_t* ir
+    for p in range(g.planes):
+        for ot in range(g.oT):
+            for oy in range(g.oH):
+                # the output row itself holds the running maxima
+                yr = y + p * vout + (ot * g.oH + oy) * g.oW
+                if idx == NULL:
+                    _row_max(x + p * vin, yr, g, ot, oy)
+                else:
+                    _row_argmax(x + p * vin, yr, tap, g, ot, oy)
+                    ir = idx + p * vout + (ot * g.oH + oy) * g.oW
+                    c = _corner(g, ot, oy)
+                    for ox in range(g.oW):
+                        ir[ox] = c + ox * g.dW + delta[<Py_ssize_t>tap[ox]]
+
+
+cdef void _max_backward(const floating* x, const floating* go, floating* gi, floating* m,
+                        floating* tap, Py_ssize_t* delta, const Geom* g) noexcept nogil:
+    cdef Py_ssize_t p, ot, oy, ox, c, dW = g.dW
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef const floating* gr
+    cdef floating* gp
+    memset(gi, 0, g.planes * vin * sizeof(floating))
+    for p in range(g.planes):
+        gp = gi + p * vin
+        for ot in range(g.oT):
+            for oy in range(g.oH):
+                _row_argmax(x + p * vin, m, tap, g, ot, oy)
+                gr = go + p * vout + (ot * g.oH + oy) * g.oW
+                if dW == 1:
+                    _row_route(gp, gr, tap, g, ot, oy)
+                    continue
+                c = _corner(g, ot, oy)
+                for ox in range(g.oW):
+                    # every window holds an in-bounds element: tap[ox] >= 0
+                    gp[c + ox * dW + delta[<Py_ssize_t>tap[ox]]] += gr[ox]
+
+
+def max_update_output(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
+    """y = window maxima of x; idx (int64, or None) = flat argmax offsets.
+
+    C-contiguous arrays; ``sizes`` = (planes, T, H, W, oT, oH, oW, kT, kH, kW,
+    dT, dH, dW, padT, padH, padW, dilT, dilH, dilW), checked by the caller.
+    """
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
+    cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW if idx is not None else 0,
+                                      dtype=np.intp)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pt = cnp.PyArray_DATA(tap)
+    cdef Py_ssize_t* pd = <Py_ssize_t*>cnp.PyArray_DATA(delta)
+    cdef int64_t* pi = NULL
+    if idx is not None:
+        pi = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>idx)
+        _tap_deltas(pd, &g)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _max_forward(<const float*>px, <float*>py, pi, <float*>pt, pd, &g)
+    else:
+        with nogil:
+            _max_forward(<const double*>px, <double*>py, pi, <double*>pt, pd, &g)
+
+
+def max_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, tuple sizes):
+    """gi = gradOutput routed to each window's winner (written over)."""
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
+    # per-call workspace: one output row of maxima and winning taps
+    cdef cnp.ndarray m = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW, dtype=np.intp)
+    cdef Py_ssize_t* pd = <Py_ssize_t*>cnp.PyArray_DATA(delta)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pm = cnp.PyArray_DATA(m)
+    cdef void* pt = cnp.PyArray_DATA(tap)
+    _tap_deltas(pd, &g)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _max_backward(<const float*>px, <const float*>pgo, <float*>pgi, <float*>pm,
+                          <float*>pt, pd, &g)
+    else:
+        with nogil:
+            _max_backward(<const double*>px, <const double*>pgo, <double*>pgi, <double*>pm,
+                          <double*>pt, pd, &g)
+
+
+# -------------------------------------------------------------- average
+
+cdef inline Py_ssize_t _count(Py_ssize_t s, Py_ssize_t k, Py_ssize_t n, Py_ssize_t pad,
+                              bint include_pad) noexcept nogil:
+    # elements of the window [s, s + k) inside [-pad, n + pad) (include_pad)
+    # or inside [0, n)
+    cdef Py_ssize_t lo = s, hi = s + k
+    if include_pad:
+        if hi > n + pad:
+            hi = n + pad
+    else:
+        if lo < 0:
+            lo = 0
+        if hi > n:
+            hi = n
+    return hi - lo
+
+
+cdef void _col_counts(floating* cw, const Geom* g, bint include_pad) noexcept nogil:
+    cdef Py_ssize_t ox
+    for ox in range(g.oW):
+        cw[ox] = <floating>_count(ox * g.dW - g.pW, g.kW, g.W, g.pW, include_pad)
+
+
+cdef inline void _add(floating* out, const floating* src, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        out[j] += src[j]
+
+
+cdef inline void _gather_add(floating* out, const floating* src, Py_ssize_t lo,
+                            Py_ssize_t hi, Py_ssize_t step) noexcept nogil:
+    cdef Py_ssize_t ox
+    for ox in range(lo, hi):
+        out[ox] += src[ox * step]
+
+
+cdef inline void _scatter_add(floating* dst, const floating* src, Py_ssize_t lo,
+                             Py_ssize_t hi, Py_ssize_t step) noexcept nogil:
+    cdef Py_ssize_t ox
+    for ox in range(lo, hi):
+        dst[ox * step] += src[ox]
+
+
+cdef inline void _wsum(floating* out, const floating* row, const Geom* g) noexcept nogil:
+    # out[ox] = sum of row over window ox's in-bounds columns
+    cdef Py_ssize_t kx, ox, xs, lo, hi, dW = g.dW
+    for ox in range(g.oW):
+        out[ox] = 0
+    for kx in range(g.kW):
+        xs = kx - g.pW
+        lo = g.xr[2 * kx]
+        hi = g.xr[2 * kx + 1]
+        if dW == 1:
+            _gather_add(out, row + xs, lo, hi, 1)
+        elif dW == 2:
+            _gather_add(out, row + xs, lo, hi, 2)
+        else:
+            _gather_add(out, row + xs, lo, hi, dW)
+
+
+cdef inline void _wspread(floating* row, const floating* src, const Geom* g) noexcept nogil:
+    # adjoint of _wsum: row[column] += src[ox] over window ox's columns
+    cdef Py_ssize_t kx, ox, xs, lo, hi, dW = g.dW
+    for kx in range(g.kW):
+        xs = kx - g.pW
+        lo = g.xr[2 * kx]
+        hi = g.xr[2 * kx + 1]
+        if dW == 1:
+            _scatter_add(row + xs, src, lo, hi, 1)
+        elif dW == 2:
+            _scatter_add(row + xs, src, lo, hi, 2)
+        else:
+            _scatter_add(row + xs, src, lo, hi, dW)
+
+
+cdef void _avg_forward(const floating* x, floating* y, floating* cw, floating* b1,
+                       floating* b2, const Geom* g, bint include_pad) noexcept nogil:
+    # separable: window sums along W (every input row, b1: T x H x oW), then
+    # along H (b2: T x oH x oW, contiguous rows), then along T (whole
+    # oH x oW planes), then the division
+    cdef Py_ssize_t p, r, t, ot, oy, ox, ky, kt, iy, it
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef Py_ssize_t plane = g.oH * g.oW
+    cdef floating cth
+    cdef floating* out
+    cdef floating* yp
+    _col_counts(cw, g, include_pad)
+    for p in range(g.planes):
+        for r in range(g.T * g.H):
+            _wsum(b1 + r * g.oW, x + p * vin + r * g.W, g)
+        for t in range(g.T):
+            for oy in range(g.oH):
+                out = b2 + (t * g.oH + oy) * g.oW
+                memset(out, 0, g.oW * sizeof(floating))
+                for ky in range(g.kH):
+                    iy = oy * g.dH - g.pH + ky
+                    if 0 <= iy < g.H:
+                        _add(out, b1 + (t * g.H + iy) * g.oW, g.oW)
+        yp = y + p * vout
+        for ot in range(g.oT):
+            out = yp + ot * plane
+            memset(out, 0, plane * sizeof(floating))
+            for kt in range(g.kT):
+                it = ot * g.dT - g.pT + kt
+                if 0 <= it < g.T:
+                    _add(out, b2 + it * plane, plane)
+            for oy in range(g.oH):
+                cth = <floating>(
+                    _count(ot * g.dT - g.pT, g.kT, g.T, g.pT, include_pad)
+                    * _count(oy * g.dH - g.pH, g.kH, g.H, g.pH, include_pad))
+                for ox in range(g.oW):
+                    out[oy * g.oW + ox] = out[oy * g.oW + ox] / (cth * cw[ox])
+
+
+cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating* b1,
+                        floating* b2, floating* gd, const Geom* g,
+                        bint include_pad) noexcept nogil:
+    # the adjoint of _avg_forward, pass by pass in reverse order
+    cdef Py_ssize_t p, r, t, ot, oy, ox, ky, kt, iy, it
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t vout = g.oT * g.oH * g.oW
+    cdef Py_ssize_t plane = g.oH * g.oW
+    cdef floating cth
+    cdef const floating* gp
+    memset(gi, 0, g.planes * vin * sizeof(floating))
+    _col_counts(cw, g, include_pad)
+    for p in range(g.planes):
+        memset(b2, 0, g.T * plane * sizeof(floating))
+        gp = go + p * vout
+        for ot in range(g.oT):
+            for oy in range(g.oH):
+                cth = <floating>(
+                    _count(ot * g.dT - g.pT, g.kT, g.T, g.pT, include_pad)
+                    * _count(oy * g.dH - g.pH, g.kH, g.H, g.pH, include_pad))
+                for ox in range(g.oW):
+                    gd[oy * g.oW + ox] = gp[ot * plane + oy * g.oW + ox] / (cth * cw[ox])
+            for kt in range(g.kT):
+                it = ot * g.dT - g.pT + kt
+                if 0 <= it < g.T:
+                    _add(b2 + it * plane, gd, plane)
+        memset(b1, 0, g.T * g.H * g.oW * sizeof(floating))
+        for t in range(g.T):
+            for oy in range(g.oH):
+                for ky in range(g.kH):
+                    iy = oy * g.dH - g.pH + ky
+                    if 0 <= iy < g.H:
+                        _add(b1 + (t * g.H + iy) * g.oW, b2 + (t * g.oH + oy) * g.oW, g.oW)
+        for r in range(g.T * g.H):
+            _wspread(gi + p * vin + r * g.W, b1 + r * g.oW, g)
+
+
+def avg_update_output(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
+    """y = window means of x (dilations in ``sizes`` must be 1)."""
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
+    # per-call workspace: column counts, one plane's W sums and H sums
+    cdef cnp.ndarray cw = np.empty(g.oW, dtype=x.dtype)
+    cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=x.dtype)
+    cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pc = cnp.PyArray_DATA(cw)
+    cdef void* p1 = cnp.PyArray_DATA(b1)
+    cdef void* p2 = cnp.PyArray_DATA(b2)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _avg_forward(<const float*>px, <float*>py, <float*>pc, <float*>p1, <float*>p2, &g,
+                         count_include_pad)
+    else:
+        with nogil:
+            _avg_forward(<const double*>px, <double*>py, <double*>pc, <double*>p1,
+                         <double*>p2, &g, count_include_pad)
+
+
+def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
+    """gi = each gradOutput / window size spread over its window (written over)."""
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
+    cdef cnp.ndarray cw = np.empty(g.oW, dtype=go.dtype)
+    cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=go.dtype)
+    cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=go.dtype)
+    cdef cnp.ndarray gd = np.empty(g.oH * g.oW, dtype=go.dtype)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pc = cnp.PyArray_DATA(cw)
+    cdef void* p1 = cnp.PyArray_DATA(b1)
+    cdef void* p2 = cnp.PyArray_DATA(b2)
+    cdef void* pd = cnp.PyArray_DATA(gd)
+    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+        with nogil:
+            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pc, <float*>p1, <float*>p2,
+                          <float*>pd, &g, count_include_pad)
+    else:
+        with nogil:
+            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pc, <double*>p1,
+                          <double*>p2, <double*>pd, &g, count_include_pad)

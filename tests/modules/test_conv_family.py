@@ -1,0 +1,74 @@
+"""Convolution family extras: kernel paths and tiles the table rows do not reach."""
+
+import numpy as np
+import pytest
+
+import nnfunc
+from nnfunc._cpu import spatial_convolution as kern
+
+# SpatialFullConvolution (C, O, kW, kH, dW, dH, padW, padH, adjW, adjH), input (N, C, H, W)
+FULL = [
+    ((3, 4, 3, 3, 2, 2, 1, 1, 1, 1), (2, 3, 5, 4)),
+    ((3, 6, 3, 3, 1, 1, 1, 1, 0, 0), (2, 3, 5, 6)),
+    ((4, 5, 1, 1, 1, 1, 0, 0, 0, 0), (2, 4, 3, 5)),
+    ((2, 3, 4, 2, 3, 2, 2, 0, 1, 1), (0, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("args, shape", FULL, ids=str)
+def test_full_convolution_paths_and_tiles(args, shape, dtype, bias):
+    f = nnfunc.nn.SpatialFullConvolution(*args, bias=bias)
+    p = f.init_params(seed=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    d = dict(input=x, **p)
+    y_ref = f(d, backend="generic")["output"]
+    go = rng.standard_normal(y_ref.shape).astype(dtype)
+    g_ref = f(dict(d, gradOutput=go), backend="generic")
+    c, o, kw, kh, dw, dh, pw, ph = args[:8]
+    n, _, h, w = shape
+    sizes = (n, c, h, w, o, y_ref.shape[2], y_ref.shape[3], kh, kw, dh, dw, ph, pw)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for method in ("auto", "unfold", "rows", "direct"):
+        for tb in (-1, 1):
+            y = np.full(y_ref.shape, np.nan, dtype)
+            try:
+                kern.full_update_output(x, p["weight"], p.get("bias"), y, *sizes,
+                                        tile_bytes=tb, method=method)
+            except ValueError:
+                continue
+            np.testing.assert_allclose(y, y_ref, **tol)
+            gi = np.full(x.shape, np.nan, dtype)
+            gw = np.full(p["weight"].shape, np.nan, dtype)
+            gb = np.full((o,), np.nan, dtype) if bias else None
+            kern.full_update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb,
+                                  method=method)
+            np.testing.assert_allclose(gi, g_ref["gradInput"], **tol)
+            np.testing.assert_allclose(gw, g_ref["gradWeight"], **tol)
+            if bias:
+                np.testing.assert_allclose(gb, g_ref["gradBias"], **tol)
+
+
+@pytest.mark.parametrize("method", ["unfold", "rows"])
+def test_dilated_paths_and_tiles(method):
+    f = nnfunc.nn.SpatialDilatedConvolution(8, 3, 3, 2, 1, 1, 2, 1, 2, 3)
+    p = f.init_params(seed=0, dtype=np.float64)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 8, 9, 8))
+    d = dict(input=x, **p)
+    y_ref = f(d, backend="generic")["output"]
+    go = rng.standard_normal(y_ref.shape)
+    g_ref = f(dict(d, gradOutput=go), backend="generic")
+    sizes = (2, 8, 9, 8, 3, y_ref.shape[2], y_ref.shape[3], 2, 3, 1, 1, 1, 2)
+    for tb in (-1, 1, 4096):
+        y = np.full(y_ref.shape, np.nan)
+        kern.update_output(x, p["weight"], p["bias"], y, *sizes, tile_bytes=tb, method=method,
+                           dilH=3, dilW=2)
+        np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+        gi, gw, gb = (np.full(a.shape, np.nan) for a in (x, p["weight"], p["bias"]))
+        kern.update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb, method=method,
+                         dilH=3, dilW=2)
+        for got, key in ((gi, "gradInput"), (gw, "gradWeight"), (gb, "gradBias")):
+            np.testing.assert_allclose(got, g_ref[key], rtol=1e-12, atol=1e-12)

@@ -46,13 +46,20 @@ def best(fn, repeat, target=0.05):
     return min(t.repeat(repeat=repeat, number=number)) / number
 
 
-def interleaved(fns, repeat):
-    """Best time of each callable, measured in alternation."""
+def interleaved(fns, repeat, target=0.05):
+    """Best time of each callable, measured in alternation (windows of ``target`` s;
+    the loop length is sized once per callable)."""
     res = {k: float("inf") for k in fns}
+    timers = {}
+    for k, f in fns.items():
+        if f is not None:
+            f()
+            t = timeit.Timer(f)
+            number, _ = t.autorange()
+            timers[k] = (t, max(1, int(number * target / 0.2)))
     for _ in range(repeat):
-        for k, f in fns.items():
-            if f is not None:
-                res[k] = min(res[k], best(f, 1))
+        for k, (t, number) in timers.items():
+            res[k] = min(res[k], t.timeit(number) / number)
     return {k: (v if fns[k] is not None else None) for k, v in res.items()}
 
 
@@ -568,21 +575,32 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--only", default=None,
-                    help="rows whose module name contains this text (or one of several, "
-                         "comma-separated)")
+                    help="rows whose module name contains this text (comma-separated: any)")
+    ap.add_argument("--window", type=float, default=0.05,
+                    help="seconds per timing window (default 0.05); on a busy machine, "
+                         "short windows and many repeats find the quiet moments")
     ap.add_argument("--threads", type=int, default=None,
-                    help="torch.set_num_threads (set OPENBLAS_NUM_THREADS to match: "
-                         "OpenBLAS reads it at import)")
+                    help="threads for both sides (torch.set_num_threads and nnfunc's pool "
+                         "limit; set OPENBLAS_NUM_THREADS to match: OpenBLAS reads it at "
+                         "import); default: each library's own default")
     args = ap.parse_args(argv)
+    if args.threads:
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+        try:
+            from nnfunc._cpu import _parallel
+            _parallel.set_num_threads(args.threads)
+        except ImportError:          # a build without the pool: single-threaded anyway
+            pass
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
     if torch is not None:
         torch.set_grad_enabled(True)
-        if args.threads:
-            torch.set_num_threads(args.threads)
     print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat}", flush=True)
+          f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat} "
+          f"windows of {args.window} s"
+          + (f", {args.threads} thread(s) each" if args.threads else ""), flush=True)
     hdr = ("module", "shape", "nnfunc", "torch", "gemm", "nnfunc/torch", "nnfunc/gemm")
     if args.markdown:
         print("| " + " | ".join(hdr) + " |")
@@ -592,9 +610,9 @@ def main(argv=None):
               f"{hdr[5]:>12s} {hdr[6]:>11s}")
     ratios_t = []
     for label, shape, run, trun, grun in seed_rows(rng) + module_rows(rng, args.quick):
-        if args.only and not any(s in label for s in args.only.split(",")):
+        if args.only and not any(o in label for o in args.only.split(",")):
             continue
-        t = interleaved({"n": run, "t": trun, "g": grun}, repeat)
+        t = interleaved({"n": run, "t": trun, "g": grun}, repeat, args.window)
 
         def fmt(s):
             if s is None:

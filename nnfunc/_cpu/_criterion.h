@@ -49,39 +49,8 @@ enum {
    do not vectorise */
 #define NNF_FLAT __attribute__((flatten))
 
-/* log(1 + f) = 2 atanh(s), s = f / (2 + f), for f in [sqrt(1/2) - 1,
- * sqrt(2) - 1]: fdlibm e_log.c's polynomial (|error| < 2^-58) */
-NNF_INLINE double nnf_log1p_core(double f) {
-    double s, z, w, t1, t2, r, hfsq;
-    s = f / (2.0 + f);
-    z = s * s;
-    w = z * z;
-    t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
-                                              + w * 1.531383769920937332e-01));
-    t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
-              + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
-    r = t2 + t1;
-    hfsq = 0.5 * f * f;
-    return f - (hfsq - s * (hfsq + r));
-}
-
-/* log(x) for positive normal finite x: x = 2^k m, m in [sqrt(1/2), sqrt(2)) */
-NNF_INLINE double nnf_log_fast(double x) {
-    uint64_t u, eb, mb;
-    double e, m, k;
-    int big;
-    memcpy(&u, &x, 8);
-    eb = (u >> 52) | 0x4330000000000000ull;           /* 2^52 + biased exponent */
-    memcpy(&e, &eb, 8);
-    mb = (u & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;
-    memcpy(&m, &mb, 8);                               /* [1, 2) */
-    big = m > 1.4142135623730951;
-    m = big ? 0.5 * m : m;                            /* exact */
-    k = (e - 4503599627371519.0) + (big ? 1.0 : 0.0); /* 2^52 + 1023 */
-    /* m - 1 is exact; k ln2 in two parts (fdlibm's ln2_hi: k * hi is exact) */
-    return (k * 6.93147180369123816490e-01
-            + (nnf_log1p_core(m - 1.0) + k * 1.90821492927058770002e-10));
-}
+/* nnf_log_fast: _vmath.h's log of a positive normal finite double */
+#define nnf_log_fast nnf_log_normal_d
 
 /* log(x) in double: libm's when exact; else the fast one, NaN outside its
  * range (the sum is then not finite and gets recomputed with libm) */

@@ -6,8 +6,8 @@
  * sees `g` (the gradOutput element) and gives the gradInput element,
  * recomputed from x (pure: nothing is saved between the two). Helpers
  * usable in the expressions: ABS, TANH, SIGMOID, EXPN (exp on (-inf, 0]),
- * EXPM1N (expm1 on (-inf, 0]), SOFTPLUS (log(1 + exp(z))), all from
- * _vmath.h, picked by type with _Generic. Constants are written as
+ * EXPM1N (expm1 on (-inf, 0]), SOFTPLUS (log(1 + exp(z))), LOG, POW, all
+ * from _vmath.h, picked by type with _Generic. Constants are written as
  * integers or cast with (real) so float code stays in float.
  *
  * Each op expands into four loops, nnf_<name>_{fwd,bwd}_{f,d}, and into
@@ -39,11 +39,21 @@
    (h stays a normal number wherever exp(v) is finite; overflow -> inf) */
 #define EXPH(v) EXPN(NONPOS(-(v) / 2))
 #define EXPF(v) ((v) > 0 ? (1 / EXPH(v)) / EXPH(v) : EXPN(NONPOS(v)))
-/* libm (not vectorised): log, pow, sqrt by type */
+/* log from _vmath.h (vectorised, libm's special values); sqrt by type (the
+   instruction under -fno-math-errno) */
+#define LOG(v) NNF_G1(log, v)
 #define NNF_LIBM1(fn, v) _Generic((v), float: fn##f, double: fn)(v)
-#define LOG(v) NNF_LIBM1(log, v)
 #define SQRT(v) NNF_LIBM1(sqrt, v)
-#define POW(v, p) _Generic((v), float: powf, double: pow)(v, p)
+/* x ** p, p with the mode m (see nnf_pow_f; power.py computes it): float
+   data through nnf_pow_f (vectorised, in double); double data through libm's
+   pow (exp(p log x) in double would lose up to |p log x| ulp). POWL: libm by
+   type, for the exponents nnf_pow_f does not take (op power_libm). */
+static inline double nnf_pow_libm_d(double x, double p, double m) {
+    (void)m;
+    return pow(x, p);
+}
+#define POW(v, p, m) _Generic((v), float: nnf_pow_f, double: nnf_pow_libm_d)(v, p, m)
+#define POWL(v, p) _Generic((v), float: powf, double: pow)(v, p)
 
 /* X(name, forward(x, a, b), backward(x, g, a, b)) */
 #define NNF_OPS(X)                                                            \
@@ -75,7 +85,9 @@
     /* Torch7: zero gradient where sqrt(x) == 0 */                            \
     X(sqrt, SQRT(x), SQRT(x) == 0 ? 0 : g / (2 * SQRT(x)))                    \
     X(square, x * x, 2 * x * g)                                               \
-    X(power, POW(x, a), a == 0 ? 0 : g * a * POW(x, a - 1))
+    /* b: the mode of the exponent a (power.py; the mode of a - 1 is -b) */ \
+    X(power, POW(x, a, b), g * a * POW(x, a - 1, -b))                        \
+    X(power_libm, POWL(x, a), a == 0 ? 0 : g * a * POWL(x, a - 1))
 
 #define NNF_LOOPS(name, T, S, FWD, BWD)                                       \
 NNF_WIDE static void nnf_##name##_fwd_##S(const T* restrict xp, T* restrict yp, \
@@ -160,18 +172,20 @@ NNF_WIDE static void nnf_crelu_bwd_##S(const T* restrict x,                   \
         gi[i] = v > 0 ? g0 : (v < 0 ? -g1 : 0);                               \
     }                                                                         \
 }                                                                             \
-/* GLU of one slice: x[:n] = a, x[n:2n] = b; y = a * sigmoid(b) */            \
+/* GLU of (part of) one slice: a = x[i], b = x[h + i] (h = the half size, \
+   n <= h elements from here); y = a * sigmoid(b) */                         \
 NNF_WIDE static void nnf_glu_fwd_##S(const T* restrict x, T* restrict y,      \
-                                     ptrdiff_t n) {                           \
+                                     ptrdiff_t n, ptrdiff_t h) {              \
     for (ptrdiff_t i = 0; i < n; i++)                                         \
-        y[i] = x[i] * nnf_sigmoid_##S(x[n + i]);                              \
+        y[i] = x[i] * nnf_sigmoid_##S(x[h + i]);                              \
 }                                                                             \
 NNF_WIDE static void nnf_glu_bwd_##S(const T* restrict x, const T* restrict g,\
-                                     T* restrict gi, ptrdiff_t n) {           \
+                                     T* restrict gi, ptrdiff_t n,             \
+                                     ptrdiff_t h) {                           \
     for (ptrdiff_t i = 0; i < n; i++) {                                       \
-        const T s = nnf_sigmoid_##S(x[n + i]), gs = g[i] * s;                 \
+        const T s = nnf_sigmoid_##S(x[h + i]), gs = g[i] * s;                 \
         gi[i] = gs;                                                           \
-        gi[n + i] = gs * x[i] * (1 - s);                                      \
+        gi[h + i] = gs * x[i] * (1 - s);                                      \
     }                                                                         \
 }
 

@@ -75,6 +75,50 @@ static inline double nnf_hmax_d(nnf_vd v, double r) {
 
 #endif /* NNF_VEC */
 
+/* ---- row max and the row maps of the kernels' last passes -------------- */
+/* (NNF_WIDE plain loops; the same arithmetic as the Cython loops they
+   replaced, so the same bits, at AVX2 / AVX-512 width) */
+
+#define NNF_ROWMAPS(T, S)                                                      \
+/* max of x[0:n], n >= 1, in 32 independent lanes (NaN is not propagated:    \
+   a row with NaN gets NaN through exp(x - max) anyway) */                    \
+NNF_WIDE static T nnf_row_max_##S(const T* restrict x, ptrdiff_t n) {          \
+    T r = x[0];                                                                \
+    ptrdiff_t i = 0;                                                           \
+    if (n >= 32) {                                                             \
+        T acc[32];                                                             \
+        for (int j = 0; j < 32; j++) acc[j] = x[j];                            \
+        for (i = 32; i + 32 <= n; i += 32)                                     \
+            for (int j = 0; j < 32; j++)                                       \
+                acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];                \
+        for (int j = 0; j < 32; j++) r = acc[j] > r ? acc[j] : r;              \
+    }                                                                          \
+    for (; i < n; i++) r = x[i] > r ? x[i] : r;                                \
+    return r;                                                                  \
+}                                                                              \
+/* y[i] *= r */                                                                \
+NNF_WIDE static void nnf_row_scale_##S(T* restrict y, T r, ptrdiff_t n) {      \
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * r;                         \
+}                                                                              \
+/* softmax gradient from e = exp(x - max): e[i] = e[i] * r * (go[i] - dt) */  \
+NNF_WIDE static void nnf_row_sm_grad_##S(T* restrict e, const T* restrict go,  \
+                                         T r, T dt, ptrdiff_t n) {             \
+    for (ptrdiff_t i = 0; i < n; i++) e[i] = e[i] * r * (go[i] - dt);          \
+}                                                                              \
+/* log-softmax output: y[i] = (x[i] - mx) - sh */                              \
+NNF_WIDE static void nnf_row_lsm_out_##S(const T* restrict x, T* restrict y,   \
+                                         T mx, T sh, ptrdiff_t n) {            \
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = (x[i] - mx) - sh;                 \
+}                                                                              \
+/* log-softmax gradient from e = exp(x - max): e[i] = go[i] - e[i] * r */     \
+NNF_WIDE static void nnf_row_lsm_grad_##S(T* restrict e, const T* restrict go, \
+                                          T r, ptrdiff_t n) {                  \
+    for (ptrdiff_t i = 0; i < n; i++) e[i] = go[i] - e[i] * r;                 \
+}
+
+NNF_ROWMAPS(float, f)
+NNF_ROWMAPS(double, d)
+
 /* ---- rows: reductions along a contiguous row of n elements ------------- */
 /* Each helper: a vector part (two vectors per step; sums flushed to double
  * every 16 steps) when NNF_VEC, then the scalar remainder. */
@@ -93,18 +137,6 @@ static inline double nnf_hmax_d(nnf_vd v, double r) {
 #endif
 
 #define NNF_ROWS(T, S, V)                                                      \
-/* max of x[0:n], n >= 1 */                                                    \
-static inline T nnf_row_max_##S(const T* x, ptrdiff_t n) {                     \
-    T r = x[0];                                                                \
-    ptrdiff_t i = 0;                                                           \
-    NNF_VEC_STEPS(S,                                                           \
-        V m0 = nnf_ld_##S(x + i); V m1 = m0;,                                  \
-        m0 = nnf_vmax_##S(nnf_ld_##S(x + i), m0);                              \
-        m1 = nnf_vmax_##S(nnf_ld_##S(x + i + NNF_NL_##S), m1);,                \
-        r = nnf_hmax_##S(nnf_vmax_##S(m0, m1), r);)                            \
-    for (; i < n; i++) r = x[i] > r ? x[i] : r;                                \
-    return r;                                                                  \
-}                                                                              \
 /* sum(a[i] * b[i]) */                                                         \
 static inline double nnf_row_dot_##S(const T* a, const T* b, ptrdiff_t n) {    \
     double r = 0.0;                                                            \

@@ -16,6 +16,16 @@ cdef extern from "_softmax.h" nogil:
     enum: NNF_CHUNK
     float nnf_row_max_f(const float* x, Py_ssize_t n) noexcept
     double nnf_row_max_d(const double* x, Py_ssize_t n) noexcept
+    void nnf_row_scale_f(float* y, float r, Py_ssize_t n) noexcept
+    void nnf_row_scale_d(double* y, double r, Py_ssize_t n) noexcept
+    void nnf_row_sm_grad_f(float* e, const float* go, float r, float dt, Py_ssize_t n) noexcept
+    void nnf_row_sm_grad_d(double* e, const double* go, double r, double dt,
+                           Py_ssize_t n) noexcept
+    void nnf_row_lsm_out_f(const float* x, float* y, float mx, float sh, Py_ssize_t n) noexcept
+    void nnf_row_lsm_out_d(const double* x, double* y, double mx, double sh,
+                           Py_ssize_t n) noexcept
+    void nnf_row_lsm_grad_f(float* e, const float* go, float r, Py_ssize_t n) noexcept
+    void nnf_row_lsm_grad_d(double* e, const double* go, double r, Py_ssize_t n) noexcept
     double nnf_row_exp_f(const float* x, float m, float* e, Py_ssize_t n) noexcept
     double nnf_row_exp_d(const double* x, double m, double* e, Py_ssize_t n) noexcept
     double nnf_row_dot_f(const float* a, const float* b, Py_ssize_t n) noexcept
@@ -39,6 +49,41 @@ cdef inline floating _row_max(const floating* x, Py_ssize_t n) noexcept nogil:
         return nnf_row_max_f(x, n)
     else:
         return nnf_row_max_d(x, n)
+
+
+cdef inline void _row_scale(floating* y, floating r, Py_ssize_t n) noexcept nogil:
+    """y[i] *= r"""
+    if floating is float:
+        nnf_row_scale_f(y, r, n)
+    else:
+        nnf_row_scale_d(y, r, n)
+
+
+cdef inline void _row_sm_grad(floating* e, const floating* go, floating r, floating dt,
+                              Py_ssize_t n) noexcept nogil:
+    """e[i] = e[i] * r * (go[i] - dt)"""
+    if floating is float:
+        nnf_row_sm_grad_f(e, go, r, dt, n)
+    else:
+        nnf_row_sm_grad_d(e, go, r, dt, n)
+
+
+cdef inline void _row_lsm_out(const floating* x, floating* y, floating mx, floating sh,
+                              Py_ssize_t n) noexcept nogil:
+    """y[i] = (x[i] - mx) - sh"""
+    if floating is float:
+        nnf_row_lsm_out_f(x, y, mx, sh, n)
+    else:
+        nnf_row_lsm_out_d(x, y, mx, sh, n)
+
+
+cdef inline void _row_lsm_grad(floating* e, const floating* go, floating r,
+                               Py_ssize_t n) noexcept nogil:
+    """e[i] = go[i] - e[i] * r"""
+    if floating is float:
+        nnf_row_lsm_grad_f(e, go, r, n)
+    else:
+        nnf_row_lsm_grad_d(e, go, r, n)
 
 
 cdef inline double _row_exp(const floating* x, floating m, floating* e,
@@ -118,3 +163,11 @@ cdef inline void _col_sum(const floating* a, Py_ssize_t dim, Py_ssize_t stride,
     for c in range(dim):
         for j in range(w):
             s[j] += a[c * stride + j]
+
+
+# -- the thread pool ---------------------------------------------------------
+
+cdef inline Py_ssize_t _slice_grain(Py_ssize_t n) noexcept nogil:
+    """Outer slices of n elements per thread-pool part: about 32K elements
+    (a large softmax is split over threads, a small one stays on the caller)."""
+    return max(<Py_ssize_t>1, <Py_ssize_t>32768 // max(<Py_ssize_t>1, n))

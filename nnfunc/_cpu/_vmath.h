@@ -231,4 +231,122 @@ static inline float nnf_softplus_f(float z) {
     return (z > 0.0f ? z : 0.0f) + nnf_log1p01_f(nnf_exp_neg_f(-nnf_abs_f(z)));
 }
 
+/* ---- log, exp on the whole line, pow ----------------------------------- */
+
+/* log(1 + f) = 2 atanh(s), s = f / (2 + f), for f in [sqrt(1/2) - 1,
+ * sqrt(2) - 1]: fdlibm e_log.c's polynomial (|error| < 2^-58) */
+static inline double nnf_log1p_core(double f) {
+    double s, z, w, t1, t2, r, hfsq;
+    s = f / (2.0 + f);
+    z = s * s;
+    w = z * z;
+    t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
+                                              + w * 1.531383769920937332e-01));
+    t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
+              + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+    r = t2 + t1;
+    hfsq = 0.5 * f * f;
+    return f - (hfsq - s * (hfsq + r));
+}
+
+/* log(x) for positive normal finite x: x = 2^k m, m in [sqrt(1/2), sqrt(2)) */
+static inline double nnf_log_normal_d(double x) {
+    uint64_t u, eb, mb;
+    double e, m, k;
+    int big;
+    memcpy(&u, &x, 8);
+    eb = (u >> 52) | 0x4330000000000000ull;           /* 2^52 + biased exponent */
+    memcpy(&e, &eb, 8);
+    mb = (u & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;
+    memcpy(&m, &mb, 8);                               /* [1, 2) */
+    big = m > 1.4142135623730951;
+    m = big ? 0.5 * m : m;                            /* exact */
+    k = (e - 4503599627371519.0) + (big ? 1.0 : 0.0); /* 2^52 + 1023 */
+    /* m - 1 is exact; k ln2 in two parts (fdlibm's ln2_hi: k * hi is exact) */
+    return (k * 6.93147180369123816490e-01
+            + (nnf_log1p_core(m - 1.0) + k * 1.90821492927058770002e-10));
+}
+
+/* log(x) for every double, as libm: subnormals are scaled by 2^54 first;
+ * log(0) = -inf, log(inf) = inf, NaN for x < 0 and NaN. Max error
+ * measured against glibc: see the README of the kernels (about 1 ulp). */
+static inline double nnf_log_d(double x) {
+    int sub = x < 2.2250738585072014e-308;
+    double r = nnf_log_normal_d(sub ? x * 18014398509481984.0 : x)  /* 2^54 */
+               - (sub ? 37.42994775023704 : 0.0);                    /* 54 ln2 */
+    r = x == 0.0 ? -__builtin_inf() : r;
+    r = x >= 0.0 ? r : __builtin_nan("");
+    return x == __builtin_inf() ? x : r;
+}
+
+/* log(x) in float arithmetic, as libm's logf (fdlibm e_logf.c's polynomial
+ * on the same reduction); subnormals scaled by 2^25 */
+static inline float nnf_log_f(float x) {
+    int sub = x < 1.17549435e-38f;
+    float xs = sub ? x * 33554432.0f : x;                              /* 2^25 */
+    uint32_t u, mb;
+    memcpy(&u, &xs, 4);
+    /* shift so that the mantissa lands in [sqrt(1/2), sqrt(2)) */
+    u += 0x3f800000u - 0x3f3504f3u;
+    float k = (float)((int32_t)(u >> 23) - 127) - (sub ? 25.0f : 0.0f);
+    mb = (u & 0x007fffffu) + 0x3f3504f3u;
+    float m;
+    memcpy(&m, &mb, 4);
+    float f = m - 1.0f;                                /* exact */
+    float s = f / (2.0f + f);
+    float z = s * s, w = z * z;
+    float t1 = w * (0.40000972152f + w * 0.24279078841f);
+    float t2 = z * (0.66666662693f + w * 0.28498786688f);
+    float hfsq = 0.5f * f * f;
+    float r = s * (hfsq + (t2 + t1)) + k * 9.0580006145e-06f - hfsq + f
+              + k * 6.9313812256e-01f;
+    r = x == 0.0f ? -__builtin_inff() : r;
+    r = x >= 0.0f ? r : __builtin_nanf("");
+    return x == __builtin_inff() ? x : r;
+}
+
+/* exp(t) for a float result, in double: t clamped to [-200, 200] (beyond,
+ * the float result is 0 or inf either way), one reduction t = n ln2 + r and
+ * a degree-10 Taylor polynomial (relative error below 1e-12, no division);
+ * 2^n (|n| <= 289) built in the exponent bits. NaN stays NaN. */
+static inline double nnf_exp_for_f(double t) {
+    t = t < -200.0 ? -200.0 : t;
+    t = t > 200.0 ? 200.0 : t;
+    const double shift = 6755399441055744.0;            /* 1.5 * 2^52 */
+    double v = t * 1.4426950408889634 + shift;
+    double n = v - shift;
+    double r = (t - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    double p = 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t u;
+    double sc;
+    memcpy(&u, &v, 8);
+    u = (u + 1023u) << 52;
+    memcpy(&sc, &u, 8);
+    return p * sc;
+}
+
+/* powf(x, a) computed in double as exp(a log|x|), rounded to float (within
+ * 0.5 ulp of the exact power plus about 1e-4 ulp, measured: see the kernels'
+ * README); `mode` describes a and must match it: 0 a not an integer, 1 an
+ * even integer, -1 an odd integer, each finite and not 0 or 1 (those go to
+ * libm). Signs and special cases follow C's pow: a negative finite x gives
+ * NaN unless a is an integer (odd a keeps the sign); +-0 and +-inf go
+ * through log = -inf / inf. */
+static inline float nnf_pow_f(float x, float a, float mode) {
+    double ax = __builtin_fabs((double)x);
+    float y = (float)nnf_exp_for_f((double)a * nnf_log_d(ax));
+    y = (mode < 0.0f) ? __builtin_copysignf(y, x) : y;
+    return (mode == 0.0f && x < 0.0f && x > -__builtin_inff()) ? __builtin_nanf("") : y;
+}
+
 #endif /* NNFUNC_VMATH_H */

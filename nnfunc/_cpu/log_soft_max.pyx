@@ -10,8 +10,10 @@ from libc.math cimport log
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._softmax cimport (
-    NNF_CHUNK, _col_exp, _col_max, _col_sum, _row_exp, _row_max, _row_sum,
+    NNF_CHUNK, _col_exp, _col_max, _col_sum, _row_exp, _row_lsm_grad, _row_lsm_out, _row_max,
+    _row_sum, _slice_grain,
 )
+from nnfunc._cpu._parallel cimport parallel_for
 
 cnp.import_array()
 
@@ -35,8 +37,7 @@ cdef void _forward(const floating* x, floating* y, Py_ssize_t outer,
             # y serves as scratch for exp(x - max) before it gets the result;
             # y = (x - max) - log(s): two steps keep the exact zero at the max
             sh = <floating>log(_row_exp(xo, mx, yo, dim))
-            for i in range(dim):
-                yo[i] = (xo[i] - mx) - sh
+            _row_lsm_out(xo, yo, mx, sh, dim)
         return
     for o in range(outer):
         j0 = 0
@@ -77,8 +78,7 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
             mx = _row_max(xo, dim)
             sum_e = _row_exp(xo, mx, gio, dim)
             r = <floating>(_row_sum(goo, dim) / sum_e)
-            for i in range(dim):
-                gio[i] = goo[i] - gio[i] * r
+            _row_lsm_grad(gio, goo, r, dim)
         return
     for o in range(outer):
         j0 = 0
@@ -99,31 +99,68 @@ cdef void _backward(const floating* x, const floating* go, floating* gi,
             j0 += NNF_CHUNK
 
 
+# -- the thread pool: a task is a range of outer slices ------------------------
+
+ctypedef struct _Job:
+    bint dbl
+    const char* x
+    const char* go
+    char* y
+    Py_ssize_t dim
+    Py_ssize_t inner
+
+
+cdef void _fwd_task(void* ctx, Py_ssize_t o0, Py_ssize_t o1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    cdef Py_ssize_t k = o0 * j.dim * j.inner
+    if j.dbl:
+        _forward(<const double*>j.x + k, <double*>j.y + k, o1 - o0, j.dim, j.inner)
+    else:
+        _forward(<const float*>j.x + k, <float*>j.y + k, o1 - o0, j.dim, j.inner)
+
+
+cdef void _bwd_task(void* ctx, Py_ssize_t o0, Py_ssize_t o1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    cdef Py_ssize_t k = o0 * j.dim * j.inner
+    if j.dbl:
+        _backward(<const double*>j.x + k, <const double*>j.go + k, <double*>j.y + k,
+                  o1 - o0, j.dim, j.inner)
+    else:
+        _backward(<const float*>j.x + k, <const float*>j.go + k, <float*>j.y + k,
+                  o1 - o0, j.dim, j.inner)
+
+
 def update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t outer, Py_ssize_t dim,
                   Py_ssize_t inner):
     """y = log_softmax(x) over dim of the (outer, dim, inner) view.
 
     x, y: C-contiguous, same float dtype, outer*dim*inner elements (caller checks).
+    Large inputs are split over the thread pool by outer slices (same bits).
     """
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _forward(<const float*>px, <float*>py, outer, dim, inner)
-    else:
-        with nogil:
-            _forward(<const double*>px, <double*>py, outer, dim, inner)
+    cdef _Job j
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.go = NULL
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.dim = dim
+    j.inner = inner
+    if dim == 0:
+        return
+    with nogil:
+        parallel_for(_fwd_task, &j, outer, _slice_grain(dim * inner), 1)
 
 
 def update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t outer,
                       Py_ssize_t dim, Py_ssize_t inner):
     """gi = go - softmax(x) * sum(go), softmax recomputed; layout as update_output."""
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _backward(<const float*>px, <const float*>pgo, <float*>pgi, outer, dim, inner)
-    else:
-        with nogil:
-            _backward(<const double*>px, <const double*>pgo, <double*>pgi, outer, dim, inner)
+    cdef _Job j
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.go = <const char*>cnp.PyArray_DATA(go)
+    j.y = <char*>cnp.PyArray_DATA(gi)
+    j.dim = dim
+    j.inner = inner
+    if dim == 0:
+        return
+    with nogil:
+        parallel_for(_bwd_task, &j, outer, _slice_grain(dim * inner), 1)

@@ -18,6 +18,7 @@ leaky ReLU, plus its weight gradient), CReLU and GatedLinearUnit.
 cimport numpy as cnp
 
 from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._parallel cimport parallel_for
 
 cnp.import_array()
 
@@ -46,51 +47,80 @@ cdef extern from "_pointwise.h" nogil:
     void nnf_crelu_fwd_d(const double*, double*, Py_ssize_t) noexcept
     void nnf_crelu_bwd_f(const float*, const float*, float*, Py_ssize_t) noexcept
     void nnf_crelu_bwd_d(const double*, const double*, double*, Py_ssize_t) noexcept
-    void nnf_glu_fwd_f(const float*, float*, Py_ssize_t) noexcept
-    void nnf_glu_fwd_d(const double*, double*, Py_ssize_t) noexcept
-    void nnf_glu_bwd_f(const float*, const float*, float*, Py_ssize_t) noexcept
-    void nnf_glu_bwd_d(const double*, const double*, double*, Py_ssize_t) noexcept
+    void nnf_glu_fwd_f(const float*, float*, Py_ssize_t, Py_ssize_t) noexcept
+    void nnf_glu_fwd_d(const double*, double*, Py_ssize_t, Py_ssize_t) noexcept
+    void nnf_glu_bwd_f(const float*, const float*, float*, Py_ssize_t, Py_ssize_t) noexcept
+    void nnf_glu_bwd_d(const double*, const double*, double*, Py_ssize_t, Py_ssize_t) noexcept
 
 #: op name -> index in the tables
 OPS = {nnf_op_names[i].decode(): i for i in range(NNF_NOPS)}
 
 
+# Maps of at least 2 * _GRAIN elements are split over the thread pool at
+# multiples of 64 elements (one cache line of doubles): every element is
+# computed by the same code either way, so the bits do not change.
+cdef enum:
+    _GRAIN = 32768
+    _ALIGN = 64
+
+ctypedef struct _MapJob:
+    int k
+    bint dbl
+    const char* x
+    const char* g
+    char* y
+    double a
+    double b
+
+
+cdef void _fwd_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _MapJob* j = <_MapJob*>ctx
+    if j.dbl:
+        nnf_fwd_d[j.k](<const double*>j.x + i0, <double*>j.y + i0, i1 - i0, j.a, j.b)
+    else:
+        nnf_fwd_f[j.k](<const float*>j.x + i0, <float*>j.y + i0, i1 - i0,
+                       <float>j.a, <float>j.b)
+
+
+cdef void _bwd_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _MapJob* j = <_MapJob*>ctx
+    if j.dbl:
+        nnf_bwd_d[j.k](<const double*>j.x + i0, <const double*>j.g + i0, <double*>j.y + i0,
+                       i1 - i0, j.a, j.b)
+    else:
+        nnf_bwd_f[j.k](<const float*>j.x + i0, <const float*>j.g + i0, <float*>j.y + i0,
+                       i1 - i0, <float>j.a, <float>j.b)
+
+
 def update_output(str op, cnp.ndarray x, cnp.ndarray y, double a, double b):
     """y[:] = op(x; a, b)."""
-    cdef int k = OPS[op]
+    cdef _MapJob j
+    j.k = OPS[op]
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.g = NULL
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.a = a
+    j.b = b
     cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef nnf_fwd_f_t ff
-    cdef nnf_fwd_d_t fd
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        ff = nnf_fwd_f[k]
-        with nogil:
-            ff(<const float*>px, <float*>py, n, <float>a, <float>b)
-    else:
-        fd = nnf_fwd_d[k]
-        with nogil:
-            fd(<const double*>px, <double*>py, n, a, b)
+    with nogil:
+        parallel_for(_fwd_task, &j, n, _GRAIN, _ALIGN)
 
 
 def update_grad_input(str op, cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi,
                       double a, double b):
     """gi[:] = d op(x; a, b) / dx * go."""
-    cdef int k = OPS[op]
+    cdef _MapJob j
+    j.k = OPS[op]
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.g = <const char*>cnp.PyArray_DATA(go)
+    j.y = <char*>cnp.PyArray_DATA(gi)
+    j.a = a
+    j.b = b
     cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    cdef nnf_bwd_f_t bf
-    cdef nnf_bwd_d_t bd
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        bf = nnf_bwd_f[k]
-        with nogil:
-            bf(<const float*>px, <const float*>pgo, <float*>pgi, n, <float>a, <float>b)
-    else:
-        bd = nnf_bwd_d[k]
-        with nogil:
-            bd(<const double*>px, <const double*>pgo, <double*>pgi, n, a, b)
+    with nogil:
+        parallel_for(_bwd_task, &j, n, _GRAIN, _ALIGN)
 
 
 # -- PReLU: input seen as (outer, C, inner), channel weight w[c] -------------
@@ -193,35 +223,63 @@ def crelu_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ss
                                 <double*>pgi + o * n, n)
 
 
+# GLU over the thread pool: the outer * n output elements are split like a
+# map; a part [i0, i1) covers pieces of consecutive slices.
+
+ctypedef struct _GluJob:
+    bint dbl
+    bint bwd
+    const char* x
+    const char* g
+    char* y
+    Py_ssize_t n
+
+
+cdef void _glu_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _GluJob* j = <_GluJob*>ctx
+    cdef Py_ssize_t n = j.n, o, a, b, w
+    while i0 < i1:
+        o = i0 // n
+        a = i0 - o * n
+        b = min(n, i1 - o * n)
+        w = b - a
+        if j.dbl:
+            if j.bwd:
+                nnf_glu_bwd_d(<const double*>j.x + 2 * o * n + a, <const double*>j.g + i0,
+                              <double*>j.y + 2 * o * n + a, w, n)
+            else:
+                nnf_glu_fwd_d(<const double*>j.x + 2 * o * n + a, <double*>j.y + i0, w, n)
+        else:
+            if j.bwd:
+                nnf_glu_bwd_f(<const float*>j.x + 2 * o * n + a, <const float*>j.g + i0,
+                              <float*>j.y + 2 * o * n + a, w, n)
+            else:
+                nnf_glu_fwd_f(<const float*>j.x + 2 * o * n + a, <float*>j.y + i0, w, n)
+        i0 += w
+
+
 def glu_update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t outer, Py_ssize_t n):
     """Per slice o of x (2n elements: a then b): y[o] = a * sigmoid(b) (n elements)."""
-    cdef char* px = <char*>cnp.PyArray_DATA(x)
-    cdef char* py = <char*>cnp.PyArray_DATA(y)
-    cdef Py_ssize_t o
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            for o in range(outer):
-                nnf_glu_fwd_f(<const float*>px + 2 * o * n, <float*>py + o * n, n)
-    else:
-        with nogil:
-            for o in range(outer):
-                nnf_glu_fwd_d(<const double*>px + 2 * o * n, <double*>py + o * n, n)
+    cdef _GluJob j
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.bwd = False
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.g = NULL
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.n = n
+    with nogil:
+        parallel_for(_glu_task, &j, outer * n, _GRAIN, _ALIGN)
 
 
 def glu_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t outer,
                           Py_ssize_t n):
     """gi[o] = [go * s, go * a * s * (1 - s)], s = sigmoid(b), per slice."""
-    cdef char* px = <char*>cnp.PyArray_DATA(x)
-    cdef char* pgo = <char*>cnp.PyArray_DATA(go)
-    cdef char* pgi = <char*>cnp.PyArray_DATA(gi)
-    cdef Py_ssize_t o
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            for o in range(outer):
-                nnf_glu_bwd_f(<const float*>px + 2 * o * n, <const float*>pgo + o * n,
-                              <float*>pgi + 2 * o * n, n)
-    else:
-        with nogil:
-            for o in range(outer):
-                nnf_glu_bwd_d(<const double*>px + 2 * o * n, <const double*>pgo + o * n,
-                              <double*>pgi + 2 * o * n, n)
+    cdef _GluJob j
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.bwd = True
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.g = <const char*>cnp.PyArray_DATA(go)
+    j.y = <char*>cnp.PyArray_DATA(gi)
+    j.n = n
+    with nogil:
+        parallel_for(_glu_task, &j, outer * n, _GRAIN, _ALIGN)

@@ -1,5 +1,7 @@
 """Shared base of the reductions along one dimension (Sum, Mean, Max, Min)."""
 
+import numpy as np
+
 from .._core.module import Module
 
 
@@ -11,6 +13,8 @@ class Reduction(Module):
     """
 
     keepdim = False
+    backends = ("cpu",)
+    kernel = "reduce"
 
     def __init__(self, dimension=0, nInputDims=None):
         self.dimension = self.int_arg("dimension", dimension, minimum=-2**31)
@@ -29,6 +33,18 @@ class Reduction(Module):
     def output_shape(self, info):
         return info[2]
 
+    @staticmethod
+    def _view(d, info):
+        """The input as (outer, n, inner) around the reduced axis (for the kernels)."""
+        shape = d["input"].shape
+        axis, n, _ = info
+        outer = inner = 1
+        for s in shape[:axis]:
+            outer *= s
+        for s in shape[axis + 1:]:
+            inner *= s
+        return outer, n, inner
+
     def _expand(self, xp, go, axis):
         """``gradOutput`` with the reduced axis back (size 1)."""
         return go if self.keepdim else xp.expand_dims(go, axis=axis)
@@ -36,6 +52,9 @@ class Reduction(Module):
 
 class ArgReduction(Reduction):
     """Max / Min: the value at the first extremum; the gradient goes there."""
+
+    #: Max (True) or Min (False), for the kernel
+    is_max = True
 
     def check(self, d):
         info = super().check(d)
@@ -46,6 +65,16 @@ class ArgReduction(Reduction):
 
     def _arg(self, xp, x, axis):
         raise NotImplementedError
+
+    def forward_cpu(self, k, d, info, y):
+        k.arg_update_output(d["input"], y, *self._view(d, info), self.is_max)
+
+    def backward_cpu(self, k, d, info, out):
+        if info[1] >= 2**31:         # the kernel keeps int32 indices: generic math
+            out["gradInput"][...] = self.backward(np, d, info)["gradInput"]
+            return
+        k.arg_update_grad_input(d["input"], d["gradOutput"], out["gradInput"],
+                                *self._view(d, info), self.is_max)
 
     def forward(self, xp, d, info):
         axis, _, out = info

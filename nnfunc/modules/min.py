@@ -11,6 +11,8 @@ class Min(ArgReduction):
     ties, to the **first** minimum. An empty dimension is an error.
     """
 
+    is_max = False
+
     def _reduce(self, xp, x, axis):
         return xp.min(x, axis=axis, keepdims=True)
 

@@ -1,5 +1,3 @@
-import numpy as np
-
 from ._softmax import SoftMaxFamily
 
 
@@ -12,7 +10,8 @@ class SoftMin(SoftMaxFamily):
     ``gradInput = -y * (gradOutput - sum(gradOutput * y))``, with ``y``
     recomputed from ``input`` (Torch7 read the saved output). PyTorch:
     ``F.softmin(x, dim=0 if x.ndim in (1, 3) else 1)``. The compiled path
-    runs the SoftMax kernel on ``-x`` (one extra pass to negate, as Torch7's
+    runs the SoftMax kernel on ``-x``, negated one row or image at a time into
+    a scratch copy that stays in cache (Torch7 negated the whole input into
     ``mininput``).
     """
 
@@ -34,10 +33,9 @@ class SoftMin(SoftMaxFamily):
 
     def forward_cpu(self, k, d, info, y):
         _, outer, dim, inner = info
-        k.update_output(np.negative(d["input"]), y, outer, dim, inner)
+        k.update_output(d["input"], y, outer, dim, inner, True)
 
     def backward_cpu(self, k, d, info, out):
         _, outer, dim, inner = info
-        gi = out["gradInput"]
-        k.update_grad_input(np.negative(d["input"]), d["gradOutput"], gi, outer, dim, inner)
-        np.negative(gi, out=gi)
+        k.update_grad_input(d["input"], d["gradOutput"], out["gradInput"], outer, dim, inner,
+                            True)

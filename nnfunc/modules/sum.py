@@ -34,6 +34,13 @@ class Sum(Reduction):
             y = y / n
         return xp.reshape(y, out)      # a 0-d array, never a NumPy scalar
 
+    def forward_cpu(self, k, d, info, y):
+        k.sum_update_output(d["input"], y, *self._view(d, info), self.sizeAverage)
+
+    def backward_cpu(self, k, d, info, out):
+        k.sum_update_grad_input(d["gradOutput"], out["gradInput"], *self._view(d, info),
+                                self.sizeAverage)
+
     def backward(self, xp, d, info):
         axis, n, _ = info
         x, go = d["input"], d["gradOutput"]

@@ -1,0 +1,11 @@
+# The shared thread pool of the kernels (_parallel.h, one pool per process,
+# owned by the nnfunc._cpu._parallel extension). A kernel module cimports
+# parallel_for and calls it with a nogil task function over [0, n): small
+# n (< 2 * grain) is one direct call on the calling thread, larger n is
+# split into fixed contiguous parts (multiples of `align`) run on up to
+# NNFUNC_NUM_THREADS threads. See _parallel.h for the rules.
+
+ctypedef void (*task_fn)(void* ctx, Py_ssize_t begin, Py_ssize_t end) noexcept nogil
+
+cdef void parallel_for(task_fn fn, void* ctx, Py_ssize_t n, Py_ssize_t grain,
+                       Py_ssize_t align) noexcept nogil

@@ -1,0 +1,166 @@
+"""The kernels' thread pool (``nnfunc._cpu._parallel``): inputs large enough to be split.
+
+The table's rows are too small to reach the pool (a part is at least 32K
+elements), so these cases sit just above the threshold. Split results must
+be bit-identical to one thread (maps: the same code per element; the
+softmax family, CrossEntropy and the reductions (Sum, Mean, Max, Min):
+whole rows / images per part, the loss terms added in row order) and agree
+with the generic path.
+"""
+
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import nnfunc
+from nnfunc._cpu import _parallel
+
+MAP = (2, 3, 130, 130)          # 101400 elements: split in 3 parts of >= 32K
+CASES = [
+    ("Tanh", (), MAP),
+    ("Sigmoid", (), MAP),
+    ("ReLU", (), MAP),
+    ("HardTanh", (), MAP),
+    ("Log", (), MAP),
+    ("Power", (2.5,), MAP),
+    ("Exp", (), MAP),
+    ("SoftPlus", (), MAP),
+    ("GatedLinearUnit", (1,), (2, 4, 130, 130)),
+    ("SoftMax", (), (700, 100)),
+    ("LogSoftMax", (), (700, 100)),
+    ("SoftMin", (), (700, 100)),
+    ("SoftMax", (), (17, 4, 32, 32)),          # over C: 17 images of 4096
+    ("SoftMin", (), (17, 4, 32, 32)),
+    ("SpatialLogSoftMax", (), (17, 4, 32, 32)),
+    ("CrossEntropyCriterion", (), (700, 100)),
+    ("Sum", (1,), (17, 4, 32, 32)),
+    ("Mean", (1,), (17, 4, 32, 32)),
+    ("Max", (1,), (17, 4, 32, 32)),            # rounded input: ties, first index wins
+    ("Min", (1,), (17, 4, 32, 32)),
+    ("Max", (1,), (700, 100)),                 # over the contiguous last dimension
+]
+
+
+@pytest.fixture
+def threads():
+    """Set the pool's limit for a test, restored afterwards."""
+    old = _parallel.get_num_threads()
+    yield _parallel.set_num_threads
+    _parallel.set_num_threads(old)
+
+
+def _dict(name, shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    if name in ("Log", "Power"):
+        x = np.abs(x) + dtype(0.1)
+    if name in ("Max", "Min"):
+        x = np.round(x)
+        x.reshape(-1)[::1001] = np.nan
+    d = {"input": x}
+    if name == "CrossEntropyCriterion":
+        t = rng.integers(0, shape[1], shape[0])
+        t[::7] = -100                                   # some ignored rows
+        d["target"] = t
+    return d
+
+
+def _grad_output(name, f, d, seed=1):
+    if name.endswith("Criterion"):
+        return 0.75
+    y = f(d)["output"]
+    return np.random.default_rng(seed).standard_normal(y.shape).astype(y.dtype)
+
+
+def _run(f, d, go, backend=None):
+    y = f(d, backend=backend)["output"]
+    g = f(dict(d, gradOutput=go), backend=backend)["gradInput"]
+    return np.asarray(y), np.asarray(g)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,args,shape", CASES, ids=[f"{c[0]}-{'x'.join(map(str, c[2]))}"
+                                                          for c in CASES])
+def test_split_is_bit_identical_and_matches_generic(threads, name, args, shape, dtype):
+    f = getattr(nnfunc.nn, name)(*args)
+    if name == "CrossEntropyCriterion":
+        f = nnfunc.nn.CrossEntropyCriterion(ignoreIndex=-100)
+    d = _dict(name, shape, dtype)
+    go = _grad_output(name, f, d)
+    threads(1)
+    y1, g1 = _run(f, d, go)
+    for t in (2, 3):
+        threads(t)
+        yt, gt = _run(f, d, go)
+        np.testing.assert_array_equal(yt, y1)
+        np.testing.assert_array_equal(gt, g1)
+    yg, gg = _run(f, d, go, backend="generic")
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y1, yg, rtol=tol, atol=tol)
+    np.testing.assert_allclose(g1, gg, rtol=tol, atol=tol)
+
+
+def test_concurrent_large_calls(threads):
+    """Two Python threads in split kernels at once: one owns the pool, the other
+    runs its parts itself; both get the single-thread bits."""
+    threads(2)
+    jobs = []
+    for seed, (name, shape) in enumerate([("Sigmoid", MAP), ("SoftMax", (700, 100)),
+                                          ("Tanh", MAP), ("CrossEntropyCriterion", (700, 100))]):
+        f = getattr(nnfunc.nn, name)()
+        if name == "CrossEntropyCriterion":
+            f = nnfunc.nn.CrossEntropyCriterion(ignoreIndex=-100)
+        d = _dict(name, shape, np.float32, seed)
+        go = _grad_output(name, f, d)
+        jobs.append((f, d, go, _run(f, d, go)))
+    errors = []
+    barrier = threading.Barrier(len(jobs))
+
+    def work(f, d, go, ref):
+        try:
+            barrier.wait()
+            for _ in range(10):
+                y, g = _run(f, d, go)
+                np.testing.assert_array_equal(y, ref[0])
+                np.testing.assert_array_equal(g, ref[1])
+        except Exception as e:  # reported in the main thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=work, args=j) for j in jobs]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors[0]
+
+
+def test_limits(threads):
+    threads(0)
+    assert _parallel.get_num_threads() == 1
+    threads(1000)
+    assert _parallel.get_num_threads() == 64
+    threads(1)        # a limit of one never starts threads: still correct
+    f = nnfunc.nn.Tanh()
+    x = np.linspace(-3, 3, 100000)
+    np.testing.assert_allclose(f({"input": x})["output"], np.tanh(x), rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="fork")
+def test_pool_after_fork(threads):
+    """A forked child (no pool workers there) starts its own pool."""
+    threads(2)
+    f = nnfunc.nn.Sigmoid()
+    x = np.linspace(-8, 8, 200000).astype(np.float32)
+    y = f({"input": x})["output"]          # the parent's pool is started
+    pid = os.fork()
+    if pid == 0:                           # child: exit code says whether it matched
+        ok = False
+        try:
+            ok = np.array_equal(f({"input": x})["output"], y)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -287,6 +287,31 @@ def module_rows(rng, quick):
     gop = rand(rng, shape[0], shape[1], shape[2] // 2, shape[3] // 2)
     add("SpatialMaxPooling", lab + " k2", f, {"input": x}, gop,
         torch_thunk((lambda a: F.max_pool2d(a, 2)) if torch else None, [x], gop))
+    # the other spatial poolings (one-pass kernels), PyTorch's equivalents
+    n_, c_, h_, w_ = shape
+
+    def out_rand(f, d):
+        return rand(rng, *f(d)["output"].shape)
+    for name, f, tf, lbl in [
+            ("SpatialAveragePooling", nnfunc.nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1,
+                                                                      ceil_mode=True),
+             lambda a: F.avg_pool2d(a, 3, 2, 1, ceil_mode=True), " k3 s2 p1 ceil"),
+            ("SpatialDilatedMaxPooling", nnfunc.nn.SpatialDilatedMaxPooling(3, 3, 2, 2, 1, 1,
+                                                                            2, 2),
+             lambda a: F.max_pool2d(a, 3, 2, 1, dilation=2), " k3 s2 p1 dil2"),
+            ("SpatialAdaptiveMaxPooling", nnfunc.nn.SpatialAdaptiveMaxPooling(7, 7),
+             lambda a: F.adaptive_max_pool2d(a, 7), " ->7x7"),
+            ("SpatialAdaptiveAveragePooling", nnfunc.nn.SpatialAdaptiveAveragePooling(7, 7),
+             lambda a: F.adaptive_avg_pool2d(a, 7), " ->7x7")]:
+        gop = out_rand(f, {"input": x})
+        add(name, lab + lbl, f, {"input": x}, gop, torch_thunk(tf if torch else None, [x], gop))
+    pool = nnfunc.nn.SpatialMaxPooling(2, 2, return_indices=True)
+    r = pool({"input": x})
+    xu, iu = r["output"], r["indices"]
+    add("SpatialMaxUnpooling", "x".join(map(str, xu.shape)) + " k2 ->" + f"{h_}x{w_}",
+        nnfunc.nn.SpatialMaxUnpooling(pool), {"input": xu, "indices": iu}, go,
+        torch_thunk((lambda a, it=(torch.from_numpy(iu) if torch else None):
+                     F.max_unpool2d(a, it, 2)) if torch else None, [xu], go))
 
     # volumetric and temporal pooling (one kernel module)
     shp5 = (2, 16, 8, 16, 16) if quick else (8, 32, 16, 32, 32)

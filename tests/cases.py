@@ -428,6 +428,146 @@ add(
 )
 
 
+def _dil_ref(kW, kH, dW, dH, padW, padH, dilW, dilH, ceil=False):
+    def ref(torch, t):
+        return _F(torch).max_pool2d(t["input"], (kH, kW), (dH, dW), (padH, padW),
+                                    (dilH, dilW), ceil_mode=ceil)
+    return ref
+
+
+def _avg_ref(kW, kH, dW, dH, padW=0, padH=0, ceil=False, cip=True, mult=1):
+    def ref(torch, t):
+        return _F(torch).avg_pool2d(t["input"], (kH, kW), (dH, dW), (padH, padW),
+                                    ceil_mode=ceil, count_include_pad=cip) * mult
+    return ref
+
+
+add(
+    # indices as an extra forward result (0-based flat plane offsets)
+    Case("SpatialMaxPooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "indices-pad-ceil",
+         kwargs={"ceil_mode": True, "return_indices": True}, batch=True, gen=distinct,
+         ref=_pool_ref(3, 3, 2, 2, 1, 1, True), extra_out=("indices",)),
+    Case("SpatialDilatedMaxPooling", (3, 3, 2, 2, 1, 1, 2, 2), (2, 3, 9, 8), "batch-pad-ceil",
+         kwargs={"ceil_mode": True, "return_indices": True}, batch=True, gen=distinct,
+         ref=_dil_ref(3, 3, 2, 2, 1, 1, 2, 2, True), bad=_pool_bad + _too_small,
+         extra_out=("indices",)),
+    Case("SpatialDilatedMaxPooling", (2, 3, 1, 2, 0, 1, 3, 2), (3, 10, 11), "image-odd",
+         gen=distinct, ref=_dil_ref(2, 3, 1, 2, 0, 1, 3, 2)),
+    Case("SpatialDilatedMaxPooling", (2, 2), (2, 2, 6, 5), "default", batch=True,
+         gen=distinct, ref=_dil_ref(2, 2, 2, 2, 0, 0, 1, 1)),
+    Case("SpatialAveragePooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "batch-pad-ceil",
+         kwargs={"ceil_mode": True}, batch=True, ref=_avg_ref(3, 3, 2, 2, 1, 1, True),
+         bad=_pool_bad),
+    Case("SpatialAveragePooling", (3, 3, 2, 2, 1, 1), (2, 3, 7, 8), "exclude-pad-ceil",
+         kwargs={"ceil_mode": True, "count_include_pad": False}, batch=True,
+         ref=_avg_ref(3, 3, 2, 2, 1, 1, True, False)),
+    Case("SpatialAveragePooling", (3, 2, 1, 2, 1, 1), (3, 5, 6), "image-odd-ceil",
+         kwargs={"ceil_mode": True}, ref=_avg_ref(3, 2, 1, 2, 1, 1, True)),
+    Case("SpatialAveragePooling", (2, 2), (2, 2, 5, 4), "default-stride1", batch=True,
+         ref=_avg_ref(2, 2, 1, 1), bad=_too_small),
+    # stride > kernel, no padding: PyTorch's ceil rule drops the window past the input
+    Case("SpatialAveragePooling", (2, 2, 3, 3), (2, 2, 6, 7), "stride-ceil",
+         kwargs={"ceil_mode": True}, batch=True, ref=_avg_ref(2, 2, 3, 3, 0, 0, True)),
+    Case("SpatialAveragePooling", (3, 3, 2, 2, 1, 1), (3, 6, 5), "nodivide-exclude",
+         kwargs={"count_include_pad": False, "divide": False},
+         ref=_avg_ref(3, 3, 2, 2, 1, 1, False, False, 9)),
+)
+
+
+def _adaptive_ref(W, H, kind):
+    def ref(torch, t):
+        return getattr(_F(torch), f"adaptive_{kind}_pool2d")(t["input"], (H, W))
+    return ref
+
+
+add(
+    # overlapping bins (7 -> 3 rows, 8 -> 3 cols), batch, indices
+    Case("SpatialAdaptiveMaxPooling", (3, 3), (2, 3, 7, 8), "batch-indices",
+         kwargs={"return_indices": True}, batch=True, gen=distinct,
+         ref=_adaptive_ref(3, 3, "max"), bad=_pool_bad, extra_out=("indices",)),
+    # output larger than the input (repeated bins), width != height
+    Case("SpatialAdaptiveMaxPooling", (7, 6), (3, 5, 4), "image-upsize", gen=distinct,
+         ref=_adaptive_ref(7, 6, "max")),
+    Case("SpatialAdaptiveMaxPooling", (4, 3), (2, 2, 13, 11), "odd", batch=True, gen=distinct,
+         ref=_adaptive_ref(4, 3, "max")),
+    Case("SpatialAdaptiveAveragePooling", (3, 3), (2, 3, 7, 8), "batch", batch=True,
+         ref=_adaptive_ref(3, 3, "avg"), bad=_pool_bad),
+    Case("SpatialAdaptiveAveragePooling", (7, 6), (3, 5, 4), "image-upsize",
+         ref=_adaptive_ref(7, 6, "avg")),
+    Case("SpatialAdaptiveAveragePooling", (4, 3), (2, 2, 13, 11), "odd", batch=True,
+         ref=_adaptive_ref(4, 3, "avg")),
+)
+
+
+def _window_indices(kW, kH, dW, dH, padW=0, padH=0):
+    """``extra``: unpooling indices as a pooling with these windows could
+    give: one random position in each window's part inside the default
+    output plane (``(h - 1) dH - 2 padH + kH`` rows, columns likewise), as
+    0-based flat offsets. Distinct when the windows do not overlap."""
+    def extra(rng, shape):
+        h, w = shape[-2:]
+        H, W = (h - 1) * dH - 2 * padH + kH, (w - 1) * dW - 2 * padW + kW
+
+        sy = np.arange(h) * dH - padH
+        sx = np.arange(w) * dW - padW
+        ylo, yhi = np.maximum(sy, 0), np.minimum(sy + kH, H)
+        xlo, xhi = np.maximum(sx, 0), np.minimum(sx + kW, W)
+        r = rng.integers(0, 1 << 30, shape)
+        iy = ylo[:, None] + r % (yhi - ylo)[:, None]
+        r = rng.integers(0, 1 << 30, shape)
+        ix = xlo[None, :] + r % (xhi - xlo)[None, :]
+        return {"indices": (iy * W + ix).astype(np.int64)}
+    return extra
+
+
+def _unpool_ref(kW, kH, dW, dH, padW=0, padH=0, size=None):
+    def ref(torch, t):
+        osz = None if size is None else tuple(int(v) for v in size(t))
+        return _F(torch).max_unpool2d(t["input"], t["indices"].long(), (kH, kW), (dH, dW),
+                                      (padH, padW), output_size=osz)
+    return ref
+
+
+def _unique_indices(H, W):
+    """``extra``: distinct random positions per plane anywhere in an (H, W)
+    output plane, with ``outputSize`` (H, W) as an int array."""
+    def extra(rng, shape):
+        planes = int(np.prod(shape[:-2]))
+        L = shape[-2] * shape[-1]
+        idx = np.array([rng.permutation(H * W)[:L] for _ in range(planes)]).reshape(-1)
+        return {"indices": idx.reshape(shape).astype(np.int32),
+                "outputSize": np.array([H, W], dtype=np.int64)}
+    return extra
+
+
+_unpool_bad = [
+    ("indices-missing", lambda d: {k: v for k, v in d.items() if k != "indices"},
+     nnfunc.InputError, "'indices'"),
+    ("indices-float", _set("indices", lambda d: d["indices"].astype(np.float64)),
+     nnfunc.InputTypeError, "'indices'.*integer"),
+    ("indices-shape", _set("indices", lambda d: d["indices"][..., :-1]), nnfunc.InputError,
+     "'indices' has shape"),
+    ("indices-high", _set("indices", lambda d: d["indices"] + 10**6), nnfunc.InputError,
+     "'indices' holds flat plane offset"),
+    ("indices-negative", _set("indices", lambda d: d["indices"] - 10**6), nnfunc.InputError,
+     "'indices' holds flat plane offset -"),
+    ("outputSize-bad", _set("outputSize", (0, 3)), nnfunc.InputError, "'outputSize'"),
+    ("outputSize-type", _set("outputSize", "big"), nnfunc.InputTypeError, "'outputSize'"),
+]
+add(
+    Case("SpatialMaxUnpooling", (2, 2), (2, 3, 3, 4), "batch", batch=True,
+         extra=_window_indices(2, 2, 2, 2), ref=_unpool_ref(2, 2, 2, 2), bad=_unpool_bad),
+    # built from a pooling function: 3x2 windows, stride (3, 2), padding
+    Case("SpatialMaxUnpooling", (nnfunc.nn.SpatialMaxPooling(3, 2, 3, 2, 1, 1),), (3, 4, 5),
+         "from-pooling-image", extra=_window_indices(3, 2, 3, 2, 1, 1),
+         ref=_unpool_ref(3, 2, 3, 2, 1, 1)),
+    # arbitrary distinct positions, explicit outputSize (odd, larger than the default)
+    Case("SpatialMaxUnpooling", (2, 2), (2, 2, 3, 3), "output-size", batch=True,
+         extra=_unique_indices(7, 7), ref=_unpool_ref(2, 2, 2, 2, size=lambda t: t["outputSize"]),
+         bad=_unpool_bad),
+)
+
+
 def _pool3_ref(kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0, dilT=1, dilW=1,
                dilH=1, ceil=False):
     """F.max_pool3d with Torch7's argument order (T, W, H) mapped to PyTorch's."""
@@ -1017,6 +1157,20 @@ BAD_CTORS += [
     ("SpatialMaxPooling", (2, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
     ("SpatialMaxPooling", (2, 2), {"ceil_mode": "yes"}, nnfunc.InputTypeError),
+    ("SpatialMaxPooling", (2, 2), {"return_indices": 1}, nnfunc.InputTypeError),
+    ("SpatialDilatedMaxPooling", (3, 3, 1, 1, 1, 1, 0), {}, nnfunc.InputError),
+    ("SpatialDilatedMaxPooling", (3, 3, 1, 1, 2, 1), {}, nnfunc.InputError),
+    ("SpatialDilatedMaxPooling", (3, 3, 1, 1, 1, 1, 1, 1.0), {}, nnfunc.InputTypeError),
+    ("SpatialAveragePooling", (0, 2), {}, nnfunc.InputError),
+    ("SpatialAveragePooling", (3, 3, 1, 1, 2, 0), {}, nnfunc.InputError),
+    ("SpatialAveragePooling", (2, 2), {"count_include_pad": 0}, nnfunc.InputTypeError),
+    ("SpatialAdaptiveMaxPooling", (0, 2), {}, nnfunc.InputError),
+    ("SpatialAdaptiveMaxPooling", (2, 2.0), {}, nnfunc.InputTypeError),
+    ("SpatialAdaptiveMaxPooling", (2, 2), {"return_indices": None}, nnfunc.InputTypeError),
+    ("SpatialAdaptiveAveragePooling", (3, -1), {}, nnfunc.InputError),
+    ("SpatialMaxUnpooling", (0,), {}, nnfunc.InputError),
+    ("SpatialMaxUnpooling", ("pool",), {}, nnfunc.InputTypeError),
+    ("SpatialMaxUnpooling", (nnfunc.nn.SpatialMaxPooling(2, 2), 2), {}, nnfunc.InputError),
 ]
 BAD_CTORS += [
     ("VolumetricMaxPooling", (0, 2, 2), {}, nnfunc.InputError),

@@ -120,6 +120,11 @@ def test_batch_equals_per_sample(case):
         def at(a, i=i):
             return a[i, ...]      # a 0-d array (not a NumPy scalar) for an (N,) output
         di = dict(d, input=tmap(at, d["input"]))
+        # extra arrays of the input's shape (indices, masks) are per sample too
+        for k, v in d.items():
+            if k != "input" and isinstance(v, np.ndarray) and type(d["input"]) is np.ndarray \
+                    and v.shape == d["input"].shape:
+                di[k] = at(v)
         assert_allclose_t(fn(di)["output"], tmap(at, y), rtol=1e-12, atol=1e-12)
         gi = _grads(fn, di, tmap(at, go))
         assert_allclose_t(gi["gradInput"], tmap(at, g["gradInput"]), rtol=1e-12, atol=1e-12)

@@ -40,7 +40,11 @@ from .spatial_convolution import SpatialConvolution
 from .volumetric_convolution import VolumetricConvolution
 from .volumetric_dilated_convolution import VolumetricDilatedConvolution
 from .volumetric_full_convolution import VolumetricFullConvolution
-from .spatial_max_pooling import SpatialMaxPooling
+from .spatial_adaptive_average_pooling import SpatialAdaptiveAveragePooling
+from .spatial_adaptive_max_pooling import SpatialAdaptiveMaxPooling
+from .spatial_average_pooling import SpatialAveragePooling
+from .spatial_max_pooling import SpatialDilatedMaxPooling, SpatialMaxPooling
+from .spatial_max_unpooling import SpatialMaxUnpooling
 from .spatial_soft_max import SpatialLogSoftMax, SpatialSoftMax
 from .split_table import SplitTable
 from .tanh import Tanh

@@ -156,3 +156,30 @@ def scatter_taps(xp, gtaps, kH, kW, dH, dW, padH, padW, H, W, dilH=1, dilW=1):
         g = _spread(xp, row, -2, ky * dilH, dH, LH)
         total = g if total is None else total + g
     return total[..., padH:padH + H, padW:padW + W]
+
+
+def check_pool_windows(m, x, n, k, d, pad, dil, o, axis):
+    """Fail unless every one of the ``o`` pooling windows along an axis of
+    size ``n`` has a tap inside the input.
+
+    Window ``i`` has taps ``i d - pad + t dil`` for ``0 <= t < k``. With
+    ``pad <= k // 2`` a window that starts inside the input (every window,
+    given :func:`pool_out_size`'s rule, starts before ``n``) is fine; a
+    window starting in the left padding can step over a short input when
+    ``dil > 1`` (e.g. ``n = 2, k = 2, pad = 1, dil = 3``: taps -1 and 2).
+    """
+    for i in range(o):
+        s = i * d - pad
+        if s >= 0:
+            break
+        t = -(s // dil)          # the first tap at or past 0: ceil(-s / dil)
+        if t >= k or s + t * dil >= n:
+            m.fail(f"'input' of shape {tuple(x.shape)}: pooling window {i} along {axis} "
+                   f"(taps {s} to {s + (k - 1) * dil} in steps of {dil}) holds no input "
+                   f"element (size {n}); use less padding or dilation")
+
+
+def adaptive_bins(n, o):
+    """``[(start, end)]`` of the ``o`` adaptive pooling bins over ``n``
+    elements: ``[floor(i n / o), ceil((i + 1) n / o))``, exact integers."""
+    return [((i * n) // o, -(-((i + 1) * n) // o)) for i in range(o)]

@@ -1,0 +1,322 @@
+"""SpatialAdaptiveAveragePooling / SpatialAdaptiveMaxPooling kernels.
+
+The input is viewed as `planes` independent (H, W) planes. Output row oy
+pools the input rows [floor(oy*H/oH), ceil((oy+1)*H/oH)) (never empty),
+output column ox the columns [floor(ox*W/oW), ceil((ox+1)*W/oW)); the bounds
+are computed once per call. Bins are rectangles, so both poolings are
+separable: every input row is first pooled over each column bin into an
+(oW, H) workspace, with the H rows as the inner loop (H independent running
+sums or maxima: a scan of one short bin would be a serial chain), then the
+workspace is pooled over the row bins. The average's gradient spreads
+gradOutput / count back the same two ways, the last as a gather: each input
+column sums the (few) column bins holding it.
+
+Max: the winner is PyTorch's (scan row by row, take a value if greater than
+the running maximum or NaN): per row, the first maximum or last NaN of the
+column bin; then over the rows the same rule, which picks the first row
+holding the maximum (last row holding a NaN), so the same element as a
+whole-window scan. Indices are 0-based flat offsets iy*W + ix into the plane.
+"""
+
+cimport numpy as cnp
+import numpy as np
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+from nnfunc._cpu._blas cimport floating
+
+cnp.import_array()
+
+
+cdef void _bins(int64_t* b, Py_ssize_t n, Py_ssize_t o) noexcept nogil:
+    # b[i] and b[o + i] = the start and end of bin i of o over n elements
+    cdef Py_ssize_t i
+    for i in range(o):
+        b[i] = (i * n) // o
+        b[o + i] = ((i + 1) * n + o - 1) // o
+
+
+# ------------------------------------------------------------------ average
+cdef void _avg_forward(const floating* x, floating* y, floating* tmp, const int64_t* bh,
+                       const int64_t* bw, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+                       Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
+    # tmp: (oW, H), the sum of each row over each column bin; the column pass
+    # runs down the rows in the inner loop (H independent sums)
+    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, s, e
+    cdef const floating* xp
+    cdef floating* tc
+    cdef floating a
+    for p in range(planes):
+        xp = x + p * H * W
+        for ox in range(oW):
+            s = bw[ox]
+            e = bw[oW + ox]
+            tc = tmp + ox * H
+            for iy in range(H):
+                tc[iy] = xp[iy * W + s]
+            for ix in range(s + 1, e):
+                for iy in range(H):
+                    tc[iy] += xp[iy * W + ix]
+        for oy in range(oH):
+            ys = bh[oy]
+            ye = bh[oH + oy]
+            for ox in range(oW):
+                tc = tmp + ox * H
+                a = tc[ys]
+                for iy in range(ys + 1, ye):
+                    a = a + tc[iy]
+                y[(p * oH + oy) * oW + ox] = a / <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
+
+
+cdef void _avg_backward(const floating* go, floating* gi, floating* tmp, floating* g,
+                        const int64_t* bh, const int64_t* bw, const Py_ssize_t* own,
+                        Py_ssize_t M, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+                        Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
+    # g: an oW workspace; tmp: (H, oW + 1), its last column zero; own[m*W + ix]:
+    # the m-th column bin holding column ix (oW, the zero column, past the
+    # last one), m < M
+    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, mm, L = oW + 1
+    cdef const floating* gr
+    cdef floating* t
+    cdef floating* row
+    cdef const Py_ssize_t* o
+    for p in range(planes):
+        # tmp[iy, ox] = sum over the row bins holding iy of go / count
+        memset(tmp, 0, H * L * sizeof(floating))
+        for oy in range(oH):
+            gr = go + (p * oH + oy) * oW
+            ys = bh[oy]
+            ye = bh[oH + oy]
+            for ox in range(oW):
+                g[ox] = gr[ox] / <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
+            for iy in range(ys, ye):
+                t = tmp + iy * L
+                for ox in range(oW):
+                    t[ox] += g[ox]
+        # gi[iy, ix] = sum over the column bins holding ix of tmp[iy, bin]:
+        # a gather along the row (no short per-bin loops)
+        for iy in range(H):
+            row = gi + (p * H + iy) * W
+            t = tmp + iy * L
+            for ix in range(W):
+                row[ix] = t[own[ix]]
+            for mm in range(1, M):
+                o = own + mm * W
+                for ix in range(W):
+                    row[ix] += t[o[ix]]
+
+
+# ---------------------------------------------------------------------- max
+cdef void _max_plane(const floating* x, floating* y, int64_t* ind, floating* tv,
+                     floating* ti, floating* m, floating* a, const int64_t* bh,
+                     const int64_t* bw, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
+                     Py_ssize_t oW) noexcept nogil:
+    # One (H, W) plane -> ind (and y unless NULL): (oH, oW) maxima and their
+    # flat offsets. tv, ti: (oW, H) workspaces of the maxima of each row over
+    # each column bin and their columns; m, a: oW workspaces. The column pass
+    # runs down the H rows in the inner loop: H independent running maxima
+    # (a row-by-row scan of one bin would be one serial chain of selects).
+    # Column and row numbers ride as floats (exact: H, W <= 2**24, checked
+    # by the caller) so that the selects have one width.
+    cdef Py_ssize_t iy, ix, ox, oy, ys, ye, s, e, r
+    cdef floating* tvc
+    cdef floating* tic
+    cdef floating v, mo, fi, ao, fc
+    cdef bint take
+    for ox in range(oW):
+        s = bw[ox]
+        e = bw[oW + ox]
+        tvc = tv + ox * H
+        tic = ti + ox * H
+        fc = <floating>s
+        for iy in range(H):
+            tvc[iy] = x[iy * W + s]
+            tic[iy] = fc
+        for ix in range(s + 1, e):
+            fc = <floating>ix
+            for iy in range(H):
+                v = x[iy * W + ix]
+                mo = tvc[iy]
+                ao = tic[iy]
+                take = (v > mo) | (v != v)
+                tvc[iy] = v if take else mo
+                tic[iy] = fc if take else ao
+    for oy in range(oH):
+        ys = bh[oy]
+        ye = bh[oH + oy]
+        for ox in range(oW):
+            m[ox] = tv[ox * H + ys]
+            a[ox] = <floating>ys
+        for iy in range(ys + 1, ye):
+            fi = <floating>iy
+            for ox in range(oW):
+                v = tv[ox * H + iy]
+                mo = m[ox]
+                ao = a[ox]
+                take = (v > mo) | (v != v)
+                m[ox] = v if take else mo
+                a[ox] = fi if take else ao
+        for ox in range(oW):
+            r = <Py_ssize_t>a[ox]
+            ind[oy * oW + ox] = r * W + <Py_ssize_t>ti[ox * H + r]
+        if y != NULL:
+            for ox in range(oW):
+                y[oy * oW + ox] = m[ox]
+
+
+cdef void _max_forward(const floating* x, floating* y, int64_t* ind, floating* tv,
+                       floating* ti, floating* m, floating* a, const int64_t* bh,
+                       const int64_t* bw, Py_ssize_t planes, Py_ssize_t H,
+                       Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
+    cdef Py_ssize_t p
+    for p in range(planes):
+        _max_plane(x + p * H * W, y + p * oH * oW, ind + p * oH * oW, tv, ti, m, a, bh, bw,
+                   H, W, oH, oW)
+
+
+cdef void _max_backward(const floating* x, const floating* go, floating* gi, int64_t* ind,
+                        floating* tv, floating* ti, floating* m, floating* a,
+                        const int64_t* bh, const int64_t* bw, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
+                        Py_ssize_t oW) noexcept nogil:
+    # ind: an (oH, oW) workspace
+    cdef Py_ssize_t p, j
+    cdef floating* gp
+    cdef const floating* g
+    memset(gi, 0, planes * H * W * sizeof(floating))
+    for p in range(planes):
+        _max_plane(x + p * H * W, NULL, ind, tv, ti, m, a, bh, bw, H, W, oH, oW)
+        gp = gi + p * H * W
+        g = go + p * oH * oW
+        for j in range(oH * oW):
+            gp[ind[j]] += g[j]
+
+
+cdef class _MaxWork:
+    # the per-call workspaces of the max kernels
+    cdef cnp.ndarray b, tv, ti, m, a
+
+    def __init__(self, dtype, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+        self.b = _bin_array(H, W, oH, oW)
+        self.tv = np.empty(H * oW, dtype=dtype)
+        self.ti = np.empty(H * oW, dtype=dtype)
+        self.m = np.empty(oW, dtype=dtype)
+        self.a = np.empty(oW, dtype=dtype)
+
+
+# ------------------------------------------------------------------ entries
+cdef cnp.ndarray _bin_array(Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+    # [row starts, row ends, column starts, column ends]
+    cdef cnp.ndarray b = np.empty(2 * (oH + oW), dtype=np.int64)
+    cdef int64_t* pb = <int64_t*>cnp.PyArray_DATA(b)
+    _bins(pb, H, oH)
+    _bins(pb + 2 * oH, W, oW)
+    return b
+
+
+def avg_update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t planes, Py_ssize_t H,
+                      Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+    """y = bin means of x. C-contiguous; sizes checked by the caller."""
+    cdef cnp.ndarray tmp = np.empty(H * oW, dtype=x.dtype)
+    cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
+    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
+    cdef const int64_t* bw = bh + 2 * oH
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pt = cnp.PyArray_DATA(tmp)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _avg_forward(<const float*>px, <float*>py, <float*>pt, bh, bw, planes, H, W, oH,
+                         oW)
+    else:
+        with nogil:
+            _avg_forward(<const double*>px, <double*>py, <double*>pt, bh, bw, planes, H, W,
+                         oH, oW)
+
+
+def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes, Py_ssize_t H,
+                          Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+    """gi = go spread evenly over each bin (written over)."""
+    cdef cnp.ndarray tmp = np.empty(H * (oW + 1), dtype=go.dtype)
+    cdef cnp.ndarray g = np.empty(oW, dtype=go.dtype)
+    cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
+    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
+    cdef const int64_t* bw = bh + 2 * oH
+    cdef Py_ssize_t ox, ix, M = 1
+    # own: for each column, the bins holding it (padded with the zero column)
+    cdef cnp.ndarray cnt = np.zeros(W, dtype=np.intp)
+    cdef Py_ssize_t* pc = <Py_ssize_t*>cnp.PyArray_DATA(cnt)
+    for ox in range(oW):
+        for ix in range(bw[ox], bw[oW + ox]):
+            pc[ix] += 1
+            if pc[ix] > M:
+                M = pc[ix]
+    cdef cnp.ndarray own = np.full(M * W, oW, dtype=np.intp)
+    cdef Py_ssize_t* po = <Py_ssize_t*>cnp.PyArray_DATA(own)
+    cnt[:] = 0
+    for ox in range(oW):
+        for ix in range(bw[ox], bw[oW + ox]):
+            po[pc[ix] * W + ix] = ox
+            pc[ix] += 1
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef void* pt = cnp.PyArray_DATA(tmp)
+    cdef void* pg = cnp.PyArray_DATA(g)
+    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+        with nogil:
+            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pt, <float*>pg, bh, bw, po,
+                          M, planes, H, W, oH, oW)
+    else:
+        with nogil:
+            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pt, <double*>pg, bh,
+                          bw, po, M, planes, H, W, oH, oW)
+
+
+def max_update_output(cnp.ndarray x, cnp.ndarray y, cnp.ndarray ind, Py_ssize_t planes,
+                      Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+    """y = bin maxima of x, ind (int64, y's shape) = their flat plane offsets.
+    H, W <= 2**24 (checked by the caller)."""
+    cdef _MaxWork w = _MaxWork(x.dtype, H, W, oH, oW)
+    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(w.b)
+    cdef const int64_t* bw = bh + 2 * oH
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef int64_t* pind = <int64_t*>cnp.PyArray_DATA(ind)
+    cdef void* ptv = cnp.PyArray_DATA(w.tv)
+    cdef void* pti = cnp.PyArray_DATA(w.ti)
+    cdef void* pm = cnp.PyArray_DATA(w.m)
+    cdef void* pa = cnp.PyArray_DATA(w.a)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _max_forward(<const float*>px, <float*>py, pind, <float*>ptv, <float*>pti,
+                         <float*>pm, <float*>pa, bh, bw, planes, H, W, oH, oW)
+    else:
+        with nogil:
+            _max_forward(<const double*>px, <double*>py, pind, <double*>ptv, <double*>pti,
+                         <double*>pm, <double*>pa, bh, bw, planes, H, W, oH, oW)
+
+
+def max_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes,
+                          Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+    """gi = go routed to each bin's winner (written over)."""
+    cdef _MaxWork w = _MaxWork(x.dtype, H, W, oH, oW)
+    cdef cnp.ndarray ind = np.empty(oH * oW, dtype=np.int64)
+    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(w.b)
+    cdef const int64_t* bw = bh + 2 * oH
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pgo = cnp.PyArray_DATA(go)
+    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef int64_t* pind = <int64_t*>cnp.PyArray_DATA(ind)
+    cdef void* ptv = cnp.PyArray_DATA(w.tv)
+    cdef void* pti = cnp.PyArray_DATA(w.ti)
+    cdef void* pm = cnp.PyArray_DATA(w.m)
+    cdef void* pa = cnp.PyArray_DATA(w.a)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            _max_backward(<const float*>px, <const float*>pgo, <float*>pgi, pind,
+                          <float*>ptv, <float*>pti, <float*>pm, <float*>pa, bh, bw,
+                          planes, H, W, oH, oW)
+    else:
+        with nogil:
+            _max_backward(<const double*>px, <const double*>pgo, <double*>pgi, pind,
+                          <double*>ptv, <double*>pti, <double*>pm, <double*>pa, bh, bw,
+                          planes, H, W, oH, oW)

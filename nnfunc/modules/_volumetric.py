@@ -118,7 +118,31 @@ def scatter_taps3d(xp, gtaps, k, d, pad, size, dil):
     return total[..., pT:pT + T, :, :]
 
 
-class _VolumetricConv(Module):
+class Volumetric(Module):
+    """Base of the volumetric modules: ``(T, H, W)`` triples of the Torch7
+    fields ``kT, kH, kW`` (``_k``), ``dT...`` (``_d``), ``padT...``
+    (``_pad``) and ``dilationT...`` (``_dil``; ``(1, 1, 1)`` for a module
+    without dilation)."""
+
+    @property
+    def _k(self):
+        return (self.kT, self.kH, self.kW)
+
+    @property
+    def _d(self):
+        return (self.dT, self.dH, self.dW)
+
+    @property
+    def _pad(self):
+        return (self.padT, self.padH, self.padW)
+
+    @property
+    def _dil(self):
+        return (getattr(self, "dilationT", 1), getattr(self, "dilationH", 1),
+                getattr(self, "dilationW", 1))
+
+
+class _VolumetricConv(Volumetric):
     """Shared base of the volumetric convolutions (see the module docstring).
 
     Subclasses set ``transposed`` and call :meth:`_init_conv`.
@@ -167,21 +191,6 @@ class _VolumetricConv(Module):
         self.params = ("weight", "bias") if self.bias else ("weight",)
 
     # -- shapes -----------------------------------------------------------
-    @property
-    def _k(self):
-        return (self.kT, self.kH, self.kW)
-
-    @property
-    def _d(self):
-        return (self.dT, self.dH, self.dW)
-
-    @property
-    def _pad(self):
-        return (self.padT, self.padH, self.padW)
-
-    @property
-    def _dil(self):
-        return (self.dilationT, self.dilationH, self.dilationW)
 
     def param_shapes(self):
         a, b = ((self.nInputPlane, self.nOutputPlane) if self.transposed

@@ -1,10 +1,9 @@
-from .._core.module import Module
 from ._spatial import _device
-from ._volumetric import (check_pool_args, check_volumetric_input, pad3d, pool_sizes3d,
-                          scatter_taps3d, taps3d)
+from ._volumetric import (Volumetric, check_pool_args, check_volumetric_input, pad3d,
+                          pool_sizes3d, scatter_taps3d, taps3d)
 
 
-class VolumetricAveragePooling(Module):
+class VolumetricAveragePooling(Volumetric):
     """3-D average pooling over ``(C, T, H, W)`` volumes.
 
     Torch7: ``nn.VolumetricAveragePooling(kT, kW, kH, dT=kT, dW=kW, dH=kH)``
@@ -60,17 +59,6 @@ class VolumetricAveragePooling(Module):
         return (s + (", ceil_mode=True" if self.ceil_mode else "")
                 + ("" if self.count_include_pad else ", count_include_pad=False"))
 
-    @property
-    def _k(self):
-        return (self.kT, self.kH, self.kW)
-
-    @property
-    def _d(self):
-        return (self.dT, self.dH, self.dW)
-
-    @property
-    def _pad(self):
-        return (self.padT, self.padH, self.padW)
 
     def check(self, d):
         x = d["input"]

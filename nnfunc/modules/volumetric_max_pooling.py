@@ -2,13 +2,12 @@ import math
 
 import numpy as np
 
-from .._core.module import Module
 from ._spatial import _device
-from ._volumetric import (check_pool_args, check_volumetric_input, pad3d, pool_sizes3d,
-                          scatter_taps3d, taps3d)
+from ._volumetric import (Volumetric, check_pool_args, check_volumetric_input, pad3d,
+                          pool_sizes3d, scatter_taps3d, taps3d)
 
 
-class VolumetricMaxPooling(Module):
+class VolumetricMaxPooling(Volumetric):
     """3-D max pooling over ``(C, T, H, W)`` volumes.
 
     Torch7: ``nn.VolumetricMaxPooling(kT, kW, kH, dT=kT, dW=kW, dH=kH, padT=0,
@@ -91,22 +90,6 @@ class VolumetricMaxPooling(Module):
                 + (", return_indices=True" if self.return_indices else ""))
 
     # -- shapes -----------------------------------------------------------
-    @property
-    def _k(self):
-        return (self.kT, self.kH, self.kW)
-
-    @property
-    def _d(self):
-        return (self.dT, self.dH, self.dW)
-
-    @property
-    def _pad(self):
-        return (self.padT, self.padH, self.padW)
-
-    @property
-    def _dil(self):
-        return (self.dilationT, self.dilationH, self.dilationW)
-
     def check(self, d):
         x = d["input"]
         batch, n, c, t, h, w = check_volumetric_input(self, x)

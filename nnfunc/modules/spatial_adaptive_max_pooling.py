@@ -4,7 +4,7 @@ import numpy as np
 
 from ._spatial import _device, adaptive_bins
 from .spatial_adaptive_average_pooling import AdaptivePooling
-from .spatial_max_pooling import max_winners
+from .spatial_max_pooling import max_winners, winner_indices
 
 
 class SpatialAdaptiveMaxPooling(AdaptivePooling):
@@ -89,11 +89,7 @@ class SpatialAdaptiveMaxPooling(AdaptivePooling):
         m, sel = max_winners(xp, ts, valid)
         if not self.return_indices:
             return m
-        zero = xp.zeros(m.shape, dtype=xp.int64, device=_device(m))
-        ind = zero
-        for s, p in zip(sel, pos):
-            ind = ind + xp.where(s, p, zero)
-        return {"output": m, "indices": ind}
+        return {"output": m, "indices": winner_indices(xp, m, sel, pos)}
 
     def backward(self, xp, d, info):
         batch, n, c, h, w, oh, ow = info

@@ -28,6 +28,16 @@ def max_winners(xp, ts, valid):
     return m, sel
 
 
+def winner_indices(xp, m, sel, pos):
+    """The int64 index map of the winners: ``pos[i]`` (each tap's flat input
+    offsets) where tap ``i`` wins (``sel[i]``); ``m`` gives shape and device."""
+    zero = xp.zeros(m.shape, dtype=xp.int64, device=_device(m))
+    ind = zero
+    for s, p in zip(sel, pos):
+        ind = ind + xp.where(s, p, zero)
+    return ind
+
+
 class SpatialMaxPooling(Module):
     """2-D max pooling over ``(C, H, W)`` images.
 
@@ -166,11 +176,7 @@ class SpatialMaxPooling(Module):
         if not self.return_indices:
             return xp.max(xp.stack(ts, axis=0), axis=0)
         m, sel = max_winners(xp, ts, valid)
-        zero = xp.zeros(m.shape, dtype=xp.int64, device=_device(m))
-        ind = zero
-        for s, p in zip(sel, pos):
-            ind = ind + xp.where(s, p, zero)
-        return {"output": m, "indices": ind}
+        return {"output": m, "indices": winner_indices(xp, m, sel, pos)}
 
     def backward(self, xp, d, info):
         batch, n, c, h, w, oh, ow = info

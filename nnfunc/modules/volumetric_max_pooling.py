@@ -5,6 +5,7 @@ import numpy as np
 from ._spatial import _device
 from ._volumetric import (Volumetric, check_pool_args, check_volumetric_input, pad3d,
                           pool_sizes3d, scatter_taps3d, taps3d)
+from .spatial_max_pooling import max_winners, winner_indices
 
 
 class VolumetricMaxPooling(Volumetric):
@@ -145,19 +146,8 @@ class VolumetricMaxPooling(Volumetric):
         t, h, w = info[3:6]
         dev = _device(x)
         ts = self._taps(xp, x, info, -math.inf)
-        m = xp.max(xp.stack(ts, axis=0), axis=0)
         valid = self._taps(xp, xp.ones((t, h, w), dtype=xp.bool, device=dev), info, False)
-        sel = []
-        found = None
-        for tp, v in zip(ts, valid):
-            hit = (tp == m) & v
-            sel.append(hit if found is None else hit & ~found)
-            found = hit if found is None else found | hit
-        found = None
-        for i in range(len(ts) - 1, -1, -1):
-            hit = xp.isnan(ts[i])
-            sel[i] = sel[i] | (hit if found is None else hit & ~found)
-            found = hit if found is None else found | hit
+        m, sel = max_winners(xp, ts, valid)
         offs = None
         if offsets:
             pos = xp.reshape(xp.arange(t * h * w, dtype=xp.int64, device=dev), (t, h, w))
@@ -169,11 +159,7 @@ class VolumetricMaxPooling(Volumetric):
             ts = self._taps(xp, d["input"], info, -math.inf)
             return xp.max(xp.stack(ts, axis=0), axis=0)
         m, sel, offs = self._winners(xp, d["input"], info, offsets=True)
-        idx = xp.zeros(m.shape, dtype=xp.int64, device=_device(m))
-        zero = xp.zeros((), dtype=xp.int64, device=_device(m))
-        for s, off in zip(sel, offs):
-            idx = idx + xp.where(s, off, zero)
-        return {"output": m, "indices": idx}
+        return {"output": m, "indices": winner_indices(xp, m, sel, offs)}
 
     def backward(self, xp, d, info):
         batch, n, c, t, h, w, ot, oh, ow = info

@@ -43,6 +43,26 @@ def batch_matmul_sum(xp, a, b):
     return xp.matmul(a2, xp.matrix_transpose(b2))
 
 
+def conv_args(m, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias):
+    """Validate and set the Torch7 arguments shared by the 2-D convolutions
+    (``padH=None`` means ``padW``, Torch7's default), each below the BLAS int
+    limit, and ``params`` from ``bias``."""
+    m.nInputPlane = m.int_arg("nInputPlane", nInputPlane)
+    m.nOutputPlane = m.int_arg("nOutputPlane", nOutputPlane)
+    m.kW = m.int_arg("kW", kW)
+    m.kH = m.int_arg("kH", kH)
+    m.dW = m.int_arg("dW", dW)
+    m.dH = m.int_arg("dH", dH)
+    m.padW = m.int_arg("padW", padW, minimum=0)
+    m.padH = m.padW if padH is None else m.int_arg("padH", padH, minimum=0)
+    m.bias = m.bool_arg("bias", bias)
+    for name in ("nInputPlane", "nOutputPlane", "kW", "kH", "dW", "dH", "padW", "padH"):
+        v = getattr(m, name)
+        if v > _INT_MAX:
+            m.fail(f"argument {name}={v} exceeds the BLAS int limit {_INT_MAX}")
+    m.params = ("weight", "bias") if m.bias else ("weight",)
+
+
 class _Conv2d(Module):
     """Base of the convolutions computed by ``nnfunc._cpu.spatial_convolution``."""
 
@@ -53,27 +73,15 @@ class _Conv2d(Module):
 
     def _init_conv(self, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias,
                    dilationW=1, dilationH=1):
-        self.nInputPlane = self.int_arg("nInputPlane", nInputPlane)
-        self.nOutputPlane = self.int_arg("nOutputPlane", nOutputPlane)
-        self.kW = self.int_arg("kW", kW)
-        self.kH = self.int_arg("kH", kH)
-        self.dW = self.int_arg("dW", dW)
-        self.dH = self.int_arg("dH", dH)
-        self.padW = self.int_arg("padW", padW, minimum=0)
-        self.padH = self.padW if padH is None else self.int_arg("padH", padH, minimum=0)
+        conv_args(self, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias)
         self.dilW = self.int_arg("dilationW", dilationW)
         self.dilH = self.int_arg("dilationH", dilationH)
-        self.bias = self.bool_arg("bias", bias)
-        for name, v in (("nInputPlane", self.nInputPlane), ("nOutputPlane", self.nOutputPlane),
-                        ("kW", self.kW), ("kH", self.kH), ("dW", self.dW), ("dH", self.dH),
-                        ("padW", self.padW), ("padH", self.padH),
-                        ("dilationW", self.dilW), ("dilationH", self.dilH)):
+        for name, v in (("dilationW", self.dilW), ("dilationH", self.dilH)):
             if v > _INT_MAX:
                 self.fail(f"argument {name}={v} exceeds the BLAS int limit {_INT_MAX}")
         if self.nInputPlane * self.kH * self.kW + 1 > _INT_MAX:
             self.fail(f"nInputPlane*kH*kW = {self.nInputPlane * self.kH * self.kW} exceeds "
                       f"the BLAS int limit {_INT_MAX}")
-        self.params = ("weight", "bias") if self.bias else ("weight",)
 
     def _repr_args(self):
         s = (f"{self.nInputPlane}, {self.nOutputPlane}, {self.kW}, {self.kH}, "

@@ -1,7 +1,7 @@
 import math
 
 from .._core.module import Module
-from ._conv import conv_columns, conv_fold
+from ._conv import conv_args, conv_columns, conv_fold
 from ._spatial import _INT_MAX, check_output_size, check_spatial_input, conv_out_size
 
 
@@ -50,16 +50,7 @@ class SpatialDepthWiseConvolution(Module):
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None,
                  bias=True):
-        self.nInputPlane = self.int_arg("nInputPlane", nInputPlane)
-        self.nOutputPlane = self.int_arg("nOutputPlane", nOutputPlane)
-        self.kW = self.int_arg("kW", kW)
-        self.kH = self.int_arg("kH", kH)
-        self.dW = self.int_arg("dW", dW)
-        self.dH = self.int_arg("dH", dH)
-        self.padW = self.int_arg("padW", padW, minimum=0)
-        self.padH = self.padW if padH is None else self.int_arg("padH", padH, minimum=0)
-        self.bias = self.bool_arg("bias", bias)
-        self.params = ("weight", "bias") if self.bias else ("weight",)
+        conv_args(self, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias)
 
     def _repr_args(self):
         s = (f"{self.nInputPlane}, {self.nOutputPlane}, {self.kW}, {self.kH}, "

@@ -1,7 +1,7 @@
 import math
 
 from .._core.module import Module
-from ._conv import batch_matmul_sum, conv_columns, conv_fold
+from ._conv import batch_matmul_sum, conv_args, conv_columns, conv_fold
 from ._spatial import _INT_MAX, _device, check_output_size, check_spatial_input
 
 
@@ -55,30 +55,17 @@ class SpatialFullConvolution(Module):
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=0,
                  adjW=0, adjH=0, bias=True):
-        self.nInputPlane = self.int_arg("nInputPlane", nInputPlane)
-        self.nOutputPlane = self.int_arg("nOutputPlane", nOutputPlane)
-        self.kW = self.int_arg("kW", kW)
-        self.kH = self.int_arg("kH", kH)
-        self.dW = self.int_arg("dW", dW)
-        self.dH = self.int_arg("dH", dH)
-        self.padW = self.int_arg("padW", padW, minimum=0)
-        self.padH = self.int_arg("padH", padH, minimum=0)
+        conv_args(self, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias)
         self.adjW = self.int_arg("adjW", adjW, minimum=0)
         self.adjH = self.int_arg("adjH", adjH, minimum=0)
-        self.bias = self.bool_arg("bias", bias)
         if self.adjW >= self.dW or self.adjH >= self.dH:
             self.fail(f"output adjustment (adjH, adjW) = ({self.adjH}, {self.adjW}) must "
                       f"be smaller than the stride (dH, dW) = ({self.dH}, {self.dW})")
-        for name in ("nInputPlane", "nOutputPlane", "kW", "kH", "dW", "dH", "padW", "padH"):
-            v = getattr(self, name)
-            if v > _INT_MAX:
-                self.fail(f"argument {name}={v} exceeds the BLAS int limit {_INT_MAX}")
         for name, planes in (("nInputPlane", self.nInputPlane),
                              ("nOutputPlane", self.nOutputPlane)):
             if planes * self.kH * self.kW + 1 > _INT_MAX:
                 self.fail(f"{name}*kH*kW = {planes * self.kH * self.kW} exceeds the BLAS "
                           f"int limit {_INT_MAX}")
-        self.params = ("weight", "bias") if self.bias else ("weight",)
 
     def _repr_args(self):
         s = (f"{self.nInputPlane}, {self.nOutputPlane}, {self.kW}, {self.kH}, "

@@ -120,6 +120,20 @@ def rows(cp, torch, dtype, quick):
             lambda a, w, b, s=s, pad=pad: F.conv2d(a, w, b, stride=s, padding=pad),
             [x, p["weight"], p["bias"]])
 
+    f = nnfunc.nn.SpatialDilatedConvolution(64, 64, 3, 3, 1, 1, 2, 2, 2, 2)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = rand(*big)
+    add("SpatialDilatedConvolution", f"{shp} k3 dil2 p2 ->64", f, {"input": x, **p},
+        rand(big[0], 64, big[2], big[3]),
+        lambda a, w, b: F.conv2d(a, w, b, padding=2, dilation=2), [x, p["weight"], p["bias"]])
+    f = nnfunc.nn.SpatialFullConvolution(64, 32, 4, 4, 2, 2, 1, 1)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = rand(*big)
+    add("SpatialFullConvolution", f"{shp} k4 s2 p1 ->32", f, {"input": x, **p},
+        rand(big[0], 32, 2 * big[2], 2 * big[3]),
+        lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1),
+        [x, p["weight"], p["bias"]])
+
     for (k, s, pad) in [(2, 2, 0), (3, 2, 1)]:
         f = nnfunc.nn.SpatialMaxPooling(k, k, s, s, pad, pad)
         x = rand(*big)

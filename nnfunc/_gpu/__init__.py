@@ -17,6 +17,7 @@ from ._loader import BLOCK, f64, i32, i64, kernel, launch, launch_blocks, sm_cou
 __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias", "bias_grad",
            "linear_forward", "linear_backward", "mse_forward", "mse_backward",
            "nll_forward", "nll_backward", "conv_forward", "conv_backward",
+           "full_conv_forward", "full_conv_backward",
            "maxpool_forward", "maxpool_backward"]
 
 
@@ -162,32 +163,64 @@ def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
 
 
 # ---------------------------------------------------------------- convolution
-def _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
-    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+# Geometry of one unfold: an image (N, C, H, W) and a grid of oH x oW
+# windows of kH x kW taps (stride d, padding p, dilation l). The 2-D
+# convolutions unfold their input; SpatialFullConvolution folds into its
+# output (col2im is its forward) and unfolds its gradOutput.
+
+def _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
-def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+def _plain(kh, kw, dh, dw, ph, pw):
+    """a 1x1 kernel, stride 1, no padding: the columns are the image itself"""
+    return kh == kw == dh == dw == 1 and ph == pw == 0
+
+
+def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     """(N, C*kH*kW, oH*oW) columns of x (a view of x for a plain 1x1 kernel)."""
     cp = _cp()
-    if kh == kw == dh == dw == 1 and ph == pw == 0:
+    if _plain(kh, kw, dh, dw, ph, pw):
         return x.reshape(n, c, h * w)
     cols = cp.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
     k = kernel("unfold", "nnf_im2col<{T}>", x.dtype)
-    launch(k, cols.size, (x, cols) + _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    launch(k, cols.size, (x, cols) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
+                                               lh, lw))
     return cols
 
 
-def conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+def _fold(cols, img, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+    """img (N, C, H, W) = col2im of cols (N, C*kH*kW, oH*oW) (overwritten)."""
+    k = kernel("unfold", "nnf_col2im<{T}>", img.dtype)
+    launch(k, img.size, (cols, img) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
+                                                lh, lw))
+
+
+def _gemm_batch_sum(a, bt, out):
+    """out (P, Q) = sum_n a[n] @ bt[n] for a (N, P, L), bt (N, L, Q) (views: no
+    copy of the columns): one batched GEMM, then the sum over N (in float32
+    for float16 data)."""
+    cp = _cp()
+    if a.shape[0] == 1:
+        cp.matmul(a[0], bt[0], out=out)
+    elif a.dtype == cp.float16:
+        out[...] = cp.sum(cp.matmul(a, bt), axis=0, dtype=cp.float32)
+    else:
+        cp.sum(cp.matmul(a, bt), axis=0, out=out)
+
+
+def conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
     cp = _cp()
     if n == 0:
         return
-    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw)
+    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
     cp.matmul(wt.reshape(o, c * kh * kw), cols, out=y.reshape(n, o, oh * ow))
     if b is not None:
         add_bias(y, b, n, o, oh * ow)
 
 
-def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw,
+                  lh=1, lw=1):
     cp = _cp()
     if n == 0:
         gw.fill(0)
@@ -197,22 +230,41 @@ def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, 
     kk = c * kh * kw
     w2 = wt.reshape(o, kk)
     go3 = go.reshape(n, o, oh * ow)
-    if kh == kw == dh == dw == 1 and ph == pw == 0:
+    if _plain(kh, kw, dh, dw, ph, pw):
         cp.matmul(w2.T, go3, out=gi.reshape(n, c, h * w))
     else:
-        gcols = cp.matmul(w2.T, go3)
-        k = kernel("unfold", "nnf_col2im<{T}>", x.dtype)
-        launch(k, gi.size,
-               (gcols, gi) + _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
-    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw)
-    gw2 = gw.reshape(o, kk)
-    if n == 1:
-        cp.matmul(go3[0], cols[0].T, out=gw2)
-    elif x.dtype == cp.float16:
-        # the batch sum in float32 (CuPy's float16 GEMMs compute in float32)
-        gw2[...] = cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, dtype=cp.float32)
-    else:
-        cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, out=gw2)
+        _fold(cp.matmul(w2.T, go3), gi, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
+    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
+    _gemm_batch_sum(go3, cols.transpose(0, 2, 1), gw.reshape(o, kk))
+    if gb is not None:
+        bias_grad(go, gb, n, o, oh * ow)
+
+
+def full_conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+    """SpatialFullConvolution: y (N, O, oH, oW) = fold(W^T x) + b; x (N, C, H, W),
+    W (C, O, kH, kW)."""
+    cp = _cp()
+    if n == 0:
+        return
+    w2 = wt.reshape(c, o * kh * kw)
+    cols = cp.matmul(w2.T, x.reshape(n, c, h * w))        # (N, O*kH*kW, H*W)
+    _fold(cols, y, n, o, oh, ow, h, w, kh, kw, dh, dw, ph, pw, 1, 1)
+    if b is not None:
+        add_bias(y, b, n, o, oh * ow)
+
+
+def full_conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        if gb is not None:
+            gb.fill(0)
+        return
+    kk = o * kh * kw
+    w2 = wt.reshape(c, kk)
+    cols = _columns(go, n, o, oh, ow, h, w, kh, kw, dh, dw, ph, pw, 1, 1)   # (N, kk, H*W)
+    cp.matmul(w2, cols, out=gi.reshape(n, c, h * w))
+    _gemm_batch_sum(x.reshape(n, c, h * w), cols.transpose(0, 2, 1), gw.reshape(c, kk))
     if gb is not None:
         bias_grad(go, gb, n, o, oh * ow)
 
@@ -221,19 +273,28 @@ def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, 
 _no_idx = {}     # device id -> a 1-element int64 array (the unused idx argument)
 
 
-def maxpool_forward(x, y, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
-    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+def _unused_idx(x):
     dev = x.device.id
     idx = _no_idx.get(dev)
     if idx is None:
-        idx = _no_idx.setdefault(dev, _cp().empty(1, dtype=_cp().int64))
-    launch(k, planes * oh * ow, (x, y, i32(1), idx, i32(0)) + geo)
+        cp = _cp()
+        idx = _no_idx.setdefault(dev, cp.empty(1, dtype=cp.int64))
+    return idx
 
 
-def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+def maxpool_forward(x, y, ind, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+    """y (and ind, int64 flat plane offsets, unless None) of the max pooling
+    of planes (P, H, W) -> (P, oH, oW), dilation (lH, lW)."""
+    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
+    use = ind is not None
+    launch(k, planes * oh * ow,
+           (x, y, i32(1), ind if use else _unused_idx(x), i32(use)) + geo)
+
+
+def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     cp = _cp()
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
     idx = cp.empty(planes * oh * ow, dtype=cp.int64)
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
     launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)

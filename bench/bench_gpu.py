@@ -106,6 +106,13 @@ def rows(cp, torch, dtype, quick):
     add("MSECriterion", f"{n}x{c}", nnfunc.nn.MSECriterion(), {"input": x, "target": t}, 1.0,
         F.mse_loss, [x, torch.from_numpy(t).to("cuda")])
     x = rand(n, c)
+    add("SmoothL1Criterion", f"{n}x{c}", nnfunc.nn.SmoothL1Criterion(),
+        {"input": x, "target": t}, 1.0, F.smooth_l1_loss, [x, torch.from_numpy(t).to("cuda")])
+    p01 = (rng.random((n, c)) * 0.98 + 0.01).astype(dtype)
+    t01 = (rng.random((n, c)) > 0.5).astype(dtype)
+    add("BCECriterion", f"{n}x{c}", nnfunc.nn.BCECriterion(), {"input": p01, "target": t01},
+        1.0, F.binary_cross_entropy, [p01, torch.from_numpy(t01).to("cuda")])
+    x = rand(n, c)
     tg = rng.integers(0, c, n).astype(np.int64)
     add("ClassNLLCriterion", f"{n}x{c}", nnfunc.nn.ClassNLLCriterion(),
         {"input": x, "target": tg}, 1.0, F.nll_loss, [x, torch.from_numpy(tg).to("cuda")])

@@ -12,11 +12,15 @@ float32) are supported.
 Importing this package does not import CuPy; the first kernel request does.
 """
 
-from ._loader import BLOCK, f64, i32, i64, kernel, launch, launch_blocks, sm_count
+import weakref
+
+from ._loader import (BLOCK, PW_CRITERION_OPS, f64, i32, i64, kernel, launch, launch_blocks,
+                      sm_count)
 
 __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias", "bias_grad",
            "linear_forward", "linear_backward", "mse_forward", "mse_backward",
-           "nll_forward", "nll_backward", "conv_forward", "conv_backward",
+           "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
+           "const_array", "conv_forward", "conv_backward",
            "full_conv_forward", "full_conv_backward",
            "maxpool_forward", "maxpool_backward"]
 
@@ -142,6 +146,53 @@ def mse_backward(x, t, gi, coef, go):
     c, gs, use = _scale(go, gi)
     k = kernel("criterion", "nnf_mse_bwd<{T}>", x.dtype)
     launch(k, x.size, (x, t, gi, i64(x.size), f64(coef * c), gs, i32(use)))
+
+
+def pw_criterion_forward(op, x, t, w, y, cols, margin, norm):
+    """y = norm * sum_i w[i % cols] f_op(x_i, t_i) (t None: L1Cost; w None: 1)."""
+    cp = _cp()
+    o = PW_CRITERION_OPS.index(op)
+    n = x.size
+    blocks = _sum_blocks(n)
+    part = cp.empty(blocks, dtype=cp.float64)
+    k = kernel("criterion", f"nnf_pwc_partial<{{T}}, {o}>", x.dtype)
+    k((blocks,), (BLOCK,), (x, x if t is None else t, x if w is None else w,
+                            i32(w is not None), i64(n), i64(max(cols, 1)), f64(margin), part))
+    fin = kernel("criterion", "nnf_finish_sum<{T}>", x.dtype)
+    fin((1,), (BLOCK,), (part, i64(blocks), f64(norm), y))
+
+
+def pw_criterion_backward(op, x, t, w, gi, cols, margin, norm, go):
+    """gi = norm * gradOutput * w f'_op(x, t)."""
+    o = PW_CRITERION_OPS.index(op)
+    c, gs, use = _scale(go, gi)
+    k = kernel("criterion", f"nnf_pwc_bwd<{{T}}, {o}>", x.dtype)
+    launch(k, x.size, (x, x if t is None else t, x if w is None else w, i32(w is not None),
+                       i64(x.size), i64(max(cols, 1)), f64(margin), f64(norm * c), gs,
+                       i32(use), gi))
+
+
+_consts = {}     # (id of the owner, key, dtype, device id) -> device array
+
+
+def const_array(owner, key, host, dtype, like):
+    """A module's constant NumPy array ``host`` (e.g. class weights) as a CuPy
+    array of ``dtype`` on ``like``'s device (the current one), copied once per
+    (module, dtype, device) and dropped when the module is (modules are
+    immutable, so the copy never goes stale)."""
+    ck = (id(owner), key, dtype, like.device.id)
+    arr = _consts.get(ck)
+    if arr is None:
+        arr = _cp().asarray(host.astype(dtype))
+        if not any(k[0] == ck[0] for k in _consts):
+            weakref.finalize(owner, _drop_consts, ck[0])
+        _consts[ck] = arr
+    return arr
+
+
+def _drop_consts(oid):
+    for k in [k for k in _consts if k[0] == oid]:
+        del _consts[k]
 
 
 def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):

@@ -141,6 +141,13 @@ def rows(cp, torch, dtype, quick):
         lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1),
         [x, p["weight"], p["bias"]])
 
+    f = nnfunc.nn.SpatialBatchNormalization(64)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = rand(*big)
+    add("SpatialBatchNormalization", f"{shp} train", f, {"input": x, **p}, rand(*big),
+        lambda a, w, b: F.batch_norm(a, None, None, w, b, training=True),
+        [x, p["weight"], p["bias"]])
+
     for (k, s, pad) in [(2, 2, 0), (3, 2, 1)]:
         f = nnfunc.nn.SpatialMaxPooling(k, k, s, s, pad, pad)
         x = rand(*big)

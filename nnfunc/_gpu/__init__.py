@@ -22,7 +22,7 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
            "const_array", "conv_forward", "conv_backward",
            "full_conv_forward", "full_conv_backward",
-           "maxpool_forward", "maxpool_backward"]
+           "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward"]
 
 
 def _cp():
@@ -351,3 +351,51 @@ def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh
     launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
     kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
     launch(kb, gi.size, (go, idx, gi) + geo)
+
+
+# ---------------------------------------------------------------- batch normalisation
+def _bn_stats(x, rm, rv, n, c, s, train, eps, nrm=None, nrv=None, momentum=0.0):
+    """(mean, invstd) per channel as float64 device arrays: of the batch when
+    training (and nrm/nrv, the updated running statistics, when given), else
+    of the running statistics."""
+    cp = _cp()
+    mean = cp.empty(c, dtype=cp.float64)
+    invstd = cp.empty(c, dtype=cp.float64)
+    if train:
+        use = nrm is not None
+        k = kernel("batchnorm", "nnf_bn_stats<{T}>", x.dtype)
+        launch_blocks(k, c, (x, i64(n), i64(c), i64(s), f64(eps), mean, invstd,
+                             rm if use else x, rv if use else x, nrm if use else x,
+                             nrv if use else x, i32(use), f64(momentum)))
+    else:
+        k = kernel("batchnorm", "nnf_bn_running<{T}>", x.dtype)
+        launch(k, c, (rm, rv, i64(c), f64(eps), mean, invstd))
+    return mean, invstd
+
+
+def batchnorm_forward(x, y, w, b, rm, rv, nrm, nrv, n, c, s, train, momentum, eps):
+    """y (N, C, S) normalised; nrm/nrv (or None): the updated running statistics."""
+    mean, invstd = _bn_stats(x, rm, rv, n, c, s, train, eps, nrm, nrv, momentum)
+    affine = w is not None
+    k = kernel("batchnorm", "nnf_bn_fwd<{T}>", x.dtype)
+    launch(k, x.size, (x, y, w if affine else x, b if affine else x, i32(affine), mean,
+                       invstd, i64(n), i64(c), i64(s)))
+
+
+def batchnorm_backward(x, go, gi, gw, gb, w, rm, rv, n, c, s, train, eps):
+    """gradInput (and gradWeight/gradBias unless None) of batchnorm_forward."""
+    cp = _cp()
+    mean, invstd = _bn_stats(x, rm, rv, n, c, s, train, eps)
+    gsum = gxs = mean
+    if train or gw is not None:
+        gsum = cp.empty(c, dtype=cp.float64)
+        gxs = cp.empty(c, dtype=cp.float64)
+        k = kernel("batchnorm", "nnf_bn_grad_stats<{T}>", x.dtype)
+        launch_blocks(k, c, (x, go, i64(n), i64(c), i64(s), mean, invstd, gsum, gxs))
+    affine = w is not None
+    k = kernel("batchnorm", "nnf_bn_bwd<{T}>", x.dtype)
+    launch(k, x.size, (x, go, gi, w if affine else x, i32(affine), mean, invstd, gsum, gxs,
+                       i32(train), i64(n), i64(c), i64(s)))
+    if gw is not None:
+        k = kernel("batchnorm", "nnf_bn_param_grads<{T}>", x.dtype)
+        launch(k, c, (gsum, gxs, gw, gb, i64(c)))

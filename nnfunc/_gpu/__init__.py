@@ -12,8 +12,6 @@ float32) are supported.
 Importing this package does not import CuPy; the first kernel request does.
 """
 
-import weakref
-
 from ._loader import (BLOCK, PW_CRITERION_OPS, f64, i32, i64, kernel, launch, launch_blocks,
                       sm_count)
 
@@ -172,27 +170,18 @@ def pw_criterion_backward(op, x, t, w, gi, cols, margin, norm, go):
                        i32(use), gi))
 
 
-_consts = {}     # (id of the owner, key, dtype, device id) -> device array
-
-
 def const_array(owner, key, host, dtype, like):
     """A module's constant NumPy array ``host`` (e.g. class weights) as a CuPy
     array of ``dtype`` on ``like``'s device (the current one), copied once per
-    (module, dtype, device) and dropped when the module is (modules are
-    immutable, so the copy never goes stale)."""
-    ck = (id(owner), key, dtype, like.device.id)
-    arr = _consts.get(ck)
+    (dtype, device) and kept on the module instance (modules are immutable,
+    so the copy never goes stale)."""
+    ck = (key, dtype, like.device.id)
+    cache = owner.__dict__.get("_gpu_consts")
+    arr = None if cache is None else cache.get(ck)
     if arr is None:
         arr = _cp().asarray(host.astype(dtype))
-        if not any(k[0] == ck[0] for k in _consts):
-            weakref.finalize(owner, _drop_consts, ck[0])
-        _consts[ck] = arr
+        owner.__dict__.setdefault("_gpu_consts", {})[ck] = arr
     return arr
-
-
-def _drop_consts(oid):
-    for k in [k for k in _consts if k[0] == oid]:
-        del _consts[k]
 
 
 def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):

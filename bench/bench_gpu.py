@@ -155,6 +155,11 @@ def rows(cp, torch, dtype, quick):
         add("SpatialMaxPooling", f"{shp} k{k} s{s} p{pad}", f, {"input": x},
             rand(big[0], big[1], oh, oh),
             lambda a, k=k, s=s, pad=pad: F.max_pool2d(a, k, s, pad), [x])
+    f = nnfunc.nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1)
+    x = rand(*big)
+    oh = (big[2] + 2 - 3) // 2 + 1
+    add("SpatialAveragePooling", f"{shp} k3 s2 p1", f, {"input": x},
+        rand(big[0], big[1], oh, oh), lambda a: F.avg_pool2d(a, 3, 2, 1), [x])
     return out
 
 

@@ -20,7 +20,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
            "const_array", "conv_forward", "conv_backward",
            "full_conv_forward", "full_conv_backward",
-           "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward"]
+           "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
+           "avgpool_forward", "avgpool_backward"]
 
 
 def _cp():
@@ -340,6 +341,24 @@ def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh
     launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
     kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
     launch(kb, gi.size, (go, idx, gi) + geo)
+
+
+# ---------------------------------------------------------------- average pooling
+def _avg_geo(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, include_pad, scale):
+    return tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw)) + (
+        i32(include_pad), f64(scale))
+
+
+def avgpool_forward(x, y, *geo):
+    """y (P, oH, oW) of SpatialAveragePooling over planes (P, H, W); ``geo``:
+    planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW, count_include_pad, scale."""
+    k = kernel("avgpool", "nnf_avgpool_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + _avg_geo(*geo))
+
+
+def avgpool_backward(go, gi, *geo):
+    k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + _avg_geo(*geo))
 
 
 # ---------------------------------------------------------------- batch normalisation

@@ -21,7 +21,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "const_array", "conv_forward", "conv_backward",
            "full_conv_forward", "full_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
-           "avgpool_forward", "avgpool_backward"]
+           "avgpool_forward", "avgpool_backward",
+           "gather3", "gather3_adjoint", "cached"]
 
 
 def _cp():
@@ -171,18 +172,32 @@ def pw_criterion_backward(op, x, t, w, gi, cols, margin, norm, go):
                        i32(use), gi))
 
 
+_CACHE_SIZE = 16
+
+
+def cached(owner, key, make):
+    """``make()``, kept on the module instance ``owner`` under ``key`` (with the
+    current device): device copies of a module's constants and of index maps
+    that depend only on the module and the input sizes. Modules are
+    immutable, so an entry never goes stale; at most 16 are kept per module
+    (the oldest dropped)."""
+    ck = (key, _cp().cuda.runtime.getDevice())
+    cache = owner.__dict__.get("_gpu_cache")
+    if cache is None:
+        cache = owner.__dict__.setdefault("_gpu_cache", {})
+    v = cache.get(ck)
+    if v is None:
+        v = make()
+        if len(cache) >= _CACHE_SIZE:
+            del cache[next(iter(cache))]
+        cache[ck] = v
+    return v
+
+
 def const_array(owner, key, host, dtype, like):
     """A module's constant NumPy array ``host`` (e.g. class weights) as a CuPy
-    array of ``dtype`` on ``like``'s device (the current one), copied once per
-    (dtype, device) and kept on the module instance (modules are immutable,
-    so the copy never goes stale)."""
-    ck = (key, dtype, like.device.id)
-    cache = owner.__dict__.get("_gpu_consts")
-    arr = None if cache is None else cache.get(ck)
-    if arr is None:
-        arr = _cp().asarray(host.astype(dtype))
-        owner.__dict__.setdefault("_gpu_consts", {})[ck] = arr
-    return arr
+    array of ``dtype`` on the current device, copied once (see :func:`cached`)."""
+    return cached(owner, (key, dtype), lambda: _cp().asarray(host.astype(dtype)))
 
 
 def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):
@@ -341,6 +356,47 @@ def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh
     launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
     kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
     launch(kb, gi.size, (go, idx, gi) + geo)
+
+
+# ---------------------------------------------------------------- separable gathers
+def _inverse_map(m, n):
+    """CSR inverse of the index map ``m`` (entries in [0, n) or -1): offsets
+    (n + 1) and, per source index, the output positions reading it, ascending."""
+    import numpy as np
+    ok = np.flatnonzero(m >= 0)
+    src = m[ok]
+    order = ok[np.argsort(src, kind="stable")]
+    ofs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=ofs[1:])
+    return ofs, order.astype(np.int64)
+
+
+def gather_maps(mt, mh, mw, t, h, w, adjoint):
+    """Device arrays of the three maps (forward), or of their CSR inverses."""
+    cp = _cp()
+    if not adjoint:
+        return tuple(cp.asarray(m.astype("int64")) for m in (mt, mh, mw))
+    out = ()
+    for m, n in ((mt, t), (mh, h), (mw, w)):
+        ofs, lst = _inverse_map(m, n)
+        out += (cp.asarray(ofs), cp.asarray(lst))
+    return out
+
+
+def gather3(x, y, maps, planes, t, h, w, ot, oh, ow):
+    """y (P, oT, oH, oW) = x (P, T, H, W) gathered through ``maps``
+    (:func:`gather_maps`, forward)."""
+    k = kernel("gather", "nnf_gather3<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(maps) + tuple(
+        i64(v) for v in (planes, t, h, w, ot, oh, ow)))
+
+
+def gather3_adjoint(go, gi, inv, planes, t, h, w, ot, oh, ow):
+    """gi (P, T, H, W) = the adjoint of :func:`gather3` applied to go
+    (``inv``: :func:`gather_maps` with ``adjoint=True``)."""
+    k = kernel("gather", "nnf_gather3_adj<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(inv) + tuple(
+        i64(v) for v in (planes, t, h, w, ot, oh, ow)))
 
 
 # ---------------------------------------------------------------- average pooling

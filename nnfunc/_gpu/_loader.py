@@ -55,6 +55,7 @@ def _templates():
            for d in ("partial", "bwd")],
         "unfold": ["nnf_im2col<{T}>", "nnf_col2im<{T}>"],
         "maxpool": ["nnf_maxpool_fwd<{T}>", "nnf_maxpool_bwd<{T}>"],
+        "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",
                       "nnf_bn_grad_stats<{T}>", "nnf_bn_bwd<{T}>", "nnf_bn_param_grads<{T}>"],

@@ -22,7 +22,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "full_conv_forward", "full_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
            "avgpool_forward", "avgpool_backward",
-           "gather3", "gather3_adjoint", "cached"]
+           "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
+           "glu_forward", "glu_backward", "crelu_forward", "crelu_backward"]
 
 
 def _cp():
@@ -50,6 +51,45 @@ def pointwise(op, x, y, a=0.0, b=0.0):
 def pointwise_grad(op, x, g, gi, a=0.0, b=0.0):
     k = kernel("pointwise", f"nnf_{op}_bwd<{{T}}>", x.dtype)
     launch(k, x.size, (x, g, gi, i64(x.size), f64(a), f64(b)))
+
+
+# ---------------------------------------------------------------- PReLU, GLU, CReLU
+def prelu_forward(x, y, w, outer, c, inner):
+    k = kernel("gated", "nnf_prelu_fwd<{T}>", x.dtype)
+    launch(k, x.size, (x, y, w, i64(outer), i64(c), i64(inner)))
+
+
+def prelu_backward(x, go, gi, w, gw, outer, c, inner):
+    k = kernel("gated", "nnf_prelu_bwd<{T}>", x.dtype)
+    launch(k, x.size, (x, go, gi, w, i64(outer), i64(c), i64(inner)))
+    k = kernel("gated", "nnf_prelu_wgrad<{T}>", x.dtype)
+    launch_blocks(k, c, (x, go, gw, i64(outer), i64(c), i64(inner)))
+
+
+def _halves(name, x, y, outer, n):
+    k = kernel("gated", name, x.dtype)
+    launch(k, outer * n, (x, y, i64(outer), i64(n)))
+
+
+def _halves_grad(name, x, go, gi, outer, n):
+    k = kernel("gated", name, x.dtype)
+    launch(k, outer * n, (x, go, gi, i64(outer), i64(n)))
+
+
+def glu_forward(x, y, outer, n):
+    _halves("nnf_glu_fwd<{T}>", x, y, outer, n)
+
+
+def glu_backward(x, go, gi, outer, n):
+    _halves_grad("nnf_glu_bwd<{T}>", x, go, gi, outer, n)
+
+
+def crelu_forward(x, y, outer, n):
+    _halves("nnf_crelu_fwd<{T}>", x, y, outer, n)
+
+
+def crelu_backward(x, go, gi, outer, n):
+    _halves_grad("nnf_crelu_bwd<{T}>", x, go, gi, outer, n)
 
 
 # ---------------------------------------------------------------- softmax

@@ -23,7 +23,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
            "avgpool_forward", "avgpool_backward",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
-           "glu_forward", "glu_backward", "crelu_forward", "crelu_backward"]
+           "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
+           "sum_forward", "sum_backward", "arg_forward", "arg_backward"]
 
 
 def _cp():
@@ -90,6 +91,53 @@ def crelu_forward(x, y, outer, n):
 
 def crelu_backward(x, go, gi, outer, n):
     _halves_grad("nnf_crelu_bwd<{T}>", x, go, gi, outer, n)
+
+
+# ---------------------------------------------------------------- reductions
+def sum_forward(x, y, outer, n, inner, scale):
+    """y (outer, inner) = scale * the sum of x (outer, n, inner) over n."""
+    if outer * inner == 0:
+        return
+    if inner == 1:
+        k = kernel("reduce", "nnf_sum_rows<{T}>", x.dtype)
+        launch_blocks(k, outer, (x, y, i64(outer), i64(n), f64(scale)), block=_row_block(n))
+    else:
+        k = kernel("reduce", "nnf_sum_cols<{T}>", x.dtype)
+        launch(k, outer * inner, (x, y, i64(outer), i64(n), i64(inner), f64(scale)))
+
+
+def sum_backward(go, gi, outer, n, inner, scale):
+    k = kernel("reduce", "nnf_sum_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi, i64(outer), i64(n), i64(inner), f64(scale)))
+
+
+def _arg(x, y, idx, outer, n, inner, is_max):
+    b = _b(is_max)
+    yy = x if y is None else y
+    ii = _unused_idx(x) if idx is None else idx
+    flags = (i32(y is not None), ii, i32(idx is not None))
+    if inner == 1:
+        k = kernel("reduce", f"nnf_arg_rows<{{T}}, {b}>", x.dtype)
+        launch_blocks(k, outer, (x, yy) + flags + (i64(outer), i64(n)), block=_row_block(n))
+    else:
+        k = kernel("reduce", f"nnf_arg_cols<{{T}}, {b}>", x.dtype)
+        launch(k, outer * inner, (x, yy) + flags + (i64(outer), i64(n), i64(inner)))
+
+
+def arg_forward(x, y, outer, n, inner, is_max):
+    """y (outer, inner): the max (or min) of x (outer, n, inner) over n, n >= 1."""
+    if outer * inner:
+        _arg(x, y, None, outer, n, inner, is_max)
+
+
+def arg_backward(x, go, gi, outer, n, inner, is_max):
+    cp = _cp()
+    if gi.size == 0:
+        return
+    idx = cp.empty(outer * inner, dtype=cp.int64)
+    _arg(x, None, idx, outer, n, inner, is_max)
+    k = kernel("reduce", "nnf_arg_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (idx, go, gi, i64(outer), i64(n), i64(inner)))
 
 
 # ---------------------------------------------------------------- softmax

@@ -58,6 +58,9 @@ def _templates():
         "gated": ["nnf_prelu_fwd<{T}>", "nnf_prelu_bwd<{T}>", "nnf_prelu_wgrad<{T}>",
                   "nnf_glu_fwd<{T}>", "nnf_glu_bwd<{T}>", "nnf_crelu_fwd<{T}>",
                   "nnf_crelu_bwd<{T}>"],
+        "reduce": ["nnf_sum_rows<{T}>", "nnf_sum_cols<{T}>", "nnf_sum_bwd<{T}>",
+                   "nnf_arg_bwd<{T}>"]
+        + [f"nnf_arg_{s}<{{T}}, {b}>" for s in ("rows", "cols") for b in ("true", "false")],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

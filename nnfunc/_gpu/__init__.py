@@ -21,7 +21,7 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "const_array", "conv_forward", "conv_backward",
            "full_conv_forward", "full_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
-           "avgpool_forward", "avgpool_backward",
+           "avgpool_forward", "avgpool_backward", "spatial3d",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward"]
@@ -413,7 +413,10 @@ def full_conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh,
         bias_grad(go, gb, n, o, oh * ow)
 
 
-# ---------------------------------------------------------------- max pooling
+# ---------------------------------------------------------------- pooling
+# The geometry of every pooling kernel is the CPU volumetric kernel's: P, T, H,
+# W, oT, oH, oW, kT, kH, kW, dT, dH, dW, padT, padH, padW [, lT, lH, lW]
+# (the 2-D poolings are volumes of one frame: spatial3d).
 _no_idx = {}     # device id -> a 1-element int64 array (the unused idx argument)
 
 
@@ -426,24 +429,41 @@ def _unused_idx(x):
     return idx
 
 
-def maxpool_forward(x, y, ind, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    """y (and ind, int64 flat plane offsets, unless None) of the max pooling
-    of planes (P, H, W) -> (P, oH, oW), dilation (lH, lW)."""
+def spatial3d(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
+    """A 2-D pooling geometry (the spatial modules' sizes) as a volume of one frame."""
+    return (planes, 1, h, w, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
+
+
+def maxpool_forward(x, y, ind, geo):
+    """y (and ind, int64 flat volume offsets, unless None) of the max pooling
+    ``geo`` (19 sizes, dilation included)."""
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
     use = ind is not None
-    launch(k, planes * oh * ow,
-           (x, y, i32(1), ind if use else _unused_idx(x), i32(use)) + geo)
+    launch(k, y.size, (x, y, i32(1), ind if use else _unused_idx(x), i32(use))
+           + tuple(i64(v) for v in geo))
 
 
-def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+def maxpool_backward(x, go, gi, geo):
     cp = _cp()
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
-    idx = cp.empty(planes * oh * ow, dtype=cp.int64)
+    g = tuple(i64(v) for v in geo)
+    idx = cp.empty(go.size, dtype=cp.int64)
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
+    launch(k, go.size, (x, x, i32(0), idx, i32(1)) + g)
     kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
-    launch(kb, gi.size, (go, idx, gi) + geo)
+    launch(kb, gi.size, (go, idx, gi) + g)
+
+
+def avgpool_forward(x, y, geo, include_pad, scale=1.0):
+    """y of the average pooling ``geo`` (its first 16 sizes: no dilation)."""
+    k = kernel("avgpool", "nnf_avgpool_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(i64(v) for v in geo[:16])
+           + (i32(include_pad), f64(scale)))
+
+
+def avgpool_backward(go, gi, geo, include_pad, scale=1.0):
+    k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(i64(v) for v in geo[:16])
+           + (i32(include_pad), f64(scale)))
 
 
 # ---------------------------------------------------------------- separable gathers
@@ -485,24 +505,6 @@ def gather3_adjoint(go, gi, inv, planes, t, h, w, ot, oh, ow):
     k = kernel("gather", "nnf_gather3_adj<{T}>", gi.dtype)
     launch(k, gi.size, (go, gi) + tuple(inv) + tuple(
         i64(v) for v in (planes, t, h, w, ot, oh, ow)))
-
-
-# ---------------------------------------------------------------- average pooling
-def _avg_geo(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, include_pad, scale):
-    return tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw)) + (
-        i32(include_pad), f64(scale))
-
-
-def avgpool_forward(x, y, *geo):
-    """y (P, oH, oW) of SpatialAveragePooling over planes (P, H, W); ``geo``:
-    planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW, count_include_pad, scale."""
-    k = kernel("avgpool", "nnf_avgpool_fwd<{T}>", x.dtype)
-    launch(k, y.size, (x, y) + _avg_geo(*geo))
-
-
-def avgpool_backward(go, gi, *geo):
-    k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
-    launch(k, gi.size, (go, gi) + _avg_geo(*geo))
 
 
 # ---------------------------------------------------------------- batch normalisation

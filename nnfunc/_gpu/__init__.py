@@ -19,7 +19,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "linear_forward", "linear_backward", "mse_forward", "mse_backward",
            "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
            "const_array", "conv_forward", "conv_backward",
-           "full_conv_forward", "full_conv_backward",
+           "full_conv_forward", "full_conv_backward", "temporal_conv_forward",
+           "temporal_conv_backward", "vol_conv_forward", "vol_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
            "avgpool_forward", "avgpool_backward", "spatial3d",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
@@ -313,12 +314,27 @@ def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
 # output (col2im is its forward) and unfolds its gradOutput.
 
 def _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
+    """a 2-D unfold geometry as unfold.cu's volume of one frame"""
+    return _geometry3(n, c, 1, h, w, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
+
+
+def _geometry3(*g):
+    return tuple(i64(v) for v in g)
 
 
 def _plain(kh, kw, dh, dw, ph, pw):
     """a 1x1 kernel, stride 1, no padding: the columns are the image itself"""
     return kh == kw == dh == dw == 1 and ph == pw == 0
+
+
+def _unfold(x, cols, geo):
+    k = kernel("unfold", "nnf_vol2col<{T}>", x.dtype)
+    launch(k, cols.size, (x, cols) + geo)
+
+
+def _fold_into(cols, img, geo):
+    k = kernel("unfold", "nnf_col2vol<{T}>", img.dtype)
+    launch(k, img.size, (cols, img) + geo)
 
 
 def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
@@ -327,17 +343,13 @@ def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     if _plain(kh, kw, dh, dw, ph, pw):
         return x.reshape(n, c, h * w)
     cols = cp.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
-    k = kernel("unfold", "nnf_im2col<{T}>", x.dtype)
-    launch(k, cols.size, (x, cols) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
-                                               lh, lw))
+    _unfold(x, cols, _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
     return cols
 
 
 def _fold(cols, img, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     """img (N, C, H, W) = col2im of cols (N, C*kH*kW, oH*oW) (overwritten)."""
-    k = kernel("unfold", "nnf_col2im<{T}>", img.dtype)
-    launch(k, img.size, (cols, img) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
-                                                lh, lw))
+    _fold_into(cols, img, _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
 def _gemm_batch_sum(a, bt, out):
@@ -411,6 +423,94 @@ def full_conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh,
     _gemm_batch_sum(x.reshape(n, c, h * w), cols.transpose(0, 2, 1), gw.reshape(c, kk))
     if gb is not None:
         bias_grad(go, gb, n, o, oh * ow)
+
+
+def temporal_conv_forward(x, wt, b, y, n, t, f, o, ot, kw, dw):
+    """TemporalConvolution: x (N, T, F) seen as one-plane images (T, F) with a
+    (kW, F) kernel, stride (dW, 1): the columns' rows are (frame offset, feature),
+    the weight's (O, kW*F) order; y (N, oT, O) = cols^T W^T + b."""
+    cp = _cp()
+    if n == 0:
+        return
+    cols = _columns(x, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)     # (N, kW*F, oT)
+    cp.matmul(cols.transpose(0, 2, 1), wt.T, out=y.reshape(n, ot, o))
+    add_bias(y, b, n * ot, o, 1)
+
+
+def temporal_conv_backward(x, wt, go, gi, gw, gb, n, t, f, o, ot, kw, dw):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        gb.fill(0)
+        return
+    go3 = go.reshape(n, ot, o)
+    gcols = cp.matmul(wt.T, go3.transpose(0, 2, 1))                      # (N, kW*F, oT)
+    _fold(gcols, gi, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)
+    cols = _columns(x, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)
+    _gemm_batch_sum(go3.transpose(0, 2, 1), cols.transpose(0, 2, 1), gw)
+    bias_grad(go, gb, n * ot, o, 1)
+
+
+def _vol_columns(img, geo):
+    """(N, Cv*kT*kH*kW, oT*oH*oW) columns of the volume img (a view for a plain
+    1x1x1 kernel); ``geo``: N, Cv, T, H, W, oT, oH, oW, k*, d*, pad*, dil*."""
+    n, cv, t, h, w, ot, oh, ow = geo[:8]
+    k, d, p = geo[8:11], geo[11:14], geo[14:17]
+    if k == (1, 1, 1) and d == (1, 1, 1) and p == (0, 0, 0):
+        return img.reshape(n, cv, t * h * w)
+    cols = _cp().empty((n, cv * k[0] * k[1] * k[2], ot * oh * ow), dtype=img.dtype)
+    _unfold(img, cols, _geometry3(*geo))
+    return cols
+
+
+def vol_conv_forward(x, wt, b, y, transposed, n, cv, t, h, w, m, ot, oh, ow, *kdpl):
+    """The volumetric convolutions (the CPU kernel's geometry: the image volume
+    (N, Cv, T, H, W) and the window grid (N, M, oT, oH, oW); for the
+    transposed one the image is the output). Not transposed: y = W cols(x) + b;
+    transposed: y = col2vol(W^T x) + b."""
+    cp = _cp()
+    if n == 0:
+        return
+    geo = (n, cv, t, h, w, ot, oh, ow) + tuple(kdpl)
+    kk = cv * kdpl[0] * kdpl[1] * kdpl[2]
+    lg, lv = ot * oh * ow, t * h * w
+    w2 = wt.reshape(m, kk)
+    if not transposed:
+        cp.matmul(w2, _vol_columns(x, geo), out=y.reshape(n, m, lg))
+        if b is not None:
+            add_bias(y, b, n, m, lg)
+        return
+    cols = cp.matmul(w2.T, x.reshape(n, m, lg))
+    _fold_into(cols, y, _geometry3(*geo))
+    if b is not None:
+        add_bias(y, b, n, cv, lv)
+
+
+def vol_conv_backward(x, wt, go, gi, gw, gb, transposed, n, cv, t, h, w, m, ot, oh, ow,
+                      *kdpl):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        if gb is not None:
+            gb.fill(0)
+        return
+    geo = (n, cv, t, h, w, ot, oh, ow) + tuple(kdpl)
+    kk = cv * kdpl[0] * kdpl[1] * kdpl[2]
+    lg, lv = ot * oh * ow, t * h * w
+    w2 = wt.reshape(m, kk)
+    if not transposed:
+        go3 = go.reshape(n, m, lg)
+        _fold_into(cp.matmul(w2.T, go3), gi, _geometry3(*geo))
+        cols = _vol_columns(x, geo)
+        _gemm_batch_sum(go3, cols.transpose(0, 2, 1), gw.reshape(m, kk))
+        if gb is not None:
+            bias_grad(go, gb, n, m, lg)
+        return
+    cols = _vol_columns(go, geo)                                  # (N, kk, L grid)
+    cp.matmul(w2, cols, out=gi.reshape(n, m, lg))
+    _gemm_batch_sum(x.reshape(n, m, lg), cols.transpose(0, 2, 1), gw.reshape(m, kk))
+    if gb is not None:
+        bias_grad(go, gb, n, cv, lv)
 
 
 # ---------------------------------------------------------------- pooling

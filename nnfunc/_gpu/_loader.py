@@ -53,7 +53,7 @@ def _templates():
                       "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"]
         + [f"nnf_pwc_{d}<{{T}}, {i}>" for i in range(len(PW_CRITERION_OPS))
            for d in ("partial", "bwd")],
-        "unfold": ["nnf_im2col<{T}>", "nnf_col2im<{T}>"],
+        "unfold": ["nnf_vol2col<{T}>", "nnf_col2vol<{T}>"],
         "maxpool": ["nnf_maxpool_fwd<{T}>", "nnf_maxpool_bwd<{T}>"],
         "gated": ["nnf_prelu_fwd<{T}>", "nnf_prelu_bwd<{T}>", "nnf_prelu_wgrad<{T}>",
                   "nnf_glu_fwd<{T}>", "nnf_glu_bwd<{T}>", "nnf_crelu_fwd<{T}>",

@@ -25,7 +25,7 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "avgpool_forward", "avgpool_backward", "spatial3d",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
-           "sum_forward", "sum_backward", "arg_forward", "arg_backward"]
+           "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply"]
 
 
 def _cp():
@@ -92,6 +92,12 @@ def crelu_forward(x, y, outer, n):
 
 def crelu_backward(x, go, gi, outer, n):
     _halves_grad("nnf_crelu_bwd<{T}>", x, go, gi, outer, n)
+
+
+def mask_apply(x, noise, y, inner):
+    """y = x * noise, one noise value per ``inner`` consecutive elements."""
+    k = kernel("gated", "nnf_mask_apply<{T}>", x.dtype)
+    launch(k, x.size, (x, noise, y, i64(noise.size), i64(inner)))
 
 
 # ---------------------------------------------------------------- reductions

@@ -57,7 +57,7 @@ def _templates():
         "maxpool": ["nnf_maxpool_fwd<{T}>", "nnf_maxpool_bwd<{T}>"],
         "gated": ["nnf_prelu_fwd<{T}>", "nnf_prelu_bwd<{T}>", "nnf_prelu_wgrad<{T}>",
                   "nnf_glu_fwd<{T}>", "nnf_glu_bwd<{T}>", "nnf_crelu_fwd<{T}>",
-                  "nnf_crelu_bwd<{T}>"],
+                  "nnf_crelu_bwd<{T}>", "nnf_mask_apply<{T}>"],
         "reduce": ["nnf_sum_rows<{T}>", "nnf_sum_cols<{T}>", "nnf_sum_bwd<{T}>",
                    "nnf_arg_bwd<{T}>"]
         + [f"nnf_arg_{s}<{{T}}, {b}>" for s in ("rows", "cols") for b in ("true", "false")],

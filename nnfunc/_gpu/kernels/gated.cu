@@ -1,6 +1,6 @@
 /* The pointwise modules with more than one input element per output:
  * PReLU (a weight per plane), GatedLinearUnit (two halves), CReLU (two
- * outputs per input). Layouts are the CPU kernels' (nnfunc/_cpu/pointwise.pyx):
+ * outputs per input), and the dropouts' mask product. Layouts are the CPU kernels' (nnfunc/_cpu/pointwise.pyx):
  *   PReLU: x (outer, C, inner), weight (C); C = 1 for one shared weight.
  *   GLU:   x (outer, 2, n) -> y (outer, n): a = x[o, 0], b = x[o, 1].
  *   CReLU: x (outer, n) -> y (outer, 2, n): relu(x), relu(-x).
@@ -96,4 +96,12 @@ __global__ void nnf_crelu_bwd(const T* __restrict__ x, const T* __restrict__ g,
         const C g0 = nnf_ld(g + 2 * o * n + i), g1 = nnf_ld(g + 2 * o * n + n + i);
         nnf_st(gi + e, v > (C)0 ? g0 : (v < (C)0 ? -g1 : (C)0));
     }
+}
+
+/* dropout: y[o, i] = x[o, i] noise[o] for x (outer, inner) (inner: the
+   elements of a plane sharing one mask value; 1 for Dropout) */
+template <typename T>
+__global__ void nnf_mask_apply(const T* __restrict__ x, const T* __restrict__ noise,
+                               T* __restrict__ y, idx_t outer, idx_t inner) {
+    NNF_LOOP(e, outer * inner) nnf_st(y + e, nnf_ld(x + e) * nnf_ld(noise + e / inner));
 }

@@ -25,7 +25,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "avgpool_forward", "avgpool_backward", "spatial3d",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
-           "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply"]
+           "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
+           "bparam_meta", "bparam_forward", "bparam_backward"]
 
 
 def _cp():
@@ -98,6 +99,33 @@ def mask_apply(x, noise, y, inner):
     """y = x * noise, one noise value per ``inner`` consecutive elements."""
     k = kernel("gated", "nnf_mask_apply<{T}>", x.dtype)
     launch(k, x.size, (x, noise, y, i64(noise.size), i64(inner)))
+
+
+# ---------------------------------------------------------------- Add, Mul, CAdd, CMul
+def bparam_meta(dims, bcast):
+    """The device int64 array dims + p's strides (0 where broadcast) of a
+    coalesced (dims, bcast) view (keep it with ``cached``)."""
+    import numpy as np
+    ws, run = [], 1
+    for s, b in zip(reversed(dims), reversed(bcast)):
+        ws.append(0 if b else run)
+        if not b:
+            run *= s
+    return _cp().asarray(np.array(tuple(dims) + tuple(reversed(ws)), dtype=np.int64))
+
+
+def bparam_forward(x, w, y, meta, nd, mul):
+    k = kernel("bparam", "nnf_bparam_fwd<{T}>", x.dtype)
+    launch(k, x.size, (x, w, y, i64(x.size), i32(nd), meta, i32(mul)))
+
+
+def bparam_backward(x, w, go, gi, gw, meta, nd, mul):
+    k = kernel("bparam", "nnf_bparam_bwd<{T}>", x.dtype)
+    launch(k, x.size, (go, w, gi, i64(x.size), i32(nd), meta, i32(mul)))
+    per = x.size // w.size if w.size else 0
+    k = kernel("bparam", "nnf_bparam_pgrad<{T}>", x.dtype)
+    launch_blocks(k, w.size, (x, go, gw, i64(w.size), i64(per), i32(nd), meta, i32(mul)),
+                  block=_row_block(per))
 
 
 # ---------------------------------------------------------------- reductions

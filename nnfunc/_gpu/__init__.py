@@ -26,7 +26,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
-           "bparam_meta", "bparam_forward", "bparam_backward"]
+           "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
+           "layernorm_backward"]
 
 
 def _cp():
@@ -687,3 +688,32 @@ def batchnorm_backward(x, go, gi, gw, gb, w, rm, rv, n, c, s, train, eps):
     if gw is not None:
         k = kernel("batchnorm", "nnf_bn_param_grads<{T}>", x.dtype)
         launch(k, c, (gsum, gxs, gw, gb, i64(c)))
+
+
+# ---------------------------------------------------------------- layer normalisation
+def layernorm_forward(x, y, w, b, n, d, eps):
+    """y = LayerNormalization of the rows of x (N, D); w, b None unless affine."""
+    if n * d == 0:
+        return
+    k = kernel("layernorm", "nnf_ln_fwd<{T}>", x.dtype)
+    aff = w is not None
+    launch_blocks(k, n, (x, y, w if aff else x, b if aff else x, i32(aff), i64(n), i64(d),
+                         f64(eps / d)), block=_row_block(d))
+
+
+def layernorm_backward(x, go, gi, gw, gb, w, n, d, eps):
+    cp = _cp()
+    aff = w is not None
+    if n * d == 0:
+        if aff:
+            gw.fill(0)
+            gb.fill(0)
+        return
+    mean = cp.empty(n, dtype=cp.float64)
+    rstd = cp.empty(n, dtype=cp.float64)
+    k = kernel("layernorm", "nnf_ln_bwd<{T}>", x.dtype)
+    launch_blocks(k, n, (x, go, gi, w if aff else x, i32(aff), i64(n), i64(d), f64(eps / d),
+                         mean, rstd), block=_row_block(d))
+    if aff:
+        k = kernel("layernorm", "nnf_ln_pgrad<{T}>", x.dtype)
+        launch(k, d, (x, go, mean, rstd, gw, gb, i64(n), i64(d)))

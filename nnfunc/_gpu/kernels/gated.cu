@@ -1,6 +1,7 @@
 /* The pointwise modules with more than one input element per output:
  * PReLU (a weight per plane), GatedLinearUnit (two halves), CReLU (two
- * outputs per input), and the dropouts' mask product. Layouts are the CPU kernels' (nnfunc/_cpu/pointwise.pyx):
+ * outputs per input), and the dropouts' mask product. Layouts are the CPU
+ * kernels' (nnfunc/_cpu/pointwise.pyx):
  *   PReLU: x (outer, C, inner), weight (C); C = 1 for one shared weight.
  *   GLU:   x (outer, 2, n) -> y (outer, n): a = x[o, 0], b = x[o, 1].
  *   CReLU: x (outer, n) -> y (outer, 2, n): relu(x), relu(-x).

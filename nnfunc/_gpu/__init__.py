@@ -324,22 +324,36 @@ def const_array(owner, key, host, dtype, like):
     return cached(owner, (key, dtype), lambda: _cp().asarray(host.astype(dtype)))
 
 
-def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):
-    k = kernel("criterion", "nnf_nll_fwd<{T}>", x.dtype)
-    k((1,), (BLOCK,), (x, t, x if w is None else w, i32(w is not None), i64(n), i64(nc),
-                       i64(ignore_index), i32(size_average), y))
-
-
-def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
+def _nll_total(x, t, w, y, rows, nc, inner, ignore_index, size_average):
+    """The loss into y (unless None: then x is not read) and the weight total
+    (a 1-element float64 device array) of (Spatial)ClassNLL."""
     cp = _cp()
+    blocks = _sum_blocks(rows)
+    part = cp.empty(2 * blocks, dtype=cp.float64)
     total = cp.empty(1, dtype=cp.float64)
-    wp = gi if w is None else w
-    kt = kernel("criterion", "nnf_nll_total<{T}>", gi.dtype)
-    kt((1,), (BLOCK,), (t, wp, i32(w is not None), i64(n), i64(ignore_index), total))
+    k = kernel("criterion", "nnf_nll_partial<{T}>", x.dtype)
+    k((blocks,), (BLOCK,), (x, t, x if w is None else w, i32(w is not None), i64(rows),
+                            i64(nc), i64(inner), i64(ignore_index), i32(y is not None), part))
+    fin = kernel("criterion", "nnf_nll_finish<{T}>", x.dtype)
+    fin((1,), (BLOCK,), (part, i64(blocks), i32(size_average), x if y is None else y,
+                         i32(y is not None), total))
+    return total
+
+
+def nll_forward(x, t, w, y, n, nc, ignore_index, size_average, inner=1):
+    """ClassNLL (inner = 1) or SpatialClassNLL (inner pixels) of x (N, C, inner)."""
+    _nll_total(x, t, w, y, n * inner, nc, inner, ignore_index, size_average)
+
+
+def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go, inner=1):
+    rows = n * inner
+    # the weight total (unread without size_average: any float64 array will do)
+    total = _nll_total(gi, t, w, None, rows, nc, inner, ignore_index, size_average)
     c, gs, use = _scale(go, gi)
     k = kernel("criterion", "nnf_nll_bwd<{T}>", gi.dtype)
-    launch(k, n * nc, (t, wp, i32(w is not None), i64(n), i64(nc), i64(ignore_index), total,
-                       i32(size_average), f64(c), gs, i32(use), gi))
+    launch(k, rows * nc, (t, gi if w is None else w, i32(w is not None), i64(rows), i64(nc),
+                          i64(inner), i64(ignore_index), total, i32(size_average), f64(c), gs,
+                          i32(use), gi))
 
 
 # ---------------------------------------------------------------- convolution

@@ -50,7 +50,8 @@ def _templates():
         "softmax": sm,
         "linear": ["nnf_add_bias<{T}>", "nnf_bias_grad<{T}>", "nnf_bias_grad_rows<{T}>"],
         "criterion": ["nnf_mse_partial<{T}>", "nnf_finish_sum<{T}>", "nnf_mse_bwd<{T}>",
-                      "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"]
+                      "nnf_nll_partial<{T}>", "nnf_nll_finish<{T}>",
+                      "nnf_nll_bwd<{T}>"]
         + [f"nnf_pwc_{d}<{{T}}, {i}>" for i in range(len(PW_CRITERION_OPS))
            for d in ("partial", "bwd")],
         "unfold": ["nnf_vol2col<{T}>", "nnf_col2vol<{T}>"],

@@ -23,6 +23,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "temporal_conv_backward", "vol_conv_forward", "vol_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
            "avgpool_forward", "avgpool_backward", "spatial3d",
+           "adaptive_max_forward", "adaptive_max_backward", "adaptive_avg_forward",
+           "adaptive_avg_backward",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
@@ -613,6 +615,35 @@ def avgpool_backward(go, gi, geo, include_pad, scale=1.0):
     k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
     launch(k, gi.size, (go, gi) + tuple(i64(v) for v in geo[:16])
            + (i32(include_pad), f64(scale)))
+
+
+def adaptive_max_forward(x, y, ind, planes, h, w, oh, ow):
+    """SpatialAdaptiveMaxPooling of planes (P, H, W) -> (P, oH, oW) (ind: int64
+    flat plane offsets of the winners, or None)."""
+    k = kernel("adaptive", "nnf_adamax_fwd<{T}>", x.dtype)
+    use = ind is not None
+    launch(k, y.size, (x, y, i32(1), ind if use else _unused_idx(x), i32(use))
+           + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def adaptive_max_backward(x, go, gi, planes, h, w, oh, ow):
+    cp = _cp()
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow))
+    idx = cp.empty(go.size, dtype=cp.int64)
+    k = kernel("adaptive", "nnf_adamax_fwd<{T}>", x.dtype)
+    launch(k, go.size, (x, x, i32(0), idx, i32(1)) + geo)
+    k = kernel("adaptive", "nnf_adamax_bwd<{T}>", x.dtype)
+    launch(k, gi.size, (go, idx, gi) + geo)
+
+
+def adaptive_avg_forward(x, y, planes, h, w, oh, ow):
+    k = kernel("adaptive", "nnf_adaavg_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def adaptive_avg_backward(go, gi, planes, h, w, oh, ow):
+    k = kernel("adaptive", "nnf_adaavg_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(i64(v) for v in (planes, h, w, oh, ow)))
 
 
 # ---------------------------------------------------------------- separable gathers

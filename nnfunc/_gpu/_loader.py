@@ -64,6 +64,8 @@ def _templates():
         + [f"nnf_arg_{s}<{{T}}, {b}>" for s in ("rows", "cols") for b in ("true", "false")],
         "bparam": ["nnf_bparam_fwd<{T}>", "nnf_bparam_bwd<{T}>", "nnf_bparam_pgrad<{T}>"],
         "layernorm": ["nnf_ln_fwd<{T}>", "nnf_ln_bwd<{T}>", "nnf_ln_pgrad<{T}>"],
+        "adaptive": ["nnf_adamax_fwd<{T}>", "nnf_adamax_bwd<{T}>", "nnf_adaavg_fwd<{T}>",
+                     "nnf_adaavg_bwd<{T}>"],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

@@ -24,7 +24,7 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
            "avgpool_forward", "avgpool_backward", "spatial3d",
            "adaptive_max_forward", "adaptive_max_backward", "adaptive_avg_forward",
-           "adaptive_avg_backward",
+           "adaptive_avg_backward", "unpool_forward", "unpool_backward",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
@@ -644,6 +644,22 @@ def adaptive_avg_forward(x, y, planes, h, w, oh, ow):
 def adaptive_avg_backward(go, gi, planes, h, w, oh, ow):
     k = kernel("adaptive", "nnf_adaavg_bwd<{T}>", gi.dtype)
     launch(k, gi.size, (go, gi) + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def unpool_forward(x, ind, y, planes, l, o):
+    """SpatialMaxUnpooling: y (P, O) zeros but y[p, ind[p, i]] = x[p, i] (the
+    last input naming a position wins); ind int64, range-checked."""
+    cp = _cp()
+    win = cp.full(planes * o, -1, dtype=cp.int64)
+    k = kernel("unpool", "nnf_unpool_claim<{T}>", x.dtype)
+    launch(k, planes * l, (ind, win, i64(planes), i64(l), i64(o)))
+    k = kernel("unpool", "nnf_unpool_fwd<{T}>", x.dtype)
+    launch(k, planes * o, (x, win, y, i64(planes * o)))
+
+
+def unpool_backward(go, ind, gi, planes, l, o):
+    k = kernel("unpool", "nnf_unpool_bwd<{T}>", gi.dtype)
+    launch(k, planes * l, (go, ind, gi, i64(planes), i64(l), i64(o)))
 
 
 # ---------------------------------------------------------------- separable gathers

@@ -101,6 +101,19 @@ def negative(a, out=None):
     return out if out is not None else _w(r)
 
 
+def argsort(a):
+    # CuPy's sort is stable
+    return _w(np.argsort(a, kind="stable"))
+
+
+def searchsorted(a, v, side="left"):
+    return _w(np.searchsorted(a, v, side=side))
+
+
+def arange(*args, dtype=None):
+    return _w(np.arange(*args, dtype=dtype))
+
+
 may_share_memory = np.may_share_memory
 shares_memory = np.shares_memory
 
@@ -151,7 +164,7 @@ class _Kernel:
             if "*" in p:
                 assert type(a) is ndarray, f"{what}: got {type(a)}"
                 base = p.replace("const", "").replace("*", "").split()[0]
-                want = {"T": T, "double": np.float64, "long": np.int64}[base]
+                want = {"T": T, "double": np.float64, "long": np.int64, "int": np.int32}[base]
                 assert a.dtype == want, f"{what}: dtype {a.dtype}"
                 if not p.startswith("const"):
                     assert a.flags.c_contiguous and a.flags.writeable, what

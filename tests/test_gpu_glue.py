@@ -116,7 +116,7 @@ def test_gpu_glue(case, dtype, fake):
     # non-contiguous input
     x = dg["input"]
     if x.ndim:
-        wide = cp.empty(x.shape + (2,), dtype)
+        wide = cp.empty(x.shape + (2,), x.dtype)
         wide[..., 0] = x
         fn(dict(dg, input=wide[..., 0]))
 

@@ -29,7 +29,7 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
            "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
-           "layernorm_backward"]
+           "layernorm_backward", "lookup_forward", "lookup_renorm", "lookup_backward"]
 
 
 def _cp():
@@ -778,3 +778,40 @@ def layernorm_backward(x, go, gi, gw, gb, w, n, d, eps):
     if aff:
         k = kernel("layernorm", "nnf_ln_pgrad<{T}>", x.dtype)
         launch(k, d, (x, go, mean, rstd, gw, gb, i64(n), i64(d)))
+
+
+# ---------------------------------------------------------------- LookupTable
+def lookup_forward(idx, w, y, d):
+    """y (M, D) = the rows idx (int64, M, range-checked) of w (nIndex, D)."""
+    k = kernel("lookup", "nnf_lut_fwd<{T}>", w.dtype)
+    launch(k, idx.size * d, (idx, w, y, i64(idx.size), i64(d)))
+
+
+def lookup_renorm(idx, w, n, d, max_norm, norm_type):
+    """Scale (in place: the module's copy) the rows of w named in idx whose
+    norm exceeds max_norm."""
+    cp = _cp()
+    if n * d == 0 or idx.size == 0:
+        return
+    hit = cp.zeros(n, dtype=cp.int32)
+    k = kernel("lookup", "nnf_lut_mark<{T}>", w.dtype)
+    launch(k, idx.size, (idx, hit, i64(idx.size)))
+    k = kernel("lookup", "nnf_lut_renorm<{T}>", w.dtype)
+    launch_blocks(k, n, (w, hit, i64(n), i64(d), f64(max_norm), f64(norm_type)),
+                  block=_row_block(d))
+
+
+def lookup_backward(idx, go, gw, n, d, pad, freq):
+    """gradWeight (nIndex, D) of LookupTable (overwritten)."""
+    cp = _cp()
+    if n * d == 0:
+        return
+    flat = idx.reshape(-1)
+    order = cp.argsort(flat)                     # CuPy's sort is stable
+    srt = flat[order]
+    rows = cp.arange(n, dtype=cp.int64)
+    lo = cp.searchsorted(srt, rows, side="left").astype(cp.int64)
+    hi = cp.searchsorted(srt, rows, side="right").astype(cp.int64)
+    k = kernel("lookup", "nnf_lut_grad<{T}>", gw.dtype)
+    launch_blocks(k, n, (order.astype(cp.int64), lo, hi, go, gw, i64(n), i64(d), i64(pad),
+                         i32(freq)), block=_row_block(d))

@@ -56,7 +56,7 @@ class LookupTable(Module):
     input_kind = "int"
     result_param = "weight"
     params = ("weight",)
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, nIndex, nOutput, paddingValue=None, maxNorm=None, normType=2,
                  scale_grad_by_freq=False):
@@ -197,6 +197,31 @@ class LookupTable(Module):
         pad = -1 if self.paddingValue is None else self.paddingValue
         k.acc_grad(idx, d["gradOutput"], out["gradWeight"], self.nOutput, pad,
                    self.scale_grad_by_freq)
+
+    # -- CuPy path (lookup.cu) ----------------------------------------------
+    @staticmethod
+    def _gpu_idx(x):
+        if x.dtype != np.int64 or not x.flags.c_contiguous:
+            import cupy
+            x = cupy.ascontiguousarray(x, dtype=cupy.int64)
+        return x
+
+    def forward_gpu(self, g, d, info, y):
+        idx = self._gpu_idx(d["input"])
+        w = d["weight"]
+        if self.maxNorm is not None:
+            w = w.copy()
+            g.lookup_renorm(idx, w, self.nIndex, self.nOutput, self.maxNorm, self.normType)
+            g.lookup_forward(idx, w, y, self.nOutput)
+            return {"weight": w}
+        g.lookup_forward(idx, w, y, self.nOutput)
+        return None
+
+    def backward_gpu(self, g, d, info, out):
+        out["gradInput"].fill(0)
+        pad = -1 if self.paddingValue is None else self.paddingValue
+        g.lookup_backward(self._gpu_idx(d["input"]), d["gradOutput"], out["gradWeight"],
+                          self.nIndex, self.nOutput, pad, self.scale_grad_by_freq)
 
 
 def _namespace(x):

@@ -29,7 +29,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
            "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
-           "layernorm_backward", "lookup_forward", "lookup_renorm", "lookup_backward"]
+           "layernorm_backward", "lookup_forward", "lookup_renorm", "lookup_backward",
+           "normalize_forward", "normalize_backward"]
 
 
 def _cp():
@@ -180,6 +181,7 @@ def arg_backward(x, go, gi, outer, n, inner, is_max):
 
 # ---------------------------------------------------------------- softmax
 def _row_block(dim):
+    """threads per block for a row of ``dim`` (a power of two: the arg reductions)"""
     return 32 if dim <= 64 else (128 if dim <= 1024 else 256)
 
 
@@ -815,3 +817,24 @@ def lookup_backward(idx, go, gw, n, d, pad, freq):
     k = kernel("lookup", "nnf_lut_grad<{T}>", gw.dtype)
     launch_blocks(k, n, (order.astype(cp.int64), lo, hi, go, gw, i64(n), i64(d), i64(pad),
                          i32(freq)), block=_row_block(d))
+
+
+# ---------------------------------------------------------------- Normalize
+def normalize_forward(x, y, rows, d, p, eps):
+    import math
+    if rows * d == 0:
+        return
+    pinf = math.isinf(p)
+    k = kernel("normalize", "nnf_normalize_fwd<{T}>", x.dtype)
+    launch_blocks(k, rows, (x, y, i64(rows), i64(d), f64(0.0 if pinf else p), i32(pinf),
+                            f64(eps)), block=_row_block(d))
+
+
+def normalize_backward(x, go, gi, rows, d, p, eps):
+    import math
+    if rows * d == 0:
+        return
+    pinf = math.isinf(p)
+    k = kernel("normalize", "nnf_normalize_bwd<{T}>", x.dtype)
+    launch_blocks(k, rows, (x, go, gi, i64(rows), i64(d), f64(0.0 if pinf else p), i32(pinf),
+                            f64(eps)), block=_row_block(d))

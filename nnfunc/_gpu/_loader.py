@@ -69,6 +69,7 @@ def _templates():
         "unpool": ["nnf_unpool_claim<{T}>", "nnf_unpool_fwd<{T}>", "nnf_unpool_bwd<{T}>"],
         "lookup": ["nnf_lut_fwd<{T}>", "nnf_lut_mark<{T}>", "nnf_lut_renorm<{T}>",
                    "nnf_lut_grad<{T}>"],
+        "normalize": ["nnf_normalize_fwd<{T}>", "nnf_normalize_bwd<{T}>"],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

@@ -27,7 +27,7 @@ class Normalize(Module):
     first maximum of ``|x|`` (ties have no derivative).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, p, eps=1e-10):
         if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
@@ -99,3 +99,11 @@ class Normalize(Module):
     def backward_cpu(self, k, d, info, out):
         k.update_grad_input(d["input"], d["gradOutput"], out["gradInput"], info[1], info[2],
                             self.p, self.eps)
+
+    # -- CuPy path (normalize.cu) -------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.normalize_forward(d["input"], y, info[1], info[2], self.p, self.eps)
+
+    def backward_gpu(self, g, d, info, out):
+        g.normalize_backward(d["input"], d["gradOutput"], out["gradInput"], info[1], info[2],
+                             self.p, self.eps)

@@ -126,4 +126,44 @@ template <typename C> __device__ C nnf_block_max(C v, C* shm) {
     return nnf_warp_max(v);
 }
 
+/* ---- arg-extremum ----------------------------------------------------------
+ * v beats the running extremum m of a scan by increasing index: strictly
+ * beyond, or a NaN over a number (the first extremum and the first NaN stay:
+ * NumPy's argmax / argmin). */
+template <typename C, bool MAX> __device__ __forceinline__ bool nnf_wins(C v, C m) {
+    return (MAX ? v > m : v < m) || (nnf_isnan(v) && !nnf_isnan(m));
+}
+/* (v, j) beats (m, k) whatever the order they were found in */
+template <typename C, bool MAX>
+__device__ __forceinline__ bool nnf_beats(C v, long long j, C m, long long k) {
+    if (nnf_wins<C, MAX>(v, m)) return true;
+    if (nnf_wins<C, MAX>(m, v)) return false;
+    return j < k;       /* equal, or both NaN: the lower index */
+}
+/* Block-wide arg-extremum of one (value, index) per thread (index < 0: no
+ * value); every thread gets the winner. blockDim.x must be a power of two,
+ * at most 1024; sv / sj are __shared__ arrays of blockDim.x entries. The
+ * call must be reached by the whole block. */
+template <typename C, bool MAX>
+__device__ void nnf_block_arg(C* v, long long* j, C* sv, long long* sj) {
+    __syncthreads();                 /* sv / sj may still be read by a previous call */
+    sv[threadIdx.x] = *v;
+    sj[threadIdx.x] = *j;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            const C u = sv[threadIdx.x + s];
+            const long long k = sj[threadIdx.x + s];
+            if (k >= 0 && (sj[threadIdx.x] < 0 ||
+                           nnf_beats<C, MAX>(u, k, sv[threadIdx.x], sj[threadIdx.x]))) {
+                sv[threadIdx.x] = u;
+                sj[threadIdx.x] = k;
+            }
+        }
+        __syncthreads();
+    }
+    *v = sv[0];
+    *j = sj[0];
+}
+
 #endif /* NNF_COMMON_CUH */

@@ -45,20 +45,6 @@ __global__ void nnf_sum_bwd(const T* __restrict__ g, T* __restrict__ gi, idx_t o
     }
 }
 
-/* v beats the running extremum m (the scan goes by increasing index) */
-template <typename C, bool MAX>
-__device__ __forceinline__ bool nnf_wins(C v, C m) {
-    return (MAX ? v > m : v < m) || (nnf_isnan(v) && !nnf_isnan(m));
-}
-
-/* (v, j) beats (m, k) whatever the order they were found in */
-template <typename C, bool MAX>
-__device__ __forceinline__ bool nnf_beats(C v, long long j, C m, long long k) {
-    if (nnf_wins<C, MAX>(v, m)) return true;
-    if (nnf_wins<C, MAX>(m, v)) return false;
-    return j < k;       /* equal, or both NaN: the lower index */
-}
-
 /* the extremum (use_y) and/or its index (use_idx) of every row; blockDim.x
    a power of two, at most 1024 */
 template <typename T, bool MAX>
@@ -77,25 +63,10 @@ __global__ void nnf_arg_rows(const T* __restrict__ x, T* __restrict__ y, int use
                 best = j;
             }
         }
-        __syncthreads();            /* the previous row's results were read */
-        sv[threadIdx.x] = m;
-        sj[threadIdx.x] = best;
-        __syncthreads();
-        for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
-            if (threadIdx.x < s) {
-                const C v = sv[threadIdx.x + s];
-                const long long j = sj[threadIdx.x + s];
-                if (j >= 0 && (sj[threadIdx.x] < 0 ||
-                               nnf_beats<C, MAX>(v, j, sv[threadIdx.x], sj[threadIdx.x]))) {
-                    sv[threadIdx.x] = v;
-                    sj[threadIdx.x] = j;
-                }
-            }
-            __syncthreads();
-        }
+        nnf_block_arg<C, MAX>(&m, &best, sv, sj);
         if (threadIdx.x == 0) {
-            if (use_y) nnf_st(y + r, sv[0]);
-            if (use_idx) idx[r] = sj[0];
+            if (use_y) nnf_st(y + r, m);
+            if (use_idx) idx[r] = best;
         }
     }
 }

@@ -30,7 +30,7 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
            "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
            "layernorm_backward", "lookup_forward", "lookup_renorm", "lookup_backward",
-           "normalize_forward", "normalize_backward"]
+           "normalize_forward", "normalize_backward", "lrn_forward", "lrn_backward"]
 
 
 def _cp():
@@ -838,3 +838,16 @@ def normalize_backward(x, go, gi, rows, d, p, eps):
     k = kernel("normalize", "nnf_normalize_bwd<{T}>", x.dtype)
     launch_blocks(k, rows, (x, go, gi, i64(rows), i64(d), f64(0.0 if pinf else p), i32(pinf),
                             f64(eps)), block=_row_block(d))
+
+
+# ---------------------------------------------------------------- SpatialCrossMapLRN
+def lrn_forward(x, y, n, c, s, size, alpha, beta, k):
+    kk = kernel("lrn", "nnf_lrn_fwd<{T}>", x.dtype)
+    launch(kk, n * s, (x, y, i64(n), i64(c), i64(s), i64(size), f64(alpha), f64(beta),
+                       f64(k)))
+
+
+def lrn_backward(x, go, gi, n, c, s, size, alpha, beta, k):
+    kk = kernel("lrn", "nnf_lrn_bwd<{T}>", x.dtype)
+    launch(kk, n * s, (x, go, gi, i64(n), i64(c), i64(s), i64(size), f64(alpha), f64(beta),
+                       f64(k)))

@@ -70,6 +70,7 @@ def _templates():
         "lookup": ["nnf_lut_fwd<{T}>", "nnf_lut_mark<{T}>", "nnf_lut_renorm<{T}>",
                    "nnf_lut_grad<{T}>"],
         "normalize": ["nnf_normalize_fwd<{T}>", "nnf_normalize_bwd<{T}>"],
+        "lrn": ["nnf_lrn_fwd<{T}>", "nnf_lrn_bwd<{T}>"],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

@@ -27,7 +27,7 @@ class SpatialCrossMapLRN(Module):
     no agreed meaning, an even size is a ``ValueError``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
         self.size = self.int_arg("size", size)
@@ -95,3 +95,13 @@ class SpatialCrossMapLRN(Module):
         ws = np.empty(2 * C * S + S, d["input"].dtype)
         k.update_grad_input(d["input"], d["gradOutput"], out["gradInput"], ws, n, C, S,
                             self.size, self.alpha, self.beta, self.k)
+
+    # -- CuPy path (lrn.cu) ---------------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        shape, n, C, S = info
+        g.lrn_forward(d["input"], y, n, C, S, self.size, self.alpha, self.beta, self.k)
+
+    def backward_gpu(self, g, d, info, out):
+        shape, n, C, S = info
+        g.lrn_backward(d["input"], d["gradOutput"], out["gradInput"], n, C, S, self.size,
+                       self.alpha, self.beta, self.k)

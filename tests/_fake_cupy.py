@@ -29,8 +29,8 @@ class ndarray(np.ndarray):
 ndarray.__module__ = "cupy"
 ndarray.__qualname__ = ndarray.__name__ = "ndarray"
 
-float16, float32, float64, int64, int32 = (np.float16, np.float32, np.float64, np.int64,
-                                           np.int32)
+float16, float32, float64, int64, int32, uint8 = (np.float16, np.float32, np.float64,
+                                                  np.int64, np.int32, np.uint8)
 nan = np.nan
 LAUNCHES = []
 
@@ -164,7 +164,8 @@ class _Kernel:
             if "*" in p:
                 assert type(a) is ndarray, f"{what}: got {type(a)}"
                 base = p.replace("const", "").replace("*", "").split()[0]
-                want = {"T": T, "double": np.float64, "long": np.int64, "int": np.int32}[base]
+                want = {"T": T, "double": np.float64, "long": np.int64, "int": np.int32,
+                        "unsigned": np.uint8}[base]
                 assert a.dtype == want, f"{what}: dtype {a.dtype}"
                 if not p.startswith("const"):
                     assert a.flags.c_contiguous and a.flags.writeable, what

@@ -30,7 +30,9 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
            "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
            "layernorm_backward", "lookup_forward", "lookup_renorm", "lookup_backward",
-           "normalize_forward", "normalize_backward", "lrn_forward", "lrn_backward"]
+           "normalize_forward", "normalize_backward", "lrn_forward", "lrn_backward",
+           "multi_margin_forward", "multi_margin_backward", "multilabel_margin_forward",
+           "multilabel_margin_backward", "int64_target"]
 
 
 def _cp():
@@ -301,6 +303,69 @@ def pw_criterion_backward(op, x, t, w, gi, cols, margin, norm, go):
 
 
 _CACHE_SIZE = 16
+
+
+def int64_target(d):
+    """The dict's target as a C-contiguous int64 CuPy array (values checked)."""
+    t = d["target"]
+    if t.dtype != "int64" or not t.flags.c_contiguous:
+        t = _cp().ascontiguousarray(t, dtype=_cp().int64)
+    return t
+
+
+def _finish(rows_sum, nparts, norm, y):
+    fin = kernel("criterion", "nnf_finish_sum<{T}>", y.dtype)
+    fin((1,), (BLOCK,), (rows_sum, i64(nparts), f64(norm), y))
+
+
+def multi_margin_forward(x, t, w, y, n, nc, p, margin, norm):
+    cp = _cp()
+    rl = cp.zeros(max(n, 1), dtype=cp.float64)
+    if n * nc:
+        k = kernel("margin", "nnf_mm_rows<{T}>", x.dtype)
+        launch_blocks(k, n, (x, t, x if w is None else w, i32(w is not None), i64(n), i64(nc),
+                             i32(p), f64(margin), rl), block=_row_block(nc))
+    _finish(rl, max(n, 1), norm, y)
+
+
+def multi_margin_backward(x, t, w, gi, n, nc, p, margin, norm, go):
+    if n * nc == 0:
+        return
+    c, gs, use = _scale(go, gi)
+    k = kernel("margin", "nnf_mm_bwd<{T}>", x.dtype)
+    launch_blocks(k, n, (x, t, x if w is None else w, i32(w is not None), i64(n), i64(nc),
+                         i32(p), f64(margin), f64(norm * c), gs, i32(use), gi),
+                  block=_row_block(nc))
+
+
+def _ml_flags(t, n, nc, like):
+    cp = _cp()
+    flag = cp.empty(n * nc, dtype=cp.uint8)
+    k = kernel("margin", "nnf_ml_flags<{T}>", like.dtype)
+    launch_blocks(k, n, (t, flag, i64(n), i64(nc)), block=_row_block(nc))
+    return flag
+
+
+def multilabel_margin_forward(x, t, y, n, nc, norm):
+    cp = _cp()
+    rl = cp.zeros(max(n, 1), dtype=cp.float64)
+    if n * nc:
+        flag = _ml_flags(t, n, nc, x)
+        k = kernel("margin", "nnf_ml_rows<{T}>", x.dtype)
+        launch_blocks(k, n, (x, t, flag, i64(n), i64(nc), rl), block=_row_block(nc))
+    _finish(rl, max(n, 1), norm, y)
+
+
+def multilabel_margin_backward(x, t, gi, n, nc, norm, go):
+    cp = _cp()
+    if n * nc == 0:
+        return
+    flag = _ml_flags(t, n, nc, x)
+    act = cp.empty(n * nc, dtype=cp.float64)
+    c, gs, use = _scale(go, gi)
+    k = kernel("margin", "nnf_ml_bwd<{T}>", x.dtype)
+    launch_blocks(k, n, (x, t, flag, act, i64(n), i64(nc), f64(norm * c), gs, i32(use), gi),
+                  block=_row_block(nc))
 
 
 def cached(owner, key, make):

@@ -26,7 +26,7 @@ class MultiLabelMarginCriterion(Criterion):
     sizeAverage else 'sum')``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, *, sizeAverage=True):
         self.sizeAverage = self.bool_arg("sizeAverage", sizeAverage)
@@ -88,3 +88,13 @@ class MultiLabelMarginCriterion(Criterion):
         n, nc, _, norm = info
         k.update_grad_input(d["input"], int64_target(d), np.empty(nc, np.uint8),
                             out["gradInput"], n, nc, norm * float(d["gradOutput"]))
+
+    # -- CuPy path (margin.cu) ----------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        n, nc, _, norm = info
+        g.multilabel_margin_forward(d["input"], g.int64_target(d), y, n, nc, norm)
+
+    def backward_gpu(self, g, d, info, out):
+        n, nc, _, norm = info
+        g.multilabel_margin_backward(d["input"], g.int64_target(d), out["gradInput"], n, nc,
+                                     norm, d["gradOutput"])

@@ -43,7 +43,7 @@ class MultiMarginCriterion(Criterion):
     margin=margin, weight=w, reduction='mean' if sizeAverage else 'sum')``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, p=1, weights=None, margin=1, *, sizeAverage=True):
         self.p = self.int_arg("p", p)
@@ -122,3 +122,19 @@ class MultiMarginCriterion(Criterion):
         w = self._w_by_dtype.get(d["input"].dtype)
         k.update_grad_input(d["input"], int64_target(d), w, out["gradInput"], n, nc, self.p,
                             self.margin, norm * float(d["gradOutput"]))
+
+    # -- CuPy path (margin.cu) ----------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        n, nc, _, norm = info
+        x = d["input"]
+        w = None if self.weights is None else g.const_array(self, "weights", self.weights,
+                                                              x.dtype, x)
+        g.multi_margin_forward(x, g.int64_target(d), w, y, n, nc, self.p, self.margin, norm)
+
+    def backward_gpu(self, g, d, info, out):
+        n, nc, _, norm = info
+        x = d["input"]
+        w = None if self.weights is None else g.const_array(self, "weights", self.weights,
+                                                              x.dtype, x)
+        g.multi_margin_backward(x, g.int64_target(d), w, out["gradInput"], n, nc, self.p,
+                                self.margin, norm, d["gradOutput"])

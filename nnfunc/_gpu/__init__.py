@@ -15,26 +15,6 @@ Importing this package does not import CuPy; the first kernel request does.
 from ._loader import (BLOCK, PW_CRITERION_OPS, f64, i32, i64, kernel, launch, launch_blocks,
                       sm_count)
 
-__all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias", "bias_grad",
-           "linear_forward", "linear_backward", "mse_forward", "mse_backward",
-           "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
-           "const_array", "conv_forward", "conv_backward",
-           "full_conv_forward", "full_conv_backward", "temporal_conv_forward",
-           "temporal_conv_backward", "vol_conv_forward", "vol_conv_backward",
-           "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
-           "avgpool_forward", "avgpool_backward", "spatial3d",
-           "adaptive_max_forward", "adaptive_max_backward", "adaptive_avg_forward",
-           "adaptive_avg_backward", "unpool_forward", "unpool_backward",
-           "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
-           "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
-           "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
-           "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
-           "layernorm_backward", "lookup_forward", "lookup_renorm", "lookup_backward",
-           "normalize_forward", "normalize_backward", "lrn_forward", "lrn_backward",
-           "multi_margin_forward", "multi_margin_backward", "multilabel_margin_forward",
-           "multilabel_margin_backward", "int64_target"]
-
-
 def _cp():
     import cupy
     return cupy
@@ -770,6 +750,49 @@ def gather3_adjoint(go, gi, inv, planes, t, h, w, ot, oh, ow):
         i64(v) for v in (planes, t, h, w, ot, oh, ow)))
 
 
+# ---------------------------------------------------------------- linear interpolation
+def _inverse_taps(i0, i1, w1, n):
+    """CSR inverse of an axis' two taps: per source index, the (output,
+    weight) pairs reading it, by output then tap."""
+    import numpy as np
+    o = np.arange(i0.size, dtype=np.int64)
+    src = np.concatenate([i0, i1]).astype(np.int64)
+    out = np.concatenate([o, o])
+    wt = np.concatenate([1.0 - w1, w1]).astype(np.float64)
+    tap = np.concatenate([np.zeros_like(o), np.ones_like(o)])
+    order = np.lexsort((tap, out, src))
+    ofs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=ofs[1:])
+    return ofs, out[order], wt[order]
+
+
+def interp_maps(y0, y1, wy, x0, x1, wx, h, w, adjoint):
+    """Device arrays of the taps (forward) or of their CSR inverses (adjoint)
+    of nnfunc.modules._upsampling.linear_taps along rows and columns."""
+    import numpy as np
+    cp = _cp()
+    if not adjoint:
+        return (cp.asarray(y0.astype(np.int64)), cp.asarray(y1.astype(np.int64)),
+                cp.asarray(np.asarray(wy, np.float64)), cp.asarray(x0.astype(np.int64)),
+                cp.asarray(x1.astype(np.int64)), cp.asarray(np.asarray(wx, np.float64)))
+    return tuple(cp.asarray(a) for a in _inverse_taps(y0, y1, np.asarray(wy, np.float64), h)
+                 + _inverse_taps(x0, x1, np.asarray(wx, np.float64), w))
+
+
+def interp(x, y, maps, planes, h, w, oh, ow):
+    """y (P, oH, oW) = the separable linear interpolation of x (P, H, W)."""
+    k = kernel("interp", "nnf_interp_fwd<{T}>", x.dtype)
+    launch(k, planes * oh * ow, (x, y) + tuple(maps)
+           + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def interp_adjoint(go, gi, inv, planes, h, w, oh, ow):
+    """gi (P, H, W) = the adjoint of :func:`interp` applied to go."""
+    k = kernel("interp", "nnf_interp_adj<{T}>", gi.dtype)
+    launch(k, planes * h * w, (go, gi) + tuple(inv)
+           + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
 # ---------------------------------------------------------------- batch normalisation
 def _bn_stats(x, rm, rv, n, c, s, train, eps, nrm=None, nrv=None, momentum=0.0):
     """(mean, invstd) per channel as float64 device arrays: of the batch when
@@ -916,3 +939,9 @@ def lrn_backward(x, go, gi, n, c, s, size, alpha, beta, k):
     kk = kernel("lrn", "nnf_lrn_bwd<{T}>", x.dtype)
     launch(kk, n * s, (x, go, gi, i64(n), i64(c), i64(s), i64(size), f64(alpha), f64(beta),
                        f64(k)))
+
+
+#: every launcher above (the functions the modules' GPU methods call)
+__all__ = sorted(n for n, v in globals().items()
+                 if callable(v) and not n.startswith("_") and getattr(v, "__module__", None)
+                 == __name__)

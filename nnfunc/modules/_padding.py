@@ -127,7 +127,7 @@ def pad_axis_grad(xp, g, axis, n, before, after, mode):
 # with the maps (forward) or their inverses (gradient) copied to the device
 # once per input geometry (g.cached) -----------------------------------------
 def _gpu_maps(m, g, info, adjoint):
-    maps = m._maps(info)
+    maps = m._gather_maps(info) if hasattr(m, "_gather_maps") else m._maps(info)
     geo = tuple(int(v) for v in maps[3:10])        # planes, t, h, w, ot, oh, ow
     dev = g.cached(m, ("gather", adjoint, geo[1:]),
                    lambda: g.gather_maps(*maps[:3], *geo[1:4], adjoint))

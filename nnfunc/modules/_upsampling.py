@@ -54,3 +54,19 @@ def interp_matrix(xp, n, o, dtype, device):
     zero = xp.zeros((o, n), dtype=dtype, device=device)
     return (xp.where(cols == a0, 1 - w, zero) + xp.where(cols == a1, w, zero))
 
+
+def gpu_interp_maps(m, g, h, w, oh, ow, adjoint):
+    """Device taps (or their inverses) of the (H, W) -> (oH, oW) interpolation,
+    kept in the module's GPU cache."""
+    return g.cached(m, ("interp", adjoint, h, w, oh, ow),
+                    lambda: g.interp_maps(*linear_taps(h, oh), *linear_taps(w, ow), h, w,
+                                          adjoint))
+
+
+def gpu_depth_maps(m, g, t, ot, hw, adjoint):
+    """The linear pass along T of a trilinear interpolation: a (T, H W) image
+    with identity column taps."""
+    def make():
+        ident = np.arange(hw, dtype=np.int64)
+        return g.interp_maps(*linear_taps(t, ot), ident, ident, np.zeros(hw), t, hw, adjoint)
+    return g.cached(m, ("depth", adjoint, t, ot, hw), make)

@@ -1,7 +1,7 @@
 import numpy as np
 
 from ._spatial import _device
-from ._upsampling import _Upsampling2d, interp_matrix, linear_taps
+from ._upsampling import _Upsampling2d, gpu_interp_maps, interp_matrix, linear_taps
 
 
 class SpatialUpSamplingBilinear(_Upsampling2d):
@@ -25,6 +25,8 @@ class SpatialUpSamplingBilinear(_Upsampling2d):
     computed in float64 for both dtypes (PyTorch's rule for float64); Torch7
     computed them in float32 even for doubles (~1e-7 relative difference).
     """
+
+    backends = ("cpu", "gpu")
 
     def __init__(self, scale=None, oheight=None, owidth=None):
         if isinstance(scale, dict):
@@ -94,3 +96,14 @@ class SpatialUpSamplingBilinear(_Upsampling2d):
     def backward_cpu(self, k, d, info, out):
         k.bilinear_grad(d["gradOutput"], out["gradInput"],
                         *self._maps(info, out["gradInput"].dtype))
+
+    # -- CuPy path (interp.cu): the same taps ---------------------------------
+    def forward_gpu(self, g, d, info, y):
+        batch, n, c, h, w, oh, ow = info
+        maps = gpu_interp_maps(self, g, h, w, oh, ow, False)
+        g.interp(d["input"], y, maps, n * c, h, w, oh, ow)
+
+    def backward_gpu(self, g, d, info, out):
+        batch, n, c, h, w, oh, ow = info
+        inv = gpu_interp_maps(self, g, h, w, oh, ow, True)
+        g.interp_adjoint(d["gradOutput"], out["gradInput"], inv, n * c, h, w, oh, ow)

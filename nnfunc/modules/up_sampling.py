@@ -1,8 +1,9 @@
 import numpy as np
 
 from .._core.module import Module
+from ._padding import gpu_gather, gpu_gather_adjoint
 from ._spatial import _device
-from ._upsampling import interp_matrix, linear_taps
+from ._upsampling import gpu_depth_maps, gpu_interp_maps, interp_matrix, linear_taps
 
 _LINEAR = ("linear", "bilinear", "trilinear")
 
@@ -42,7 +43,7 @@ class UpSampling(Module):
     positions in float64 (Torch7 used float32).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "padding"
 
     def __init__(self, params, mode="nearest"):
@@ -177,3 +178,45 @@ class UpSampling(Module):
         tmp = np.empty(lead + (sizes[0], oh, ow), dtype=gi.dtype)
         k.bilinear_grad(go, tmp, *self._depth_maps(nc, sizes[0], out[0], oh * ow, gi.dtype))
         k.bilinear_grad(tmp, gi, *self._bilinear_maps(nc * sizes[0], h, w, oh, ow, gi.dtype))
+
+    # -- CuPy path: gather.cu (nearest) or interp.cu (linear), the CPU's passes
+    def _gather_maps(self, info):
+        return self._nearest_maps(info)
+
+    def forward_gpu(self, g, d, info, y):
+        lead, sizes, out = info
+        x = d["input"]
+        if self.mode == "nearest":
+            gpu_gather(self, g, d, info, y)
+            return
+        nc = lead[0] * lead[1]
+        h, w, oh, ow = sizes[-2], sizes[-1], out[-2], out[-1]
+        maps = gpu_interp_maps(self, g, h, w, oh, ow, False)
+        if len(sizes) == 2:
+            g.interp(x, y, maps, nc, h, w, oh, ow)
+            return
+        import cupy
+        t, ot = sizes[0], out[0]
+        tmp = cupy.empty(lead + (t, oh, ow), dtype=y.dtype)
+        g.interp(x, tmp, maps, nc * t, h, w, oh, ow)
+        g.interp(tmp, y, gpu_depth_maps(self, g, t, ot, oh * ow, False), nc, t, oh * ow, ot,
+                 oh * ow)
+
+    def backward_gpu(self, g, d, info, out_):
+        lead, sizes, out = info
+        go, gi = d["gradOutput"], out_["gradInput"]
+        if self.mode == "nearest":
+            gpu_gather_adjoint(self, g, d, info, out_)
+            return
+        nc = lead[0] * lead[1]
+        h, w, oh, ow = sizes[-2], sizes[-1], out[-2], out[-1]
+        inv = gpu_interp_maps(self, g, h, w, oh, ow, True)
+        if len(sizes) == 2:
+            g.interp_adjoint(go, gi, inv, nc, h, w, oh, ow)
+            return
+        import cupy
+        t, ot = sizes[0], out[0]
+        tmp = cupy.empty(lead + (t, oh, ow), dtype=gi.dtype)
+        g.interp_adjoint(go, tmp, gpu_depth_maps(self, g, t, ot, oh * ow, True), nc, t,
+                         oh * ow, ot, oh * ow)
+        g.interp_adjoint(tmp, gi, inv, nc * t, h, w, oh, ow)

@@ -941,6 +941,29 @@ def lrn_backward(x, go, gi, n, c, s, size, alpha, beta, k):
                        f64(k)))
 
 
+
+# ---------------------------------------------------------------- Euclidean
+def _euc_dist(x, w, y, n, ni, nj):
+    cp = _cp()
+    dist = cp.empty(n * nj, dtype=cp.float64)
+    k = kernel("euclid", "nnf_euc_dist<{T}>", w.dtype)
+    launch(k, n * nj, (x, w, dist, w if y is None else y, i32(y is not None), i64(n), i64(ni),
+                       i64(nj)))
+    return dist
+
+
+def euclidean_forward(x, w, y, n, ni, nj):
+    """y (N, J): the distances of the rows of x (N, I) to the columns of w (I, J)."""
+    _euc_dist(x, w, y, n, ni, nj)
+
+
+def euclidean_backward(x, w, go, gi, gw, n, ni, nj, eps):
+    dist = _euc_dist(x, w, None, n, ni, nj)
+    k = kernel("euclid", "nnf_euc_gi<{T}>", w.dtype)
+    launch(k, n * ni, (x, w, go, dist, gi, i64(n), i64(ni), i64(nj), f64(eps)))
+    k = kernel("euclid", "nnf_euc_gw<{T}>", w.dtype)
+    launch(k, ni * nj, (x, w, go, dist, gw, i64(n), i64(ni), i64(nj), f64(eps)))
+
 #: every launcher above (the functions the modules' GPU methods call)
 __all__ = sorted(n for n, v in globals().items()
                  if callable(v) and not n.startswith("_") and getattr(v, "__module__", None)

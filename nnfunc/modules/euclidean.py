@@ -26,7 +26,7 @@ class Euclidean(Module):
     """
 
     params = ("weight",)
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, inputSize, outputSize):
         self.inputSize = self.int_arg("inputSize", inputSize)
@@ -81,3 +81,12 @@ class Euclidean(Module):
     def backward_cpu(self, k, d, info, out):
         k.update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
                       out["gradWeight"], info[0], self.inputSize, self.outputSize, EPS)
+
+    # -- CuPy path (euclid.cu: direct sums in double) --------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.euclidean_forward(d["input"], d["weight"], y, info[0], self.inputSize,
+                            self.outputSize)
+
+    def backward_gpu(self, g, d, info, out):
+        g.euclidean_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                             out["gradWeight"], info[0], self.inputSize, self.outputSize, EPS)

@@ -611,6 +611,27 @@ def vol_conv_backward(x, wt, go, gi, gw, gb, transposed, n, cv, t, h, w, m, ot, 
         bias_grad(go, gb, n, cv, lv)
 
 
+def depthwise_forward(x, wt, b, y, n, c, h, w, m, oh, ow, kh, kw, dh, dw, ph, pw):
+    """SpatialDepthWiseConvolution (depthwise.cu; b None without bias)."""
+    geo = tuple(i64(v) for v in (n, c, h, w, m, oh, ow, kh, kw, dh, dw, ph, pw))
+    k = kernel("depthwise", "nnf_dw_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, wt, x if b is None else b, i32(b is not None), y) + geo)
+
+
+def depthwise_backward(x, wt, go, gi, gw, gb, n, c, h, w, m, oh, ow, kh, kw, dh, dw, ph, pw):
+    cp = _cp()
+    geo = tuple(i64(v) for v in (n, c, h, w, m, oh, ow, kh, kw, dh, dw, ph, pw))
+    k = kernel("depthwise", "nnf_dw_gi<{T}>", x.dtype)
+    launch(k, gi.size, (go, wt, gi) + geo)
+    k = kernel("depthwise", "nnf_dw_gw<{T}>", x.dtype)
+    launch_blocks(k, gw.size, (x, go, gw) + geo, block=_row_block(n * oh * ow))
+    if gb is not None:
+        # the channel sums (channel i*M + j) reordered to the bias layout (M, C)
+        tmp = cp.empty(c * m, dtype=gb.dtype)
+        bias_grad(go, tmp, n, c * m, oh * ow)
+        gb[...] = tmp.reshape(c, m).T
+
+
 # ---------------------------------------------------------------- pooling
 # The geometry of every pooling kernel is the CPU volumetric kernel's: P, T, H,
 # W, oT, oH, oW, kT, kH, kW, dT, dH, dW, padT, padH, padW [, lT, lH, lW]

@@ -75,6 +75,7 @@ def _templates():
                    "nnf_ml_rows<{T}>", "nnf_ml_bwd<{T}>"],
         "interp": ["nnf_interp_fwd<{T}>", "nnf_interp_adj<{T}>"],
         "euclid": ["nnf_euc_dist<{T}>", "nnf_euc_gi<{T}>", "nnf_euc_gw<{T}>"],
+        "depthwise": ["nnf_dw_fwd<{T}>", "nnf_dw_gi<{T}>", "nnf_dw_gw<{T}>"],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

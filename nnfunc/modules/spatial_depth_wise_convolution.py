@@ -46,7 +46,7 @@ class SpatialDepthWiseConvolution(Module):
     multiplier, usually 1).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None,
                  bias=True):
@@ -143,3 +143,13 @@ class SpatialDepthWiseConvolution(Module):
         k.update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
                       out["gradWeight"], out["gradBias"] if self.bias else None,
                       *self._sizes(info))
+
+    # -- CuPy path (depthwise.cu) -------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.depthwise_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y,
+                            *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.depthwise_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                             out["gradWeight"], out["gradBias"] if self.bias else None,
+                             *self._sizes(info))

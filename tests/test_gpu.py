@@ -28,10 +28,11 @@ if _ndev == 0:
 
 
 def _has_gpu(case):
-    """the row runs the GPU kernels: a GPU module, array input (a table input,
-    e.g. SpatialFullConvolution's [x, target], runs the generic code)"""
-    return ("gpu" in getattr(nnfunc.nn, case.module).__wrapped__.backends
-            and type(case.input_shape) is not list)
+    """the row runs the GPU kernels: a GPU module, array input or a module whose
+    GPU methods take tables (else a table input, e.g. SpatialFullConvolution's
+    [x, target], runs the generic code)"""
+    m = getattr(nnfunc.nn, case.module).__wrapped__
+    return "gpu" in m.backends and (type(case.input_shape) is not list or m.gpu_tables)
 
 
 GPU = [c for c in CASES if _has_gpu(c)]

@@ -22,10 +22,11 @@ from cases import CASES
 
 
 def _has_gpu(case):
-    """the row runs the GPU kernels: a GPU module, array input (a table input,
-    e.g. SpatialFullConvolution's [x, target], runs the generic code)"""
-    return ("gpu" in getattr(nnfunc.nn, case.module).__wrapped__.backends
-            and type(case.input_shape) is not list)
+    """the row runs the GPU kernels: a GPU module, array input or a module whose
+    GPU methods take tables (else a table input, e.g. SpatialFullConvolution's
+    [x, target], runs the generic code)"""
+    m = getattr(nnfunc.nn, case.module).__wrapped__
+    return "gpu" in m.backends and (type(case.input_shape) is not list or m.gpu_tables)
 
 
 GPU = [c for c in CASES if _has_gpu(c)]
@@ -97,16 +98,17 @@ def test_gpu_glue(case, dtype, fake):
     g = fn(dict(dg, gradOutput=gog))
     for k, v in g.items():
         src = "input" if k == "gradInput" else k[4].lower() + k[5:]
-        assert type(v) is cp.ndarray and v.dtype == dtype, k
-        assert v.shape == dg[src].shape, k
+        for vi, si in zip(leaves(v), leaves(dg[src]), strict=True):
+            assert type(vi) is cp.ndarray and vi.dtype == dtype, k
+            assert vi.shape == si.shape, k
     # (Linear without bias is GEMMs only)
     assert fake.LAUNCHES or not getattr(fn.module, "bias", True), "no kernel was launched"
     # caller buffers, contiguous and not: returned as the same objects
     out = cp.empty(y.shape, dtype)
     assert fn(dict(dg, output=out))["output"] is out
-    bufs = {k: cp.empty(v.shape, dtype) for k, v in g.items()}
+    bufs = {k: tmap(lambda a: cp.empty(a.shape, dtype), v) for k, v in g.items()}
     r = fn(dict(dg, gradOutput=gog, **bufs))
-    assert all(r[k] is b for k, b in bufs.items())
+    assert all(ri is bi for k, b in bufs.items() for ri, bi in zip(leaves(r[k]), leaves(b)))
     big = cp.empty(tuple(2 * s for s in y.shape) or (2,), dtype)
     out = big[tuple(slice(None, None, 2) for _ in y.shape)] if y.shape else big[0:1].reshape(())
     assert fn(dict(dg, output=out))["output"] is out
@@ -114,17 +116,19 @@ def test_gpu_glue(case, dtype, fake):
     if fn.module.is_criterion:
         fn(dict(dg, gradOutput=cp.asarray(np.asarray(0.5, dtype))))
     # non-contiguous input
-    x = dg["input"]
-    if x.ndim:
+    def strided(x):
+        if not x.ndim:
+            return x
         wide = cp.empty(x.shape + (2,), x.dtype)
         wide[..., 0] = x
-        fn(dict(dg, input=wide[..., 0]))
+        return wide[..., 0]
+    fn(dict(dg, input=tmap(strided, dg["input"])))
 
 
 @pytest.mark.parametrize("case", [c for c in GPU if c.batch], ids=lambda c: c.id)
 def test_gpu_glue_empty_batch(case, fake):
     cp = fake
-    shape = (0,) + tuple(case.input_shape[1:])
+    shape = tmap(lambda s: (0,) + tuple(s[1:]), case.input_shape)
     fn, d = make_dict(case, np.float32, input_shape=shape)
     dg = {k: _to(cp, v) for k, v in d.items()}
     y = fn(dg)["output"]

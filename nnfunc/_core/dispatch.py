@@ -128,8 +128,8 @@ def which(fn, d):
         x = x[0]
     if type(x) is np.ndarray and "cpu" in m.backends:
         return "cpu"
-    # (the GPU kernels take array input: a table input runs the generic code)
+    # (a table input runs the generic code unless the module's GPU methods take it)
     if "gpu" in m.backends and type(x) is not np.ndarray and is_cupy(type(x)) \
-            and x is d["input"]:
+            and (x is d["input"] or m.gpu_tables):
         return "gpu"
     return "generic"

@@ -457,9 +457,9 @@ def _forward(m, d, backend):
     if xp is None:
         xp = numpy_namespace()
     elif backend is None and "gpu" in m.backends and is_cupy(type(x)) \
-            and not _is_table(shape) and type(a["input"]) is not list:
-        # (the GPU kernels take array input and output: a table form of a
-        # GPU module, e.g. SpatialFullConvolution's [x, target], is generic)
+            and not _is_table(shape) and (type(a["input"]) is not list or m.gpu_tables):
+        # (a table form of a GPU module whose kernels take an array, e.g.
+        # SpatialFullConvolution's [x, target], runs the generic code)
         return _forward_gpu(m, a, x, info, shape, buf, dt)
     y = m.forward(xp, a, info)
     if type(y) is dict:
@@ -524,7 +524,7 @@ def _backward(m, d, backend):
     if xp is None:
         xp = numpy_namespace()
     elif backend is None and "gpu" in m.backends and is_cupy(type(x)) \
-            and type(a["input"]) is not list:
+            and (type(a["input"]) is not list or m.gpu_tables):
         return _backward_gpu(m, a, x, info, bufs, dt, params, gparams)
     res = m.backward(xp, a, info)
     out = {"gradInput": res["gradInput"]}
@@ -546,6 +546,9 @@ def _gpu_contiguous(a, x, cp):
     for k, v in a.items():
         if type(v) is t and not v.flags.c_contiguous:
             a[k] = cp.ascontiguousarray(v)
+        elif type(v) is list and k == "input":
+            a[k] = [cp.ascontiguousarray(e) if type(e) is t and not e.flags.c_contiguous
+                    else e for e in v]
 
 
 def _gpu_out(bufs, g, shape, dt, cp):
@@ -571,7 +574,14 @@ def _forward_gpu(m, a, x, info, shape, buf, dt):
 def _backward_gpu(m, a, x, info, bufs, dt, params, gparams):
     cp = sys.modules["cupy"]
     _gpu_contiguous(a, x, cp)
-    out = {"gradInput": _gpu_out(bufs, "gradInput", a["input"].shape, dt, cp)}
+    xin = a["input"]
+    if type(xin) is list:
+        b = bufs.get("gradInput") if bufs else None
+        gi = [b[i] if b is not None and b[i].flags.c_contiguous else cp.empty(e.shape, dt)
+              for i, e in enumerate(xin)]
+    else:
+        gi = _gpu_out(bufs, "gradInput", xin.shape, dt, cp)
+    out = {"gradInput": gi}
     for p, g in zip(params, gparams):
         out[g] = _gpu_out(bufs, g, a[p].shape, dt, cp)
     m.backward_gpu(gpu_module(), a, info, out)

@@ -92,6 +92,9 @@ class Module:
     #: with a TypeError naming the module, so ``check`` never sees it.
     #: A tuple ``input_kind`` implies a table.
     table_input = False
+    #: the GPU methods take a table ``input`` (and fill a table
+    #: ``gradInput``); otherwise a table input on CuPy runs the generic code
+    gpu_tables = False
 
     def result_dtype(self, xp):
         """For ``input_kind == "int"``: the float dtype of outputs and

@@ -348,6 +348,63 @@ def multilabel_margin_backward(x, t, gi, n, nc, norm, go):
                   block=_row_block(nc))
 
 
+def margin_ranking_forward(x1, x2, t, y, margin, norm):
+    cp = _cp()
+    n = x1.size
+    blocks = _sum_blocks(n)
+    part = cp.zeros(blocks, dtype=cp.float64)
+    if n:
+        k = kernel("margin", "nnf_mr_partial<{T}>", x1.dtype)
+        k((blocks,), (BLOCK,), (x1, x2, t, i64(n), f64(margin), part))
+    _finish(part, blocks, norm, y)
+
+
+def margin_ranking_backward(x1, x2, t, g1, g2, margin, norm, go):
+    c, gs, use = _scale(go, g1)
+    k = kernel("margin", "nnf_mr_bwd<{T}>", x1.dtype)
+    launch(k, x1.size, (x1, x2, t, g1, g2, i64(x1.size), f64(margin), f64(norm * c), gs,
+                        i32(use)))
+
+
+def bilinear_forward(x1, x2, w, b, y):
+    """Bilinear: y[n, o] = x1[n] W[o] x2[n] (+ b[o]), cuBLAS GEMMs only:
+    T = x1 W' (W' = W as (I1, O I2)), then a batched product with x2."""
+    cp = _cp()
+    n, i1 = x1.shape
+    o, _, i2 = w.shape
+    if n == 0:
+        return
+    wt = cp.ascontiguousarray(w.transpose(1, 0, 2)).reshape(i1, o * i2)
+    t = cp.matmul(x1, wt).reshape(n, o, i2)
+    cp.matmul(t, x2.reshape(n, i2, 1), out=y.reshape(n, o, 1))
+    if b is not None:
+        add_bias(y, b, n, o, 1)
+
+
+def bilinear_backward(x1, x2, w, go, g1, g2, gw, gb):
+    cp = _cp()
+    n, i1 = x1.shape
+    o, _, i2 = w.shape
+    if n == 0:
+        gw.fill(0)
+        if gb is not None:
+            gb.fill(0)
+        return
+    go3 = go.reshape(n, 1, o)
+    # g1[n, i] = sum_o go[n, o] sum_k W[o, i, k] x2[n, k]
+    v = cp.matmul(x2, w.reshape(o * i1, i2).T).reshape(n, o, i1)
+    cp.matmul(go3, v, out=g1.reshape(n, 1, i1))
+    # g2[n, k] = sum_o go[n, o] sum_i x1[n, i] W[o, i, k]
+    wt = cp.ascontiguousarray(w.transpose(1, 0, 2)).reshape(i1, o * i2)
+    t = cp.matmul(x1, wt).reshape(n, o, i2)
+    cp.matmul(go3, t, out=g2.reshape(n, 1, i2))
+    # gW[o, i, k] = sum_n go[n, o] x1[n, i] x2[n, k]
+    outer = (x1[:, :, None] * x2[:, None, :]).reshape(n, i1 * i2)
+    cp.matmul(go.T, outer, out=gw.reshape(o, i1 * i2))
+    if gb is not None:
+        bias_grad(go, gb, n, o, 1)
+
+
 def cached(owner, key, make):
     """``make()``, kept on the module instance ``owner`` under ``key`` (with the
     current device): device copies of a module's constants and of index maps

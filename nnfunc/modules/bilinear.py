@@ -19,7 +19,8 @@ class Bilinear(TableModule):
     ``U(-1/sqrt(inputSize1), 1/sqrt(inputSize1))`` for weight and bias.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
+    gpu_tables = True
 
     def __init__(self, inputSize1, inputSize2, outputSize, bias=True):
         self.inputSize1 = self.int_arg("inputSize1", inputSize1)
@@ -108,3 +109,14 @@ class Bilinear(TableModule):
         k.update_grad(x1, x2, d["weight"], d["gradOutput"], g1, g2, out["gradWeight"],
                       out["gradBias"] if self.bias else None, info,
                       self.inputSize1, self.inputSize2, self.outputSize)
+
+    # -- CuPy path: cuBLAS GEMMs through CuPy ---------------------------------
+    def forward_gpu(self, g, d, info, y):
+        x1, x2 = d["input"]
+        g.bilinear_forward(x1, x2, d["weight"], d["bias"] if self.bias else None, y)
+
+    def backward_gpu(self, g, d, info, out):
+        x1, x2 = d["input"]
+        g1, g2 = out["gradInput"]
+        g.bilinear_backward(x1, x2, d["weight"], d["gradOutput"], g1, g2, out["gradWeight"],
+                            out["gradBias"] if self.bias else None)

@@ -22,8 +22,9 @@ class MarginRankingCriterion(Criterion):
     sizeAverage else 'sum')``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     table_input = True
+    gpu_tables = True
 
     def __init__(self, margin=1, *, sizeAverage=True):
         self.margin = self.float_arg("margin", margin)
@@ -77,6 +78,17 @@ class MarginRankingCriterion(Criterion):
         g1, g2 = out["gradInput"]
         k.update_grad_input(x1, x2, _contiguous(d["target"]), g1, g2, self.margin,
                             info * float(d["gradOutput"]))
+
+    # -- CuPy path (margin.cu) ------------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        x1, x2 = d["input"]
+        g.margin_ranking_forward(x1, x2, d["target"], y, self.margin, info)
+
+    def backward_gpu(self, g, d, info, out):
+        x1, x2 = d["input"]
+        g1, g2 = out["gradInput"]
+        g.margin_ranking_backward(x1, x2, d["target"], g1, g2, self.margin, info,
+                                  d["gradOutput"])
 
 
 def _contiguous(a):

@@ -141,3 +141,38 @@ __global__ void nnf_ml_bwd(const T* __restrict__ x, const long long* __restrict_
         __syncthreads();
     }
 }
+
+/* MarginRankingCriterion: x1, x2, y of n elements; loss = norm sum
+ * max(0, -y (x1 - x2) + margin) (block partials in double, then
+ * criterion.cu's nnf_finish_sum); gradient [-g, g] with g = y coef [gs]
+ * where the hinge is >= 0 (Torch7 and PyTorch pass it at exactly 0). */
+template <typename T>
+__global__ void nnf_mr_partial(const T* __restrict__ x1, const T* __restrict__ x2,
+                               const T* __restrict__ y, idx_t n, double margin,
+                               double* __restrict__ partial) {
+    __shared__ double shm[32];
+    double s = 0;
+    NNF_LOOP(i, n) {
+        const double h = -(double)nnf_ld(y + i) * ((double)nnf_ld(x1 + i) - (double)nnf_ld(x2 + i))
+                         + margin;
+        if (h > 0) s += h;
+    }
+    s = nnf_block_sum(s, shm);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+template <typename T>
+__global__ void nnf_mr_bwd(const T* __restrict__ x1, const T* __restrict__ x2,
+                           const T* __restrict__ y, T* __restrict__ g1, T* __restrict__ g2,
+                           idx_t n, double margin, double coef, const T* __restrict__ gs,
+                           int use_gs) {
+    typedef typename nnf_acc<T>::type C;
+    const double k = use_gs ? coef * (double)nnf_ld(gs) : coef;
+    NNF_LOOP(i, n) {
+        const C yv = nnf_ld(y + i), a = nnf_ld(x1 + i), b = nnf_ld(x2 + i);
+        const C h = -yv * (a - b) + (C)margin;
+        const C g = h >= (C)0 ? (C)(yv * (C)k) : (C)0;
+        nnf_st(g1 + i, -g);
+        nnf_st(g2 + i, g);
+    }
+}

@@ -468,18 +468,8 @@ def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go, inner=1):
 # convolutions unfold their input; SpatialFullConvolution folds into its
 # output (col2im is its forward) and unfolds its gradOutput.
 
-def _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    """a 2-D unfold geometry as unfold.cu's volume of one frame"""
-    return _geometry3(n, c, 1, h, w, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
-
-
 def _geometry3(*g):
     return tuple(i64(v) for v in g)
-
-
-def _plain(kh, kw, dh, dw, ph, pw):
-    """a 1x1 kernel, stride 1, no padding: the columns are the image itself"""
-    return kh == kw == dh == dw == 1 and ph == pw == 0
 
 
 def _unfold(x, cols, geo):
@@ -490,21 +480,6 @@ def _unfold(x, cols, geo):
 def _fold_into(cols, img, geo):
     k = kernel("unfold", "nnf_col2vol<{T}>", img.dtype)
     launch(k, img.size, (cols, img) + geo)
-
-
-def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    """(N, C*kH*kW, oH*oW) columns of x (a view of x for a plain 1x1 kernel)."""
-    cp = _cp()
-    if _plain(kh, kw, dh, dw, ph, pw):
-        return x.reshape(n, c, h * w)
-    cols = cp.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
-    _unfold(x, cols, _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
-    return cols
-
-
-def _fold(cols, img, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    """img (N, C, H, W) = col2im of cols (N, C*kH*kW, oH*oW) (overwritten)."""
-    _fold_into(cols, img, _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
 def _gemm_batch_sum(a, bt, out):
@@ -520,64 +495,33 @@ def _gemm_batch_sum(a, bt, out):
         cp.sum(cp.matmul(a, bt), axis=0, out=out)
 
 
+def _vol2d(c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
+    """a 2-D convolution's geometry (after N) as the volumetric one of one frame"""
+    return (c, 1, h, w, o, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
+
+
 def conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
-    cp = _cp()
-    if n == 0:
-        return
-    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
-    cp.matmul(wt.reshape(o, c * kh * kw), cols, out=y.reshape(n, o, oh * ow))
-    if b is not None:
-        add_bias(y, b, n, o, oh * ow)
+    """The 2-D convolutions: the volumetric path on one frame."""
+    vol_conv_forward(x, wt, b, y, False, n,
+                     *_vol2d(c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
 def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw,
                   lh=1, lw=1):
-    cp = _cp()
-    if n == 0:
-        gw.fill(0)
-        if gb is not None:
-            gb.fill(0)
-        return
-    kk = c * kh * kw
-    w2 = wt.reshape(o, kk)
-    go3 = go.reshape(n, o, oh * ow)
-    if _plain(kh, kw, dh, dw, ph, pw):
-        cp.matmul(w2.T, go3, out=gi.reshape(n, c, h * w))
-    else:
-        _fold(cp.matmul(w2.T, go3), gi, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
-    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
-    _gemm_batch_sum(go3, cols.transpose(0, 2, 1), gw.reshape(o, kk))
-    if gb is not None:
-        bias_grad(go, gb, n, o, oh * ow)
+    vol_conv_backward(x, wt, go, gi, gw, gb, False, n,
+                      *_vol2d(c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
 def full_conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
-    """SpatialFullConvolution: y (N, O, oH, oW) = fold(W^T x) + b; x (N, C, H, W),
-    W (C, O, kH, kW)."""
-    cp = _cp()
-    if n == 0:
-        return
-    w2 = wt.reshape(c, o * kh * kw)
-    cols = cp.matmul(w2.T, x.reshape(n, c, h * w))        # (N, O*kH*kW, H*W)
-    _fold(cols, y, n, o, oh, ow, h, w, kh, kw, dh, dw, ph, pw, 1, 1)
-    if b is not None:
-        add_bias(y, b, n, o, oh * ow)
+    """SpatialFullConvolution: the transposed volumetric path on one frame (the
+    image is the output (O, oH, oW), the window grid the input (C, H, W))."""
+    vol_conv_forward(x, wt, b, y, True, n,
+                     *_vol2d(o, oh, ow, c, h, w, kh, kw, dh, dw, ph, pw))
 
 
 def full_conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
-    cp = _cp()
-    if n == 0:
-        gw.fill(0)
-        if gb is not None:
-            gb.fill(0)
-        return
-    kk = o * kh * kw
-    w2 = wt.reshape(c, kk)
-    cols = _columns(go, n, o, oh, ow, h, w, kh, kw, dh, dw, ph, pw, 1, 1)   # (N, kk, H*W)
-    cp.matmul(w2, cols, out=gi.reshape(n, c, h * w))
-    _gemm_batch_sum(x.reshape(n, c, h * w), cols.transpose(0, 2, 1), gw.reshape(c, kk))
-    if gb is not None:
-        bias_grad(go, gb, n, o, oh * ow)
+    vol_conv_backward(x, wt, go, gi, gw, gb, True, n,
+                      *_vol2d(o, oh, ow, c, h, w, kh, kw, dh, dw, ph, pw))
 
 
 def temporal_conv_forward(x, wt, b, y, n, t, f, o, ot, kw, dw):
@@ -587,7 +531,7 @@ def temporal_conv_forward(x, wt, b, y, n, t, f, o, ot, kw, dw):
     cp = _cp()
     if n == 0:
         return
-    cols = _columns(x, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)     # (N, kW*F, oT)
+    cols = _vol_columns(x, (n,) + _vol2d(1, t, f, o, ot, 1, kw, f, dw, 1, 0, 0))
     cp.matmul(cols.transpose(0, 2, 1), wt.T, out=y.reshape(n, ot, o))
     add_bias(y, b, n * ot, o, 1)
 
@@ -598,17 +542,26 @@ def temporal_conv_backward(x, wt, go, gi, gw, gb, n, t, f, o, ot, kw, dw):
         gw.fill(0)
         gb.fill(0)
         return
+    geo = (n,) + _vol2d(1, t, f, o, ot, 1, kw, f, dw, 1, 0, 0)
     go3 = go.reshape(n, ot, o)
     gcols = cp.matmul(wt.T, go3.transpose(0, 2, 1))                      # (N, kW*F, oT)
-    _fold(gcols, gi, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)
-    cols = _columns(x, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)
+    _fold_into(gcols, gi, _geometry3(*_no_m(geo)))
+    cols = _vol_columns(x, geo)
     _gemm_batch_sum(go3.transpose(0, 2, 1), cols.transpose(0, 2, 1), gw)
     bias_grad(go, gb, n * ot, o, 1)
 
 
+def _no_m(geo):
+    """unfold.cu's geometry from a convolution's: (N, Cv, T, H, W, M, oT, ...)
+    without M"""
+    return geo[:5] + geo[6:]
+
+
 def _vol_columns(img, geo):
     """(N, Cv*kT*kH*kW, oT*oH*oW) columns of the volume img (a view for a plain
-    1x1x1 kernel); ``geo``: N, Cv, T, H, W, oT, oH, oW, k*, d*, pad*, dil*."""
+    1x1x1 kernel); ``geo``: a convolution's N, Cv, T, H, W, M, oT, oH, oW, k*, d*,
+    pad*, dil* (M unused)."""
+    geo = _no_m(geo)
     n, cv, t, h, w, ot, oh, ow = geo[:8]
     k, d, p = geo[8:11], geo[11:14], geo[14:17]
     if k == (1, 1, 1) and d == (1, 1, 1) and p == (0, 0, 0):
@@ -626,7 +579,7 @@ def vol_conv_forward(x, wt, b, y, transposed, n, cv, t, h, w, m, ot, oh, ow, *kd
     cp = _cp()
     if n == 0:
         return
-    geo = (n, cv, t, h, w, ot, oh, ow) + tuple(kdpl)
+    geo = (n, cv, t, h, w, m, ot, oh, ow) + tuple(kdpl)
     kk = cv * kdpl[0] * kdpl[1] * kdpl[2]
     lg, lv = ot * oh * ow, t * h * w
     w2 = wt.reshape(m, kk)
@@ -636,7 +589,7 @@ def vol_conv_forward(x, wt, b, y, transposed, n, cv, t, h, w, m, ot, oh, ow, *kd
             add_bias(y, b, n, m, lg)
         return
     cols = cp.matmul(w2.T, x.reshape(n, m, lg))
-    _fold_into(cols, y, _geometry3(*geo))
+    _fold_into(cols, y, _geometry3(*_no_m(geo)))
     if b is not None:
         add_bias(y, b, n, cv, lv)
 
@@ -649,13 +602,13 @@ def vol_conv_backward(x, wt, go, gi, gw, gb, transposed, n, cv, t, h, w, m, ot, 
         if gb is not None:
             gb.fill(0)
         return
-    geo = (n, cv, t, h, w, ot, oh, ow) + tuple(kdpl)
+    geo = (n, cv, t, h, w, m, ot, oh, ow) + tuple(kdpl)
     kk = cv * kdpl[0] * kdpl[1] * kdpl[2]
     lg, lv = ot * oh * ow, t * h * w
     w2 = wt.reshape(m, kk)
     if not transposed:
         go3 = go.reshape(n, m, lg)
-        _fold_into(cp.matmul(w2.T, go3), gi, _geometry3(*geo))
+        _fold_into(cp.matmul(w2.T, go3), gi, _geometry3(*_no_m(geo)))
         cols = _vol_columns(x, geo)
         _gemm_batch_sum(go3, cols.transpose(0, 2, 1), gw.reshape(m, kk))
         if gb is not None:

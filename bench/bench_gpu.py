@@ -106,6 +106,13 @@ def rows(cp, torch, dtype, quick):
     add("MSECriterion", f"{n}x{c}", nnfunc.nn.MSECriterion(), {"input": x, "target": t}, 1.0,
         F.mse_loss, [x, torch.from_numpy(t).to("cuda")])
     x = rand(n, c)
+    add("SmoothL1Criterion", f"{n}x{c}", nnfunc.nn.SmoothL1Criterion(),
+        {"input": x, "target": t}, 1.0, F.smooth_l1_loss, [x, torch.from_numpy(t).to("cuda")])
+    p01 = (rng.random((n, c)) * 0.98 + 0.01).astype(dtype)
+    t01 = (rng.random((n, c)) > 0.5).astype(dtype)
+    add("BCECriterion", f"{n}x{c}", nnfunc.nn.BCECriterion(), {"input": p01, "target": t01},
+        1.0, F.binary_cross_entropy, [p01, torch.from_numpy(t01).to("cuda")])
+    x = rand(n, c)
     tg = rng.integers(0, c, n).astype(np.int64)
     add("ClassNLLCriterion", f"{n}x{c}", nnfunc.nn.ClassNLLCriterion(),
         {"input": x, "target": tg}, 1.0, F.nll_loss, [x, torch.from_numpy(tg).to("cuda")])
@@ -120,6 +127,27 @@ def rows(cp, torch, dtype, quick):
             lambda a, w, b, s=s, pad=pad: F.conv2d(a, w, b, stride=s, padding=pad),
             [x, p["weight"], p["bias"]])
 
+    f = nnfunc.nn.SpatialDilatedConvolution(64, 64, 3, 3, 1, 1, 2, 2, 2, 2)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = rand(*big)
+    add("SpatialDilatedConvolution", f"{shp} k3 dil2 p2 ->64", f, {"input": x, **p},
+        rand(big[0], 64, big[2], big[3]),
+        lambda a, w, b: F.conv2d(a, w, b, padding=2, dilation=2), [x, p["weight"], p["bias"]])
+    f = nnfunc.nn.SpatialFullConvolution(64, 32, 4, 4, 2, 2, 1, 1)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = rand(*big)
+    add("SpatialFullConvolution", f"{shp} k4 s2 p1 ->32", f, {"input": x, **p},
+        rand(big[0], 32, 2 * big[2], 2 * big[3]),
+        lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1),
+        [x, p["weight"], p["bias"]])
+
+    f = nnfunc.nn.SpatialBatchNormalization(64)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = rand(*big)
+    add("SpatialBatchNormalization", f"{shp} train", f, {"input": x, **p}, rand(*big),
+        lambda a, w, b: F.batch_norm(a, None, None, w, b, training=True),
+        [x, p["weight"], p["bias"]])
+
     for (k, s, pad) in [(2, 2, 0), (3, 2, 1)]:
         f = nnfunc.nn.SpatialMaxPooling(k, k, s, s, pad, pad)
         x = rand(*big)
@@ -127,6 +155,11 @@ def rows(cp, torch, dtype, quick):
         add("SpatialMaxPooling", f"{shp} k{k} s{s} p{pad}", f, {"input": x},
             rand(big[0], big[1], oh, oh),
             lambda a, k=k, s=s, pad=pad: F.max_pool2d(a, k, s, pad), [x])
+    f = nnfunc.nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1)
+    x = rand(*big)
+    oh = (big[2] + 2 - 3) // 2 + 1
+    add("SpatialAveragePooling", f"{shp} k3 s2 p1", f, {"input": x},
+        rand(big[0], big[1], oh, oh), lambda a: F.avg_pool2d(a, 3, 2, 1), [x])
     return out
 
 

@@ -128,6 +128,8 @@ def which(fn, d):
         x = x[0]
     if type(x) is np.ndarray and "cpu" in m.backends:
         return "cpu"
-    if "gpu" in m.backends and type(x) is not np.ndarray and is_cupy(type(x)):
+    # (the GPU kernels take array input: a table input runs the generic code)
+    if "gpu" in m.backends and type(x) is not np.ndarray and is_cupy(type(x)) \
+            and x is d["input"]:
         return "gpu"
     return "generic"

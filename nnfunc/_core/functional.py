@@ -457,7 +457,9 @@ def _forward(m, d, backend):
     if xp is None:
         xp = numpy_namespace()
     elif backend is None and "gpu" in m.backends and is_cupy(type(x)) \
-            and not _is_table(shape):
+            and not _is_table(shape) and type(a["input"]) is not list:
+        # (the GPU kernels take array input and output: a table form of a
+        # GPU module, e.g. SpatialFullConvolution's [x, target], is generic)
         return _forward_gpu(m, a, x, info, shape, buf, dt)
     y = m.forward(xp, a, info)
     if type(y) is dict:

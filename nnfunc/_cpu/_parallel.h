@@ -14,8 +14,13 @@
  * thread) is one direct call fn(ctx, 0, n) on the calling thread.
  *
  * The calling thread takes parts too; the workers (limit - 1 threads,
- * started on first use, then asleep on a condition variable between calls)
- * take the others. Parts are handed out by a counter, so a worker that is
+ * started on first use) take the others. Between calls a worker first
+ * spins for about NNF_SPIN_NS (watching the job counter, no lock, with the
+ * CPU's pause hint) and only then sleeps on a condition variable: the
+ * kernels of one network come back to back (a forward, then its gradient,
+ * then the next layer), and waking a sleeping thread costs tens of
+ * microseconds on a virtual machine, more than a mid-sized map takes. The
+ * caller likewise spins briefly for the last part before it sleeps. Parts are handed out by a counter, so a worker that is
  * slow to wake on a busy machine simply gets fewer of them. One caller at
  * a time owns the pool: a second thread that finds it busy (two Python
  * threads in kernels at once, the GIL being released) runs its parts
@@ -37,6 +42,10 @@ typedef void (*nnf_task_fn)(void* ctx, ptrdiff_t begin, ptrdiff_t end);
 
 #define NNF_MAX_THREADS 64
 #define NNF_DEFAULT_THREADS 4
+/* how long an idle worker (and a waiting caller) spins before it sleeps */
+#ifndef NNF_SPIN_NS
+#define NNF_SPIN_NS 200000L
+#endif
 
 #if defined(__unix__) || defined(__APPLE__)
 #define NNF_PTHREADS 1
@@ -49,16 +58,58 @@ typedef void (*nnf_task_fn)(void* ctx, ptrdiff_t begin, ptrdiff_t end);
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 /* the limit is read without the lock by every parallel call */
 #if defined(__GNUC__)
 #define NNF_LOAD(v) __atomic_load_n(&(v), __ATOMIC_RELAXED)
 #define NNF_STORE(v, x) __atomic_store_n(&(v), (x), __ATOMIC_RELAXED)
+#define NNF_LOAD_ACQ(v) __atomic_load_n(&(v), __ATOMIC_ACQUIRE)
+#define NNF_ADD(v, x) __atomic_add_fetch(&(v), (x), __ATOMIC_ACQ_REL)
 #else
 #define NNF_LOAD(v) (v)
 #define NNF_STORE(v, x) ((v) = (x))
+#define NNF_LOAD_ACQ(v) (v)
+#define NNF_ADD(v, x) ((v) += (x))
 #endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define NNF_RELAX() __builtin_ia32_pause()
+#elif defined(__GNUC__) && defined(__aarch64__)
+#define NNF_RELAX() __asm__ __volatile__("yield")
+#else
+#define NNF_RELAX() ((void)0)
+#endif
+
+static long nnf_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* spin (no lock held) while *p == v, for at most NNF_SPIN_NS; the clock is
+   read every 64 pauses */
+static void nnf_spin_while_ul(const unsigned long* p, unsigned long v) {
+    long until = nnf_now_ns() + NNF_SPIN_NS;
+    for (;;) {
+        for (int k = 0; k < 64; k++) {
+            if (NNF_LOAD_ACQ(*p) != v) return;
+            NNF_RELAX();
+        }
+        if (nnf_now_ns() > until) return;
+    }
+}
+static void nnf_spin_while_pos(const int* p) {
+    long until = nnf_now_ns() + NNF_SPIN_NS;
+    for (;;) {
+        for (int k = 0; k < 64; k++) {
+            if (NNF_LOAD_ACQ(*p) <= 0) return;
+            NNF_RELAX();
+        }
+        if (nnf_now_ns() > until) return;
+    }
+}
 
 static struct {
     pthread_mutex_t owner;      /* held by the caller that uses the pool */
@@ -66,7 +117,8 @@ static struct {
     pthread_cond_t wake, done;
     int limit;                  /* threads per call, caller included; 0: unread */
     int nworkers;               /* workers started */
-    unsigned long gen;          /* bumped once per job */
+    int sleepers;               /* workers waiting on `wake` */
+    unsigned long gen;          /* bumped once per job (read unlocked by spinners) */
     nnf_task_fn fn;
     void* ctx;
     ptrdiff_t n, align;
@@ -74,7 +126,7 @@ static struct {
     int atfork;
 } nnf_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
               PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-              0, 0, 0, NULL, NULL, 0, 1, 0, 0, 0, 0};
+              0, 0, 0, 0, NULL, NULL, 0, 1, 0, 0, 0, 0};
 
 static void nnf_pool_child(void) {
     pthread_mutex_init(&nnf_pool.owner, NULL);
@@ -82,6 +134,7 @@ static void nnf_pool_child(void) {
     pthread_cond_init(&nnf_pool.wake, NULL);
     pthread_cond_init(&nnf_pool.done, NULL);
     nnf_pool.nworkers = 0;
+    nnf_pool.sleepers = 0;
     nnf_pool.left = 0;
     nnf_pool.next = nnf_pool.nparts = 0;
 }
@@ -104,7 +157,7 @@ static void nnf_pool_take(void) {
         ptrdiff_t b = nnf_part_start(n, k, parts, al), e = nnf_part_start(n, k + 1, parts, al);
         if (e > b) fn(ctx, b, e);
         pthread_mutex_lock(&nnf_pool.lock);
-        if (--nnf_pool.left == 0) pthread_cond_signal(&nnf_pool.done);
+        if (NNF_ADD(nnf_pool.left, -1) == 0) pthread_cond_signal(&nnf_pool.done);
     }
 }
 
@@ -113,7 +166,16 @@ static void* nnf_pool_worker(void* arg) {
     pthread_mutex_lock(&nnf_pool.lock);
     unsigned long seen = nnf_pool.gen;
     for (;;) {
-        while (nnf_pool.gen == seen) pthread_cond_wait(&nnf_pool.wake, &nnf_pool.lock);
+        if (nnf_pool.gen == seen) {
+            pthread_mutex_unlock(&nnf_pool.lock);
+            nnf_spin_while_ul(&nnf_pool.gen, seen);
+            pthread_mutex_lock(&nnf_pool.lock);
+            while (nnf_pool.gen == seen) {
+                nnf_pool.sleepers++;
+                pthread_cond_wait(&nnf_pool.wake, &nnf_pool.lock);
+                nnf_pool.sleepers--;
+            }
+        }
         seen = nnf_pool.gen;
         nnf_pool_take();
     }
@@ -219,9 +281,14 @@ static void nnf_parallel_for(nnf_task_fn fn, void* ctx, ptrdiff_t n, ptrdiff_t g
     nnf_pool.nparts = parts;
     nnf_pool.next = 0;
     nnf_pool.left = parts;
-    nnf_pool.gen++;
-    pthread_cond_broadcast(&nnf_pool.wake);
+    NNF_ADD(nnf_pool.gen, 1);
+    if (nnf_pool.sleepers > 0) pthread_cond_broadcast(&nnf_pool.wake);
     nnf_pool_take();
+    if (nnf_pool.left > 0) {
+        pthread_mutex_unlock(&nnf_pool.lock);
+        nnf_spin_while_pos(&nnf_pool.left);
+        pthread_mutex_lock(&nnf_pool.lock);
+    }
     while (nnf_pool.left > 0) pthread_cond_wait(&nnf_pool.done, &nnf_pool.lock);
     nnf_pool.nparts = 0;
     pthread_mutex_unlock(&nnf_pool.lock);

@@ -12,12 +12,17 @@ float32) are supported.
 Importing this package does not import CuPy; the first kernel request does.
 """
 
-from ._loader import BLOCK, f64, i32, i64, kernel, launch, launch_blocks, sm_count
+from ._loader import (BLOCK, PW_CRITERION_OPS, f64, i32, i64, kernel, launch, launch_blocks,
+                      sm_count)
 
 __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias", "bias_grad",
            "linear_forward", "linear_backward", "mse_forward", "mse_backward",
-           "nll_forward", "nll_backward", "conv_forward", "conv_backward",
-           "maxpool_forward", "maxpool_backward"]
+           "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
+           "const_array", "conv_forward", "conv_backward",
+           "full_conv_forward", "full_conv_backward",
+           "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
+           "avgpool_forward", "avgpool_backward",
+           "gather3", "gather3_adjoint", "cached"]
 
 
 def _cp():
@@ -143,6 +148,58 @@ def mse_backward(x, t, gi, coef, go):
     launch(k, x.size, (x, t, gi, i64(x.size), f64(coef * c), gs, i32(use)))
 
 
+def pw_criterion_forward(op, x, t, w, y, cols, margin, norm):
+    """y = norm * sum_i w[i % cols] f_op(x_i, t_i) (t None: L1Cost; w None: 1)."""
+    cp = _cp()
+    o = PW_CRITERION_OPS.index(op)
+    n = x.size
+    blocks = _sum_blocks(n)
+    part = cp.empty(blocks, dtype=cp.float64)
+    k = kernel("criterion", f"nnf_pwc_partial<{{T}}, {o}>", x.dtype)
+    k((blocks,), (BLOCK,), (x, x if t is None else t, x if w is None else w,
+                            i32(w is not None), i64(n), i64(max(cols, 1)), f64(margin), part))
+    fin = kernel("criterion", "nnf_finish_sum<{T}>", x.dtype)
+    fin((1,), (BLOCK,), (part, i64(blocks), f64(norm), y))
+
+
+def pw_criterion_backward(op, x, t, w, gi, cols, margin, norm, go):
+    """gi = norm * gradOutput * w f'_op(x, t)."""
+    o = PW_CRITERION_OPS.index(op)
+    c, gs, use = _scale(go, gi)
+    k = kernel("criterion", f"nnf_pwc_bwd<{{T}}, {o}>", x.dtype)
+    launch(k, x.size, (x, x if t is None else t, x if w is None else w, i32(w is not None),
+                       i64(x.size), i64(max(cols, 1)), f64(margin), f64(norm * c), gs,
+                       i32(use), gi))
+
+
+_CACHE_SIZE = 16
+
+
+def cached(owner, key, make):
+    """``make()``, kept on the module instance ``owner`` under ``key`` (with the
+    current device): device copies of a module's constants and of index maps
+    that depend only on the module and the input sizes. Modules are
+    immutable, so an entry never goes stale; at most 16 are kept per module
+    (the oldest dropped)."""
+    ck = (key, _cp().cuda.runtime.getDevice())
+    cache = owner.__dict__.get("_gpu_cache")
+    if cache is None:
+        cache = owner.__dict__.setdefault("_gpu_cache", {})
+    v = cache.get(ck)
+    if v is None:
+        v = make()
+        if len(cache) >= _CACHE_SIZE:
+            del cache[next(iter(cache))]
+        cache[ck] = v
+    return v
+
+
+def const_array(owner, key, host, dtype, like):
+    """A module's constant NumPy array ``host`` (e.g. class weights) as a CuPy
+    array of ``dtype`` on the current device, copied once (see :func:`cached`)."""
+    return cached(owner, (key, dtype), lambda: _cp().asarray(host.astype(dtype)))
+
+
 def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):
     k = kernel("criterion", "nnf_nll_fwd<{T}>", x.dtype)
     k((1,), (BLOCK,), (x, t, x if w is None else w, i32(w is not None), i64(n), i64(nc),
@@ -162,32 +219,64 @@ def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
 
 
 # ---------------------------------------------------------------- convolution
-def _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
-    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+# Geometry of one unfold: an image (N, C, H, W) and a grid of oH x oW
+# windows of kH x kW taps (stride d, padding p, dilation l). The 2-D
+# convolutions unfold their input; SpatialFullConvolution folds into its
+# output (col2im is its forward) and unfolds its gradOutput.
+
+def _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
-def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+def _plain(kh, kw, dh, dw, ph, pw):
+    """a 1x1 kernel, stride 1, no padding: the columns are the image itself"""
+    return kh == kw == dh == dw == 1 and ph == pw == 0
+
+
+def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     """(N, C*kH*kW, oH*oW) columns of x (a view of x for a plain 1x1 kernel)."""
     cp = _cp()
-    if kh == kw == dh == dw == 1 and ph == pw == 0:
+    if _plain(kh, kw, dh, dw, ph, pw):
         return x.reshape(n, c, h * w)
     cols = cp.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
     k = kernel("unfold", "nnf_im2col<{T}>", x.dtype)
-    launch(k, cols.size, (x, cols) + _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    launch(k, cols.size, (x, cols) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
+                                               lh, lw))
     return cols
 
 
-def conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+def _fold(cols, img, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+    """img (N, C, H, W) = col2im of cols (N, C*kH*kW, oH*oW) (overwritten)."""
+    k = kernel("unfold", "nnf_col2im<{T}>", img.dtype)
+    launch(k, img.size, (cols, img) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
+                                                lh, lw))
+
+
+def _gemm_batch_sum(a, bt, out):
+    """out (P, Q) = sum_n a[n] @ bt[n] for a (N, P, L), bt (N, L, Q) (views: no
+    copy of the columns): one batched GEMM, then the sum over N (in float32
+    for float16 data)."""
+    cp = _cp()
+    if a.shape[0] == 1:
+        cp.matmul(a[0], bt[0], out=out)
+    elif a.dtype == cp.float16:
+        out[...] = cp.sum(cp.matmul(a, bt), axis=0, dtype=cp.float32)
+    else:
+        cp.sum(cp.matmul(a, bt), axis=0, out=out)
+
+
+def conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
     cp = _cp()
     if n == 0:
         return
-    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw)
+    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
     cp.matmul(wt.reshape(o, c * kh * kw), cols, out=y.reshape(n, o, oh * ow))
     if b is not None:
         add_bias(y, b, n, o, oh * ow)
 
 
-def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw,
+                  lh=1, lw=1):
     cp = _cp()
     if n == 0:
         gw.fill(0)
@@ -197,22 +286,41 @@ def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, 
     kk = c * kh * kw
     w2 = wt.reshape(o, kk)
     go3 = go.reshape(n, o, oh * ow)
-    if kh == kw == dh == dw == 1 and ph == pw == 0:
+    if _plain(kh, kw, dh, dw, ph, pw):
         cp.matmul(w2.T, go3, out=gi.reshape(n, c, h * w))
     else:
-        gcols = cp.matmul(w2.T, go3)
-        k = kernel("unfold", "nnf_col2im<{T}>", x.dtype)
-        launch(k, gi.size,
-               (gcols, gi) + _geometry(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
-    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw)
-    gw2 = gw.reshape(o, kk)
-    if n == 1:
-        cp.matmul(go3[0], cols[0].T, out=gw2)
-    elif x.dtype == cp.float16:
-        # the batch sum in float32 (CuPy's float16 GEMMs compute in float32)
-        gw2[...] = cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, dtype=cp.float32)
-    else:
-        cp.sum(cp.matmul(go3, cols.transpose(0, 2, 1)), axis=0, out=gw2)
+        _fold(cp.matmul(w2.T, go3), gi, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
+    cols = _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw)
+    _gemm_batch_sum(go3, cols.transpose(0, 2, 1), gw.reshape(o, kk))
+    if gb is not None:
+        bias_grad(go, gb, n, o, oh * ow)
+
+
+def full_conv_forward(x, wt, b, y, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+    """SpatialFullConvolution: y (N, O, oH, oW) = fold(W^T x) + b; x (N, C, H, W),
+    W (C, O, kH, kW)."""
+    cp = _cp()
+    if n == 0:
+        return
+    w2 = wt.reshape(c, o * kh * kw)
+    cols = cp.matmul(w2.T, x.reshape(n, c, h * w))        # (N, O*kH*kW, H*W)
+    _fold(cols, y, n, o, oh, ow, h, w, kh, kw, dh, dw, ph, pw, 1, 1)
+    if b is not None:
+        add_bias(y, b, n, o, oh * ow)
+
+
+def full_conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, ph, pw):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        if gb is not None:
+            gb.fill(0)
+        return
+    kk = o * kh * kw
+    w2 = wt.reshape(c, kk)
+    cols = _columns(go, n, o, oh, ow, h, w, kh, kw, dh, dw, ph, pw, 1, 1)   # (N, kk, H*W)
+    cp.matmul(w2, cols, out=gi.reshape(n, c, h * w))
+    _gemm_batch_sum(x.reshape(n, c, h * w), cols.transpose(0, 2, 1), gw.reshape(c, kk))
     if gb is not None:
         bias_grad(go, gb, n, o, oh * ow)
 
@@ -221,21 +329,137 @@ def conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh, dw, 
 _no_idx = {}     # device id -> a 1-element int64 array (the unused idx argument)
 
 
-def maxpool_forward(x, y, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
-    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+def _unused_idx(x):
     dev = x.device.id
     idx = _no_idx.get(dev)
     if idx is None:
-        idx = _no_idx.setdefault(dev, _cp().empty(1, dtype=_cp().int64))
-    launch(k, planes * oh * ow, (x, y, i32(1), idx, i32(0)) + geo)
+        cp = _cp()
+        idx = _no_idx.setdefault(dev, cp.empty(1, dtype=cp.int64))
+    return idx
 
 
-def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw):
+def maxpool_forward(x, y, ind, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+    """y (and ind, int64 flat plane offsets, unless None) of the max pooling
+    of planes (P, H, W) -> (P, oH, oW), dilation (lH, lW)."""
+    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
+    use = ind is not None
+    launch(k, planes * oh * ow,
+           (x, y, i32(1), ind if use else _unused_idx(x), i32(use)) + geo)
+
+
+def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     cp = _cp()
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw))
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
     idx = cp.empty(planes * oh * ow, dtype=cp.int64)
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
     launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
     kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
     launch(kb, gi.size, (go, idx, gi) + geo)
+
+
+# ---------------------------------------------------------------- separable gathers
+def _inverse_map(m, n):
+    """CSR inverse of the index map ``m`` (entries in [0, n) or -1): offsets
+    (n + 1) and, per source index, the output positions reading it, ascending."""
+    import numpy as np
+    ok = np.flatnonzero(m >= 0)
+    src = m[ok]
+    order = ok[np.argsort(src, kind="stable")]
+    ofs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=ofs[1:])
+    return ofs, order.astype(np.int64)
+
+
+def gather_maps(mt, mh, mw, t, h, w, adjoint):
+    """Device arrays of the three maps (forward), or of their CSR inverses."""
+    cp = _cp()
+    if not adjoint:
+        return tuple(cp.asarray(m.astype("int64")) for m in (mt, mh, mw))
+    out = ()
+    for m, n in ((mt, t), (mh, h), (mw, w)):
+        ofs, lst = _inverse_map(m, n)
+        out += (cp.asarray(ofs), cp.asarray(lst))
+    return out
+
+
+def gather3(x, y, maps, planes, t, h, w, ot, oh, ow):
+    """y (P, oT, oH, oW) = x (P, T, H, W) gathered through ``maps``
+    (:func:`gather_maps`, forward)."""
+    k = kernel("gather", "nnf_gather3<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(maps) + tuple(
+        i64(v) for v in (planes, t, h, w, ot, oh, ow)))
+
+
+def gather3_adjoint(go, gi, inv, planes, t, h, w, ot, oh, ow):
+    """gi (P, T, H, W) = the adjoint of :func:`gather3` applied to go
+    (``inv``: :func:`gather_maps` with ``adjoint=True``)."""
+    k = kernel("gather", "nnf_gather3_adj<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(inv) + tuple(
+        i64(v) for v in (planes, t, h, w, ot, oh, ow)))
+
+
+# ---------------------------------------------------------------- average pooling
+def _avg_geo(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, include_pad, scale):
+    return tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw)) + (
+        i32(include_pad), f64(scale))
+
+
+def avgpool_forward(x, y, *geo):
+    """y (P, oH, oW) of SpatialAveragePooling over planes (P, H, W); ``geo``:
+    planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW, count_include_pad, scale."""
+    k = kernel("avgpool", "nnf_avgpool_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + _avg_geo(*geo))
+
+
+def avgpool_backward(go, gi, *geo):
+    k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + _avg_geo(*geo))
+
+
+# ---------------------------------------------------------------- batch normalisation
+def _bn_stats(x, rm, rv, n, c, s, train, eps, nrm=None, nrv=None, momentum=0.0):
+    """(mean, invstd) per channel as float64 device arrays: of the batch when
+    training (and nrm/nrv, the updated running statistics, when given), else
+    of the running statistics."""
+    cp = _cp()
+    mean = cp.empty(c, dtype=cp.float64)
+    invstd = cp.empty(c, dtype=cp.float64)
+    if train:
+        use = nrm is not None
+        k = kernel("batchnorm", "nnf_bn_stats<{T}>", x.dtype)
+        launch_blocks(k, c, (x, i64(n), i64(c), i64(s), f64(eps), mean, invstd,
+                             rm if use else x, rv if use else x, nrm if use else x,
+                             nrv if use else x, i32(use), f64(momentum)))
+    else:
+        k = kernel("batchnorm", "nnf_bn_running<{T}>", x.dtype)
+        launch(k, c, (rm, rv, i64(c), f64(eps), mean, invstd))
+    return mean, invstd
+
+
+def batchnorm_forward(x, y, w, b, rm, rv, nrm, nrv, n, c, s, train, momentum, eps):
+    """y (N, C, S) normalised; nrm/nrv (or None): the updated running statistics."""
+    mean, invstd = _bn_stats(x, rm, rv, n, c, s, train, eps, nrm, nrv, momentum)
+    affine = w is not None
+    k = kernel("batchnorm", "nnf_bn_fwd<{T}>", x.dtype)
+    launch(k, x.size, (x, y, w if affine else x, b if affine else x, i32(affine), mean,
+                       invstd, i64(n), i64(c), i64(s)))
+
+
+def batchnorm_backward(x, go, gi, gw, gb, w, rm, rv, n, c, s, train, eps):
+    """gradInput (and gradWeight/gradBias unless None) of batchnorm_forward."""
+    cp = _cp()
+    mean, invstd = _bn_stats(x, rm, rv, n, c, s, train, eps)
+    gsum = gxs = mean
+    if train or gw is not None:
+        gsum = cp.empty(c, dtype=cp.float64)
+        gxs = cp.empty(c, dtype=cp.float64)
+        k = kernel("batchnorm", "nnf_bn_grad_stats<{T}>", x.dtype)
+        launch_blocks(k, c, (x, go, i64(n), i64(c), i64(s), mean, invstd, gsum, gxs))
+    affine = w is not None
+    k = kernel("batchnorm", "nnf_bn_bwd<{T}>", x.dtype)
+    launch(k, x.size, (x, go, gi, w if affine else x, i32(affine), mean, invstd, gsum, gxs,
+                       i32(train), i64(n), i64(c), i64(s)))
+    if gw is not None:
+        k = kernel("batchnorm", "nnf_bn_param_grads<{T}>", x.dtype)
+        launch(k, c, (gsum, gxs, gw, gb, i64(c)))

@@ -34,6 +34,11 @@ POINTWISE_OPS = (
     "add_constant", "mul_constant", "exp", "log", "sqrt", "square", "power", "power_libm",
 )
 
+#: the elementwise criterions of criterion.cu, in the order of its NNF_PWC_* enum
+#: (the CPU's op numbers, nnfunc/_cpu/_criterion.h)
+PW_CRITERION_OPS = ("abs", "smooth_l1", "bce", "soft_margin", "kl_div", "l1_cost", "margin",
+                    "hinge", "ml_soft_margin")
+
 
 def _templates():
     """source basename -> kernel templates, ``{T}`` standing for the type."""
@@ -45,9 +50,15 @@ def _templates():
         "softmax": sm,
         "linear": ["nnf_add_bias<{T}>", "nnf_bias_grad<{T}>", "nnf_bias_grad_rows<{T}>"],
         "criterion": ["nnf_mse_partial<{T}>", "nnf_finish_sum<{T}>", "nnf_mse_bwd<{T}>",
-                      "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"],
+                      "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"]
+        + [f"nnf_pwc_{d}<{{T}}, {i}>" for i in range(len(PW_CRITERION_OPS))
+           for d in ("partial", "bwd")],
         "unfold": ["nnf_im2col<{T}>", "nnf_col2im<{T}>"],
         "maxpool": ["nnf_maxpool_fwd<{T}>", "nnf_maxpool_bwd<{T}>"],
+        "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
+        "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
+        "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",
+                      "nnf_bn_grad_stats<{T}>", "nnf_bn_bwd<{T}>", "nnf_bn_param_grads<{T}>"],
     }
 
 

@@ -46,7 +46,7 @@ class BatchNormBase(Module):
       PyTorch's ones). ``affine=False``: no parameters.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "batch_normalization"
     state = _STATE
     extra_outputs = _STATE
@@ -196,3 +196,28 @@ class BatchNormBase(Module):
                       out.get("gradBias"), d["weight"] if self.affine else None,
                       d.get("running_mean"), d.get("running_var"), ws, fws, n,
                       self.nOutput, s, train, self.eps)
+
+    # -- CuPy path (batchnorm.cu) -------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        shape, n, s, batch, train, has_state = info
+        x = d["input"]
+        upd = train and has_state
+        nrm = nrv = None
+        if upd:
+            import cupy
+            nrm = cupy.empty(self.nOutput, x.dtype)
+            nrv = cupy.empty(self.nOutput, x.dtype)
+        g.batchnorm_forward(x, y, d["weight"] if self.affine else None,
+                            d["bias"] if self.affine else None, d.get("running_mean"),
+                            d.get("running_var"), nrm, nrv, n, self.nOutput, s, train,
+                            self.momentum, self.eps)
+        if upd:
+            return {"running_mean": nrm, "running_var": nrv}
+        return None
+
+    def backward_gpu(self, g, d, info, out):
+        shape, n, s, batch, train, has_state = info
+        g.batchnorm_backward(d["input"], d["gradOutput"], out["gradInput"],
+                             out.get("gradWeight"), out.get("gradBias"),
+                             d["weight"] if self.affine else None, d.get("running_mean"),
+                             d.get("running_var"), n, self.nOutput, s, train, self.eps)

@@ -66,7 +66,7 @@ def conv_args(m, nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias):
 class _Conv2d(Module):
     """Base of the convolutions computed by ``nnfunc._cpu.spatial_convolution``."""
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "spatial_convolution"
     #: weight stored as (nOutputPlane, nInputPlane*kH*kW) (SpatialConvolutionMM)
     _flat_weight = False
@@ -181,3 +181,13 @@ class _Conv2d(Module):
         k.update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
                       out["gradWeight"], out["gradBias"] if self.bias else None,
                       *self._sizes(info), dilH=self.dilH, dilW=self.dilW)
+
+    # -- CuPy path: im2col / col2im kernels (unfold.cu) and cuBLAS GEMMs ----
+    def forward_gpu(self, g, d, info, y):
+        g.conv_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y,
+                       *self._sizes(info), self.dilH, self.dilW)
+
+    def backward_gpu(self, g, d, info, out):
+        g.conv_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                        out["gradWeight"], out["gradBias"] if self.bias else None,
+                        *self._sizes(info), self.dilH, self.dilW)

@@ -122,10 +122,32 @@ def pad_axis_grad(xp, g, axis, n, before, after, mode):
     return gi
 
 
+# -- the CuPy path of the modules whose CPU kernel is padding.gather / scatter
+# over the index maps of m._maps(info) (padding, nearest upsampling): gather.cu,
+# with the maps (forward) or their inverses (gradient) copied to the device
+# once per input geometry (g.cached) -----------------------------------------
+def _gpu_maps(m, g, info, adjoint):
+    maps = m._maps(info)
+    geo = tuple(int(v) for v in maps[3:10])        # planes, t, h, w, ot, oh, ow
+    dev = g.cached(m, ("gather", adjoint, geo[1:]),
+                   lambda: g.gather_maps(*maps[:3], *geo[1:4], adjoint))
+    return dev, geo
+
+
+def gpu_gather(m, g, d, info, y):
+    dev, geo = _gpu_maps(m, g, info, False)
+    g.gather3(d["input"], y, dev, *geo)
+
+
+def gpu_gather_adjoint(m, g, d, info, out):
+    dev, geo = _gpu_maps(m, g, info, True)
+    g.gather3_adjoint(d["gradOutput"], out["gradInput"], dev, *geo)
+
+
 class _Padding(Module):
     """Base: pads ``(before, after)`` per spatial axis, outermost axis first."""
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "padding"
     mode = "zero"
     nspatial = 2          # 2: (C, H, W); 3: (C, T, H, W)
@@ -213,3 +235,9 @@ class _Padding(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.scatter(d["gradOutput"], out["gradInput"], *self._maps(info))
+
+    def forward_gpu(self, g, d, info, y):
+        gpu_gather(self, g, d, info, y)
+
+    def backward_gpu(self, g, d, info, out):
+        gpu_gather_adjoint(self, g, d, info, out)

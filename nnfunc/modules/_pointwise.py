@@ -29,7 +29,7 @@ class PointwiseCriterion(Criterion):
     ``term(xp, x, t)`` and ``deriv(xp, x, t)``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "pointwise_criterion"
     op = None
     has_target = True
@@ -111,6 +111,23 @@ class PointwiseCriterion(Criterion):
         t, w = self._kernel_args(d)
         k.update_grad_input(k.OPS[self.op], d["input"], t, w, out["gradInput"], rows, cols,
                             self.margin, norm * float(d["gradOutput"]))
+
+    # -- CuPy path (criterion.cu, the same op table) -------------------------
+    def _gpu_args(self, g, d):
+        x = d["input"]
+        t = d["target"] if self.has_target else None
+        w = None if self.weights is None else g.const_array(self, "weights", self.weights,
+                                                              x.dtype, x)
+        return x, t, w
+
+    def forward_gpu(self, g, d, info, y):
+        x, t, w = self._gpu_args(g, d)
+        g.pw_criterion_forward(self.op, x, t, w, y, info[2], self.margin, info[0])
+
+    def backward_gpu(self, g, d, info, out):
+        x, t, w = self._gpu_args(g, d)
+        g.pw_criterion_backward(self.op, x, t, w, out["gradInput"], info[2], self.margin,
+                                info[0], d["gradOutput"])
 
 
 # -- helpers for the terms (array API only) ----------------------------------

@@ -141,7 +141,7 @@ class ClassNLLCriterion(Criterion):
                             self.sizeAverage, float(d["gradOutput"]))
 
     # -- CuPy path --------------------------------------------------------
-    def _gpu_args(self, d):
+    def _gpu_args(self, g, d):
         """int64 targets and the weights as a device array of the input's dtype
         (converted once per dtype and device, then kept on the instance)."""
         x, t = d["input"], d["target"]
@@ -149,22 +149,15 @@ class ClassNLLCriterion(Criterion):
             t = t.astype(_INT64)
         if self.weights is None:
             return t, None
-        key = (x.dtype, x.device.id)
-        cache = self.__dict__.get("_gpu_w")
-        w = None if cache is None else cache.get(key)
-        if w is None:
-            import cupy
-            w = cupy.asarray(self.weights, dtype=x.dtype)
-            self.__dict__.setdefault("_gpu_w", {})[key] = w
-        return t, w
+        return t, g.const_array(self, "weights", self.weights, x.dtype, x)
 
     def forward_gpu(self, g, d, info, y):
         n, nc, _ = info
-        t, w = self._gpu_args(d)
+        t, w = self._gpu_args(g, d)
         g.nll_forward(d["input"], t, w, y, n, nc, self.ignoreIndex, self.sizeAverage)
 
     def backward_gpu(self, g, d, info, out):
         n, nc, _ = info
-        t, w = self._gpu_args(d)
+        t, w = self._gpu_args(g, d)
         g.nll_backward(t, w, out["gradInput"], n, nc, self.ignoreIndex, self.sizeAverage,
                        d["gradOutput"])

@@ -23,8 +23,7 @@ class CrossEntropyCriterion(ClassNLLCriterion):
     ignore_index=ignoreIndex, reduction='mean' if sizeAverage else 'sum')``.
     """
 
-    # no GPU kernel yet: ClassNLLCriterion's forward_gpu computes another loss
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, weights=None, sizeAverage=True, *, ignoreIndex=-100):
         super().__init__(weights, sizeAverage, ignoreIndex)
@@ -55,3 +54,24 @@ class CrossEntropyCriterion(ClassNLLCriterion):
         t, w = self._kernel_args(d, info)
         k.update_grad_input(d["input"], t, w, out["gradInput"], n, nc, self.ignoreIndex,
                             self.sizeAverage, float(d["gradOutput"]))
+
+    # -- CuPy path: LogSoftMax rows (softmax.cu) then ClassNLL (criterion.cu);
+    # the gradient is ClassNLL's, taken back through LogSoftMax ---------------
+    def forward_gpu(self, g, d, info, y):
+        import cupy
+        n, nc, _ = info
+        x = d["input"]
+        t, w = self._gpu_args(g, d)
+        logp = cupy.empty(x.shape, x.dtype)
+        g.softmax(True, x, logp, n, nc, 1)
+        g.nll_forward(logp, t, w, y, n, nc, self.ignoreIndex, self.sizeAverage)
+
+    def backward_gpu(self, g, d, info, out):
+        import cupy
+        n, nc, _ = info
+        x = d["input"]
+        t, w = self._gpu_args(g, d)
+        gnll = cupy.empty(x.shape, x.dtype)
+        g.nll_backward(t, w, gnll, n, nc, self.ignoreIndex, self.sizeAverage,
+                       d["gradOutput"])
+        g.softmax_grad(True, x, gnll, out["gradInput"], n, nc, 1)

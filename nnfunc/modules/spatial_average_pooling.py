@@ -41,7 +41,7 @@ class SpatialAveragePooling(Module):
     element.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, kW, kH, dW=1, dH=1, padW=0, padH=0, ceil_mode=False,
                  count_include_pad=True, divide=True):
@@ -127,3 +127,10 @@ class SpatialAveragePooling(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.update_grad_input(d["gradOutput"], out["gradInput"], *self._sizes(info))
+
+    # -- CuPy path (avgpool.cu): the same sizes ---------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.avgpool_forward(d["input"], y, *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.avgpool_backward(d["gradOutput"], out["gradInput"], *self._sizes(info))

@@ -39,19 +39,6 @@ class SpatialConvolution(_Conv2d):
     ``nnfunc/_cpu/spatial_convolution.pyx``); workspaces are per call.
     """
 
-    backends = ("cpu", "gpu")
-
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None,
                  bias=True):
         self._init_conv(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, bias)
-
-    # -- CuPy path: im2col / col2im kernels (unfold.cu) and cuBLAS GEMMs ----
-    # (here, not in _Conv2d: the GPU kernels have no dilation)
-    def forward_gpu(self, g, d, info, y):
-        g.conv_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y,
-                       *self._sizes(info))
-
-    def backward_gpu(self, g, d, info, out):
-        g.conv_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
-                        out["gradWeight"], out["gradBias"] if self.bias else None,
-                        *self._sizes(info))

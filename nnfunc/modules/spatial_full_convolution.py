@@ -49,7 +49,7 @@ class SpatialFullConvolution(Module):
     path with input and gradOutput swapped.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "spatial_convolution"
     table_input = None      # an array, or Torch7's [input, target]
 
@@ -181,3 +181,14 @@ class SpatialFullConvolution(Module):
         k.full_update_grad(self._x(d), d["weight"], d["gradOutput"], gi,
                            out["gradWeight"], out["gradBias"] if self.bias else None,
                            *self._sizes(info))
+
+    # -- CuPy path: cuBLAS GEMMs and the unfold.cu pair, roles swapped (the
+    # table form [x, target] runs the generic code) --------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.full_conv_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y,
+                            *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.full_conv_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                             out["gradWeight"], out["gradBias"] if self.bias else None,
+                             *self._sizes(info))

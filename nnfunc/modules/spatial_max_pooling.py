@@ -86,7 +86,7 @@ class SpatialMaxPooling(Module):
     reference reproduces too (Torch7 builds may differ on NaN).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "spatial_max_pooling"
 
     def __init__(self, kW, kH, dW=None, dH=None, padW=0, padH=0, ceil_mode=False,
@@ -205,6 +205,18 @@ class SpatialMaxPooling(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.update_grad_input(d["input"], d["gradOutput"], out["gradInput"], *self._sizes(info))
+
+    # -- CuPy path (maxpool.cu): the same sizes ---------------------------
+    def forward_gpu(self, g, d, info, y):
+        ind = None
+        if self.return_indices:
+            import cupy
+            ind = cupy.empty(y.shape, dtype=cupy.int64)
+        g.maxpool_forward(d["input"], y, ind, *self._sizes(info))
+        return {"indices": ind} if self.return_indices else None
+
+    def backward_gpu(self, g, d, info, out):
+        g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"], *self._sizes(info))
 
 
 class SpatialDilatedMaxPooling(SpatialMaxPooling):

@@ -1,5 +1,6 @@
 import numpy as np
 
+from ._padding import gpu_gather, gpu_gather_adjoint
 from ._upsampling import _Upsampling2d
 
 
@@ -13,6 +14,8 @@ class SpatialUpSamplingNearest(_Upsampling2d):
     ``F.interpolate(x, scale_factor=scale, mode='nearest')``. ``gradInput``:
     the sum of ``gradOutput`` over each ``scale x scale`` block.
     """
+
+    backends = ("cpu", "gpu")
 
     def __init__(self, scale):
         self.scale = self.int_arg("scale", scale)
@@ -52,3 +55,10 @@ class SpatialUpSamplingNearest(_Upsampling2d):
 
     def backward_cpu(self, k, d, info, out):
         k.scatter(d["gradOutput"], out["gradInput"], *self._maps(info))
+
+    # CuPy: gather.cu over the same maps
+    def forward_gpu(self, g, d, info, y):
+        gpu_gather(self, g, d, info, y)
+
+    def backward_gpu(self, g, d, info, out):
+        gpu_gather_adjoint(self, g, d, info, out)

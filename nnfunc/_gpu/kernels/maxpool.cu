@@ -1,12 +1,18 @@
-/* SpatialMaxPooling over planes (N*C, H, W) -> (N*C, oH, oW).
+/* SpatialMaxPooling / SpatialDilatedMaxPooling over planes (P, H, W) -> (P, oH, oW).
  *
- * Forward: each output scans its window row by row (taps in the padding
- * skipped) keeping the first maximum, or the last NaN (`v > m || v != v`:
- * PyTorch's rule, as the CPU kernel and the generic reference); when idx is
- * use_idx is set it also stores the winner's position r*W + c in its plane.
- * Backward: the argmax of every window (nnf_maxpool_fwd with idx), then a
- * gather: each input element sums the gradOutput of the windows that
- * chose it (deterministic, no atomics; float16 sums in float).
+ * Window (i, j) has the taps (i dH - padH + ky lH, j dW - padW + kx lW),
+ * 0 <= ky < kH, 0 <= kx < kW (lH, lW: the dilation; 1 for SpatialMaxPooling);
+ * taps outside the plane do not count (Python checked that every window
+ * has one inside). Ceil-mode windows that reach past the padding are
+ * clipped the same way.
+ *
+ * Forward: each output scans its taps row by row, keeping the first
+ * maximum, or the last NaN (`v > m || v != v`: PyTorch's rule, as the CPU
+ * kernel and the generic reference). With use_idx it also stores the
+ * winner's 0-based flat offset r*W + c in its plane (nnfunc's `indices`).
+ * Backward: the winners (nnf_maxpool_fwd with idx), then a gather: each
+ * input element sums the gradOutput of the windows that chose it, in a
+ * fixed order (deterministic, no atomics; float16 sums in float).
  */
 #include "nnf_common.cuh"
 
@@ -14,52 +20,61 @@ template <typename T>
 __global__ void nnf_maxpool_fwd(const T* __restrict__ x, T* __restrict__ y, int use_y,
                                 long long* __restrict__ idx, int use_idx, idx_t planes,
                                 idx_t h, idx_t w, idx_t oh, idx_t ow, idx_t kh, idx_t kw,
-                                idx_t dh, idx_t dw, idx_t ph, idx_t pw) {
+                                idx_t dh, idx_t dw, idx_t ph, idx_t pw, idx_t lh, idx_t lw) {
     typedef typename nnf_acc<T>::type C;
     NNF_LOOP(e, planes * oh * ow) {
         const idx_t oj = e % ow, oi = (e / ow) % oh, pl = e / (ow * oh);
         const T* xp = x + pl * h * w;
         const idx_t r0 = oi * dh - ph, c0 = oj * dw - pw;
-        const idx_t rs = r0 < 0 ? 0 : r0, cs = c0 < 0 ? 0 : c0;
-        const idx_t re = r0 + kh < h ? r0 + kh : h, ce = c0 + kw < w ? c0 + kw : w;
         C m = -nnf_inf<C>();
-        idx_t best = rs * w + cs;      /* a valid tap, even if every value is -inf */
-        for (idx_t r = rs; r < re; r++)
-            for (idx_t c = cs; c < ce; c++) {
+        idx_t best = -1;
+        for (idx_t ky = 0; ky < kh; ky++) {
+            const idx_t r = r0 + ky * lh;
+            if (r < 0 || r >= h) continue;
+            for (idx_t kx = 0; kx < kw; kx++) {
+                const idx_t c = c0 + kx * lw;
+                if (c < 0 || c >= w) continue;
                 const C v = nnf_ld(xp + r * w + c);
-                if (v > m || nnf_isnan(v)) {
+                /* best < 0: the first tap inside, even if every value is -inf */
+                if (v > m || nnf_isnan(v) || best < 0) {
                     m = v;
                     best = r * w + c;
                 }
             }
+        }
         if (use_y) nnf_st(y + e, m);
         if (use_idx) idx[e] = best;
     }
 }
 
+/* the window indices i (ascending) with i d - p + k l == r for some tap k:
+   calls f(i) for each; a tap position belongs to at most one k per window */
 template <typename T>
 __global__ void nnf_maxpool_bwd(const T* __restrict__ g, const long long* __restrict__ idx,
                                 T* __restrict__ gi, idx_t planes, idx_t h, idx_t w,
                                 idx_t oh, idx_t ow, idx_t kh, idx_t kw, idx_t dh, idx_t dw,
-                                idx_t ph, idx_t pw) {
+                                idx_t ph, idx_t pw, idx_t lh, idx_t lw) {
     typedef typename nnf_acc<T>::type C;
     NNF_LOOP(e, planes * h * w) {
         const idx_t c = e % w, r = (e / w) % h, pl = e / (w * h);
         const idx_t pos = r * w + c;
-        /* windows i with i dH - padH <= r <= i dH - padH + kH - 1 */
-        const idx_t hi_r = r + ph, lo_r = r + ph - kh + 1;
-        const idx_t ilo = lo_r <= 0 ? 0 : (lo_r + dh - 1) / dh;
-        idx_t ihi = hi_r / dh;
-        if (ihi > oh - 1) ihi = oh - 1;
-        const idx_t hi_c = c + pw, lo_c = c + pw - kw + 1;
-        const idx_t jlo = lo_c <= 0 ? 0 : (lo_c + dw - 1) / dw;
-        idx_t jhi = hi_c / dw;
-        if (jhi > ow - 1) jhi = ow - 1;
-        C acc = 0;
         const idx_t off = pl * oh * ow;
-        for (idx_t i = ilo; i <= ihi; i++)
-            for (idx_t j = jlo; j <= jhi; j++)
+        C acc = 0;
+        /* taps from the last (ky = kh - 1: the smallest window index i) to
+           the first, so windows are visited in ascending (i, j) order */
+        for (idx_t ky = kh - 1; ky >= 0; ky--) {
+            const idx_t rr = r + ph - ky * lh;
+            if (rr < 0 || rr % dh) continue;
+            const idx_t i = rr / dh;
+            if (i >= oh) continue;
+            for (idx_t kx = kw - 1; kx >= 0; kx--) {
+                const idx_t cc = c + pw - kx * lw;
+                if (cc < 0 || cc % dw) continue;
+                const idx_t j = cc / dw;
+                if (j >= ow) continue;
                 if (idx[off + i * ow + j] == pos) acc += nnf_ld(g + off + i * ow + j);
+            }
+        }
         nnf_st(gi + e, acc);
     }
 }

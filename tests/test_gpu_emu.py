@@ -9,7 +9,8 @@ float64 and float32, float16 within a float16 tolerance, float64 gradcheck,
 buffers, purity, non-contiguous input, the empty batch and the bad input;
 plus every row again with a tiny launch geometry (blocks of 32 threads, at
 most 2 blocks: grid-stride loops wrap, per-row kernels loop over rows,
-reductions cross several blocks), and self-tests of the emulator (barriers,
+reductions cross several blocks), some rows at larger sizes, max pooling
+with ties and NaN, and self-tests of the emulator (barriers,
 shuffles, deadlock detection, out-of-bounds writes, float16 conversion), so
 that a broken emulator cannot pass the kernels. Skipped where no C++
 compiler (or no ucontext) is available, and where a real GPU is visible
@@ -22,12 +23,10 @@ import sys
 import numpy as np
 import pytest
 
-import nnfunc
 import _cuda_emu
 import _gpu_checks as C
 from _gpu_checks import GPU
 from _helpers import make_dict
-from cases import CASES
 
 _ok, _why = _cuda_emu.available()
 if not _ok:
@@ -173,47 +172,33 @@ def test_emu_large_sizes_float16(cp, case):
     C.check_float16(cp, case)
 
 
-# ---- maxpool.cu: compiled, not wired to a module yet; its kernels against
-# ---- SpatialMaxPooling's NumPy path through the glue functions
-POOL = [c for c in CASES if c.module == "SpatialMaxPooling"
-        and not c.kwargs.get("return_indices")]
+# ---- max pooling with ties and NaN (the table's rows have distinct values):
+# ---- the first maximum of a window wins, a NaN wins (PyTorch's rules)
+POOL = [c for c in GPU if "MaxPooling" in c.module]
 
 
-def _pool_geometry(fn, d):
-    m = fn.module
-    x = d["input"]
-    y = fn(d)["output"]
-    shape4 = x.shape if x.ndim == 4 else (1,) + x.shape
-    n, c, h, w = shape4
-    oh, ow = y.shape[-2:]
-    return (n * c, h, w, oh, ow, m.kH, m.kW, m.dH, m.dW, m.padH, m.padW)
-
-
-@pytest.mark.parametrize("values", ["distinct", "ties", "nan"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("values", ["ties", "nan"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("case", POOL, **ids)
-def test_emu_maxpool_kernels(cp, case, dtype, values):
-    import nnfunc._gpu as g
+def test_emu_maxpool_ties_and_nan(cp, case, dtype, values):
     fn, d = make_dict(case, dtype)
     x = d["input"]
     if values == "ties":
-        x = np.round(x).astype(dtype)           # many equal maxima: the first one wins
-    elif values == "nan":
+        x = np.round(x).astype(dtype)
+    else:
         x = x.copy()
-        x.flat[::7] = np.nan                    # a NaN wins its windows (the last one)
+        x.flat[::7] = np.nan
     d = dict(d, input=x)
-    ref = fn(d)["output"]
-    go = np.random.default_rng(3).standard_normal(ref.shape).astype(dtype)
-    gref = fn(dict(d, gradOutput=go))["gradInput"]
-    geo = _pool_geometry(fn, d)
-    xg = cp.asarray(x)
-    y = cp.empty(ref.shape, dtype)
-    g.maxpool_forward(xg, y, *geo)
-    np.testing.assert_array_equal(cp.asnumpy(y), ref)
-    gi = cp.empty(x.shape, dtype)
-    g.maxpool_backward(xg, cp.asarray(go), gi, *geo)
-    np.testing.assert_allclose(cp.asnumpy(gi), gref, rtol=1e-6 if dtype == np.float32 else 0,
-                               atol=0)
+    ref = fn(d)
+    go = np.random.default_rng(3).standard_normal(ref["output"].shape).astype(dtype)
+    gref = fn(dict(d, gradOutput=go))
+    dg = C.gpu_dict(cp, d)
+    res = fn(dg)
+    for k in ref:
+        np.testing.assert_array_equal(cp.asnumpy(res[k]), ref[k], err_msg=k)
+    g = fn(dict(dg, gradOutput=cp.asarray(go)))
+    for k in gref:
+        np.testing.assert_allclose(cp.asnumpy(g[k]), gref[k], err_msg=k, **C.TOL[dtype])
 
 
 # ---- the emulator itself ----------------------------------------------------

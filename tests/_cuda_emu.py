@@ -32,7 +32,10 @@ Not modelled: the memory model (threads of a block run one at a time, so
 a missing ``__syncthreads`` between a shared-memory write and another
 thread's read can go unnoticed when the order happens to work out; races
 between blocks cannot show, blocks being sequential); warp divergence and
-timing (independent thread scheduling is not simulated beyond barriers);
+timing (independent thread scheduling is not simulated beyond barriers,
+though a launch can run the threads in descending order and one warp
+ahead of the others, ``REVERSE`` / ``AHEAD``, to expose some missing
+barriers);
 out-of-bounds reads (writes are caught by the stand-in CuPy's guard
 bytes); the device's float arithmetic: the host compiler's libm instead of
 CUDA's math library (ulp differences), no FMA contraction, no
@@ -59,6 +62,11 @@ HERE = Path(__file__).resolve().parent
 HEADER = HERE / "cuda_emu" / "emu.h"
 FLAGS = ("-std=c++17", "-O1", "-fPIC", "-shared", "-DNNF_CPU_EMU", "-U_FORTIFY_SOURCE",
          "-fno-exceptions", "-w")
+
+
+#: schedules (bits): threads in descending order; one warp at a time runs on
+#: through its shuffles to its next __syncthreads (see emu.h)
+REVERSE, AHEAD = 1, 2
 
 
 class EmulatorError(RuntimeError):
@@ -122,6 +130,7 @@ class Library:
         self.path = path
         self.dll = ctypes.CDLL(str(path))
         self.dll.nnf_emu_error.restype = ctypes.c_char_p
+        self._schedule = 0
         self._launch, self.sizes = {}, {}
         for i, n in enumerate(names):
             f = getattr(self.dll, f"nnf_emu_launch_{i}")
@@ -132,11 +141,15 @@ class Library:
             k = getattr(self.dll, f"nnf_emu_sizes_{i}")(s)
             self.sizes[n] = tuple(s[:k])
 
-    def launch(self, name, grid, block, args):
+    def launch(self, name, grid, block, args, schedule=0):
         """Run kernel ``name`` over ``grid`` x ``block`` on NumPy arrays / NumPy scalars.
 
         An array argument passes its data pointer, a NumPy scalar its value
-        in its own width (np.int64 -> 8 bytes, np.int32 -> 4, np.float64 -> 8)."""
+        in its own width (np.int64 -> 8 bytes, np.int32 -> 4, np.float64 -> 8).
+        ``schedule``: 0 or a combination of REVERSE and AHEAD."""
+        if schedule != self._schedule:
+            self.dll.nnf_emu_set_schedule(ctypes.c_int(schedule))
+            self._schedule = schedule
         sizes = self.sizes[name]
         if len(args) != len(sizes):
             raise EmulatorError(f"{name}: {len(args)} arguments for {len(sizes)} parameters")

@@ -46,6 +46,8 @@ nan = np.nan
 LAUNCHES = []
 #: run the kernels through the CPU emulator (set by installed(emulate=True))
 EMULATE = False
+#: the emulator's thread schedule (_cuda_emu.REVERSE | _cuda_emu.AHEAD bits)
+SCHEDULE = 0
 GUARD = 64                                  # guard bytes on each side (emulated mode)
 _GUARD_BYTE = 0xA5
 _guards = weakref.WeakValueDictionary()     # id(raw buffer) -> raw buffer
@@ -219,7 +221,7 @@ class _Kernel:
                 raise AssertionError(f"{what}: unknown kind")
         LAUNCHES.append(self.name)
         if self.lib is not None:
-            self.lib.launch(self.expr, grid, block, args)
+            self.lib.launch(self.expr, grid, block, args, SCHEDULE)
             _check_guards(self.expr, [a for a in args if isinstance(a, np.ndarray)])
 
 
@@ -287,6 +289,7 @@ def installed(emulate=False):
         _loader._sm_count.clear()
         g._no_idx.clear()
 
+    global SCHEDULE
     me = sys.modules[__name__]
     saved, saved_emulate = sys.modules.get("cupy"), EMULATE
     sys.modules["cupy"] = me
@@ -301,6 +304,7 @@ def installed(emulate=False):
     finally:
         reset()
         EMULATE = saved_emulate
+        SCHEDULE = 0
         dispatch._ns_by_type.pop(ndarray, None)
         if saved is None:
             sys.modules.pop("cupy", None)

@@ -132,7 +132,9 @@ def tiny_geometry(cp, monkeypatch):
 
 
 @pytest.mark.parametrize("case", GPU, **ids)
-def test_emu_tiny_geometry(tiny_geometry, case):
+def test_emu_tiny_geometry(tiny_geometry, case, monkeypatch):
+    """...and the threads in descending order, one warp running ahead."""
+    monkeypatch.setattr(tiny_geometry, "SCHEDULE", _cuda_emu.REVERSE | _cuda_emu.AHEAD)
     C.check_matches_numpy(tiny_geometry, case, np.float64)
 
 
@@ -158,12 +160,24 @@ BIG = [
     _big("MSECriterion-batch", (60, 100)),
     _big("ClassNLLCriterion-batch", (700, 5)),
     _big("ClassNLLCriterion-weights-ignore", (600, 5)),
+    _big("BCECriterion-weights", (600, 4)),
+    _big("SmoothL1Criterion-batch", (50, 90)),
+    _big("CrossEntropyCriterion-batch", (700, 5)),
+    _big("SpatialMaxPooling-pad-ceil", (4, 3, 41, 40)),
+    _big("SpatialAveragePooling-exclude-pad-ceil", (4, 3, 41, 40)),
+    _big("SpatialZeroPadding-batch-mixed", (4, 3, 40, 50)),
+    _big("SpatialUpSamplingNearest-batch", (2, 3, 40, 50)),
+    _big("SpatialBatchNormalization-train", (8, 4, 30, 30)),
+    _big("BatchNormalization-train", (700, 5)),
 ]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("case", BIG, **ids)
-def test_emu_large_sizes(cp, case, dtype):
+def test_emu_large_sizes(cp, case, dtype, monkeypatch):
+    """(float32 with one warp running ahead of the others)"""
+    if dtype == np.float32:
+        monkeypatch.setattr(cp, "SCHEDULE", _cuda_emu.AHEAD)
     C.check_matches_numpy(cp, case, dtype)
 
 
@@ -237,12 +251,37 @@ __global__ void split_barriers(float* y) {
     y[threadIdx.x] = 1;
 }
 
+__global__ void racy_shift(const float* x, float* y) {
+    /* y[t] = x[t - 1] through shared memory, the barrier forgotten */
+    __shared__ float s[1024];
+    s[threadIdx.x] = x[threadIdx.x];
+    if (threadIdx.x) y[threadIdx.x] = s[threadIdx.x - 1];
+}
+
+__global__ void racy_reuse(const float* x, float* y) {
+    /* two block sums (of x, then of 2s) through one shared slot per warp,
+     * each warp's result in y[r * 32 + warp]; the barrier before the second
+     * write forgotten (nnf_block_sum has it) */
+    __shared__ float s[32];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    float v = x[threadIdx.x];
+    for (int r = 0; r < 2; r++) {
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0) s[warp] = v;
+        __syncthreads();
+        float t = lane < (int)(blockDim.x >> 5) ? s[lane] : 0.0f;
+        for (int o = 16; o > 0; o >>= 1) t += __shfl_xor_sync(0xffffffffu, t, o);
+        if (lane == 0) y[r * 32 + warp] = t;
+        v = 2.0f;
+    }
+}
+
 __global__ void off_by_one(float* y, long long n) {
     for (long long i = threadIdx.x; i <= n; i += blockDim.x) y[i] = 0;
 }
 """
 NAMES = ["warp_sums<float>", "warp_sums<double>", "block_reverse", "early_exit",
-         "split_barriers", "off_by_one"]
+         "split_barriers", "racy_shift", "racy_reuse", "off_by_one"]
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +314,27 @@ def test_emulator_deadlock_raises(lib, name, match):
     x = np.ones(64, np.float32)
     lib.launch("warp_sums<float>", (1,), (64,), (x, y, np.int64(64)))
     assert (y == 32).all()
+
+
+def test_emulator_schedules_expose_missing_barriers(lib):
+    """Races the default order hides show under another legal schedule."""
+    x = np.arange(64, dtype=np.float32)
+    want = np.concatenate([[-1], x[:-1]]).astype(np.float32)
+    y = np.full(64, -1, np.float32)
+    lib.launch("racy_shift", (1,), (64,), (x, y), schedule=0)
+    np.testing.assert_array_equal(y, want)             # ascending order: hidden
+    x, want = x + 100, want + 100                       # (shared memory keeps x)
+    y[:] = -1
+    lib.launch("racy_shift", (1,), (64,), (x, y), schedule=_cuda_emu.REVERSE)
+    assert (y[1:] != want[1:]).all()
+    x = np.ones(96, np.float32)
+    want = np.zeros(64, np.float32)
+    want[:3], want[32:35] = 96, 192
+    for schedule, hidden in [(0, True), (_cuda_emu.REVERSE, True), (_cuda_emu.AHEAD, False),
+                             (_cuda_emu.AHEAD | _cuda_emu.REVERSE, False)]:
+        y = np.zeros(64, np.float32)
+        lib.launch("racy_reuse", (1,), (96,), (x, y), schedule=schedule)
+        assert np.array_equal(y, want) == hidden, (schedule, y[:3], y[32:35])
 
 
 def test_emulator_bad_arguments(lib):

@@ -15,7 +15,8 @@
  * either finished or waits, the scheduler releases the barriers whose
  * participants have all arrived (the whole block at the same __syncthreads;
  * the lanes of the shuffle's mask at the same shuffle), resumes those
- * threads in thread order, and repeats. Waiting threads that can never be
+ * threads in thread order, and repeats (other legal orders on request:
+ * see `schedule`). Waiting threads that can never be
  * released (a thread exited or waits at another barrier) are a deadlock:
  * the launch stops and returns an error with a message saying where.
  * Switches are _setjmp/_longjmp (no signal-mask system call); ucontext only
@@ -34,6 +35,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <type_traits>
 #include <utility>
@@ -118,7 +120,7 @@ static inline unsigned short float_to_half(float f) {
 }
 
 /* ---- fibers and the block scheduler ------------------------------------- */
-enum { RUNNING = 0, WAIT_BLOCK = 1, WAIT_WARP = 2, DONE = 3 };
+enum { RUNNING = 0, WAIT_BLOCK = 1, WAIT_WARP = 2, READY = 3, DONE = 4 };
 
 struct Fiber {
     jmp_buf ctx;
@@ -146,6 +148,15 @@ static int nthreads, next_start, ndone;
 static void (*body)(void*);
 static void* body_ctx;
 static uint64_t slots[2][1024];        /* shuffle exchange, per phase parity */
+/* schedule (nnf_emu_set_schedule): which legal CUDA interleaving to run.
+ * REVERSE: threads start and resume in descending thread order; AHEAD:
+ * one warp at a time moves on from a barrier, through its shuffles, to its
+ * next __syncthreads (or its end) before the next warp moves. A missing
+ * barrier that the default order (ascending, warps in lockstep) happens to
+ * hide can show under another. */
+enum { REVERSE = 1, AHEAD = 2 };
+static int schedule;
+static std::vector<int> order;         /* thread ids in start order */
 static char error[1024];
 static bool aborted;                  /* a thread hit an error: stop the launch */
 
@@ -159,7 +170,7 @@ static inline void set_thread(int t) {
 static void trampoline() {
     for (;;) {
         while (next_start < nthreads) {
-            const int t = next_start++;
+            const int t = order[next_start++];
             cur->tid = t;
             th[t].fiber = cur;
             set_thread(t);
@@ -240,46 +251,34 @@ static const char* where(const Thread& t) {
     return buf[k];
 }
 
-/* release the barriers all of whose participants wait there; false: none */
-static bool release(std::vector<int>& go) {
-    go.clear();
-    int nblock = 0, first = -1;
+/* the whole block waits at one __syncthreads: mark every thread READY */
+static bool release_block() {
     for (int t = 0; t < nthreads; t++)
-        if (th[t].state == WAIT_BLOCK) {
-            nblock++;
-            if (first < 0) first = t;
-        }
-    if (nblock) {
-        bool same = nblock == nthreads;
-        for (int t = 0; same && t < nthreads; t++)
-            same = th[t].line == th[first].line && !strcmp(th[t].file, th[first].file);
-        if (same) {
-            for (int t = 0; t < nthreads; t++) go.push_back(t);
-            return true;
-        }
+        if (th[t].state != WAIT_BLOCK || th[t].line != th[0].line ||
+            strcmp(th[t].file, th[0].file))
+            return false;
+    for (int t = 0; t < nthreads; t++) th[t].state = READY;
+    return true;
+}
+
+/* the lanes of warp w's shuffle all wait there: mark them READY */
+static bool release_warp(int w) {
+    const int lo = w * 32, hi = lo + 32 < nthreads ? lo + 32 : nthreads;
+    int lead = -1;
+    for (int t = lo; t < hi && lead < 0; t++)
+        if (th[t].state == WAIT_WARP) lead = t;
+    if (lead < 0) return false;
+    const unsigned mask = th[lead].mask;
+    for (int l = 0; l < 32; l++) {
+        if (!(mask >> l & 1u)) continue;
+        const int t = lo + l;
+        if (t >= hi || th[t].state != WAIT_WARP || th[t].mask != mask ||
+            th[t].line != th[lead].line || strcmp(th[t].file, th[lead].file))
+            return false;
     }
-    for (int w = 0; w * 32 < nthreads; w++) {
-        const int lo = w * 32, hi = lo + 32 < nthreads ? lo + 32 : nthreads;
-        int lead = -1;
-        for (int t = lo; t < hi; t++)
-            if (th[t].state == WAIT_WARP) {
-                lead = t;
-                break;
-            }
-        if (lead < 0) continue;
-        const unsigned mask = th[lead].mask;
-        bool ok = true;
-        for (int l = 0; l < 32 && ok; l++) {
-            if (!(mask >> l & 1u)) continue;
-            const int t = lo + l;
-            ok = t < hi && th[t].state == WAIT_WARP && th[t].mask == mask &&
-                 th[t].line == th[lead].line && !strcmp(th[t].file, th[lead].file);
-        }
-        if (ok)
-            for (int l = 0; l < 32; l++)
-                if (mask >> l & 1u) go.push_back(lo + l);
-    }
-    return !go.empty();
+    for (int l = 0; l < 32; l++)
+        if (mask >> l & 1u) th[lo + l].state = READY;
+    return true;
 }
 
 static void describe_deadlock() {
@@ -304,13 +303,27 @@ static void describe_deadlock() {
          th[b].state == DONE ? "exited" : where(th[b]), ndone);
 }
 
-/* run the current block; false on a deadlock (its waiting fibers are
- * abandoned, never resumed) */
+/* resume the READY threads (of warp w only, if w >= 0) in schedule order */
+static bool resume_ready(int w) {
+    for (int i = 0; i < nthreads; i++) {
+        const int t = order[i];
+        if (th[t].state != READY || (w >= 0 && t / 32 != w)) continue;
+        th[t].state = RUNNING;
+        resume(th[t].fiber);
+        if (aborted) return false;
+    }
+    return true;
+}
+
+/* run the current block; false on a deadlock or an error (its waiting
+ * fibers are abandoned, never resumed) */
 static bool run_block() {
     next_start = 0;
     ndone = 0;
+    order.resize(nthreads);
+    for (int t = 0; t < nthreads; t++) order[t] = schedule & REVERSE ? nthreads - 1 - t : t;
     th.assign(nthreads, Thread{RUNNING, "", 0, 0, 0, nullptr});
-    std::vector<int> go;
+    const int nwarps = (nthreads + 31) / 32;
     for (;;) {
         while (next_start < nthreads) {
             Fiber* f;
@@ -328,16 +341,29 @@ static bool run_block() {
             if (aborted) return false;
         }
         if (ndone == nthreads) return true;
-        if (!release(go)) {
-            describe_deadlock();
-            return false;
+        bool any = release_block();
+        if (!(schedule & AHEAD)) {
+            /* default: every warp whose shuffle is complete moves, in lockstep */
+            for (int w = 0; w < nwarps; w++) any |= release_warp(w);
+            if (!any) break;
+            if (!resume_ready(-1)) return false;
+            continue;
         }
-        for (int t : go) th[t].state = RUNNING;
-        for (int t : go) {
-            resume(th[t].fiber);
-            if (aborted) return false;
+        /* AHEAD: the first warp (last, reversed) that can move runs alone,
+         * through its shuffles, until it waits at a __syncthreads or ends */
+        int pick = -1;
+        for (int k = 0; k < nwarps && pick < 0; k++) {
+            const int w = schedule & REVERSE ? nwarps - 1 - k : k;
+            bool ready = false;
+            for (int t = w * 32; t < nthreads && t < w * 32 + 32 && !ready; t++)
+                ready = th[t].state == READY;
+            if (ready || release_warp(w)) pick = w;
         }
+        if (pick < 0) break;
+        if (!resume_ready(pick)) return false;
     }
+    describe_deadlock();
+    return false;
 }
 
 static int launch(const unsigned* grid, const unsigned* block, void (*fn)(void*), void* ctx) {
@@ -427,6 +453,13 @@ static int arg_sizes(void (*)(A...), int* out) {
 #define __shfl_xor_sync(...) nnf_emu::shfl_xor(__FILE__, __LINE__, __VA_ARGS__)
 
 extern "C" const char* nnf_emu_error() { return nnf_emu::error; }
+
+extern "C" int nnf_emu_set_schedule(int s) {
+    std::lock_guard<std::mutex> lock(nnf_emu::launch_mutex);
+    const int old = nnf_emu::schedule;
+    nnf_emu::schedule = s;
+    return old;
+}
 
 extern "C" void nnf_emu_f2h(const float* x, unsigned short* y, long long n) {
     for (long long i = 0; i < n; i++) y[i] = nnf_emu::float_to_half(x[i]);

@@ -21,6 +21,10 @@ def has_gpu(case):
             and type(case.input_shape) is not list)
 
 
+def is_criterion(case):
+    return getattr(nnfunc.nn, case.module).__wrapped__.is_criterion
+
+
 GPU = [c for c in CASES if has_gpu(c)]
 OTHER = [c for c in CASES if not has_gpu(c)]
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
@@ -209,6 +213,18 @@ def check_bad_input(cp, case):
         with pytest.raises(exc, match=match):
             fn(dict(dd, gradOutput=dd.get("gradOutput", 1.0)) if fn.module.is_criterion
                else dict(dd, gradOutput=to_gpu(cp, grad_output(case, fn, d))))
+
+
+def check_criterion_go_array(cp, case, dtype):
+    """A criterion's gradOutput as a 0-d device array (read by the kernels on
+    the device) gives the gradients of the same number given as a float."""
+    fn, d = make_dict(case, dtype)
+    dg = gpu_dict(cp, d)
+    gref = fn(dict(d, gradOutput=-1.75))
+    g = fn(dict(dg, gradOutput=cp.asarray(np.asarray(-1.75, dtype))))
+    assert g.keys() == gref.keys()
+    for k in g:
+        close(cp, g[k], gref[k], k, **TOL[dtype])
 
 
 def check_kernels_compiled_once(cp):

@@ -84,6 +84,12 @@ def test_gpu_current_stream(case):
         np.testing.assert_allclose(cp.asnumpy(y, stream=s), ref, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", [c for c in GPU if C.is_criterion(c)], ids=lambda c: c.id)
+def test_gpu_criterion_go_array(case, dtype):
+    C.check_criterion_go_array(cp, case, dtype)
+
+
 @pytest.mark.parametrize("case", [c for c in GPU if c.batch], ids=lambda c: c.id)
 def test_gpu_empty_batch(case):
     C.check_empty_batch(cp, case)

@@ -6,7 +6,8 @@ every kernel launch against the kernel's signature in the CUDA source
 running it. Every GPU row of the table goes through forward and gradient
 calls, with fresh and caller buffers, in float32, float64 and float16:
 the dispatch, the result arrays, the GEMM calls and every launch are
-exercised; the values are not (tests/test_gpu.py checks those on a GPU).
+exercised; the values are checked by tests/test_gpu_emu.py (the same
+stand-in running the kernels on the CPU emulator) and tests/test_gpu.py (a GPU).
 Skipped where a GPU is visible (tests/test_gpu.py runs the real kernels).
 """
 

@@ -19,10 +19,15 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "linear_forward", "linear_backward", "mse_forward", "mse_backward",
            "nll_forward", "nll_backward", "pw_criterion_forward", "pw_criterion_backward",
            "const_array", "conv_forward", "conv_backward",
-           "full_conv_forward", "full_conv_backward",
+           "full_conv_forward", "full_conv_backward", "temporal_conv_forward",
+           "temporal_conv_backward", "vol_conv_forward", "vol_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
-           "avgpool_forward", "avgpool_backward",
-           "gather3", "gather3_adjoint", "cached"]
+           "avgpool_forward", "avgpool_backward", "spatial3d",
+           "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
+           "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
+           "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
+           "bparam_meta", "bparam_forward", "bparam_backward", "layernorm_forward",
+           "layernorm_backward"]
 
 
 def _cp():
@@ -50,6 +55,125 @@ def pointwise(op, x, y, a=0.0, b=0.0):
 def pointwise_grad(op, x, g, gi, a=0.0, b=0.0):
     k = kernel("pointwise", f"nnf_{op}_bwd<{{T}}>", x.dtype)
     launch(k, x.size, (x, g, gi, i64(x.size), f64(a), f64(b)))
+
+
+# ---------------------------------------------------------------- PReLU, GLU, CReLU
+def prelu_forward(x, y, w, outer, c, inner):
+    k = kernel("gated", "nnf_prelu_fwd<{T}>", x.dtype)
+    launch(k, x.size, (x, y, w, i64(outer), i64(c), i64(inner)))
+
+
+def prelu_backward(x, go, gi, w, gw, outer, c, inner):
+    k = kernel("gated", "nnf_prelu_bwd<{T}>", x.dtype)
+    launch(k, x.size, (x, go, gi, w, i64(outer), i64(c), i64(inner)))
+    k = kernel("gated", "nnf_prelu_wgrad<{T}>", x.dtype)
+    launch_blocks(k, c, (x, go, gw, i64(outer), i64(c), i64(inner)))
+
+
+def _halves(name, x, y, outer, n):
+    k = kernel("gated", name, x.dtype)
+    launch(k, outer * n, (x, y, i64(outer), i64(n)))
+
+
+def _halves_grad(name, x, go, gi, outer, n):
+    k = kernel("gated", name, x.dtype)
+    launch(k, outer * n, (x, go, gi, i64(outer), i64(n)))
+
+
+def glu_forward(x, y, outer, n):
+    _halves("nnf_glu_fwd<{T}>", x, y, outer, n)
+
+
+def glu_backward(x, go, gi, outer, n):
+    _halves_grad("nnf_glu_bwd<{T}>", x, go, gi, outer, n)
+
+
+def crelu_forward(x, y, outer, n):
+    _halves("nnf_crelu_fwd<{T}>", x, y, outer, n)
+
+
+def crelu_backward(x, go, gi, outer, n):
+    _halves_grad("nnf_crelu_bwd<{T}>", x, go, gi, outer, n)
+
+
+def mask_apply(x, noise, y, inner):
+    """y = x * noise, one noise value per ``inner`` consecutive elements."""
+    k = kernel("gated", "nnf_mask_apply<{T}>", x.dtype)
+    launch(k, x.size, (x, noise, y, i64(noise.size), i64(inner)))
+
+
+# ---------------------------------------------------------------- Add, Mul, CAdd, CMul
+def bparam_meta(dims, bcast):
+    """The device int64 array dims + p's strides (0 where broadcast) of a
+    coalesced (dims, bcast) view (keep it with ``cached``)."""
+    import numpy as np
+    ws, run = [], 1
+    for s, b in zip(reversed(dims), reversed(bcast)):
+        ws.append(0 if b else run)
+        if not b:
+            run *= s
+    return _cp().asarray(np.array(tuple(dims) + tuple(reversed(ws)), dtype=np.int64))
+
+
+def bparam_forward(x, w, y, meta, nd, mul):
+    k = kernel("bparam", "nnf_bparam_fwd<{T}>", x.dtype)
+    launch(k, x.size, (x, w, y, i64(x.size), i32(nd), meta, i32(mul)))
+
+
+def bparam_backward(x, w, go, gi, gw, meta, nd, mul):
+    k = kernel("bparam", "nnf_bparam_bwd<{T}>", x.dtype)
+    launch(k, x.size, (go, w, gi, i64(x.size), i32(nd), meta, i32(mul)))
+    per = x.size // w.size if w.size else 0
+    k = kernel("bparam", "nnf_bparam_pgrad<{T}>", x.dtype)
+    launch_blocks(k, w.size, (x, go, gw, i64(w.size), i64(per), i32(nd), meta, i32(mul)),
+                  block=_row_block(per))
+
+
+# ---------------------------------------------------------------- reductions
+def sum_forward(x, y, outer, n, inner, scale):
+    """y (outer, inner) = scale * the sum of x (outer, n, inner) over n."""
+    if outer * inner == 0:
+        return
+    if inner == 1:
+        k = kernel("reduce", "nnf_sum_rows<{T}>", x.dtype)
+        launch_blocks(k, outer, (x, y, i64(outer), i64(n), f64(scale)), block=_row_block(n))
+    else:
+        k = kernel("reduce", "nnf_sum_cols<{T}>", x.dtype)
+        launch(k, outer * inner, (x, y, i64(outer), i64(n), i64(inner), f64(scale)))
+
+
+def sum_backward(go, gi, outer, n, inner, scale):
+    k = kernel("reduce", "nnf_sum_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi, i64(outer), i64(n), i64(inner), f64(scale)))
+
+
+def _arg(x, y, idx, outer, n, inner, is_max):
+    b = _b(is_max)
+    yy = x if y is None else y
+    ii = _unused_idx(x) if idx is None else idx
+    flags = (i32(y is not None), ii, i32(idx is not None))
+    if inner == 1:
+        k = kernel("reduce", f"nnf_arg_rows<{{T}}, {b}>", x.dtype)
+        launch_blocks(k, outer, (x, yy) + flags + (i64(outer), i64(n)), block=_row_block(n))
+    else:
+        k = kernel("reduce", f"nnf_arg_cols<{{T}}, {b}>", x.dtype)
+        launch(k, outer * inner, (x, yy) + flags + (i64(outer), i64(n), i64(inner)))
+
+
+def arg_forward(x, y, outer, n, inner, is_max):
+    """y (outer, inner): the max (or min) of x (outer, n, inner) over n, n >= 1."""
+    if outer * inner:
+        _arg(x, y, None, outer, n, inner, is_max)
+
+
+def arg_backward(x, go, gi, outer, n, inner, is_max):
+    cp = _cp()
+    if gi.size == 0:
+        return
+    idx = cp.empty(outer * inner, dtype=cp.int64)
+    _arg(x, None, idx, outer, n, inner, is_max)
+    k = kernel("reduce", "nnf_arg_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (idx, go, gi, i64(outer), i64(n), i64(inner)))
 
 
 # ---------------------------------------------------------------- softmax
@@ -225,12 +349,27 @@ def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
 # output (col2im is its forward) and unfolds its gradOutput.
 
 def _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    return tuple(i64(v) for v in (n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
+    """a 2-D unfold geometry as unfold.cu's volume of one frame"""
+    return _geometry3(n, c, 1, h, w, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
+
+
+def _geometry3(*g):
+    return tuple(i64(v) for v in g)
 
 
 def _plain(kh, kw, dh, dw, ph, pw):
     """a 1x1 kernel, stride 1, no padding: the columns are the image itself"""
     return kh == kw == dh == dw == 1 and ph == pw == 0
+
+
+def _unfold(x, cols, geo):
+    k = kernel("unfold", "nnf_vol2col<{T}>", x.dtype)
+    launch(k, cols.size, (x, cols) + geo)
+
+
+def _fold_into(cols, img, geo):
+    k = kernel("unfold", "nnf_col2vol<{T}>", img.dtype)
+    launch(k, img.size, (cols, img) + geo)
 
 
 def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
@@ -239,17 +378,13 @@ def _columns(x, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     if _plain(kh, kw, dh, dw, ph, pw):
         return x.reshape(n, c, h * w)
     cols = cp.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
-    k = kernel("unfold", "nnf_im2col<{T}>", x.dtype)
-    launch(k, cols.size, (x, cols) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
-                                               lh, lw))
+    _unfold(x, cols, _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
     return cols
 
 
 def _fold(cols, img, n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
     """img (N, C, H, W) = col2im of cols (N, C*kH*kW, oH*oW) (overwritten)."""
-    k = kernel("unfold", "nnf_col2im<{T}>", img.dtype)
-    launch(k, img.size, (cols, img) + _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw,
-                                                lh, lw))
+    _fold_into(cols, img, _geometry(n, c, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
 
 
 def _gemm_batch_sum(a, bt, out):
@@ -325,7 +460,98 @@ def full_conv_backward(x, wt, go, gi, gw, gb, n, c, h, w, o, oh, ow, kh, kw, dh,
         bias_grad(go, gb, n, o, oh * ow)
 
 
-# ---------------------------------------------------------------- max pooling
+def temporal_conv_forward(x, wt, b, y, n, t, f, o, ot, kw, dw):
+    """TemporalConvolution: x (N, T, F) seen as one-plane images (T, F) with a
+    (kW, F) kernel, stride (dW, 1): the columns' rows are (frame offset, feature),
+    the weight's (O, kW*F) order; y (N, oT, O) = cols^T W^T + b."""
+    cp = _cp()
+    if n == 0:
+        return
+    cols = _columns(x, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)     # (N, kW*F, oT)
+    cp.matmul(cols.transpose(0, 2, 1), wt.T, out=y.reshape(n, ot, o))
+    add_bias(y, b, n * ot, o, 1)
+
+
+def temporal_conv_backward(x, wt, go, gi, gw, gb, n, t, f, o, ot, kw, dw):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        gb.fill(0)
+        return
+    go3 = go.reshape(n, ot, o)
+    gcols = cp.matmul(wt.T, go3.transpose(0, 2, 1))                      # (N, kW*F, oT)
+    _fold(gcols, gi, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)
+    cols = _columns(x, n, 1, t, f, ot, 1, kw, f, dw, 1, 0, 0, 1, 1)
+    _gemm_batch_sum(go3.transpose(0, 2, 1), cols.transpose(0, 2, 1), gw)
+    bias_grad(go, gb, n * ot, o, 1)
+
+
+def _vol_columns(img, geo):
+    """(N, Cv*kT*kH*kW, oT*oH*oW) columns of the volume img (a view for a plain
+    1x1x1 kernel); ``geo``: N, Cv, T, H, W, oT, oH, oW, k*, d*, pad*, dil*."""
+    n, cv, t, h, w, ot, oh, ow = geo[:8]
+    k, d, p = geo[8:11], geo[11:14], geo[14:17]
+    if k == (1, 1, 1) and d == (1, 1, 1) and p == (0, 0, 0):
+        return img.reshape(n, cv, t * h * w)
+    cols = _cp().empty((n, cv * k[0] * k[1] * k[2], ot * oh * ow), dtype=img.dtype)
+    _unfold(img, cols, _geometry3(*geo))
+    return cols
+
+
+def vol_conv_forward(x, wt, b, y, transposed, n, cv, t, h, w, m, ot, oh, ow, *kdpl):
+    """The volumetric convolutions (the CPU kernel's geometry: the image volume
+    (N, Cv, T, H, W) and the window grid (N, M, oT, oH, oW); for the
+    transposed one the image is the output). Not transposed: y = W cols(x) + b;
+    transposed: y = col2vol(W^T x) + b."""
+    cp = _cp()
+    if n == 0:
+        return
+    geo = (n, cv, t, h, w, ot, oh, ow) + tuple(kdpl)
+    kk = cv * kdpl[0] * kdpl[1] * kdpl[2]
+    lg, lv = ot * oh * ow, t * h * w
+    w2 = wt.reshape(m, kk)
+    if not transposed:
+        cp.matmul(w2, _vol_columns(x, geo), out=y.reshape(n, m, lg))
+        if b is not None:
+            add_bias(y, b, n, m, lg)
+        return
+    cols = cp.matmul(w2.T, x.reshape(n, m, lg))
+    _fold_into(cols, y, _geometry3(*geo))
+    if b is not None:
+        add_bias(y, b, n, cv, lv)
+
+
+def vol_conv_backward(x, wt, go, gi, gw, gb, transposed, n, cv, t, h, w, m, ot, oh, ow,
+                      *kdpl):
+    cp = _cp()
+    if n == 0:
+        gw.fill(0)
+        if gb is not None:
+            gb.fill(0)
+        return
+    geo = (n, cv, t, h, w, ot, oh, ow) + tuple(kdpl)
+    kk = cv * kdpl[0] * kdpl[1] * kdpl[2]
+    lg, lv = ot * oh * ow, t * h * w
+    w2 = wt.reshape(m, kk)
+    if not transposed:
+        go3 = go.reshape(n, m, lg)
+        _fold_into(cp.matmul(w2.T, go3), gi, _geometry3(*geo))
+        cols = _vol_columns(x, geo)
+        _gemm_batch_sum(go3, cols.transpose(0, 2, 1), gw.reshape(m, kk))
+        if gb is not None:
+            bias_grad(go, gb, n, m, lg)
+        return
+    cols = _vol_columns(go, geo)                                  # (N, kk, L grid)
+    cp.matmul(w2, cols, out=gi.reshape(n, m, lg))
+    _gemm_batch_sum(x.reshape(n, m, lg), cols.transpose(0, 2, 1), gw.reshape(m, kk))
+    if gb is not None:
+        bias_grad(go, gb, n, cv, lv)
+
+
+# ---------------------------------------------------------------- pooling
+# The geometry of every pooling kernel is the CPU volumetric kernel's: P, T, H,
+# W, oT, oH, oW, kT, kH, kW, dT, dH, dW, padT, padH, padW [, lT, lH, lW]
+# (the 2-D poolings are volumes of one frame: spatial3d).
 _no_idx = {}     # device id -> a 1-element int64 array (the unused idx argument)
 
 
@@ -338,24 +564,41 @@ def _unused_idx(x):
     return idx
 
 
-def maxpool_forward(x, y, ind, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
-    """y (and ind, int64 flat plane offsets, unless None) of the max pooling
-    of planes (P, H, W) -> (P, oH, oW), dilation (lH, lW)."""
+def spatial3d(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
+    """A 2-D pooling geometry (the spatial modules' sizes) as a volume of one frame."""
+    return (planes, 1, h, w, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
+
+
+def maxpool_forward(x, y, ind, geo):
+    """y (and ind, int64 flat volume offsets, unless None) of the max pooling
+    ``geo`` (19 sizes, dilation included)."""
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
     use = ind is not None
-    launch(k, planes * oh * ow,
-           (x, y, i32(1), ind if use else _unused_idx(x), i32(use)) + geo)
+    launch(k, y.size, (x, y, i32(1), ind if use else _unused_idx(x), i32(use))
+           + tuple(i64(v) for v in geo))
 
 
-def maxpool_backward(x, go, gi, planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw):
+def maxpool_backward(x, go, gi, geo):
     cp = _cp()
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh, lw))
-    idx = cp.empty(planes * oh * ow, dtype=cp.int64)
+    g = tuple(i64(v) for v in geo)
+    idx = cp.empty(go.size, dtype=cp.int64)
     k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    launch(k, planes * oh * ow, (x, x, i32(0), idx, i32(1)) + geo)
+    launch(k, go.size, (x, x, i32(0), idx, i32(1)) + g)
     kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
-    launch(kb, gi.size, (go, idx, gi) + geo)
+    launch(kb, gi.size, (go, idx, gi) + g)
+
+
+def avgpool_forward(x, y, geo, include_pad, scale=1.0):
+    """y of the average pooling ``geo`` (its first 16 sizes: no dilation)."""
+    k = kernel("avgpool", "nnf_avgpool_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(i64(v) for v in geo[:16])
+           + (i32(include_pad), f64(scale)))
+
+
+def avgpool_backward(go, gi, geo, include_pad, scale=1.0):
+    k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(i64(v) for v in geo[:16])
+           + (i32(include_pad), f64(scale)))
 
 
 # ---------------------------------------------------------------- separable gathers
@@ -397,24 +640,6 @@ def gather3_adjoint(go, gi, inv, planes, t, h, w, ot, oh, ow):
     k = kernel("gather", "nnf_gather3_adj<{T}>", gi.dtype)
     launch(k, gi.size, (go, gi) + tuple(inv) + tuple(
         i64(v) for v in (planes, t, h, w, ot, oh, ow)))
-
-
-# ---------------------------------------------------------------- average pooling
-def _avg_geo(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, include_pad, scale):
-    return tuple(i64(v) for v in (planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw)) + (
-        i32(include_pad), f64(scale))
-
-
-def avgpool_forward(x, y, *geo):
-    """y (P, oH, oW) of SpatialAveragePooling over planes (P, H, W); ``geo``:
-    planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW, count_include_pad, scale."""
-    k = kernel("avgpool", "nnf_avgpool_fwd<{T}>", x.dtype)
-    launch(k, y.size, (x, y) + _avg_geo(*geo))
-
-
-def avgpool_backward(go, gi, *geo):
-    k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
-    launch(k, gi.size, (go, gi) + _avg_geo(*geo))
 
 
 # ---------------------------------------------------------------- batch normalisation
@@ -463,3 +688,32 @@ def batchnorm_backward(x, go, gi, gw, gb, w, rm, rv, n, c, s, train, eps):
     if gw is not None:
         k = kernel("batchnorm", "nnf_bn_param_grads<{T}>", x.dtype)
         launch(k, c, (gsum, gxs, gw, gb, i64(c)))
+
+
+# ---------------------------------------------------------------- layer normalisation
+def layernorm_forward(x, y, w, b, n, d, eps):
+    """y = LayerNormalization of the rows of x (N, D); w, b None unless affine."""
+    if n * d == 0:
+        return
+    k = kernel("layernorm", "nnf_ln_fwd<{T}>", x.dtype)
+    aff = w is not None
+    launch_blocks(k, n, (x, y, w if aff else x, b if aff else x, i32(aff), i64(n), i64(d),
+                         f64(eps / d)), block=_row_block(d))
+
+
+def layernorm_backward(x, go, gi, gw, gb, w, n, d, eps):
+    cp = _cp()
+    aff = w is not None
+    if n * d == 0:
+        if aff:
+            gw.fill(0)
+            gb.fill(0)
+        return
+    mean = cp.empty(n, dtype=cp.float64)
+    rstd = cp.empty(n, dtype=cp.float64)
+    k = kernel("layernorm", "nnf_ln_bwd<{T}>", x.dtype)
+    launch_blocks(k, n, (x, go, gi, w if aff else x, i32(aff), i64(n), i64(d), f64(eps / d),
+                         mean, rstd), block=_row_block(d))
+    if aff:
+        k = kernel("layernorm", "nnf_ln_pgrad<{T}>", x.dtype)
+        launch(k, d, (x, go, mean, rstd, gw, gb, i64(n), i64(d)))

@@ -53,8 +53,16 @@ def _templates():
                       "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"]
         + [f"nnf_pwc_{d}<{{T}}, {i}>" for i in range(len(PW_CRITERION_OPS))
            for d in ("partial", "bwd")],
-        "unfold": ["nnf_im2col<{T}>", "nnf_col2im<{T}>"],
+        "unfold": ["nnf_vol2col<{T}>", "nnf_col2vol<{T}>"],
         "maxpool": ["nnf_maxpool_fwd<{T}>", "nnf_maxpool_bwd<{T}>"],
+        "gated": ["nnf_prelu_fwd<{T}>", "nnf_prelu_bwd<{T}>", "nnf_prelu_wgrad<{T}>",
+                  "nnf_glu_fwd<{T}>", "nnf_glu_bwd<{T}>", "nnf_crelu_fwd<{T}>",
+                  "nnf_crelu_bwd<{T}>", "nnf_mask_apply<{T}>"],
+        "reduce": ["nnf_sum_rows<{T}>", "nnf_sum_cols<{T}>", "nnf_sum_bwd<{T}>",
+                   "nnf_arg_bwd<{T}>"]
+        + [f"nnf_arg_{s}<{{T}}, {b}>" for s in ("rows", "cols") for b in ("true", "false")],
+        "bparam": ["nnf_bparam_fwd<{T}>", "nnf_bparam_bwd<{T}>", "nnf_bparam_pgrad<{T}>"],
+        "layernorm": ["nnf_ln_fwd<{T}>", "nnf_ln_bwd<{T}>", "nnf_ln_pgrad<{T}>"],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

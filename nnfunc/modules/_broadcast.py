@@ -38,7 +38,7 @@ class BroadcastParam(Module):
     implement ``check`` via :meth:`info_for`.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "broadcast_param"
     op = "add"
 
@@ -87,6 +87,21 @@ class BroadcastParam(Module):
         gkey = "grad" + p[0].upper() + p[1:]
         k.update_grad(d["input"], d[p], d["gradOutput"], out["gradInput"], out[gkey],
                       dims, bcast, self.op == "mul")
+
+    # -- CuPy path (bparam.cu) over the same coalesced view -----------------
+    def _gpu_meta(self, g, info):
+        _, dims, bcast = info
+        return g.cached(self, ("bparam", dims, bcast), lambda: g.bparam_meta(dims, bcast))
+
+    def forward_gpu(self, g, d, info, y):
+        g.bparam_forward(d["input"], d[self.params[0]], y, self._gpu_meta(g, info),
+                         len(info[1]), self.op == "mul")
+
+    def backward_gpu(self, g, d, info, out):
+        p = self.params[0]
+        gkey = "grad" + p[0].upper() + p[1:]
+        g.bparam_backward(d["input"], d[p], d["gradOutput"], out["gradInput"], out[gkey],
+                          self._gpu_meta(g, info), len(info[1]), self.op == "mul")
 
     @staticmethod
     def numel(shape):

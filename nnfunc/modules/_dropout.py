@@ -45,7 +45,7 @@ class DropoutBase(Module):
     extra_keys = ("seed",)
     state = ("noise",)
     extra_outputs = ("noise",)
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "dropout"
 
     #: the kept mask value is 1/(1-p) (Dropout v2) instead of 1
@@ -172,6 +172,32 @@ class DropoutBase(Module):
             self._draw_apply(k, d, go, np.empty(info[2], go.dtype), gi, info[3])
         else:
             k.apply(go, noise, gi, info[3])
+
+    # -- CuPy path: the mask of the CPU (drawn by NumPy from the seed, copied
+    # to the device) or the dict's noise, applied by gated.cu ----------------
+    def _gpu_noise(self, d, info, like):
+        noise = d.get("noise")
+        if noise is None:
+            import cupy
+            noise = cupy.asarray(self._np_mask(d, info[2]).astype(like.dtype))
+        return noise
+
+    def forward_gpu(self, g, d, info, y):
+        x = d["input"]
+        if not info[1]:
+            g.pointwise("mul_constant", x, y, self.eval_scale())
+            return None
+        noise = self._gpu_noise(d, info, x)
+        g.mask_apply(x, noise, y, info[3])
+        return {"noise": noise}
+
+    def backward_gpu(self, g, d, info, out):
+        go, gi = d["gradOutput"], out["gradInput"]
+        if not info[1]:
+            g.pointwise("mul_constant", go, gi, self.eval_scale())
+            return
+        self._grad_needs_mask(d)
+        g.mask_apply(go, self._gpu_noise(d, info, go), gi, info[3])
 
 
 class PlaneDropoutBase(DropoutBase):

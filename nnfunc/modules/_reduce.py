@@ -55,6 +55,7 @@ class ArgReduction(Reduction):
 
     #: Max (True) or Min (False), for the kernel
     is_max = True
+    backends = ("cpu", "gpu")
 
     def check(self, d):
         info = super().check(d)
@@ -75,6 +76,14 @@ class ArgReduction(Reduction):
             return
         k.arg_update_grad_input(d["input"], d["gradOutput"], out["gradInput"],
                                 *self._view(d, info), self.is_max)
+
+    # -- CuPy path (reduce.cu) ----------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.arg_forward(d["input"], y, *self._view(d, info), self.is_max)
+
+    def backward_gpu(self, g, d, info, out):
+        g.arg_backward(d["input"], d["gradOutput"], out["gradInput"], *self._view(d, info),
+                       self.is_max)
 
     def forward(self, xp, d, info):
         axis, _, out = info

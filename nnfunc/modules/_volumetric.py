@@ -148,7 +148,7 @@ class _VolumetricConv(Volumetric):
     Subclasses set ``transposed`` and call :meth:`_init_conv`.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "volumetric_convolution"
     transposed = False
 
@@ -369,3 +369,14 @@ class _VolumetricConv(Volumetric):
         k.backward(x, d["weight"], d["gradOutput"], gi, out["gradWeight"],
                    out["gradBias"] if self.bias else None, self.transposed,
                    *self._geometry(info))
+
+    # -- CuPy path: unfold.cu's vol2col / col2vol and cuBLAS GEMMs, the same
+    # geometry (the table form [x, target] runs the generic code) -------------
+    def forward_gpu(self, g, d, info, y):
+        g.vol_conv_forward(d["input"], d["weight"], d["bias"] if self.bias else None, y,
+                           self.transposed, *self._geometry(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.vol_conv_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                            out["gradWeight"], out["gradBias"] if self.bias else None,
+                            self.transposed, *self._geometry(info))

@@ -17,7 +17,7 @@ class CReLU(Module):
     ``F.relu(torch.cat([x, -x], dim=feature_dim))``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "pointwise"
 
     def __init__(self, nInputDims, inplace=False):
@@ -63,3 +63,10 @@ class CReLU(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.crelu_update_grad_input(d["input"], d["gradOutput"], out["gradInput"], info[1], info[2])
+
+    # -- CuPy path (gated.cu), the CPU kernel's layout ----------------------
+    def forward_gpu(self, g, d, info, y):
+        g.crelu_forward(d["input"], y, info[1], info[2])
+
+    def backward_gpu(self, g, d, info, out):
+        g.crelu_backward(d["input"], d["gradOutput"], out["gradInput"], info[1], info[2])

@@ -12,7 +12,7 @@ class GatedLinearUnit(Module):
     sigmoid(b) * (1 - sigmoid(b))]``. PyTorch: ``F.glu(x, dim)``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "pointwise"
 
     def __init__(self, dim=None):
@@ -65,3 +65,10 @@ class GatedLinearUnit(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.glu_update_grad_input(d["input"], d["gradOutput"], out["gradInput"], info[1], info[2])
+
+    # -- CuPy path (gated.cu), the CPU kernel's layout ----------------------
+    def forward_gpu(self, g, d, info, y):
+        g.glu_forward(d["input"], y, info[1], info[2])
+
+    def backward_gpu(self, g, d, info, out):
+        g.glu_backward(d["input"], d["gradOutput"], out["gradInput"], info[1], info[2])

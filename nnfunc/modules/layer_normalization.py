@@ -24,7 +24,7 @@ class LayerNormalization(Module):
     of module gradients computes the same).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, nOutput, bias=0, eps=1e-10, affine=True):
         self.nOutput = self.int_arg("nOutput", nOutput)
@@ -97,3 +97,14 @@ class LayerNormalization(Module):
         k.update_grad(d["input"], d["gradOutput"], out["gradInput"], out.get("gradWeight"),
                       out.get("gradBias"), d["weight"] if self.affine else None,
                       info[1], self.nOutput, self.eps)
+
+    # -- CuPy path (layernorm.cu) -------------------------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.layernorm_forward(d["input"], y, d["weight"] if self.affine else None,
+                            d["bias"] if self.affine else None, info[1], self.nOutput, self.eps)
+
+    def backward_gpu(self, g, d, info, out):
+        g.layernorm_backward(d["input"], d["gradOutput"], out["gradInput"],
+                             out.get("gradWeight"), out.get("gradBias"),
+                             d["weight"] if self.affine else None, info[1], self.nOutput,
+                             self.eps)

@@ -21,7 +21,7 @@ class PReLU(Module):
     """
 
     params = ("weight",)
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "pointwise"
 
     def __init__(self, nOutputPlane=0):
@@ -95,3 +95,13 @@ class PReLU(Module):
         _, outer, C, inner = info
         k.prelu_update_grad(d["input"], d["gradOutput"], out["gradInput"], d["weight"],
                             out["gradWeight"], outer, C, inner)
+
+    # -- CuPy path (gated.cu), the CPU kernel's layout ----------------------
+    def forward_gpu(self, g, d, info, y):
+        _, outer, C, inner = info
+        g.prelu_forward(d["input"], y, d["weight"], outer, C, inner)
+
+    def backward_gpu(self, g, d, info, out):
+        _, outer, C, inner = info
+        g.prelu_backward(d["input"], d["gradOutput"], out["gradInput"], d["weight"],
+                         out["gradWeight"], outer, C, inner)

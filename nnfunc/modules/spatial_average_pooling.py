@@ -129,8 +129,12 @@ class SpatialAveragePooling(Module):
         k.update_grad_input(d["gradOutput"], out["gradInput"], *self._sizes(info))
 
     # -- CuPy path (avgpool.cu): the same sizes ---------------------------
+    def _gpu_sizes(self, g, info):
+        s = self._sizes(info)
+        return g.spatial3d(*s[:11]), s[11], s[12]
+
     def forward_gpu(self, g, d, info, y):
-        g.avgpool_forward(d["input"], y, *self._sizes(info))
+        g.avgpool_forward(d["input"], y, *self._gpu_sizes(g, info))
 
     def backward_gpu(self, g, d, info, out):
-        g.avgpool_backward(d["gradOutput"], out["gradInput"], *self._sizes(info))
+        g.avgpool_backward(d["gradOutput"], out["gradInput"], *self._gpu_sizes(g, info))

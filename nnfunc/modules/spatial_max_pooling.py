@@ -212,11 +212,12 @@ class SpatialMaxPooling(Module):
         if self.return_indices:
             import cupy
             ind = cupy.empty(y.shape, dtype=cupy.int64)
-        g.maxpool_forward(d["input"], y, ind, *self._sizes(info))
+        g.maxpool_forward(d["input"], y, ind, g.spatial3d(*self._sizes(info)))
         return {"indices": ind} if self.return_indices else None
 
     def backward_gpu(self, g, d, info, out):
-        g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"], *self._sizes(info))
+        g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"],
+                           g.spatial3d(*self._sizes(info)))
 
 
 class SpatialDilatedMaxPooling(SpatialMaxPooling):

@@ -16,6 +16,8 @@ class Sum(Reduction):
     along the dimension (divided by its size with ``sizeAverage``).
     """
 
+    backends = ("cpu", "gpu")
+
     def __init__(self, dimension=0, nInputDims=None, sizeAverage=False, squeeze=True):
         super().__init__(dimension, nInputDims)
         self.sizeAverage = self.bool_arg("sizeAverage", sizeAverage)
@@ -40,6 +42,18 @@ class Sum(Reduction):
     def backward_cpu(self, k, d, info, out):
         k.sum_update_grad_input(d["gradOutput"], out["gradInput"], *self._view(d, info),
                                 self.sizeAverage)
+
+    # -- CuPy path (reduce.cu) ----------------------------------------------
+    def _scale(self, n):
+        return (1.0 / n if n else float("nan")) if self.sizeAverage else 1.0
+
+    def forward_gpu(self, g, d, info, y):
+        outer, n, inner = self._view(d, info)
+        g.sum_forward(d["input"], y, outer, n, inner, self._scale(n))
+
+    def backward_gpu(self, g, d, info, out):
+        outer, n, inner = self._view(d, info)
+        g.sum_backward(d["gradOutput"], out["gradInput"], outer, n, inner, self._scale(n))
 
     def backward(self, xp, d, info):
         axis, n, _ = info

@@ -30,7 +30,7 @@ class TemporalConvolution(Module):
     GEMMs per sample and product, one per kernel tap, on views.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def __init__(self, inputFrameSize, outputFrameSize, kW, dW=1):
         self.inputFrameSize = self.int_arg("inputFrameSize", inputFrameSize)
@@ -139,3 +139,10 @@ class TemporalConvolution(Module):
         k.update_grad(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
                       out["gradWeight"], out["gradBias"], *self._sizes(info))
 
+    # -- CuPy path: unfold.cu over one-plane (T, F) images and cuBLAS GEMMs --
+    def forward_gpu(self, g, d, info, y):
+        g.temporal_conv_forward(d["input"], d["weight"], d["bias"], y, *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.temporal_conv_backward(d["input"], d["weight"], d["gradOutput"], out["gradInput"],
+                                 out["gradWeight"], out["gradBias"], *self._sizes(info))

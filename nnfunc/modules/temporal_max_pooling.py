@@ -33,7 +33,7 @@ class TemporalMaxPooling(Module):
     (PyTorch's CPU rule; Torch7's ``val > max`` ignored NaN).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "volumetric_pooling"
 
     def __init__(self, kW, dW=None, return_indices=False):
@@ -129,3 +129,19 @@ class TemporalMaxPooling(Module):
 
     def backward_cpu(self, k, d, info, out):
         k.max_update_grad_input(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))
+
+    # -- CuPy path (maxpool.cu): the same volume geometry -----------------
+    def forward_gpu(self, g, d, info, y):
+        if not self.return_indices:
+            g.maxpool_forward(d["input"], y, None, self._sizes(info))
+            return None
+        import cupy
+        idx = cupy.empty(y.shape, dtype=cupy.int64)
+        g.maxpool_forward(d["input"], y, idx, self._sizes(info))
+        f = info[3]
+        if f > 1:
+            idx //= f                               # flat t*F + f -> frame t
+        return {"indices": idx}
+
+    def backward_gpu(self, g, d, info, out):
+        g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))

@@ -35,7 +35,7 @@ class VolumetricAveragePooling(Volumetric):
     an output size >= 1 (the same condition without padding).
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "volumetric_pooling"
 
     def __init__(self, kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0,
@@ -120,3 +120,11 @@ class VolumetricAveragePooling(Volumetric):
     def backward_cpu(self, k, d, info, out):
         k.avg_update_grad_input(d["gradOutput"], out["gradInput"], self._sizes(info),
                        self.count_include_pad)
+
+    # -- CuPy path (avgpool.cu): the same sizes ---------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.avgpool_forward(d["input"], y, self._sizes(info), self.count_include_pad)
+
+    def backward_gpu(self, g, d, info, out):
+        g.avgpool_backward(d["gradOutput"], out["gradInput"], self._sizes(info),
+                           self.count_include_pad)

@@ -49,7 +49,7 @@ class VolumetricMaxPooling(Volumetric):
     ``val > max`` ignored NaN). Windows are limited to ``kT*kH*kW <= 2**24``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "volumetric_pooling"
 
     def __init__(self, kT, kW, kH, dT=None, dW=None, dH=None, padT=0, padW=0, padH=0,
@@ -185,3 +185,15 @@ class VolumetricMaxPooling(Volumetric):
 
     def backward_cpu(self, k, d, info, out):
         k.max_update_grad_input(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))
+
+    # -- CuPy path (maxpool.cu): the same sizes ---------------------------
+    def forward_gpu(self, g, d, info, y):
+        ind = None
+        if self.return_indices:
+            import cupy
+            ind = cupy.empty(y.shape, dtype=cupy.int64)
+        g.maxpool_forward(d["input"], y, ind, self._sizes(info))
+        return {"indices": ind} if self.return_indices else None
+
+    def backward_gpu(self, g, d, info, out):
+        g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))

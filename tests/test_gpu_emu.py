@@ -175,6 +175,14 @@ BIG = [
     _big("SpatialUpSamplingNearest-batch", (2, 3, 40, 50)),
     _big("SpatialBatchNormalization-train", (8, 4, 30, 30)),
     _big("BatchNormalization-train", (700, 5)),
+    _big("Sum-batch", (3, 40, 50)),
+    _big("Max-batch", (3, 40, 50)),
+    _big("Min-last", (2, 5, 1300)),
+    _big("PReLU-4d", (8, 4, 30, 30)),
+    _big("CMul-expand", (30, 4, 150)),
+    _big("CAdd-batch", (600, 3, 4)),
+    _big("LayerNormalization-long", (300, 600)),
+    _big("VolumetricMaxPooling-pad-ceil", (2, 2, 15, 16, 15)),
 ]
 
 

@@ -290,12 +290,22 @@ __global__ void racy_reuse(const float* x, float* y) {
     }
 }
 
+__global__ void histogram(const int* x, unsigned long long* h, int* top, long long n) {
+    /* atomics: counts, and the largest value */
+    for (long long i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x) {
+        atomicAdd(h + x[i], 1ull);
+        atomicMax(top, x[i]);
+    }
+    __syncwarp();
+}
+
 __global__ void off_by_one(float* y, long long n) {
     for (long long i = threadIdx.x; i <= n; i += blockDim.x) y[i] = 0;
 }
 """
 NAMES = ["warp_sums<float>", "warp_sums<double>", "block_reverse", "early_exit",
-         "split_barriers", "racy_shift", "racy_reuse", "off_by_one"]
+         "split_barriers", "racy_shift", "racy_reuse", "histogram", "off_by_one"]
 
 
 @pytest.fixture(scope="module")
@@ -349,6 +359,16 @@ def test_emulator_schedules_expose_missing_barriers(lib):
         y = np.zeros(64, np.float32)
         lib.launch("racy_reuse", (1,), (96,), (x, y), schedule=schedule)
         assert np.array_equal(y, want) == hidden, (schedule, y[:3], y[32:35])
+
+
+@pytest.mark.parametrize("schedule", [0, _cuda_emu.REVERSE | _cuda_emu.AHEAD])
+def test_emulator_atomics(lib, schedule):
+    x = np.random.default_rng(0).integers(0, 10, 1000).astype(np.int32)
+    h = np.zeros(10, np.uint64)
+    top = np.array([-1], np.int32)
+    lib.launch("histogram", (3,), (64,), (x, h, top, np.int64(x.size)), schedule=schedule)
+    np.testing.assert_array_equal(h, np.bincount(x, minlength=10))
+    assert top[0] == x.max()
 
 
 def test_emulator_bad_arguments(lib):

@@ -395,6 +395,17 @@ static inline void syncthreads(const char* file, int line) {
     wait_here(WAIT_BLOCK, file, line, 0);
 }
 
+/* a warp barrier of the lanes in mask (a lane outside it is an error) */
+static inline void syncwarp(const char* file, int line, unsigned mask = 0xffffffffu) {
+    const int lane = cur->tid & 31;
+    if (!(mask >> lane & 1u)) {
+        fail("%s:%d: lane %d calls __syncwarp with a mask 0x%08x that leaves it out", file, line,
+             lane, mask);
+        abort_launch();
+    }
+    wait_here(WAIT_WARP, file, line, mask);
+}
+
 template <typename V>
 static V shfl_xor(const char* file, int line, unsigned mask, V v, int lane_mask,
                   int width = 32) {
@@ -449,7 +460,54 @@ static int arg_sizes(void (*)(A...), int* out) {
 
 }  // namespace nnf_emu
 
+/* ---- atomics: threads never interleave inside one (one OS thread, switches
+ * only at barriers), so a plain read-modify-write is atomic; their order
+ * across threads follows the schedule (REVERSE changes it) ------------------ */
+template <typename V, typename U> static inline V atomicAdd(V* p, U v) {
+    const V o = *p;
+    *p = (V)(o + (V)v);
+    return o;
+}
+template <typename V, typename U> static inline V atomicSub(V* p, U v) {
+    const V o = *p;
+    *p = (V)(o - (V)v);
+    return o;
+}
+template <typename V, typename U> static inline V atomicMax(V* p, U v) {
+    const V o = *p;
+    if ((V)v > o) *p = (V)v;
+    return o;
+}
+template <typename V, typename U> static inline V atomicMin(V* p, U v) {
+    const V o = *p;
+    if ((V)v < o) *p = (V)v;
+    return o;
+}
+template <typename V, typename U> static inline V atomicExch(V* p, U v) {
+    const V o = *p;
+    *p = (V)v;
+    return o;
+}
+template <typename V, typename U, typename W> static inline V atomicCAS(V* p, U cmp, W v) {
+    const V o = *p;
+    if (o == (V)cmp) *p = (V)v;
+    return o;
+}
+template <typename V, typename U> static inline V atomicAnd(V* p, U v) {
+    const V o = *p;
+    *p = o & (V)v;
+    return o;
+}
+template <typename V, typename U> static inline V atomicOr(V* p, U v) {
+    const V o = *p;
+    *p = o | (V)v;
+    return o;
+}
+static inline void __threadfence() {}
+static inline void __threadfence_block() {}
+
 #define __syncthreads() nnf_emu::syncthreads(__FILE__, __LINE__)
+#define __syncwarp(...) nnf_emu::syncwarp(__FILE__, __LINE__ __VA_OPT__(, ) __VA_ARGS__)
 #define __shfl_xor_sync(...) nnf_emu::shfl_xor(__FILE__, __LINE__, __VA_ARGS__)
 
 extern "C" const char* nnf_emu_error() { return nnf_emu::error; }

@@ -23,6 +23,8 @@ __all__ = ["pointwise", "pointwise_grad", "softmax", "softmax_grad", "add_bias",
            "temporal_conv_backward", "vol_conv_forward", "vol_conv_backward",
            "maxpool_forward", "maxpool_backward", "batchnorm_forward", "batchnorm_backward",
            "avgpool_forward", "avgpool_backward", "spatial3d",
+           "adaptive_max_forward", "adaptive_max_backward", "adaptive_avg_forward",
+           "adaptive_avg_backward", "unpool_forward", "unpool_backward",
            "gather3", "gather3_adjoint", "cached", "prelu_forward", "prelu_backward",
            "glu_forward", "glu_backward", "crelu_forward", "crelu_backward",
            "sum_forward", "sum_backward", "arg_forward", "arg_backward", "mask_apply",
@@ -324,22 +326,36 @@ def const_array(owner, key, host, dtype, like):
     return cached(owner, (key, dtype), lambda: _cp().asarray(host.astype(dtype)))
 
 
-def nll_forward(x, t, w, y, n, nc, ignore_index, size_average):
-    k = kernel("criterion", "nnf_nll_fwd<{T}>", x.dtype)
-    k((1,), (BLOCK,), (x, t, x if w is None else w, i32(w is not None), i64(n), i64(nc),
-                       i64(ignore_index), i32(size_average), y))
-
-
-def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go):
+def _nll_total(x, t, w, y, rows, nc, inner, ignore_index, size_average):
+    """The loss into y (unless None: then x is not read) and the weight total
+    (a 1-element float64 device array) of (Spatial)ClassNLL."""
     cp = _cp()
+    blocks = _sum_blocks(rows)
+    part = cp.empty(2 * blocks, dtype=cp.float64)
     total = cp.empty(1, dtype=cp.float64)
-    wp = gi if w is None else w
-    kt = kernel("criterion", "nnf_nll_total<{T}>", gi.dtype)
-    kt((1,), (BLOCK,), (t, wp, i32(w is not None), i64(n), i64(ignore_index), total))
+    k = kernel("criterion", "nnf_nll_partial<{T}>", x.dtype)
+    k((blocks,), (BLOCK,), (x, t, x if w is None else w, i32(w is not None), i64(rows),
+                            i64(nc), i64(inner), i64(ignore_index), i32(y is not None), part))
+    fin = kernel("criterion", "nnf_nll_finish<{T}>", x.dtype)
+    fin((1,), (BLOCK,), (part, i64(blocks), i32(size_average), x if y is None else y,
+                         i32(y is not None), total))
+    return total
+
+
+def nll_forward(x, t, w, y, n, nc, ignore_index, size_average, inner=1):
+    """ClassNLL (inner = 1) or SpatialClassNLL (inner pixels) of x (N, C, inner)."""
+    _nll_total(x, t, w, y, n * inner, nc, inner, ignore_index, size_average)
+
+
+def nll_backward(t, w, gi, n, nc, ignore_index, size_average, go, inner=1):
+    rows = n * inner
+    # the weight total (unread without size_average: any float64 array will do)
+    total = _nll_total(gi, t, w, None, rows, nc, inner, ignore_index, size_average)
     c, gs, use = _scale(go, gi)
     k = kernel("criterion", "nnf_nll_bwd<{T}>", gi.dtype)
-    launch(k, n * nc, (t, wp, i32(w is not None), i64(n), i64(nc), i64(ignore_index), total,
-                       i32(size_average), f64(c), gs, i32(use), gi))
+    launch(k, rows * nc, (t, gi if w is None else w, i32(w is not None), i64(rows), i64(nc),
+                          i64(inner), i64(ignore_index), total, i32(size_average), f64(c), gs,
+                          i32(use), gi))
 
 
 # ---------------------------------------------------------------- convolution
@@ -599,6 +615,51 @@ def avgpool_backward(go, gi, geo, include_pad, scale=1.0):
     k = kernel("avgpool", "nnf_avgpool_bwd<{T}>", gi.dtype)
     launch(k, gi.size, (go, gi) + tuple(i64(v) for v in geo[:16])
            + (i32(include_pad), f64(scale)))
+
+
+def adaptive_max_forward(x, y, ind, planes, h, w, oh, ow):
+    """SpatialAdaptiveMaxPooling of planes (P, H, W) -> (P, oH, oW) (ind: int64
+    flat plane offsets of the winners, or None)."""
+    k = kernel("adaptive", "nnf_adamax_fwd<{T}>", x.dtype)
+    use = ind is not None
+    launch(k, y.size, (x, y, i32(1), ind if use else _unused_idx(x), i32(use))
+           + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def adaptive_max_backward(x, go, gi, planes, h, w, oh, ow):
+    cp = _cp()
+    geo = tuple(i64(v) for v in (planes, h, w, oh, ow))
+    idx = cp.empty(go.size, dtype=cp.int64)
+    k = kernel("adaptive", "nnf_adamax_fwd<{T}>", x.dtype)
+    launch(k, go.size, (x, x, i32(0), idx, i32(1)) + geo)
+    k = kernel("adaptive", "nnf_adamax_bwd<{T}>", x.dtype)
+    launch(k, gi.size, (go, idx, gi) + geo)
+
+
+def adaptive_avg_forward(x, y, planes, h, w, oh, ow):
+    k = kernel("adaptive", "nnf_adaavg_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def adaptive_avg_backward(go, gi, planes, h, w, oh, ow):
+    k = kernel("adaptive", "nnf_adaavg_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+
+
+def unpool_forward(x, ind, y, planes, l, o):
+    """SpatialMaxUnpooling: y (P, O) zeros but y[p, ind[p, i]] = x[p, i] (the
+    last input naming a position wins); ind int64, range-checked."""
+    cp = _cp()
+    win = cp.full(planes * o, -1, dtype=cp.int64)
+    k = kernel("unpool", "nnf_unpool_claim<{T}>", x.dtype)
+    launch(k, planes * l, (ind, win, i64(planes), i64(l), i64(o)))
+    k = kernel("unpool", "nnf_unpool_fwd<{T}>", x.dtype)
+    launch(k, planes * o, (x, win, y, i64(planes * o)))
+
+
+def unpool_backward(go, ind, gi, planes, l, o):
+    k = kernel("unpool", "nnf_unpool_bwd<{T}>", gi.dtype)
+    launch(k, planes * l, (go, ind, gi, i64(planes), i64(l), i64(o)))
 
 
 # ---------------------------------------------------------------- separable gathers

@@ -50,7 +50,8 @@ def _templates():
         "softmax": sm,
         "linear": ["nnf_add_bias<{T}>", "nnf_bias_grad<{T}>", "nnf_bias_grad_rows<{T}>"],
         "criterion": ["nnf_mse_partial<{T}>", "nnf_finish_sum<{T}>", "nnf_mse_bwd<{T}>",
-                      "nnf_nll_fwd<{T}>", "nnf_nll_total<{T}>", "nnf_nll_bwd<{T}>"]
+                      "nnf_nll_partial<{T}>", "nnf_nll_finish<{T}>",
+                      "nnf_nll_bwd<{T}>"]
         + [f"nnf_pwc_{d}<{{T}}, {i}>" for i in range(len(PW_CRITERION_OPS))
            for d in ("partial", "bwd")],
         "unfold": ["nnf_vol2col<{T}>", "nnf_col2vol<{T}>"],
@@ -63,6 +64,9 @@ def _templates():
         + [f"nnf_arg_{s}<{{T}}, {b}>" for s in ("rows", "cols") for b in ("true", "false")],
         "bparam": ["nnf_bparam_fwd<{T}>", "nnf_bparam_bwd<{T}>", "nnf_bparam_pgrad<{T}>"],
         "layernorm": ["nnf_ln_fwd<{T}>", "nnf_ln_bwd<{T}>", "nnf_ln_pgrad<{T}>"],
+        "adaptive": ["nnf_adamax_fwd<{T}>", "nnf_adamax_bwd<{T}>", "nnf_adaavg_fwd<{T}>",
+                     "nnf_adaavg_bwd<{T}>"],
+        "unpool": ["nnf_unpool_claim<{T}>", "nnf_unpool_fwd<{T}>", "nnf_unpool_bwd<{T}>"],
         "gather": ["nnf_gather3<{T}>", "nnf_gather3_adj<{T}>"],
         "avgpool": ["nnf_avgpool_fwd<{T}>", "nnf_avgpool_bwd<{T}>"],
         "batchnorm": ["nnf_bn_stats<{T}>", "nnf_bn_running<{T}>", "nnf_bn_fwd<{T}>",

@@ -6,7 +6,7 @@ class AdaptivePooling(Module):
     """Shared shape rules of the adaptive poolings: output ``(C, H, W)`` or
     ``(N, C, H, W)`` for a constructor ``(W, H)``."""
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     kernel = "spatial_adaptive_pooling"
 
     def __init__(self, W, H):
@@ -80,3 +80,10 @@ class SpatialAdaptiveAveragePooling(AdaptivePooling):
 
     def backward_cpu(self, k, d, info, out):
         k.avg_update_grad_input(d["gradOutput"], out["gradInput"], *self._sizes(info))
+
+    # -- CuPy path (adaptive.cu): the same bins ----------------------------
+    def forward_gpu(self, g, d, info, y):
+        g.adaptive_avg_forward(d["input"], y, *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.adaptive_avg_backward(d["gradOutput"], out["gradInput"], *self._sizes(info))

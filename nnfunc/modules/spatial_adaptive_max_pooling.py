@@ -117,3 +117,16 @@ class SpatialAdaptiveMaxPooling(AdaptivePooling):
     def backward_cpu(self, k, d, info, out):
         k.max_update_grad_input(d["input"], d["gradOutput"], out["gradInput"],
                                 *self._sizes(info))
+
+    # -- CuPy path (adaptive.cu): the same bins ----------------------------
+    def forward_gpu(self, g, d, info, y):
+        ind = None
+        if self.return_indices:
+            import cupy
+            ind = cupy.empty(y.shape, dtype=cupy.int64)
+        g.adaptive_max_forward(d["input"], y, ind, *self._sizes(info))
+        return {"indices": ind} if self.return_indices else None
+
+    def backward_gpu(self, g, d, info, out):
+        g.adaptive_max_backward(d["input"], d["gradOutput"], out["gradInput"],
+                                *self._sizes(info))

@@ -28,7 +28,7 @@ class SpatialClassNLLCriterion(ClassNLLCriterion):
     """
 
     # no GPU kernel yet: ClassNLLCriterion's forward_gpu computes another loss
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
 
     def check(self, d):
         x = d["input"]
@@ -81,3 +81,15 @@ class SpatialClassNLLCriterion(ClassNLLCriterion):
         t, w = self._kernel_args(d, info)
         k.update_grad_input(t, w, out["gradInput"], n, nc, hw, self.ignoreIndex,
                             self.sizeAverage, float(d["gradOutput"]))
+
+    # -- CuPy path: ClassNLL's kernels with the pixels as the inner axis ------
+    def forward_gpu(self, g, d, info, y):
+        n, nc, hw = info
+        t, w = self._gpu_args(g, d)
+        g.nll_forward(d["input"], t, w, y, n, nc, self.ignoreIndex, self.sizeAverage, hw)
+
+    def backward_gpu(self, g, d, info, out):
+        n, nc, hw = info
+        t, w = self._gpu_args(g, d)
+        g.nll_backward(t, w, out["gradInput"], n, nc, self.ignoreIndex, self.sizeAverage,
+                       d["gradOutput"], hw)

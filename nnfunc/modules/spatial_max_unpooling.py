@@ -64,7 +64,7 @@ class SpatialMaxUnpooling(Module):
     padW), output_size=(H, W))``.
     """
 
-    backends = ("cpu",)
+    backends = ("cpu", "gpu")
     extra_keys = ("indices", "outputSize")
 
     def __init__(self, kW, kH=None, dW=None, dH=None, padW=0, padH=0):
@@ -208,3 +208,19 @@ class SpatialMaxUnpooling(Module):
     def backward_cpu(self, k, d, info, out):
         ind = np.ascontiguousarray(d["indices"], dtype=np.int64)
         k.update_grad_input(d["gradOutput"], ind, out["gradInput"], *self._sizes(info))
+
+    # -- CuPy path (unpool.cu) ------------------------------------------------
+    @staticmethod
+    def _gpu_indices(d):
+        ind = d["indices"]
+        if ind.dtype != np.int64 or not ind.flags.c_contiguous:
+            import cupy
+            ind = cupy.ascontiguousarray(ind, dtype=cupy.int64)
+        return ind
+
+    def forward_gpu(self, g, d, info, y):
+        g.unpool_forward(d["input"], self._gpu_indices(d), y, *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.unpool_backward(d["gradOutput"], self._gpu_indices(d), out["gradInput"],
+                          *self._sizes(info))

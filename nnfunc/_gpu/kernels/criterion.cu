@@ -1,4 +1,4 @@
-/* Criterion kernels: MSECriterion, ClassNLLCriterion and the elementwise
+/* Criterion kernels: MSECriterion, (Spatial)ClassNLLCriterion and the elementwise
  * criterions (nnf_pwc_*: AbsCriterion, SmoothL1, BCE, SoftMargin,
  * DistKLDiv, L1Cost, Margin, HingeEmbedding, MultiLabelSoftMargin).
  *
@@ -48,60 +48,73 @@ __global__ void nnf_mse_bwd(const T* __restrict__ x, const T* __restrict__ t,
     NNF_LOOP(i, n) nnf_st(gi + i, (nnf_ld(x + i) - nnf_ld(t + i)) * k);
 }
 
-/* ClassNLL forward, one block: y = -sum_n w[t_n] x[n, t_n] (/ sum_n w[t_n]
- * with size_average), rows whose target is ignore_index skipped. Sums in
- * double (n is a batch size). */
+/* ClassNLLCriterion and SpatialClassNLLCriterion: x (N, C, inner) (inner = 1
+ * for ClassNLL, the pixels for the spatial one), t (N, inner) class indices.
+ * Row r = (n, p) reads x[n, t[r], p]. Loss = -sum_r w[t_r] x[n, t_r, p]
+ * (/ sum_r w[t_r] with size_average), rows whose target is ignore_index
+ * skipped. Each block sums its rows in double into partial[block] (loss;
+ * x is not read without use_x) and partial[nparts + block] (weight total);
+ * nnf_nll_finish adds the partials in a fixed order. */
 template <typename T>
-__global__ void nnf_nll_fwd(const T* __restrict__ x, const long long* __restrict__ t,
-                            const T* __restrict__ w, int use_w, idx_t n, idx_t nc,
-                            long long ignore_index, int size_average, T* __restrict__ y) {
+__global__ void nnf_nll_partial(const T* __restrict__ x, const long long* __restrict__ t,
+                                const T* __restrict__ w, int use_w, idx_t rows, idx_t nc,
+                                idx_t inner, long long ignore_index, int use_x,
+                                double* __restrict__ partial) {
     __shared__ double shm[32];
     double loss = 0, total = 0;
-    for (idx_t r = threadIdx.x; r < n; r += blockDim.x) {
+    NNF_LOOP(r, rows) {
         const long long c = t[r];
         if (c == ignore_index) continue;
+        const idx_t n = r / inner, p = r - n * inner;
         const double wc = use_w ? (double)nnf_ld(w + c) : 1.0;
-        loss -= wc * (double)nnf_ld(x + r * nc + c);
+        if (use_x) loss -= wc * (double)nnf_ld(x + (n * nc + c) * inner + p);
         total += wc;
     }
     loss = nnf_block_sum(loss, shm);
     total = nnf_block_sum(total, shm);
-    if (threadIdx.x == 0)
-        nnf_st(y, (typename nnf_acc<T>::type)(size_average ? loss / total : loss));
-}
-
-/* total[0] = sum_n w[t_n] over the non-ignored rows, one block */
-template <typename T>
-__global__ void nnf_nll_total(const long long* __restrict__ t, const T* __restrict__ w,
-                              int use_w, idx_t n, long long ignore_index,
-                              double* __restrict__ total) {
-    __shared__ double shm[32];
-    double s = 0;
-    for (idx_t r = threadIdx.x; r < n; r += blockDim.x) {
-        const long long c = t[r];
-        if (c != ignore_index) s += use_w ? (double)nnf_ld(w + c) : 1.0;
+    if (threadIdx.x == 0) {
+        partial[blockIdx.x] = loss;
+        partial[gridDim.x + blockIdx.x] = total;
     }
-    s = nnf_block_sum(s, shm);
-    if (threadIdx.x == 0) total[0] = s;
 }
 
-/* gi[r, c] = -w[c] coef [gs] [/ total] where c == t_r (not ignored), else 0 */
+/* one block: y = loss [/ total] (when use_y), tot[0] = total */
+template <typename T>
+__global__ void nnf_nll_finish(const double* __restrict__ partial, idx_t nparts,
+                               int size_average, T* __restrict__ y, int use_y,
+                               double* __restrict__ tot) {
+    __shared__ double shm[32];
+    double loss = 0, total = 0;
+    for (idx_t i = threadIdx.x; i < nparts; i += blockDim.x) {
+        loss += partial[i];
+        total += partial[nparts + i];
+    }
+    loss = nnf_block_sum(loss, shm);
+    total = nnf_block_sum(total, shm);
+    if (threadIdx.x == 0) {
+        if (use_y)
+            nnf_st(y, (typename nnf_acc<T>::type)(size_average ? loss / total : loss));
+        tot[0] = total;
+    }
+}
+
+/* gi[n, c, p] = -w[c] coef [gs] [/ total] where c == t[n, p] (not ignored), else 0 */
 template <typename T>
 __global__ void nnf_nll_bwd(const long long* __restrict__ t, const T* __restrict__ w,
-                            int use_w, idx_t n, idx_t nc, long long ignore_index,
-                            const double* __restrict__ total, int size_average,
-                            double coef, const T* __restrict__ gs, int use_gs,
-                            T* __restrict__ gi) {
+                            int use_w, idx_t rows, idx_t nc, idx_t inner,
+                            long long ignore_index, const double* __restrict__ total,
+                            int size_average, double coef, const T* __restrict__ gs,
+                            int use_gs, T* __restrict__ gi) {
     typedef typename nnf_acc<T>::type C;
     double k = use_gs ? coef * (double)nnf_ld(gs) : coef;
     if (size_average) k = k / total[0];
-    NNF_LOOP(i, n * nc) {
-        const idx_t r = i / nc, c = i - r * nc;
-        const long long tr = t[r];
+    NNF_LOOP(e, rows * nc) {
+        const idx_t p = e % inner, c = (e / inner) % nc, n = e / (inner * nc);
+        const long long tr = t[n * inner + p];
         C v = 0;
         if (tr == (long long)c && tr != ignore_index)
             v = (C)(-(use_w ? (double)nnf_ld(w + c) : 1.0) * k);
-        nnf_st(gi + i, v);
+        nnf_st(gi + e, v);
     }
 }
 

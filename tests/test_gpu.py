@@ -6,7 +6,9 @@ within a float16 tolerance (computed and summed in float32), float64
 finite-difference gradients, buffers filled in place and returned as the
 same objects, purity (inputs untouched, no state between calls), the
 current-stream rule, the empty batch, and the row's bad input. Mixed
-CuPy/NumPy dicts are TypeErrors naming both.
+CuPy/NumPy dicts are TypeErrors naming both. The per-row checks live in
+``_gpu_checks`` (tests/test_gpu_emu.py runs the same ones on the CPU
+emulator of the kernels).
 
 Skipped cleanly where CuPy is not installed or no GPU is visible.
 """
@@ -15,7 +17,9 @@ import numpy as np
 import pytest
 
 import nnfunc
-from _helpers import diff_keys, grad_output, is_float, leaves, make_dict, tmap
+import _gpu_checks as C
+from _gpu_checks import GPU, OTHER, TOL
+from _helpers import grad_output, make_dict, tmap
 from cases import CASES
 
 cp = pytest.importorskip("cupy")
@@ -27,180 +31,43 @@ if _ndev == 0:
     pytest.skip("no CUDA device visible to CuPy", allow_module_level=True)
 
 
-def _has_gpu(case):
-    """the row runs the GPU kernels: a GPU module, array input or a module whose
-    GPU methods take tables (else a table input, e.g. SpatialFullConvolution's
-    [x, target], runs the generic code)"""
-    m = getattr(nnfunc.nn, case.module).__wrapped__
-    return "gpu" in m.backends and (type(case.input_shape) is not list or m.gpu_tables)
-
-
-GPU = [c for c in CASES if _has_gpu(c)]
-OTHER = [c for c in CASES if not _has_gpu(c)]
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
-
-
 def to_gpu(v):
-    if isinstance(v, np.ndarray):
-        return cp.asarray(v)
-    if type(v) is list:
-        return [to_gpu(e) for e in v]
-    return v
-
-
-def host(v):
-    return tmap(cp.asnumpy, v)
+    return C.to_gpu(cp, v)
 
 
 def gpu_dict(d):
-    return {k: to_gpu(v) for k, v in d.items()}
-
-
-def _go(case, fn, d):
-    go = grad_output(case, fn, d)
-    return go if fn.module.is_criterion else to_gpu(go)
-
-
-def _close(a, b, what, **tol):
-    for x, y in zip(leaves(a), leaves(b)):
-        assert type(x) is cp.ndarray, f"{what}: {type(x)}"
-        np.testing.assert_allclose(cp.asnumpy(x), y, err_msg=what, **tol)
+    return C.gpu_dict(cp, d)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
 def test_gpu_matches_numpy(case, dtype):
-    fn, d = make_dict(case, dtype)
-    go = grad_output(case, fn, d)
-    ref = fn(d)
-    gref = fn(dict(d, gradOutput=go))
-    dg = gpu_dict(d)
-    assert nnfunc.dispatch.which(fn, dg) == "gpu"
-    res = fn(dg)
-    assert res.keys() == ref.keys()
-    assert res["output"].dtype == dtype
-    _close(res["output"], ref["output"], "output", **TOL[dtype])
-    g = fn(dict(dg, gradOutput=go if fn.module.is_criterion else to_gpu(go)))
-    assert g.keys() == gref.keys()
-    for k in g:
-        assert all(a.dtype == dtype for a in leaves(g[k])), k
-        _close(g[k], gref[k], k, **TOL[dtype])
+    C.check_matches_numpy(cp, case, dtype)
 
 
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
 def test_gpu_float16(case):
-    fn, d64 = make_dict(case, np.float64)
-    fn16, d16 = make_dict(case, np.float16)
-    go = grad_output(case, fn, d64)
-    # the float64 reference on the float16-rounded values
-    d = {k: (v.astype(np.float16).astype(np.float64) if isinstance(v, np.ndarray)
-             and v.dtype.kind == "f" else v) for k, v in d64.items()}
-    go = go if fn.module.is_criterion else tmap(lambda a: a.astype(np.float16), go)
-    go64 = go if fn.module.is_criterion else tmap(lambda a: a.astype(np.float64), go)
-    ref = fn(d)["output"]
-    gref = fn(dict(d, gradOutput=go64))
-    if max(float(np.max(np.abs(a), initial=0)) for a in [ref, *gref.values()]) > 6e4:
-        pytest.skip("values beyond the float16 range")
-    dg = gpu_dict(d16)
-    y = fn16(dg)["output"]
-    assert y.dtype == np.float16
-    tol = dict(rtol=1e-2, atol=1e-2 * max(1.0, float(np.max(np.abs(ref), initial=0))))
-    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float64), ref, **tol)
-    g = fn16(dict(dg, gradOutput=go if fn.module.is_criterion else to_gpu(go)))
-    for k in g:
-        assert g[k].dtype == np.float16, k
-        scale = max(1.0, float(np.max(np.abs(gref[k]), initial=0)))
-        np.testing.assert_allclose(cp.asnumpy(g[k]).astype(np.float64), gref[k],
-                                   rtol=1e-2, atol=1e-2 * scale, err_msg=k)
+    C.check_float16(cp, case)
 
 
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
 def test_gpu_gradcheck(case):
-    """Central differences in float64 of L = sum(output * gradOutput) on the GPU path."""
-    fn, d = make_dict(case, np.float64)
-    go = grad_output(case, fn, d)
-    dg, gog = gpu_dict(d), (go if fn.module.is_criterion else to_gpu(go))
-    g = fn(dict(dg, gradOutput=gog))
-    rng = np.random.default_rng(7)
-    eps = 1e-6
-
-    def loss(dd):
-        y = host(fn(dd)["output"])
-        return float(y * go) if fn.module.is_criterion else float(np.sum(y * go))
-
-    for key, gkey in diff_keys(fn):
-        for _ in range(2):
-            v = rng.standard_normal(d[key].shape) if is_float(d[key]) else None
-            if v is None:
-                continue
-            plus = loss(dict(dg, **{key: cp.asarray(d[key] + eps * v)}))
-            minus = loss(dict(dg, **{key: cp.asarray(d[key] - eps * v)}))
-            numeric = (plus - minus) / (2 * eps)
-            analytic = float(np.sum(host(g[gkey]) * v))
-            assert abs(numeric - analytic) <= 1e-6 * max(1.0, abs(numeric), abs(analytic)), \
-                (gkey, analytic, numeric)
+    C.check_gradcheck(cp, case)
 
 
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
 def test_gpu_buffers_filled_in_place(case):
-    fn, d = make_dict(case, np.float64)
-    dg = gpu_dict(d)
-    gog = _go(case, fn, d)
-    y_ref = host(fn(dg)["output"])
-    g_ref = {k: host(v) for k, v in fn(dict(dg, gradOutput=gog)).items()}
-    out = cp.full(y_ref.shape, cp.nan)
-    assert fn(dict(dg, output=out))["output"] is out
-    np.testing.assert_array_equal(cp.asnumpy(out), y_ref)
-    bufs = {k: cp.full(v.shape, cp.nan) for k, v in g_ref.items()}
-    g = fn(dict(dg, gradOutput=gog, **bufs))
-    for k, b in bufs.items():
-        assert g[k] is b, k
-        np.testing.assert_array_equal(cp.asnumpy(b), g_ref[k], err_msg=k)
-    # non-contiguous buffers: written through a copy, still the same objects
-    def strided(shape):
-        big = cp.full(tuple(2 * s for s in shape) or (2,), cp.nan)
-        return big[tuple(slice(None, None, 2) for _ in shape)] if shape else big[0:1].reshape(())
-    out = strided(y_ref.shape)
-    assert fn(dict(dg, output=out))["output"] is out
-    np.testing.assert_array_equal(cp.asnumpy(out), y_ref)
-    bufs = {k: strided(v.shape) for k, v in g_ref.items()}
-    g = fn(dict(dg, gradOutput=gog, **bufs))
-    for k, b in bufs.items():
-        assert g[k] is b, k
-        np.testing.assert_array_equal(cp.asnumpy(b), g_ref[k], err_msg=k)
-    # a buffer aliasing an input is refused
-    if tuple(y_ref.shape) == tuple(d["input"].shape):
-        with pytest.raises(nnfunc.InputError, match="shares memory"):
-            fn(dict(dg, output=dg["input"]))
+    C.check_buffers_filled_in_place(cp, case)
 
 
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
 def test_gpu_pure_and_inputs_untouched(case):
-    fn, d = make_dict(case, np.float64)
-    dg = gpu_dict(d)
-    gog = _go(case, fn, d)
-    expected = {k: host(v) for k, v in fn(dict(dg, gradOutput=gog)).items()}
-    _, other = make_dict(case, np.float64, seed=42)
-    fn(gpu_dict(other))
-    g = fn(dict(dg, gradOutput=gog))
-    for k in expected:
-        np.testing.assert_array_equal(host(g[k]), expected[k], err_msg=k)
-    for k, v in d.items():
-        if isinstance(v, np.ndarray):
-            np.testing.assert_array_equal(cp.asnumpy(dg[k]), v, err_msg=f"{k} was modified")
+    C.check_pure_and_inputs_untouched(cp, case)
 
 
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
 def test_gpu_non_contiguous_input(case):
-    fn, d = make_dict(case, np.float64)
-    dg = gpu_dict(d)
-    ref = host(fn(dg)["output"])
-    x = dg["input"]
-    big = cp.zeros(x.shape + (2,), x.dtype)
-    big[..., 0] = x
-    assert fn(dict(dg, input=big[..., 0]))["output"].shape == ref.shape
-    np.testing.assert_allclose(host(fn(dict(dg, input=big[..., 0]))["output"]), ref,
-                               rtol=1e-12, atol=1e-12)
+    C.check_non_contiguous_input(cp, case)
 
 
 @pytest.mark.parametrize("case", GPU, ids=lambda c: c.id)
@@ -217,32 +84,20 @@ def test_gpu_current_stream(case):
         np.testing.assert_allclose(cp.asnumpy(y, stream=s), ref, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", [c for c in GPU if C.is_criterion(c)], ids=lambda c: c.id)
+def test_gpu_criterion_go_array(case, dtype):
+    C.check_criterion_go_array(cp, case, dtype)
+
+
 @pytest.mark.parametrize("case", [c for c in GPU if c.batch], ids=lambda c: c.id)
 def test_gpu_empty_batch(case):
-    shape = (0,) + tuple(case.input_shape[1:])
-    fn, d = make_dict(case, np.float64, input_shape=shape)
-    ref = fn(d)["output"]
-    gref = fn(dict(d, gradOutput=grad_output(case, fn, d)))
-    dg = gpu_dict(d)
-    y = fn(dg)["output"]
-    assert y.shape == ref.shape
-    np.testing.assert_array_equal(cp.asnumpy(y), ref)    # NaN where NumPy has NaN
-    g = fn(dict(dg, gradOutput=_go(case, fn, d)))
-    for k in gref:
-        assert g[k].shape == gref[k].shape, k
-        np.testing.assert_array_equal(cp.asnumpy(g[k]), gref[k], err_msg=k)
+    C.check_empty_batch(cp, case)
 
 
 @pytest.mark.parametrize("case", [c for c in GPU if c.bad], ids=lambda c: c.id)
 def test_gpu_bad_input(case):
-    fn, d = make_dict(case, np.float64)
-    for label, mutate, exc, match in case.bad:
-        dd = gpu_dict(mutate(d))
-        with pytest.raises(exc, match=match):
-            fn(dd)
-        with pytest.raises(exc, match=match):
-            fn(dict(dd, gradOutput=dd.get("gradOutput", 1.0)) if fn.module.is_criterion
-               else dict(dd, gradOutput=to_gpu(grad_output(case, fn, d))))
+    C.check_bad_input(cp, case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -277,13 +132,24 @@ def test_generic_path_on_cupy(case):
         _close(g[k], gref[k], k, **TOL[np.float64])
 
 
+@pytest.mark.parametrize("case", OTHER, ids=lambda c: c.id)
+def test_generic_path_on_cupy(case):
+    """Rows without a GPU kernel run their array-API code on CuPy arrays."""
+    fn, d = make_dict(case, np.float64)
+    go = grad_output(case, fn, d)
+    ref = fn(d)
+    gref = fn(dict(d, gradOutput=go))
+    dg = gpu_dict(d)
+    assert nnfunc.dispatch.which(fn, dg) == "generic"
+    res = fn(dg)
+    assert res.keys() == ref.keys()
+    for k in ref:
+        C.close(cp, res[k], ref[k], k, **TOL[np.float64])
+    g = fn(dict(dg, gradOutput=go if fn.module.is_criterion else tmap(to_gpu, go)))
+    assert g.keys() == gref.keys()
+    for k in g:
+        C.close(cp, g[k], gref[k], k, **TOL[np.float64])
+
+
 def test_kernels_compiled_once():
-    from nnfunc._gpu import _loader
-    f = nnfunc.nn.Tanh()
-    x = cp.linspace(-2, 2, 11, dtype=cp.float32)
-    f({"input": x})
-    n = len(_loader._modules)
-    mods = dict(_loader._modules)
-    for _ in range(3):
-        f({"input": x})
-    assert len(_loader._modules) == n and all(_loader._modules[k] is v for k, v in mods.items())
+    C.check_kernels_compiled_once(cp)

@@ -6,7 +6,8 @@ every kernel launch against the kernel's signature in the CUDA source
 running it. Every GPU row of the table goes through forward and gradient
 calls, with fresh and caller buffers, in float32, float64 and float16:
 the dispatch, the result arrays, the GEMM calls and every launch are
-exercised; the values are not (tests/test_gpu.py checks those on a GPU).
+exercised; the values are checked by tests/test_gpu_emu.py (the same
+stand-in running the kernels on the CPU emulator) and tests/test_gpu.py (a GPU).
 Skipped where a GPU is visible (tests/test_gpu.py runs the real kernels).
 """
 
@@ -17,60 +18,27 @@ import numpy as np
 import pytest
 
 import nnfunc
+from _gpu_checks import GPU
 from _helpers import grad_output, leaves, make_dict, tmap
-from cases import CASES
 
 
-def _has_gpu(case):
-    """the row runs the GPU kernels: a GPU module, array input or a module whose
-    GPU methods take tables (else a table input, e.g. SpatialFullConvolution's
-    [x, target], runs the generic code)"""
-    m = getattr(nnfunc.nn, case.module).__wrapped__
-    return "gpu" in m.backends and (type(case.input_shape) is not list or m.gpu_tables)
-
-
-GPU = [c for c in CASES if _has_gpu(c)]
+def _real_gpu_visible():
+    real = sys.modules.get("cupy")
+    if real is None or hasattr(real, "LAUNCHES"):
+        return False
+    try:
+        return real.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
 
 
 @pytest.fixture
 def fake():
-    real = sys.modules.get("cupy")
-    if real is not None and not hasattr(real, "LAUNCHES"):
-        try:
-            ndev = real.cuda.runtime.getDeviceCount()
-        except Exception:
-            ndev = 0
-        if ndev:
-            pytest.skip("a GPU is visible: tests/test_gpu.py runs the real kernels")
+    if _real_gpu_visible():
+        pytest.skip("a GPU is visible: tests/test_gpu.py runs the real kernels")
     import _fake_cupy
-    import array_api_compat.numpy as npx
-    import nnfunc._gpu as g
-    from nnfunc._core import dispatch
-    from nnfunc._gpu import _loader
-
-    def reset():
-        _loader._modules.clear()
-        _loader._kernels.clear()
-        _loader._sm_count.clear()
-        g._no_idx.clear()
-
-    saved = sys.modules.get("cupy")
-    sys.modules["cupy"] = _fake_cupy
-    # a namespace object of its own (NumPy's functions), as CuPy's is not NumPy's
-    ns = types.ModuleType("fake_cupy_namespace")
-    ns.__dict__.update({k: v for k, v in vars(npx).items() if not k.startswith("__")})
-    dispatch._ns_by_type[_fake_cupy.ndarray] = ns
-    reset()
-    _fake_cupy.LAUNCHES.clear()
-    try:
-        yield _fake_cupy
-    finally:
-        reset()
-        dispatch._ns_by_type.pop(_fake_cupy.ndarray, None)
-        if saved is None:
-            sys.modules.pop("cupy", None)
-        else:
-            sys.modules["cupy"] = saved
+    with _fake_cupy.installed(emulate=False) as cp:
+        yield cp
 
 
 def _to(cp, v):

@@ -24,6 +24,12 @@ struct nnf_half {
     unsigned short bits;
 };
 
+#ifdef NNF_CPU_EMU
+/* the CPU emulator of the tests (tests/cuda_emu/emu.h): the same conversions
+ * (round to nearest even) in C++, as the host compiler has no PTX */
+__device__ __forceinline__ float nnf_h2f(unsigned short h) { return nnf_emu::half_to_float(h); }
+__device__ __forceinline__ unsigned short nnf_f2h(float f) { return nnf_emu::float_to_half(f); }
+#else
 __device__ __forceinline__ float nnf_h2f(unsigned short h) {
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -35,6 +41,7 @@ __device__ __forceinline__ unsigned short nnf_f2h(float f) {
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
 }
+#endif
 
 template <typename T> struct nnf_acc { typedef T type; };
 template <> struct nnf_acc<nnf_half> { typedef float type; };

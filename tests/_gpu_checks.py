@@ -253,3 +253,20 @@ def check_kernels_compiled_once(cp):
     for _ in range(3):
         f({"input": x})
     assert len(_loader._modules) == n and all(_loader._modules[k] is v for k, v in mods.items())
+
+
+def check_cross_entropy_ignored_nonfinite(cp):
+    """CrossEntropyCriterion: an ignored row's gradient is exactly zero on
+    every backend, also when the row holds NaN or inf (the compiled kernels
+    never read it; 0 * softmax would be NaN there)."""
+    f = nnfunc.nn.CrossEntropyCriterion(ignoreIndex=1)
+    x = np.random.default_rng(3).standard_normal((3, 5))
+    x[1, 0], x[1, 3] = np.nan, np.inf
+    d = {"input": x, "target": np.array([4, 1, 0]), "gradOutput": 1.0}
+    cpu = f(d)["gradInput"]
+    assert np.all(cpu[1] == 0) and np.all(np.isfinite(cpu))
+    np.testing.assert_array_equal(f(d, backend="generic")["gradInput"][1], 0.0)
+    np.testing.assert_allclose(f(d, backend="generic")["gradInput"], cpu, rtol=1e-12)
+    g = cp.asnumpy(f(gpu_dict(cp, d))["gradInput"])
+    np.testing.assert_array_equal(g[1], 0.0)
+    np.testing.assert_allclose(g, cpu, rtol=1e-12)

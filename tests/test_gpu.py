@@ -153,3 +153,7 @@ def test_generic_path_on_cupy(case):
 
 def test_kernels_compiled_once():
     C.check_kernels_compiled_once(cp)
+
+
+def test_gpu_cross_entropy_ignored_nonfinite():
+    C.check_cross_entropy_ignored_nonfinite(cp)

@@ -112,6 +112,10 @@ def test_emu_criterion_go_array(cp, case, dtype):
     C.check_criterion_go_array(cp, case, dtype)
 
 
+def test_emu_cross_entropy_ignored_nonfinite(cp):
+    C.check_cross_entropy_ignored_nonfinite(cp)
+
+
 def test_emu_kernels_compiled_once(cp):
     C.check_kernels_compiled_once(cp)
 

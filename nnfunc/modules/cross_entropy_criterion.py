@@ -40,8 +40,12 @@ class CrossEntropyCriterion(ClassNLLCriterion):
     def backward(self, xp, d, info):
         y = self._log_softmax(xp, d["input"])
         g = super().backward(xp, dict(d, input=y), info)["gradInput"]
-        # LogSoftMax's gradient: g - softmax(x) * sum(g)
-        return {"gradInput": g - xp.exp(y) * xp.sum(g, axis=-1, keepdims=True)}
+        # LogSoftMax's gradient: g - softmax(x) * sum(g); exactly zero on ignored
+        # rows (as the compiled kernels, which never read them: a NaN or inf
+        # there would otherwise give NaN through 0 * softmax)
+        gi = g - xp.exp(y) * xp.sum(g, axis=-1, keepdims=True)
+        keep = (d["target"] != self.ignoreIndex)[..., None]
+        return {"gradInput": xp.where(keep, gi, xp.zeros_like(gi))}
 
     # -- compiled path ----------------------------------------------------
     def forward_cpu(self, k, d, info, y):
@@ -75,3 +79,7 @@ class CrossEntropyCriterion(ClassNLLCriterion):
         g.nll_backward(t, w, gnll, n, nc, self.ignoreIndex, self.sizeAverage,
                        d["gradOutput"])
         g.softmax_grad(True, x, gnll, out["gradInput"], n, nc, 1)
+        # exactly zero on ignored rows, whatever they hold (0 * NaN is NaN)
+        gi = out["gradInput"].reshape(n, nc)
+        keep = (t != self.ignoreIndex).reshape(n, 1)
+        gi[...] = cupy.where(keep, gi, cupy.zeros((), gi.dtype))

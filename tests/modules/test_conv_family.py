@@ -72,3 +72,22 @@ def test_dilated_paths_and_tiles(method):
                          dilH=3, dilW=2)
         for got, key in ((gi, "gradInput"), (gw, "gradWeight"), (gb, "gradBias")):
             np.testing.assert_allclose(got, g_ref[key], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_temporal_unread_frame_nonfinite(dtype):
+    """TemporalConvolution's merged-batch gradient: a frame that no window reads
+    (after the last window of a sample) holding inf or NaN leaves the gradients
+    finite and equal to the generic path's (the merged GEMM would add 0 * inf)."""
+    f = nnfunc.nn.TemporalConvolution(3, 4, 3, 2)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = np.random.default_rng(0).standard_normal((3, 10, 3)).astype(dtype)
+    x[0, 9, :] = np.inf           # windows start at 0, 2, 4, 6: frame 9 is unread
+    x[1, 9, 1] = np.nan
+    go = np.random.default_rng(1).standard_normal((3, 4, 4)).astype(dtype)
+    a = f({"input": x, **p, "gradOutput": go})
+    b = f({"input": x, **p, "gradOutput": go}, backend="generic")
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for k in a:
+        assert np.all(np.isfinite(a[k])), k
+        np.testing.assert_allclose(a[k], b[k], rtol=tol, atol=tol, err_msg=k)

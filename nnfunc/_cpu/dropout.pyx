@@ -14,13 +14,16 @@ backend); ``q = 1 - p`` is the keep probability and ``s`` the kept value
 (``1/(1-p)`` for Dropout v2, 1 otherwise). ``apply`` serves the forward
 (x = input) and the gradient (x = gradOutput) alike. All arrays are
 C-contiguous and of one float dtype (``u`` float64); the frontend and the
-module check the sizes.
+module check the sizes. ``apply`` and ``scale`` split large arrays over the
+thread pool (maps: the same bits for any split); ``draw_apply`` is called
+by the module on chunks of about 64K values and stays on the caller.
 """
 
 cimport numpy as cnp
 from libc.string cimport memcpy
 
 from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._parallel cimport parallel_for
 
 cnp.import_array()
 
@@ -63,18 +66,50 @@ cdef void _scale(const floating* x, floating* y, Py_ssize_t n, floating c) noexc
         y[i] = c * x[i]
 
 
+# -- the thread pool: a task is a range of mask rows (apply) or of elements (scale)
+#: elements per pool part (the pointwise kernels' grain)
+cdef Py_ssize_t _GRAIN = 32768
+
+ctypedef struct _Job:
+    bint dbl
+    const char* x
+    const char* m
+    char* y
+    Py_ssize_t inner
+    double c
+
+
+cdef void _apply_task(void* ctx, Py_ssize_t o0, Py_ssize_t o1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    cdef Py_ssize_t k = o0 * j.inner
+    if j.dbl:
+        _apply(<const double*>j.x + k, <const double*>j.m + o0, <double*>j.y + k, o1 - o0,
+               j.inner)
+    else:
+        _apply(<const float*>j.x + k, <const float*>j.m + o0, <float*>j.y + k, o1 - o0,
+               j.inner)
+
+
+cdef void _scale_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    if j.dbl:
+        _scale(<const double*>j.x + i0, <double*>j.y + i0, i1 - i0, j.c)
+    else:
+        _scale(<const float*>j.x + i0, <float*>j.y + i0, i1 - i0, <float>j.c)
+
+
 def apply(cnp.ndarray x, cnp.ndarray m, cnp.ndarray y, Py_ssize_t inner):
     """y[o, i] = x[o, i] * m[o] with ``outer = m.size``."""
     cdef Py_ssize_t outer = cnp.PyArray_SIZE(m)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pm = cnp.PyArray_DATA(m)
-    cdef void* py = cnp.PyArray_DATA(y)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _apply(<const float*>px, <const float*>pm, <float*>py, outer, inner)
-    else:
-        with nogil:
-            _apply(<const double*>px, <const double*>pm, <double*>py, outer, inner)
+    cdef _Job j
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.m = <const char*>cnp.PyArray_DATA(m)
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.inner = inner
+    with nogil:
+        parallel_for(_apply_task, &j, outer, max(<Py_ssize_t>1, _GRAIN // max(inner, 1)),
+                     16 if inner == 1 else 1)
 
 
 def draw_apply(cnp.ndarray u, cnp.ndarray x, cnp.ndarray m, cnp.ndarray y, double q, double s,
@@ -99,13 +134,15 @@ def scale(cnp.ndarray x, cnp.ndarray y, double c):
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* py = cnp.PyArray_DATA(y)
     cdef size_t nbytes = <size_t>cnp.PyArray_NBYTES(x)
+    cdef _Job j
     if c == 1.0:
         with nogil:
             if n > 0:
                 memcpy(py, px, nbytes)
-    elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _scale(<const float*>px, <float*>py, n, <float>c)
-    else:
-        with nogil:
-            _scale(<const double*>px, <double*>py, n, c)
+        return
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>px
+    j.y = <char*>py
+    j.c = c
+    with nogil:
+        parallel_for(_scale_task, &j, n, _GRAIN, 16)

@@ -111,3 +111,32 @@ def test_torch_and_strict_get_the_numpy_mask():
     got = nnfunc.nn.SpatialDropout(0.5)({"input": torch.from_numpy(x), "seed": 12})["noise"]
     assert isinstance(got, torch.Tensor)
     np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,shape", [("Dropout", (2, 3, 130, 130)),
+                                        ("SpatialDropout", (2, 40, 40, 40)),
+                                        ("VolumetricDropout", (3, 20, 12, 20, 20))])
+def test_mask_apply_split_over_threads(name, shape, dtype):
+    """apply / scale split over the thread pool (arrays above its 32K-element
+    grain): the same bits for 1, 2 and 3 threads, train and evaluation mode."""
+    from nnfunc._cpu import _parallel
+    f = getattr(nnfunc.nn, name)(0.3, stochasticInference=False) if name != "Dropout" \
+        else nnfunc.nn.Dropout(0.3, v1=True)
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    go = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    old = _parallel.get_num_threads()
+    try:
+        res = []
+        for t in (1, 2, 3):
+            _parallel.set_num_threads(t)
+            r = f({"input": x, "seed": 5})
+            res.append((r["output"], r["noise"],
+                        f({"input": x, "seed": 5, "gradOutput": go})["gradInput"],
+                        f({"input": x, "noise": r["noise"], "gradOutput": go})["gradInput"],
+                        f({"input": x, "train": False})["output"]))
+    finally:
+        _parallel.set_num_threads(old)
+    for other in res[1:]:
+        for a, b in zip(res[0], other):
+            np.testing.assert_array_equal(a, b)

@@ -32,6 +32,66 @@ except ImportError:  # the comparison column is left empty
 
 F32 = np.float32
 
+# -- the PyTorch side of a row: a spec, materialised on the bench's device -------
+#: where the torch side runs: "cpu" here, "cuda" (and a float dtype) in GPU mode
+TORCH_SIDE = {"device": "cpu", "dtype": None}
+_consts = {}     # (id, device, dtype) -> (tensor, the array kept alive)
+
+
+def T(a):
+    """A NumPy constant of a row (target, mask, indices, running statistics) as a
+    torch tensor on the bench's device, converted once (cached)."""
+    dev, dt = TORCH_SIDE["device"], TORCH_SIDE["dtype"]
+    key = (id(a), dev, dt)
+    hit = _consts.get(key)
+    if hit is None:
+        t = torch.from_numpy(a)
+        if dt is not None and t.is_floating_point():
+            t = t.to(dt)
+        hit = _consts[key] = (t.to(dev), a)
+    return hit[0]
+
+
+class TorchSpec:
+    """``f(*inputs)`` then ``backward(go)`` in PyTorch; inputs are NumPy arrays
+    (float ones require grad) made tensors on the bench's device by ``thunk``."""
+
+    def __init__(self, f, inputs, go):
+        self.f, self.inputs, self.go = f, inputs, go
+
+    def thunk(self):
+        dev, dt = TORCH_SIDE["device"], TORCH_SIDE["dtype"]
+
+        def tensor(a, grad):
+            t = torch.from_numpy(a)
+            if dt is not None and t.is_floating_point():
+                t = t.to(dt)
+            return t.to(dev).requires_grad_(grad and t.is_floating_point())
+        ts = [tensor(a, True) if isinstance(a, np.ndarray) else a for a in self.inputs]
+        gt = tensor(self.go, False) if isinstance(self.go, np.ndarray) else None
+        f = self.f
+
+        def run():
+            for t in ts:
+                if isinstance(t, torch.Tensor) and t.grad is not None:
+                    t.grad = None
+            y = f(*ts)
+            y.backward(gt) if gt is not None else y.backward()
+        return run
+
+
+class Row:
+    """One benchmark row: ``run`` (nnfunc, NumPy), ``torch`` (a TorchSpec, a
+    ready thunk, or None), ``gemm`` (the raw GEMMs, or None) and ``gpu``: the
+    nnfunc function with its forward and gradient dicts, for the GPU mode."""
+
+    def __init__(self, label, shape, run, torch_side, gemm_fn=None, gpu=None):
+        self.label, self.shape, self.run = label, shape, run
+        self.torch, self.gemm, self.gpu = torch_side, gemm_fn, gpu
+
+    def torch_thunk(self):
+        return self.torch.thunk() if isinstance(self.torch, TorchSpec) else self.torch
+
 
 def gemm(a, b, ta=False, tb=False):
     """Row-major op(a) @ op(b) through scipy's sgemm, without layout copies."""
@@ -70,7 +130,7 @@ def rand(rng, *shape):
 
 
 # --------------------------------------------------------------------------
-# rows: name, shape label, nnfunc thunk, torch thunk, gemm thunk
+# rows (Row): name, shape label, nnfunc thunk, torch spec, gemm thunk, GPU dicts
 
 def module_rows(rng, quick):
     rows = []
@@ -84,22 +144,10 @@ def module_rows(rng, quick):
             fn(dd)
             grad(dg)
 
-        rows.append((label, shape, run, torch_fn, gemm_fn))
+        rows.append(Row(label, shape, run, torch_fn, gemm_fn, (fn, dd, dg)))
 
     def torch_thunk(f, inputs, go):
-        if torch is None:
-            return None
-        ts = [torch.from_numpy(a).requires_grad_(np.issubdtype(a.dtype, np.floating))
-              if isinstance(a, np.ndarray) else a for a in inputs]
-        gt = torch.from_numpy(go) if isinstance(go, np.ndarray) else None
-
-        def run():
-            for t in ts:
-                if isinstance(t, torch.Tensor) and t.grad is not None:
-                    t.grad = None
-            y = f(*ts)
-            y.backward(gt) if gt is not None else y.backward()
-        return run
+        return None if torch is None or f is None else TorchSpec(f, inputs, go)
 
     # Linear 128 x 1024 -> 1024
     n, i, o = (32, 512, 512) if quick else (128, 1024, 1024)
@@ -310,8 +358,7 @@ def module_rows(rng, quick):
     xu, iu = r["output"], r["indices"]
     add("SpatialMaxUnpooling", "x".join(map(str, xu.shape)) + " k2 ->" + f"{h_}x{w_}",
         nnfunc.nn.SpatialMaxUnpooling(pool), {"input": xu, "indices": iu}, go,
-        torch_thunk((lambda a, it=(torch.from_numpy(iu) if torch else None):
-                     F.max_unpool2d(a, it, 2)) if torch else None, [xu], go))
+        torch_thunk((lambda a: F.max_unpool2d(a, T(iu), 2)) if torch else None, [xu], go))
 
     # volumetric and temporal pooling (one kernel module)
     shp5 = (2, 16, 8, 16, 16) if quick else (8, 32, 16, 32, 32)
@@ -416,11 +463,11 @@ def module_rows(rng, quick):
     logp = rand(rng, n, k)
     f = nnfunc.nn.ClassNLLCriterion()
     add("ClassNLLCriterion", f"{n}x{k}", f, {"input": logp, "target": t}, 1.0,
-        torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(t))) if torch else None, [logp], None))
+        torch_thunk((lambda a: F.nll_loss(a, T(t))) if torch else None, [logp], None))
     tm = rand(rng, n, k)
     f = nnfunc.nn.MSECriterion()
     add("MSECriterion", f"{n}x{k}", f, {"input": logp, "target": tm}, 1.0,
-        torch_thunk((lambda a: F.mse_loss(a, torch.from_numpy(tm))) if torch else None, [logp], None))
+        torch_thunk((lambda a: F.mse_loss(a, T(tm))) if torch else None, [logp], None))
 
     # the other criterions at the same size (float targets as float32 arrays)
     prob = rng.uniform(0.05, 0.95, (n, k)).astype(F32)
@@ -429,7 +476,7 @@ def module_rows(rng, quick):
     b01 = (pt > 0.5).astype(F32)
     lists = np.full((n, k), -1, dtype=np.int64)
     lists[:, :3] = np.stack([rng.permutation(k)[:3] for _ in range(n)])
-    tt = torch.from_numpy if torch else None
+    tt = T
     crit = [
         ("AbsCriterion", (), logp, tm, lambda a: F.l1_loss(a, tt(tm))),
         ("SmoothL1Criterion", (), logp, tm, lambda a: F.smooth_l1_loss(a, tt(tm))),
@@ -462,7 +509,7 @@ def module_rows(rng, quick):
     ts = rng.integers(0, cs, (ns, hs, hs))
     f = nnfunc.nn.SpatialClassNLLCriterion()
     add("SpatialClassNLLCriterion", f"{ns}x{cs}x{hs}x{hs}", f, {"input": xs, "target": ts}, 1.0,
-        torch_thunk((lambda a: F.nll_loss(a, torch.from_numpy(ts))) if torch else None, [xs],
+        torch_thunk((lambda a: F.nll_loss(a, T(ts))) if torch else None, [xs],
                     None))
 
     # normalization: batch norm in training mode (running statistics in, updated out)
@@ -474,12 +521,11 @@ def module_rows(rng, quick):
         p = f.init_params(seed=0)
         x, go = rand(rng, *shape), rand(rng, *shape)
         rm, rv = np.zeros(c, F32), np.ones(c, F32)
-        trm = torch.zeros(c) if torch else None
-        trv = torch.ones(c) if torch else None
+        trm, trv = rm.copy(), rv.copy()       # PyTorch updates its running statistics
         add(name, "x".join(map(str, shape)) + " train", f,
             {"input": x, **p, "running_mean": rm, "running_var": rv}, go,
             torch_thunk((lambda a, w, b, trm=trm, trv=trv: F.batch_norm(
-                a, trm, trv, w, b, training=True)) if torch else None,
+                a, T(trm), T(trv), w, b, training=True)) if torch else None,
                 [x, p["weight"], p["bias"]], go))
     n, dd = (32, 256) if quick else (128, 1024)
     f = nnfunc.nn.LayerNormalization(dd)
@@ -504,20 +550,21 @@ def module_rows(rng, quick):
     mask = np.where(rng.random(shape) < 0.5, 2.0, 0.0).astype(F32)
     f = nnfunc.nn.Dropout(0.5)
     add("Dropout", lab + " (noise given)", f, {"input": x, "noise": mask}, go,
-        torch_thunk((lambda a, m=torch.from_numpy(mask) if torch else None: a * m)
-                    if torch else None, [x], go))
+        torch_thunk((lambda a: a * T(mask)) if torch else None, [x], go))
     f = nnfunc.nn.Dropout(0.5)
     noise = f({"input": x, "seed": 1})["noise"]
     dd, dg = {"input": x, "seed": 1}, {"input": x, "noise": noise, "gradOutput": go}
-    rows.append(("Dropout", lab + " (seed; grad with the mask)",
-                 lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
-                 torch_thunk((lambda a: F.dropout(a, 0.5)) if torch else None, [x], go), None))
+    rows.append(Row("Dropout", lab + " (seed; grad with the mask)",
+                    lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
+                    torch_thunk((lambda a: F.dropout(a, 0.5)) if torch else None, [x], go),
+                    None, (f, dd, dg)))
     f = nnfunc.nn.SpatialDropout(0.5)
     noise = f({"input": x, "seed": 1})["noise"]
     dd, dg = {"input": x, "seed": 1}, {"input": x, "noise": noise, "gradOutput": go}
-    rows.append(("SpatialDropout", lab + " (seed; grad with the mask)",
-                 lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
-                 torch_thunk((lambda a: F.dropout2d(a, 0.5)) if torch else None, [x], go), None))
+    rows.append(Row("SpatialDropout", lab + " (seed; grad with the mask)",
+                    lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
+                    torch_thunk((lambda a: F.dropout2d(a, 0.5)) if torch else None, [x], go),
+                    None, (f, dd, dg)))
 
     # LookupTable 10000 x 256, 128 x 50 indices (PyTorch: F.embedding, dense gradient)
     ni, no, nb, nl = (1000, 64, 32, 20) if quick else (10000, 256, 128, 50)
@@ -526,11 +573,11 @@ def module_rows(rng, quick):
     idx = rng.integers(0, ni, (nb, nl))
     go = rand(rng, nb, nl, no)
     add("LookupTable", f"{ni}x{no}, {nb}x{nl} indices", f, {"input": idx, **p}, go,
-        torch_thunk((lambda w: F.embedding(torch.from_numpy(idx), w)) if torch else None,
+        torch_thunk((lambda w: F.embedding(T(idx), w)) if torch else None,
                     [p["weight"]], go))
     f = nnfunc.nn.LookupTable(ni, no, None, 1.0)
     add("LookupTable", f"{ni}x{no}, {nb}x{nl} indices, maxNorm", f, {"input": idx, **p}, go,
-        torch_thunk((lambda w: F.embedding(torch.from_numpy(idx), w, max_norm=1.0))
+        torch_thunk((lambda w: F.embedding(T(idx), w, max_norm=1.0))
                     if torch else None, [p["weight"].copy()], go))
     return rows
 
@@ -550,7 +597,7 @@ def seed_rows(rng):
         def tt():
             xt.grad = None
             torch.tanh(xt).backward(gx)
-    rows.append(("Tanh (seed)", "10", lambda f=f, g=g, d=d, dg=dg: (f(d), g(dg)), tt, None))
+    rows.append(Row("Tanh (seed)", "10", lambda f=f, g=g, d=d, dg=dg: (f(d), g(dg)), tt))
 
     f = nnfunc.nn.Linear(10, 100)
     p = f.init_params(seed=0)
@@ -566,8 +613,8 @@ def seed_rows(rng):
             for t in ts:
                 t.grad = None
             F.linear(*ts).backward(gy)
-    rows.append(("Linear(10,100) (seed)", "1 vector", lambda f=f, g=g, d=d, dg=dg: (f(d), g(dg)), tl,
-                 None))
+    rows.append(Row("Linear(10,100) (seed)", "1 vector",
+                    lambda f=f, g=g, d=d, dg=dg: (f(d), g(dg)), tl))
     return rows
 
 
@@ -621,10 +668,12 @@ def main(argv=None):
         print(f"{hdr[0]:24s} {hdr[1]:26s} {hdr[2]:>10s} {hdr[3]:>10s} {hdr[4]:>10s} "
               f"{hdr[5]:>12s} {hdr[6]:>11s}")
     ratios_t = []
-    for label, shape, run, trun, grun in seed_rows(rng) + module_rows(rng, args.quick):
+    for row in seed_rows(rng) + module_rows(rng, args.quick):
+        label, shape = row.label, row.shape
         if args.only and not any(o in label for o in args.only.split(",")):
             continue
-        t = interleaved({"n": run, "t": trun, "g": grun}, repeat, args.window)
+        t = interleaved({"n": row.run, "t": row.torch_thunk(), "g": row.gemm}, repeat,
+                        args.window)
 
         def fmt(s):
             if s is None:

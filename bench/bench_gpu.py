@@ -37,129 +37,45 @@ def _need(tf32=False):
     return cp, torch
 
 
-def rows(cp, torch, dtype, quick):
-    """(label, shape, nnfunc thunk, torch thunk) for each GPU module."""
-    F = torch.nn.functional
-    rng = np.random.default_rng(0)
+def rows(cp, torch, dtype, quick, device="cuda"):
+    """(label, shape, nnfunc thunk, torch thunk) for every row of bench.py whose
+    module runs on the GPU (bench.module_rows: the CPU table's shapes and PyTorch
+    equivalents, on CuPy and CUDA here), after the dispatch-bound seed call.
+    ``device``: where the torch side runs (a smoke test without a GPU passes
+    "cpu" and a stand-in CuPy)."""
+    import bench
+    bench.TORCH_SIDE.update(device=device, dtype=getattr(torch, np.dtype(dtype).name))
     out = []
 
-    def rand(*shape, scale=1.0):
-        return (rng.standard_normal(shape) * scale).astype(dtype)
+    def dev(v):
+        """a row's NumPy value on the GPU, floats in the bench dtype"""
+        if isinstance(v, np.ndarray):
+            return cp.asarray(v.astype(dtype) if v.dtype.kind == "f" else v)
+        if type(v) is list:
+            return [dev(e) for e in v]
+        return v
 
-    def add(label, shape, fn, d, go, tfn, tinputs, tgo=None):
-        """``tfn(*tensors)`` is the torch forward; inputs are NumPy arrays
-        (float ones get requires_grad) or ready tensors."""
-        dd = {k: cp.asarray(v) if isinstance(v, np.ndarray) else v for k, v in d.items()}
-        gog = cp.asarray(go) if isinstance(go, np.ndarray) else go
-        dg = dict(dd, gradOutput=gog)
+    def add(label, shape, fn, d, dg, trun):
+        dd = {k: dev(v) for k, v in d.items()}
+        dgg = {k: dev(v) for k, v in dg.items()}
         grad = nnfunc.gradsOf[fn]
 
         def run():
             fn(dd)
-            grad(dg)
-
-        ts = [torch.from_numpy(a).to("cuda").requires_grad_(a.dtype.kind == "f")
-              if isinstance(a, np.ndarray) else a for a in tinputs]
-        gt = torch.from_numpy(go).to("cuda") if isinstance(go, np.ndarray) else None
-
-        def trun():
-            for t in ts:
-                if isinstance(t, torch.Tensor):
-                    t.grad = None
-            y = tfn(*ts)
-            if gt is not None:
-                y.backward(gt)
-            else:
-                (y * go).backward()
-
+            grad(dgg)
         out.append((label, shape, run, trun))
 
     # dispatch-bound: the seed-sized call
-    x = rand(10)
-    add("Tanh (seed)", "10", nnfunc.nn.Tanh(), {"input": x}, x, torch.tanh, [x])
-
-    big = (8, 64, 32, 32) if quick else (32, 64, 32, 32)
-    shp = "x".join(map(str, big))
-    for name, tf in [("Tanh", torch.tanh), ("Sigmoid", torch.sigmoid), ("ReLU", F.relu),
-                     ("ELU", F.elu), ("SoftPlus", F.softplus)]:
-        x = rand(*big)
-        add(name, shp, getattr(nnfunc.nn, name)(), {"input": x}, rand(*big), tf, [x])
-
-    n, c = (64, 1000) if quick else (256, 1000)
-    for name, tf in [("SoftMax", lambda a: F.softmax(a, 1)),
-                     ("LogSoftMax", lambda a: F.log_softmax(a, 1))]:
-        x = rand(n, c)
-        add(name, f"{n}x{c}", getattr(nnfunc.nn, name)(), {"input": x}, rand(n, c), tf, [x])
-    x = rand(*big)
-    add("LogSoftMax", f"{shp} (channels)", nnfunc.nn.LogSoftMax(), {"input": x}, rand(*big),
-        lambda a: F.log_softmax(a, 1), [x])
-
-    n, i, o = (64, 512, 512) if quick else (256, 1024, 1024)
-    f = nnfunc.nn.Linear(i, o)
-    p = f.init_params(seed=0, dtype=dtype)
-    x = rand(n, i)
-    add("Linear", f"{n}x{i}->{o}", f, {"input": x, **p}, rand(n, o), F.linear,
-        [x, p["weight"], p["bias"]])
-
-    n, c = (64, 1000) if quick else (256, 1000)
-    x, t = rand(n, c), rand(n, c)
-    add("MSECriterion", f"{n}x{c}", nnfunc.nn.MSECriterion(), {"input": x, "target": t}, 1.0,
-        F.mse_loss, [x, torch.from_numpy(t).to("cuda")])
-    x = rand(n, c)
-    add("SmoothL1Criterion", f"{n}x{c}", nnfunc.nn.SmoothL1Criterion(),
-        {"input": x, "target": t}, 1.0, F.smooth_l1_loss, [x, torch.from_numpy(t).to("cuda")])
-    p01 = (rng.random((n, c)) * 0.98 + 0.01).astype(dtype)
-    t01 = (rng.random((n, c)) > 0.5).astype(dtype)
-    add("BCECriterion", f"{n}x{c}", nnfunc.nn.BCECriterion(), {"input": p01, "target": t01},
-        1.0, F.binary_cross_entropy, [p01, torch.from_numpy(t01).to("cuda")])
-    x = rand(n, c)
-    tg = rng.integers(0, c, n).astype(np.int64)
-    add("ClassNLLCriterion", f"{n}x{c}", nnfunc.nn.ClassNLLCriterion(),
-        {"input": x, "target": tg}, 1.0, F.nll_loss, [x, torch.from_numpy(tg).to("cuda")])
-
-    for (cin, cout, k, s, pad) in [(64, 64, 3, 1, 1), (64, 128, 1, 1, 0), (64, 64, 3, 2, 1)]:
-        f = nnfunc.nn.SpatialConvolution(cin, cout, k, k, s, s, pad, pad)
-        p = f.init_params(seed=0, dtype=dtype)
-        x = rand(*big)
-        oh = (big[2] + 2 * pad - k) // s + 1
-        go = rand(big[0], cout, oh, oh)
-        add("SpatialConvolution", f"{shp} k{k} s{s} p{pad} ->{cout}", f, {"input": x, **p}, go,
-            lambda a, w, b, s=s, pad=pad: F.conv2d(a, w, b, stride=s, padding=pad),
-            [x, p["weight"], p["bias"]])
-
-    f = nnfunc.nn.SpatialDilatedConvolution(64, 64, 3, 3, 1, 1, 2, 2, 2, 2)
-    p = f.init_params(seed=0, dtype=dtype)
-    x = rand(*big)
-    add("SpatialDilatedConvolution", f"{shp} k3 dil2 p2 ->64", f, {"input": x, **p},
-        rand(big[0], 64, big[2], big[3]),
-        lambda a, w, b: F.conv2d(a, w, b, padding=2, dilation=2), [x, p["weight"], p["bias"]])
-    f = nnfunc.nn.SpatialFullConvolution(64, 32, 4, 4, 2, 2, 1, 1)
-    p = f.init_params(seed=0, dtype=dtype)
-    x = rand(*big)
-    add("SpatialFullConvolution", f"{shp} k4 s2 p1 ->32", f, {"input": x, **p},
-        rand(big[0], 32, 2 * big[2], 2 * big[3]),
-        lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1),
-        [x, p["weight"], p["bias"]])
-
-    f = nnfunc.nn.SpatialBatchNormalization(64)
-    p = f.init_params(seed=0, dtype=dtype)
-    x = rand(*big)
-    add("SpatialBatchNormalization", f"{shp} train", f, {"input": x, **p}, rand(*big),
-        lambda a, w, b: F.batch_norm(a, None, None, w, b, training=True),
-        [x, p["weight"], p["bias"]])
-
-    for (k, s, pad) in [(2, 2, 0), (3, 2, 1)]:
-        f = nnfunc.nn.SpatialMaxPooling(k, k, s, s, pad, pad)
-        x = rand(*big)
-        oh = (big[2] + 2 * pad - k) // s + 1
-        add("SpatialMaxPooling", f"{shp} k{k} s{s} p{pad}", f, {"input": x},
-            rand(big[0], big[1], oh, oh),
-            lambda a, k=k, s=s, pad=pad: F.max_pool2d(a, k, s, pad), [x])
-    f = nnfunc.nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1)
-    x = rand(*big)
-    oh = (big[2] + 2 - 3) // 2 + 1
-    add("SpatialAveragePooling", f"{shp} k3 s2 p1", f, {"input": x},
-        rand(big[0], big[1], oh, oh), lambda a: F.avg_pool2d(a, 3, 2, 1), [x])
+    x = np.random.default_rng(0).standard_normal(10)
+    f = nnfunc.nn.Tanh()
+    add("Tanh (seed)", "10", f, {"input": x}, {"input": x, "gradOutput": x},
+        bench.TorchSpec(torch.tanh, [x], x).thunk())
+    for r in bench.module_rows(np.random.default_rng(0), quick):
+        if r.gpu is None or r.torch is None:
+            continue
+        fn, d, dg = r.gpu
+        label = r.label if "gpu" in fn.module.backends else r.label + " (generic)"
+        add(label, r.shape, fn, d, dg, r.torch_thunk())
     return out
 
 

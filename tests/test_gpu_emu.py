@@ -418,3 +418,24 @@ def test_emulator_float16_conversion(lib):
     assert bad.size == 0, [(float(xs[i]), hex(got[i]), hex(want[i])) for i in bad[:5]]
     nan = lib.f2h(np.array([np.nan], np.float32))
     assert np.isnan(nan.view(np.float16)).all()
+
+
+def test_emu_gpu_benchmark_rows_run(cp):
+    """Every row of ``bench.py --gpu`` (the CPU table's rows on CuPy) runs its
+    nnfunc and PyTorch sides once: here on the emulator and PyTorch CPU, so a
+    broken row is found before a GPU machine is lent."""
+    torch = pytest.importorskip("torch")
+    from pathlib import Path
+    bench_dir = Path(__file__).resolve().parent.parent / "bench"
+    if not (bench_dir / "bench_gpu.py").exists():
+        pytest.skip("bench/ not available")
+    sys.path.insert(0, str(bench_dir))
+    try:
+        import bench_gpu
+        rows = bench_gpu.rows(cp, torch, np.float32, quick=True, device="cpu")
+    finally:
+        sys.path.remove(str(bench_dir))
+    assert len(rows) > 80
+    for label, shape, run, trun in rows:
+        run()
+        trun()

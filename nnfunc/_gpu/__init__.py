@@ -781,6 +781,18 @@ def gather3_adjoint(go, gi, inv, planes, t, h, w, ot, oh, ow):
         i64(v) for v in (planes, t, h, w, ot, oh, ow)))
 
 
+def pixel_shuffle(x, y, blocks, h, w, r):
+    """PixelShuffle: blocks of r^2 planes (H, W) -> planes (H r, W r)."""
+    k = kernel("gather", "nnf_shuffle_fwd<{T}>", x.dtype)
+    launch(k, y.size, (x, y) + tuple(i64(v) for v in (blocks, h, w, r)))
+
+
+def pixel_unshuffle(go, gi, blocks, h, w, r):
+    """The gradient of :func:`pixel_shuffle` (its inverse permutation)."""
+    k = kernel("gather", "nnf_shuffle_bwd<{T}>", gi.dtype)
+    launch(k, gi.size, (go, gi) + tuple(i64(v) for v in (blocks, h, w, r)))
+
+
 # ---------------------------------------------------------------- linear interpolation
 def _inverse_taps(i0, i1, w1, n):
     """CSR inverse of an axis' two taps: per source index, the (output,

@@ -52,3 +52,32 @@ __global__ void nnf_gather3_adj(const T* __restrict__ g, T* __restrict__ gi,
         nnf_st(gi + e, acc);
     }
 }
+
+/* PixelShuffle over B blocks of r^2 planes (H, W) -> one plane (H r, W r):
+ *   y[b, h r + i, w r + j] = x[b, i r + j, h, w]
+ * (B = N C; the CPU kernel's view). Both directions are gathers: the
+ * forward reads x per output element, the gradient reads gradOutput per
+ * gradInput element. */
+template <typename T>
+__global__ void nnf_shuffle_fwd(const T* __restrict__ x, T* __restrict__ y, idx_t blocks,
+                                idx_t h, idx_t w, idx_t r) {
+    const idx_t ow = w * r, plane = h * w * r * r;
+    NNF_LOOP(e, blocks * plane) {
+        const idx_t b = e / plane, q = e - b * plane;
+        const idx_t oy = q / ow, ox = q - oy * ow;
+        const idx_t hh = oy / r, i = oy - hh * r, ww = ox / r, j = ox - ww * r;
+        y[e] = x[b * plane + ((i * r + j) * h + hh) * w + ww];
+    }
+}
+
+template <typename T>
+__global__ void nnf_shuffle_bwd(const T* __restrict__ g, T* __restrict__ gi, idx_t blocks,
+                                idx_t h, idx_t w, idx_t r) {
+    const idx_t ow = w * r, plane = h * w * r * r;
+    NNF_LOOP(e, blocks * plane) {
+        const idx_t b = e / plane, q = e - b * plane;
+        const idx_t ij = q / (h * w), rest = q - ij * (h * w);
+        const idx_t i = ij / r, j = ij - i * r, hh = rest / w, ww = rest - hh * w;
+        gi[e] = g[b * plane + (hh * r + i) * ow + ww * r + j];
+    }
+}

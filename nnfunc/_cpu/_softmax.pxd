@@ -168,7 +168,7 @@ cdef inline void _col_sum(const floating* a, Py_ssize_t dim, Py_ssize_t stride,
 # -- the thread pool ---------------------------------------------------------
 
 cdef inline Py_ssize_t _slice_grain(Py_ssize_t n) noexcept nogil:
-    """Outer slices of n elements per thread-pool part: about 128K elements
-    (a large softmax is split over threads, a small one stays on the caller:
-    at 128x1000 the hand-off cost more than the second core gave, measured)."""
-    return max(<Py_ssize_t>1, <Py_ssize_t>131072 // max(<Py_ssize_t>1, n))
+    """Outer slices of n elements per thread-pool part: about 32K elements
+    (128x1000 is split in two: with the pool's idle workers spinning between
+    calls the hand-off costs less than the second core gives; measured)."""
+    return max(<Py_ssize_t>1, <Py_ssize_t>32768 // max(<Py_ssize_t>1, n))

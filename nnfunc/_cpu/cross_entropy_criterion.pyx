@@ -120,8 +120,8 @@ cdef void _bwd_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
 
 
 cdef inline Py_ssize_t _grain(Py_ssize_t nc) noexcept nogil:
-    """rows per thread-pool part: about 128K elements (128x1000 stays on the caller)"""
-    return max(<Py_ssize_t>1, <Py_ssize_t>131072 // max(<Py_ssize_t>1, nc))
+    """rows per thread-pool part: about 32K elements (128x1000 is split in two)"""
+    return max(<Py_ssize_t>1, <Py_ssize_t>32768 // max(<Py_ssize_t>1, nc))
 
 
 def update_output(cnp.ndarray x, cnp.ndarray t, w, cnp.ndarray y, Py_ssize_t n,

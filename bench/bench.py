@@ -326,7 +326,7 @@ def module_rows(rng, quick):
     # reductions over the planes (generic path)
     gor = rand(rng, shape[0], *shape[2:])
     for name, tf in [("Sum", lambda a: a.sum(1)), ("Mean", lambda a: a.mean(1)),
-                     ("Max", lambda a: a.max(1)[0])]:
+                     ("Max", lambda a: a.max(1)[0]), ("Min", lambda a: a.min(1)[0])]:
         f = getattr(nnfunc.nn, name)(1)
         add(name, lab + " (dim 1)", f, {"input": x}, gor,
             torch_thunk(tf if torch else None, [x], gor))
@@ -515,7 +515,9 @@ def module_rows(rng, quick):
     # normalization: batch norm in training mode (running statistics in, updated out)
     for name, shape in [("BatchNormalization", (32, 256) if quick else (128, 1024)),
                         ("SpatialBatchNormalization",
-                         (8, 16, 16, 16) if quick else (32, 64, 32, 32))]:
+                         (8, 16, 16, 16) if quick else (32, 64, 32, 32)),
+                        ("VolumetricBatchNormalization",
+                         (4, 16, 4, 8, 8) if quick else (8, 32, 16, 32, 32))]:
         c = shape[1]
         f = getattr(nnfunc.nn, name)(c)
         p = f.init_params(seed=0)
@@ -528,6 +530,10 @@ def module_rows(rng, quick):
                 a, T(trm), T(trv), w, b, training=True)) if torch else None,
                 [x, p["weight"], p["bias"]], go))
     n, dd = (32, 256) if quick else (128, 1024)
+    f = nnfunc.nn.Normalize(2)
+    x, go = rand(rng, n, dd), rand(rng, n, dd)
+    add("Normalize", f"{n}x{dd} p2", f, {"input": x}, go,
+        torch_thunk((lambda a: F.normalize(a, 2.0, 1, 1e-10)) if torch else None, [x], go))
     f = nnfunc.nn.LayerNormalization(dd)
     p = f.init_params(seed=0)
     x, go = rand(rng, n, dd), rand(rng, n, dd)
@@ -564,6 +570,15 @@ def module_rows(rng, quick):
     rows.append(Row("SpatialDropout", lab + " (seed; grad with the mask)",
                     lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
                     torch_thunk((lambda a: F.dropout2d(a, 0.5)) if torch else None, [x], go),
+                    None, (f, dd, dg)))
+    shape5 = (4, 8, 4, 8, 8) if quick else (8, 32, 8, 32, 32)
+    x5, go5 = rand(rng, *shape5), rand(rng, *shape5)
+    f = nnfunc.nn.VolumetricDropout(0.5)
+    noise = f({"input": x5, "seed": 1})["noise"]
+    dd, dg = {"input": x5, "seed": 1}, {"input": x5, "noise": noise, "gradOutput": go5}
+    rows.append(Row("VolumetricDropout", "x".join(map(str, shape5)) + " (seed; grad with the mask)",
+                    lambda f=f, g=nnfunc.gradsOf[f], dd=dd, dg=dg: (f(dd), g(dg)),
+                    torch_thunk((lambda a: F.dropout3d(a, 0.5)) if torch else None, [x5], go5),
                     None, (f, dd, dg)))
 
     # LookupTable 10000 x 256, 128 x 50 indices (PyTorch: F.embedding, dense gradient)

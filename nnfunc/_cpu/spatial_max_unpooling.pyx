@@ -24,11 +24,12 @@ cdef void _forward(const floating* x, const int64_t* ind, floating* y, Py_ssize_
     cdef const floating* xp
     cdef const int64_t* ip
     cdef floating* yp
-    memset(y + p0 * O, 0, (p1 - p0) * O * sizeof(floating))
     for p in range(p0, p1):
         xp = x + p * L
         ip = ind + p * L
         yp = y + p * O
+        # zeroed plane by plane: the scatter then lands in cached lines
+        memset(yp, 0, O * sizeof(floating))
         for i in range(L):
             yp[ip[i]] = xp[i]
 

@@ -44,12 +44,25 @@ from nnfunc._cpu._unfold cimport valid_range
 cnp.import_array()
 
 
-cdef struct Geom:
-    Py_ssize_t planes, T, H, W, oT, oH, oW
-    Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
-    # per column tap kx, the outputs [xr[2kx], xr[2kx+1]) whose column is in
-    # the input: the same for every row, so computed once (two divisions)
-    Py_ssize_t* xr
+cdef extern from "_pool.h" nogil:
+    # xr: per column tap kx, the outputs [xr[2kx], xr[2kx+1]) whose column is
+    # in the input: the same for every row, so computed once (two divisions)
+    ctypedef struct Geom "nnf_geom":
+        Py_ssize_t planes, T, H, W, oT, oH, oW
+        Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
+        Py_ssize_t* xr
+    void nnf_row_max_f(const float* vol, float* m, const Geom* g, Py_ssize_t ot,
+                       Py_ssize_t oy) noexcept
+    void nnf_row_max_d(const double* vol, double* m, const Geom* g, Py_ssize_t ot,
+                       Py_ssize_t oy) noexcept
+    void nnf_row_argmax_f(const float* vol, float* m, float* tap, const Geom* g,
+                          Py_ssize_t ot, Py_ssize_t oy) noexcept
+    void nnf_row_argmax_d(const double* vol, double* m, double* tap, const Geom* g,
+                          Py_ssize_t ot, Py_ssize_t oy) noexcept
+    void nnf_row_route_f(float* vol, const float* gr, const float* tap, const Geom* g,
+                         Py_ssize_t ot, Py_ssize_t oy) noexcept
+    void nnf_row_route_d(double* vol, const double* gr, const double* tap, const Geom* g,
+                         Py_ssize_t ot, Py_ssize_t oy) noexcept
 
 
 cdef Geom _geom(tuple s, cnp.ndarray xr) except *:
@@ -97,9 +110,9 @@ cdef inline void _tap_argmax(floating* m, floating* tap, const floating* src, fl
         tap[ox] = t if c else cur
 
 
-cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
+cdef inline void _row_max_strided(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
                           Py_ssize_t oy) noexcept nogil:
-    # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan)
+    # _row_max for a column stride dW > 1
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
     cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
@@ -119,18 +132,12 @@ cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ss
                 xs = kx * g.lW - g.pW
                 lo = g.xr[2 * kx]
                 hi = g.xr[2 * kx + 1]
-                # a constant unit stride lets the compiler vectorise the loads
-                if dW == 1:
-                    _tap_max(m, row + xs, lo, hi, 1)
-                else:
-                    _tap_max(m, row + xs, lo, hi, dW)
+                _tap_max(m, row + xs, lo, hi, dW)
 
 
-cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
+cdef inline void _row_argmax_strided(const floating* vol, floating* m, floating* tap, const Geom* g,
                              Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
-    # as _row_max, and tap[ox] = (kt*kH + ky)*kW + kx of the winner (a float:
-    # exact below 2**24 taps, and one select width with m). The first
-    # in-bounds element is always taken, so an all -inf window has a winner.
+    # _row_argmax for a column stride dW > 1
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
     cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
@@ -153,10 +160,33 @@ cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, co
                 t = <floating>((kt * g.kH + ky) * g.kW + kx)
                 lo = g.xr[2 * kx]
                 hi = g.xr[2 * kx + 1]
-                if dW == 1:
-                    _tap_argmax(m, tap, row + xs, t, lo, hi, 1)
-                else:
-                    _tap_argmax(m, tap, row + xs, t, lo, hi, dW)
+                _tap_argmax(m, tap, row + xs, t, lo, hi, dW)
+
+
+cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
+                          Py_ssize_t oy) noexcept nogil:
+    # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan):
+    # contiguous rows (dW = 1) in the row passes of _pool.h (AVX2 / AVX-512
+    # clones), strided ones in the baseline loops above
+    if g.dW != 1:
+        _row_max_strided(vol, m, g, ot, oy)
+    elif floating is float:
+        nnf_row_max_f(vol, m, g, ot, oy)
+    else:
+        nnf_row_max_d(vol, m, g, ot, oy)
+
+
+cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
+                             Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # as _row_max, and tap[ox] = (kt*kH + ky)*kW + kx of the winner (a float:
+    # exact below 2**24 taps, and one select width with m). The first
+    # in-bounds element is always taken, so an all -inf window has a winner.
+    if g.dW != 1:
+        _row_argmax_strided(vol, m, tap, g, ot, oy)
+    elif floating is float:
+        nnf_row_argmax_f(vol, m, tap, g, ot, oy)
+    else:
+        nnf_row_argmax_d(vol, m, tap, g, ot, oy)
 
 
 cdef void _tap_deltas(Py_ssize_t* delta, const Geom* g) noexcept nogil:
@@ -179,33 +209,10 @@ cdef inline void _row_route(floating* vol, const floating* gr, const floating* t
                             const Geom* g, Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
     # stride dW = 1: add gr[ox] to the winner of window (ot, oy, ox) tap by tap
     # (a select over contiguous columns that vectorises, in place of a scatter)
-    cdef Py_ssize_t ts = ot * g.dT - g.pT
-    cdef Py_ssize_t hs = oy * g.dH - g.pH
-    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi
-    cdef floating t, v, cur
-    cdef floating* row
-    for kt in range(g.kT):
-        it = ts + kt * g.lT
-        if it < 0 or it >= g.T:
-            continue
-        for ky in range(g.kH):
-            iy = hs + ky * g.lH
-            if iy < 0 or iy >= g.H:
-                continue
-            row = vol + (it * g.H + iy) * g.W
-            for kx in range(g.kW):
-                xs = kx * g.lW - g.pW
-                t = <floating>((kt * g.kH + ky) * g.kW + kx)
-                lo = g.xr[2 * kx]
-                hi = g.xr[2 * kx + 1]
-                row = row + xs
-                for ox in range(lo, hi):
-                    # loads into locals first: an unconditional load keeps the
-                    # select branch-free (a conditional one is a branch)
-                    v = gr[ox]
-                    cur = tap[ox]
-                    row[ox] += v if cur == t else 0
-                row = row - xs
+    if floating is float:
+        nnf_row_route_f(vol, gr, tap, g, ot, oy)
+    else:
+        nnf_row_route_d(vol, gr, tap, g, ot, oy)
 
 
 cdef void _max_forward(const floating* x, floating* y, int64_t* idx, floating* tap,

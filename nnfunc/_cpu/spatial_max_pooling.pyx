@@ -97,10 +97,10 @@ cdef inline void _row_argmax(const floating* plane, floating* m, floating* tap, 
                 tap[ox] = t if take else cur
 
 
-cdef void _forward(const floating* x, floating* y, Py_ssize_t p0, Py_ssize_t p1, Py_ssize_t H,
-                   Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
-                   Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                   Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
+cdef void _forward(const floating* x, floating* y, Py_ssize_t p0, Py_ssize_t p1,
+                   Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                   Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                   Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
     # the output row itself holds the running maxima; dilation 1 as a
     # constant (the plain pooling's loops: a few % faster than a variable)
     cdef Py_ssize_t p, oy
@@ -140,10 +140,9 @@ cdef void _forward_indices(const floating* x, floating* y, int64_t* ind, floatin
 
 cdef void _backward(const floating* x, const floating* go, floating* gi, floating* m,
                     floating* tap, const Py_ssize_t* off, Py_ssize_t p0, Py_ssize_t p1,
-                    Py_ssize_t H,
-                    Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
-                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                    Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
+                    Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                    Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                    Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
     cdef Py_ssize_t p, oy, ox, corner
     cdef const floating* g
     cdef floating* gp

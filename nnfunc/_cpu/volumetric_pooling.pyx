@@ -110,8 +110,8 @@ cdef inline void _tap_argmax(floating* m, floating* tap, const floating* src, fl
         tap[ox] = t if c else cur
 
 
-cdef inline void _row_max_strided(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
-                          Py_ssize_t oy) noexcept nogil:
+cdef inline void _row_max_strided(const floating* vol, floating* m, const Geom* g,
+                                  Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
     # _row_max for a column stride dW > 1
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
@@ -135,8 +135,9 @@ cdef inline void _row_max_strided(const floating* vol, floating* m, const Geom* 
                 _tap_max(m, row + xs, lo, hi, dW)
 
 
-cdef inline void _row_argmax_strided(const floating* vol, floating* m, floating* tap, const Geom* g,
-                             Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+cdef inline void _row_argmax_strided(const floating* vol, floating* m, floating* tap,
+                                     const Geom* g, Py_ssize_t ot,
+                                     Py_ssize_t oy) noexcept nogil:
     # _row_argmax for a column stride dW > 1
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH

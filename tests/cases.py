@@ -613,6 +613,13 @@ add(
     Case("VolumetricMaxPooling", (2, 2, 2, 3, 3, 3), (1, 2, 6, 7, 8), "stride-ceil",
          kwargs={"ceil_mode": True, **_IDX}, batch=True, gen=distinct,
          ref=_pool3_ref(2, 2, 2, 3, 3, 3, ceil=True), extra_out=("indices",)),
+    # column stride 1 (the vectorised row passes of _pool.h), rows of 19 columns
+    Case("VolumetricMaxPooling", (3, 3, 2, 1, 1, 1, 1, 1, 0), (2, 2, 4, 5, 19), "stride1-pad",
+         kwargs=_IDX, batch=True, gen=distinct, ref=_pool3_ref(3, 3, 2, 1, 1, 1, 1, 1, 0),
+         extra_out=("indices",)),
+    Case("VolumetricDilatedMaxPooling", (2, 3, 2, 1, 1, 2, 0, 1, 0, 1, 2, 1), (2, 5, 4, 21),
+         "volume-stride1-dil", kwargs=_IDX, gen=distinct,
+         ref=_pool3_ref(2, 3, 2, 1, 1, 2, 0, 1, 0, 1, 2, 1), extra_out=("indices",)),
     Case("VolumetricDilatedMaxPooling", (3, 2, 3, 1, 2, 2, 1, 1, 1, 2, 3, 1), (2, 2, 7, 8, 9),
          "dil-pad", kwargs=_IDX, batch=True, gen=distinct,
          ref=_pool3_ref(3, 2, 3, 1, 2, 2, 1, 1, 1, 2, 3, 1), extra_out=("indices",),
@@ -659,6 +666,9 @@ add(
          gen=distinct, ref=_temporal_ref(3, 1), extra_out=("indices",)),
     Case("TemporalMaxPooling", (3, 4), (13, 1), "stride-indices", kwargs=_IDX, gen=distinct,
          ref=_temporal_ref(3, 4), extra_out=("indices",)),
+    # 37 features: whole vectors of the AVX clones (_pool.h) plus a tail
+    Case("TemporalMaxPooling", (3, 2), (2, 9, 37), "wide-features", kwargs=_IDX, batch=True,
+         gen=distinct, ref=_temporal_ref(3, 2), extra_out=("indices",)),
 )
 
 
@@ -1548,6 +1558,11 @@ add(
          ref=lambda torch, t: _F(torch).pixel_shuffle(t["input"][None], 3)[0]),
     Case("PixelShuffle", (1,), (2, 3, 4, 5), "identity", batch=True,
          ref=lambda torch, t: t["input"] + 0),
+    # r = 4 (a compiled constant) and r = 5 (the kernel's generic-r loop), odd sizes
+    Case("PixelShuffle", (4,), (2, 32, 3, 5), "r4-odd", batch=True,
+         ref=lambda torch, t: _F(torch).pixel_shuffle(t["input"], 4)),
+    Case("PixelShuffle", (5,), (25, 3, 1), "image-r5",
+         ref=lambda torch, t: _F(torch).pixel_shuffle(t["input"][None], 5)[0]),
 )
 BAD_CTORS += [
     ("PixelShuffle", (0,), {}, nnfunc.InputError),

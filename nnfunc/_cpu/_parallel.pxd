@@ -9,3 +9,14 @@ ctypedef void (*task_fn)(void* ctx, Py_ssize_t begin, Py_ssize_t end) noexcept n
 
 cdef void parallel_for(task_fn fn, void* ctx, Py_ssize_t n, Py_ssize_t grain,
                        Py_ssize_t align) noexcept nogil
+
+
+cdef inline Py_ssize_t plane_grain(Py_ssize_t per_plane) noexcept nogil:
+    # Planes per pool part for kernels split over independent planes (or
+    # images): about 32K elements of work a part, like the pointwise maps, so
+    # an input of fewer than ~64K elements stays on the calling thread.
+    if per_plane < 1:
+        per_plane = 1
+    if per_plane >= 32768:
+        return 1
+    return 32768 // per_plane

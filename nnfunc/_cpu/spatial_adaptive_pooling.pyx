@@ -4,26 +4,35 @@ The input is viewed as `planes` independent (H, W) planes. Output row oy
 pools the input rows [floor(oy*H/oH), ceil((oy+1)*H/oH)) (never empty),
 output column ox the columns [floor(ox*W/oW), ceil((ox+1)*W/oW)); the bounds
 are computed once per call. Bins are rectangles, so both poolings are
-separable: every input row is first pooled over each column bin into an
-(oW, H) workspace, with the H rows as the inner loop (H independent running
-sums or maxima: a scan of one short bin would be a serial chain), then the
-workspace is pooled over the row bins. The average's gradient spreads
-gradOutput / count back the same two ways, the last as a gather: each input
-column sums the (few) column bins holding it.
+separable. Average: the input rows of each row bin are added as whole rows
+(contiguous, vectorised: most of the work), then that sum is summed over each
+column bin, left to right, and divided by the bin's size; the gradient runs
+the adjoint (gradOutput / count spread over the column bins of each output
+row, then each input row written once as the sum of those rows of the row
+bins holding it). Max: every input row is first
+pooled over each column bin into an (oW, H) workspace, with the H rows as
+the inner loop (H independent running maxima: a scan of one short bin would
+be a serial chain), then the workspace is pooled over the row bins.
 
 Max: the winner is PyTorch's (scan row by row, take a value if greater than
 the running maximum or NaN): per row, the first maximum or last NaN of the
 column bin; then over the rows the same rule, which picks the first row
 holding the maximum (last row holding a NaN), so the same element as a
 whole-window scan. Indices are 0-based flat offsets iy*W + ix into the plane.
+
+Large calls are split over the thread pool by planes (each part has its own
+workspaces and owns its output and gradInput planes: the same bits for any
+number of threads).
 """
 
 cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._parallel cimport parallel_for, plane_grain
 
 cnp.import_array()
 
@@ -37,73 +46,79 @@ cdef void _bins(int64_t* b, Py_ssize_t n, Py_ssize_t o) noexcept nogil:
 
 
 # ------------------------------------------------------------------ average
-cdef void _avg_forward(const floating* x, floating* y, floating* tmp, const int64_t* bh,
-                       const int64_t* bw, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
-                       Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
-    # tmp: (oW, H), the sum of each row over each column bin; the column pass
-    # runs down the rows in the inner loop (H independent sums)
+cdef void _avg_forward(const floating* x, floating* y, floating* acc, const int64_t* bh,
+                       const int64_t* bw, Py_ssize_t p0, Py_ssize_t p1, Py_ssize_t H,
+                       Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
+    # acc: a W workspace, the sum of the row bin's input rows (whole rows
+    # added: contiguous, vectorised), then summed over each column bin
     cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, s, e
     cdef const floating* xp
-    cdef floating* tc
+    cdef const floating* row
     cdef floating a
-    for p in range(planes):
+    for p in range(p0, p1):
         xp = x + p * H * W
-        for ox in range(oW):
-            s = bw[ox]
-            e = bw[oW + ox]
-            tc = tmp + ox * H
-            for iy in range(H):
-                tc[iy] = xp[iy * W + s]
-            for ix in range(s + 1, e):
-                for iy in range(H):
-                    tc[iy] += xp[iy * W + ix]
         for oy in range(oH):
             ys = bh[oy]
             ye = bh[oH + oy]
+            row = xp + ys * W
+            for ix in range(W):
+                acc[ix] = row[ix]
+            for iy in range(ys + 1, ye):
+                row = xp + iy * W
+                for ix in range(W):
+                    acc[ix] += row[ix]
             for ox in range(oW):
-                tc = tmp + ox * H
-                a = tc[ys]
-                for iy in range(ys + 1, ye):
-                    a = a + tc[iy]
-                y[(p * oH + oy) * oW + ox] = a / <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
+                s = bw[ox]
+                e = bw[oW + ox]
+                a = acc[s]
+                for ix in range(s + 1, e):
+                    a = a + acc[ix]
+                y[(p * oH + oy) * oW + ox] = a / <floating>((ye - ys) * (e - s))
 
 
-cdef void _avg_backward(const floating* go, floating* gi, floating* tmp, floating* g,
-                        const int64_t* bh, const int64_t* bw, const Py_ssize_t* own,
-                        Py_ssize_t M, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
-                        Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
-    # g: an oW workspace; tmp: (H, oW + 1), its last column zero; own[m*W + ix]:
-    # the m-th column bin holding column ix (oW, the zero column, past the
-    # last one), m < M
-    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, mm, L = oW + 1
+cdef void _avg_backward(const floating* go, floating* gi, floating* u, const int64_t* bh,
+                        const int64_t* bw, Py_ssize_t p0, Py_ssize_t p1, Py_ssize_t H,
+                        Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
+    # the adjoint, pass by pass: u (an (oH, W) workspace) row oy = gradOutput
+    # row oy / count spread over each column bin; then every input row is
+    # the sum of the u rows of the (one or few, consecutive) row bins holding
+    # it, in bin order (whole rows: contiguous, vectorised; gradInput is
+    # written once, not zeroed and added to)
+    cdef Py_ssize_t p, iy, ix, ox, oy, ys, ye, s, e, lo
     cdef const floating* gr
-    cdef floating* t
     cdef floating* row
-    cdef const Py_ssize_t* o
-    for p in range(planes):
-        # tmp[iy, ox] = sum over the row bins holding iy of go / count
-        memset(tmp, 0, H * L * sizeof(floating))
+    cdef floating* ur
+    cdef floating v
+    for p in range(p0, p1):
         for oy in range(oH):
             gr = go + (p * oH + oy) * oW
             ys = bh[oy]
             ye = bh[oH + oy]
-            for ox in range(oW):
-                g[ox] = gr[ox] / <floating>((ye - ys) * (bw[oW + ox] - bw[ox]))
-            for iy in range(ys, ye):
-                t = tmp + iy * L
-                for ox in range(oW):
-                    t[ox] += g[ox]
-        # gi[iy, ix] = sum over the column bins holding ix of tmp[iy, bin]:
-        # a gather along the row (no short per-bin loops)
-        for iy in range(H):
-            row = gi + (p * H + iy) * W
-            t = tmp + iy * L
+            ur = u + oy * W
             for ix in range(W):
-                row[ix] = t[own[ix]]
-            for mm in range(1, M):
-                o = own + mm * W
+                ur[ix] = 0
+            for ox in range(oW):
+                s = bw[ox]
+                e = bw[oW + ox]
+                v = gr[ox] / <floating>((ye - ys) * (e - s))
+                for ix in range(s, e):
+                    ur[ix] += v
+        lo = 0
+        for iy in range(H):
+            # the row bins holding iy: lo (the first whose end is past iy;
+            # ends never decrease) up to the last that starts at or before it
+            while bh[oH + lo] <= iy:
+                lo += 1
+            row = gi + (p * H + iy) * W
+            ur = u + lo * W
+            for ix in range(W):
+                row[ix] = ur[ix]
+            oy = lo + 1
+            while oy < oH and bh[oy] <= iy:
+                ur = u + oy * W
                 for ix in range(W):
-                    row[ix] += t[o[ix]]
+                    row[ix] += ur[ix]
+                oy += 1
 
 
 # ---------------------------------------------------------------------- max
@@ -166,41 +181,30 @@ cdef void _max_plane(const floating* x, floating* y, int64_t* ind, floating* tv,
 
 cdef void _max_forward(const floating* x, floating* y, int64_t* ind, floating* tv,
                        floating* ti, floating* m, floating* a, const int64_t* bh,
-                       const int64_t* bw, Py_ssize_t planes, Py_ssize_t H,
+                       const int64_t* bw, Py_ssize_t p0, Py_ssize_t p1, Py_ssize_t H,
                        Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
     cdef Py_ssize_t p
-    for p in range(planes):
+    for p in range(p0, p1):
         _max_plane(x + p * H * W, y + p * oH * oW, ind + p * oH * oW, tv, ti, m, a, bh, bw,
                    H, W, oH, oW)
 
 
 cdef void _max_backward(const floating* x, const floating* go, floating* gi, int64_t* ind,
                         floating* tv, floating* ti, floating* m, floating* a,
-                        const int64_t* bh, const int64_t* bw, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH,
-                        Py_ssize_t oW) noexcept nogil:
+                        const int64_t* bh, const int64_t* bw, Py_ssize_t p0, Py_ssize_t p1,
+                        Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW) noexcept nogil:
     # ind: an (oH, oW) workspace
     cdef Py_ssize_t p, j
     cdef floating* gp
     cdef const floating* g
-    memset(gi, 0, planes * H * W * sizeof(floating))
-    for p in range(planes):
+    # this part's gradInput planes only: bins never cross planes
+    memset(gi + p0 * H * W, 0, (p1 - p0) * H * W * sizeof(floating))
+    for p in range(p0, p1):
         _max_plane(x + p * H * W, NULL, ind, tv, ti, m, a, bh, bw, H, W, oH, oW)
         gp = gi + p * H * W
         g = go + p * oH * oW
         for j in range(oH * oW):
             gp[ind[j]] += g[j]
-
-
-cdef class _MaxWork:
-    # the per-call workspaces of the max kernels
-    cdef cnp.ndarray b, tv, ti, m, a
-
-    def __init__(self, dtype, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
-        self.b = _bin_array(H, W, oH, oW)
-        self.tv = np.empty(H * oW, dtype=dtype)
-        self.ti = np.empty(H * oW, dtype=dtype)
-        self.m = np.empty(oW, dtype=dtype)
-        self.a = np.empty(oW, dtype=dtype)
 
 
 # ------------------------------------------------------------------ entries
@@ -213,110 +217,99 @@ cdef cnp.ndarray _bin_array(Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_
     return b
 
 
+ctypedef struct _Job:
+    bint dbl
+    int kind            # 0 avg forward, 1 avg gradient, 2 max forward, 3 max gradient
+    const char* x       # input / gradOutput (avg gradient)
+    const char* go
+    char* y             # output / gradInput
+    int64_t* ind
+    const int64_t* bh
+    const int64_t* bw
+    Py_ssize_t H, W, oH, oW
+    bint failed
+
+
+cdef void _task_f(_Job* j, const floating* x, floating* y, Py_ssize_t p0,
+                  Py_ssize_t p1) noexcept nogil:
+    # one part's planes with its own workspaces, in one block: avg, oH rows
+    # of W (the forward uses one); max, the (oW, H) pass buffers, two oW rows and (gradient) one
+    # plane's (oH, oW) indices
+    cdef Py_ssize_t H = j.H, oW = j.oW, oH = j.oH
+    cdef Py_ssize_t nf = oH * j.W + 1 if j.kind <= 1 else 2 * H * oW + 2 * oW + 2
+    cdef size_t ni = (oH * oW if j.kind == 3 else 0) * sizeof(int64_t)
+    cdef char* blk = <char*>malloc(ni + <size_t>nf * sizeof(floating))
+    if blk == NULL:
+        j.failed = True
+        return
+    cdef int64_t* ind = <int64_t*>blk
+    cdef floating* w = <floating*>(blk + ni)
+    if j.kind == 0:
+        _avg_forward(x, y, w, j.bh, j.bw, p0, p1, H, j.W, oH, oW)
+    elif j.kind == 1:
+        _avg_backward(x, y, w, j.bh, j.bw, p0, p1, H, j.W, oH, oW)
+    elif j.kind == 2:
+        _max_forward(x, y, j.ind, w, w + H * oW, w + 2 * H * oW, w + 2 * H * oW + oW, j.bh,
+                     j.bw, p0, p1, H, j.W, oH, oW)
+    else:
+        _max_backward(x, <const floating*>j.go, y, ind, w, w + H * oW, w + 2 * H * oW,
+                      w + 2 * H * oW + oW, j.bh, j.bw, p0, p1, H, j.W, oH, oW)
+    free(blk)
+
+
+cdef void _task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    if j.dbl:
+        _task_f(j, <const double*>j.x, <double*>j.y, p0, p1)
+    else:
+        _task_f(j, <const float*>j.x, <float*>j.y, p0, p1)
+
+
+cdef _run(_Job* j, int kind, cnp.ndarray x, go, cnp.ndarray y, ind, cnp.ndarray b,
+          Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
+    # Planes are independent (bins never cross them), so they are split over
+    # the thread pool; each part writes only its own output (gradInput)
+    # planes with the one-thread code: the same bits for any thread count.
+    j.dbl = cnp.PyArray_TYPE(y) != cnp.NPY_FLOAT
+    j.kind = kind
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.go = NULL if go is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>go)
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.ind = NULL if ind is None else <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>ind)
+    j.bh = <const int64_t*>cnp.PyArray_DATA(b)
+    j.bw = j.bh + 2 * oH
+    j.H, j.W, j.oH, j.oW = H, W, oH, oW
+    j.failed = False
+    with nogil:
+        parallel_for(_task, j, planes, plane_grain(H * W), 1)
+    if j.failed:
+        raise MemoryError()
+
+
 def avg_update_output(cnp.ndarray x, cnp.ndarray y, Py_ssize_t planes, Py_ssize_t H,
                       Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
     """y = bin means of x. C-contiguous; sizes checked by the caller."""
-    cdef cnp.ndarray tmp = np.empty(H * oW, dtype=x.dtype)
-    cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
-    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
-    cdef const int64_t* bw = bh + 2 * oH
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pt = cnp.PyArray_DATA(tmp)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _avg_forward(<const float*>px, <float*>py, <float*>pt, bh, bw, planes, H, W, oH,
-                         oW)
-    else:
-        with nogil:
-            _avg_forward(<const double*>px, <double*>py, <double*>pt, bh, bw, planes, H, W,
-                         oH, oW)
+    cdef _Job j
+    _run(&j, 0, x, None, y, None, _bin_array(H, W, oH, oW), planes, H, W, oH, oW)
 
 
 def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes, Py_ssize_t H,
                           Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
     """gi = go spread evenly over each bin (written over)."""
-    cdef cnp.ndarray tmp = np.empty(H * (oW + 1), dtype=go.dtype)
-    cdef cnp.ndarray g = np.empty(oW, dtype=go.dtype)
-    cdef cnp.ndarray b = _bin_array(H, W, oH, oW)
-    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(b)
-    cdef const int64_t* bw = bh + 2 * oH
-    cdef Py_ssize_t ox, ix, M = 1
-    # own: for each column, the bins holding it (padded with the zero column)
-    cdef cnp.ndarray cnt = np.zeros(W, dtype=np.intp)
-    cdef Py_ssize_t* pc = <Py_ssize_t*>cnp.PyArray_DATA(cnt)
-    for ox in range(oW):
-        for ix in range(bw[ox], bw[oW + ox]):
-            pc[ix] += 1
-            if pc[ix] > M:
-                M = pc[ix]
-    cdef cnp.ndarray own = np.full(M * W, oW, dtype=np.intp)
-    cdef Py_ssize_t* po = <Py_ssize_t*>cnp.PyArray_DATA(own)
-    cnt[:] = 0
-    for ox in range(oW):
-        for ix in range(bw[ox], bw[oW + ox]):
-            po[pc[ix] * W + ix] = ox
-            pc[ix] += 1
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    cdef void* pt = cnp.PyArray_DATA(tmp)
-    cdef void* pg = cnp.PyArray_DATA(g)
-    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
-        with nogil:
-            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pt, <float*>pg, bh, bw, po,
-                          M, planes, H, W, oH, oW)
-    else:
-        with nogil:
-            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pt, <double*>pg, bh,
-                          bw, po, M, planes, H, W, oH, oW)
+    cdef _Job j
+    _run(&j, 1, go, None, gi, None, _bin_array(H, W, oH, oW), planes, H, W, oH, oW)
 
 
 def max_update_output(cnp.ndarray x, cnp.ndarray y, cnp.ndarray ind, Py_ssize_t planes,
                       Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
     """y = bin maxima of x, ind (int64, y's shape) = their flat plane offsets.
     H, W <= 2**24 (checked by the caller)."""
-    cdef _MaxWork w = _MaxWork(x.dtype, H, W, oH, oW)
-    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(w.b)
-    cdef const int64_t* bw = bh + 2 * oH
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef int64_t* pind = <int64_t*>cnp.PyArray_DATA(ind)
-    cdef void* ptv = cnp.PyArray_DATA(w.tv)
-    cdef void* pti = cnp.PyArray_DATA(w.ti)
-    cdef void* pm = cnp.PyArray_DATA(w.m)
-    cdef void* pa = cnp.PyArray_DATA(w.a)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _max_forward(<const float*>px, <float*>py, pind, <float*>ptv, <float*>pti,
-                         <float*>pm, <float*>pa, bh, bw, planes, H, W, oH, oW)
-    else:
-        with nogil:
-            _max_forward(<const double*>px, <double*>py, pind, <double*>ptv, <double*>pti,
-                         <double*>pm, <double*>pa, bh, bw, planes, H, W, oH, oW)
+    cdef _Job j
+    _run(&j, 2, x, None, y, ind, _bin_array(H, W, oH, oW), planes, H, W, oH, oW)
 
 
 def max_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes,
                           Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW):
     """gi = go routed to each bin's winner (written over)."""
-    cdef _MaxWork w = _MaxWork(x.dtype, H, W, oH, oW)
-    cdef cnp.ndarray ind = np.empty(oH * oW, dtype=np.int64)
-    cdef const int64_t* bh = <const int64_t*>cnp.PyArray_DATA(w.b)
-    cdef const int64_t* bw = bh + 2 * oH
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    cdef int64_t* pind = <int64_t*>cnp.PyArray_DATA(ind)
-    cdef void* ptv = cnp.PyArray_DATA(w.tv)
-    cdef void* pti = cnp.PyArray_DATA(w.ti)
-    cdef void* pm = cnp.PyArray_DATA(w.m)
-    cdef void* pa = cnp.PyArray_DATA(w.a)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _max_backward(<const float*>px, <const float*>pgo, <float*>pgi, pind,
-                          <float*>ptv, <float*>pti, <float*>pm, <float*>pa, bh, bw,
-                          planes, H, W, oH, oW)
-    else:
-        with nogil:
-            _max_backward(<const double*>px, <const double*>pgo, <double*>pgi, pind,
-                          <double*>ptv, <double*>pti, <double*>pm, <double*>pa, bh, bw,
-                          planes, H, W, oH, oW)
+    cdef _Job j
+    _run(&j, 3, x, go, gi, None, _bin_array(H, W, oH, oW), planes, H, W, oH, oW)

@@ -14,15 +14,19 @@ last forward). Indices are 0-based flat offsets iy*W + ix into the plane.
 Both phases work one output row at a time with the kernel taps as the outer
 loops and the oW windows as the inner one (independent running maxima, no
 branches: random data made a branchy window-by-window scan 5-8x slower).
+Large calls are split over the thread pool by planes (each part owns its
+output and gradInput planes: the same bits for any number of threads).
 """
 
 cimport numpy as cnp
 import numpy as np
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._parallel cimport parallel_for, plane_grain
 from nnfunc._cpu._unfold cimport valid_range
 
 cnp.import_array()
@@ -93,27 +97,27 @@ cdef inline void _row_argmax(const floating* plane, floating* m, floating* tap, 
                 tap[ox] = t if take else cur
 
 
-cdef void _forward(const floating* x, floating* y, Py_ssize_t planes, Py_ssize_t H,
-                   Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
-                   Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                   Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
+cdef void _forward(const floating* x, floating* y, Py_ssize_t p0, Py_ssize_t p1,
+                   Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                   Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                   Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
     # the output row itself holds the running maxima; dilation 1 as a
     # constant (the plain pooling's loops: a few % faster than a variable)
     cdef Py_ssize_t p, oy
     if dilH == 1 and dilW == 1:
-        for p in range(planes):
+        for p in range(p0, p1):
             for oy in range(oH):
                 _row_max(x + p * H * W, y + (p * oH + oy) * oW, H, W, oy, oW, kH, kW, dH,
                          dW, padH, padW, 1, 1)
         return
-    for p in range(planes):
+    for p in range(p0, p1):
         for oy in range(oH):
             _row_max(x + p * H * W, y + (p * oH + oy) * oW, H, W, oy, oW, kH, kW, dH, dW,
                      padH, padW, dilH, dilW)
 
 
 cdef void _forward_indices(const floating* x, floating* y, int64_t* ind, floating* tap,
-                           const Py_ssize_t* off, Py_ssize_t planes, Py_ssize_t H,
+                           const Py_ssize_t* off, Py_ssize_t p0, Py_ssize_t p1, Py_ssize_t H,
                            Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
                            Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
                            Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
@@ -122,7 +126,7 @@ cdef void _forward_indices(const floating* x, floating* y, int64_t* ind, floatin
     cdef Py_ssize_t p, oy, ox, corner
     cdef floating* yr
     cdef int64_t* ir
-    for p in range(planes):
+    for p in range(p0, p1):
         for oy in range(oH):
             yr = y + (p * oH + oy) * oW
             _row_argmax(x + p * H * W, yr, tap, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
@@ -135,15 +139,16 @@ cdef void _forward_indices(const floating* x, floating* y, int64_t* ind, floatin
 
 
 cdef void _backward(const floating* x, const floating* go, floating* gi, floating* m,
-                    floating* tap, const Py_ssize_t* off, Py_ssize_t planes, Py_ssize_t H,
-                    Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
-                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
-                    Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
+                    floating* tap, const Py_ssize_t* off, Py_ssize_t p0, Py_ssize_t p1,
+                    Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+                    Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                    Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) noexcept nogil:
     cdef Py_ssize_t p, oy, ox, corner
     cdef const floating* g
     cdef floating* gp
-    memset(gi, 0, planes * H * W * sizeof(floating))
-    for p in range(planes):
+    # this part's gradInput planes only: windows never cross planes
+    memset(gi + p0 * H * W, 0, (p1 - p0) * H * W * sizeof(floating))
+    for p in range(p0, p1):
         gp = gi + p * H * W
         for oy in range(oH):
             _row_argmax(x + p * H * W, m, tap, H, W, oy, oW, kH, kW, dH, dW, padH, padW,
@@ -153,6 +158,77 @@ cdef void _backward(const floating* x, const floating* go, floating* gi, floatin
             for ox in range(oW):
                 # every window holds an in-bounds element, so tap[ox] >= 0
                 gp[corner + ox * dW + off[<Py_ssize_t>tap[ox]]] += g[ox]
+
+
+ctypedef struct _Job:
+    bint dbl
+    int kind            # 0 maxima, 1 maxima and indices, 2 gradient
+    const char* x
+    const char* go
+    char* y
+    int64_t* ind
+    const Py_ssize_t* off
+    Py_ssize_t H, W, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW
+    bint failed
+
+
+cdef void _task_t(_Job* j, const floating* x, floating* y, Py_ssize_t p0,
+                  Py_ssize_t p1) noexcept nogil:
+    # one part's planes; its own oW workspaces (maxima, winning taps)
+    cdef floating* m = NULL
+    if j.kind == 0:
+        _forward(x, y, p0, p1, j.H, j.W, j.oH, j.oW, j.kH, j.kW, j.dH, j.dW, j.padH, j.padW,
+                 j.dilH, j.dilW)
+        return
+    m = <floating*>malloc(2 * max(j.oW, <Py_ssize_t>1) * sizeof(floating))
+    if m == NULL:
+        j.failed = True
+        return
+    if j.kind == 1:
+        _forward_indices(x, y, j.ind, m, j.off, p0, p1, j.H, j.W, j.oH, j.oW, j.kH, j.kW,
+                         j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW)
+    else:
+        _backward(x, <const floating*>j.go, y, m, m + j.oW, j.off, p0, p1, j.H, j.W, j.oH,
+                  j.oW, j.kH, j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW)
+    free(m)
+
+
+cdef void _task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    if j.dbl:
+        _task_t(j, <const double*>j.x, <double*>j.y, p0, p1)
+    else:
+        _task_t(j, <const float*>j.x, <float*>j.y, p0, p1)
+
+
+cdef _run(int kind, cnp.ndarray x, go, cnp.ndarray y, object ind, Py_ssize_t planes,
+          Py_ssize_t H, Py_ssize_t W, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
+          Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+          Py_ssize_t dilH, Py_ssize_t dilW):
+    # Planes are independent (windows never cross them), so they are split
+    # over the thread pool; each part writes only its own output (gradInput)
+    # planes: the same bits for any number of threads.
+    cdef _Job j
+    cdef cnp.ndarray off = None
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.kind = kind
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.go = NULL if go is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>go)
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.ind = NULL if ind is None else <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>ind)
+    j.off = NULL
+    if kind != 0:
+        off = _offsets(W, kH, kW, dilH, dilW)
+        j.off = <const Py_ssize_t*>cnp.PyArray_DATA(off)
+    j.H, j.W, j.oH, j.oW, j.kH, j.kW = H, W, oH, oW, kH, kW
+    j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW = dH, dW, padH, padW, dilH, dilW
+    j.failed = False
+    with nogil:
+        # a plane's work: its input (the gradient zeroes and reads it) or
+        # its windows' taps, whichever is larger
+        parallel_for(_task, &j, planes, plane_grain(max(H * W, oH * oW * kH * kW)), 1)
+    if j.failed:
+        raise MemoryError()
 
 
 cdef cnp.ndarray _offsets(Py_ssize_t W, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dilH,
@@ -173,35 +249,8 @@ def update_output(cnp.ndarray x, cnp.ndarray y, object ind, Py_ssize_t planes, P
                   Py_ssize_t dilH=1, Py_ssize_t dilW=1):
     """y = window maxima of x; ind (an int64 array of y's shape, or None) =
     their flat plane offsets. C-contiguous; sizes checked by the caller."""
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef int64_t* pind
-    cdef cnp.ndarray tap, off
-    cdef void* ptap
-    cdef const Py_ssize_t* poff
-    if ind is None:
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-            with nogil:
-                _forward(<const float*>px, <float*>py, planes, H, W, oH, oW, kH, kW, dH, dW,
-                         padH, padW, dilH, dilW)
-        else:
-            with nogil:
-                _forward(<const double*>px, <double*>py, planes, H, W, oH, oW, kH, kW, dH, dW,
-                         padH, padW, dilH, dilW)
-        return
-    pind = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>ind)
-    tap = np.empty(oW, dtype=x.dtype)
-    ptap = cnp.PyArray_DATA(tap)
-    off = _offsets(W, kH, kW, dilH, dilW)
-    poff = <const Py_ssize_t*>cnp.PyArray_DATA(off)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _forward_indices(<const float*>px, <float*>py, pind, <float*>ptap, poff, planes,
-                             H, W, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW)
-    else:
-        with nogil:
-            _forward_indices(<const double*>px, <double*>py, pind, <double*>ptap, poff,
-                             planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW)
+    _run(0 if ind is None else 1, x, None, y, ind, planes, H, W, oH, oW, kH, kW, dH, dW,
+         padH, padW, dilH, dilW)
 
 
 def update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t planes,
@@ -210,23 +259,4 @@ def update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, Py_ssize_t 
                       Py_ssize_t padH, Py_ssize_t padW, Py_ssize_t dilH=1,
                       Py_ssize_t dilW=1):
     """gi = gradOutput routed to each window's winner (written over)."""
-    # per-call workspace: one output row of maxima and winning taps
-    cdef cnp.ndarray m = np.empty(oW, dtype=x.dtype)
-    cdef cnp.ndarray tap = np.empty(oW, dtype=x.dtype)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    cdef void* pm = cnp.PyArray_DATA(m)
-    cdef void* ptap = cnp.PyArray_DATA(tap)
-    cdef cnp.ndarray off = _offsets(W, kH, kW, dilH, dilW)
-    cdef const Py_ssize_t* poff = <const Py_ssize_t*>cnp.PyArray_DATA(off)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _backward(<const float*>px, <const float*>pgo, <float*>pgi, <float*>pm,
-                      <float*>ptap, poff, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW,
-                      dilH, dilW)
-    else:
-        with nogil:
-            _backward(<const double*>px, <const double*>pgo, <double*>pgi, <double*>pm,
-                      <double*>ptap, poff, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW,
-                      dilH, dilW)
+    _run(2, x, go, gi, None, planes, H, W, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW)

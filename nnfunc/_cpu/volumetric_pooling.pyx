@@ -24,26 +24,45 @@ reverse; the sums are added in another order than the generic reference's
 tap order (equal up to rounding). A (T, F) sequence pooled
 over time (TemporalMaxPooling) is the volume (1, T, F) with a (1, kW, 1)
 kernel: its inner loop runs over contiguous features.
+
+Large calls are split over the thread pool by volumes (each part has its own
+workspaces and owns its output and gradInput volumes: the same bits for any
+number of threads).
 """
 
 cimport numpy as cnp
 import numpy as np
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating
+from nnfunc._cpu._parallel cimport parallel_for, plane_grain
 from nnfunc._cpu._unfold cimport valid_range
 
 cnp.import_array()
 
 
-cdef struct Geom:
-    Py_ssize_t planes, T, H, W, oT, oH, oW
-    Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
-    # per column tap kx, the outputs [xr[2kx], xr[2kx+1]) whose column is in
-    # the input: the same for every row, so computed once (two divisions)
-    Py_ssize_t* xr
+cdef extern from "_pool.h" nogil:
+    # xr: per column tap kx, the outputs [xr[2kx], xr[2kx+1]) whose column is
+    # in the input: the same for every row, so computed once (two divisions)
+    ctypedef struct Geom "nnf_geom":
+        Py_ssize_t planes, T, H, W, oT, oH, oW
+        Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, lT, lH, lW
+        Py_ssize_t* xr
+    void nnf_row_max_f(const float* vol, float* m, const Geom* g, Py_ssize_t ot,
+                       Py_ssize_t oy) noexcept
+    void nnf_row_max_d(const double* vol, double* m, const Geom* g, Py_ssize_t ot,
+                       Py_ssize_t oy) noexcept
+    void nnf_row_argmax_f(const float* vol, float* m, float* tap, const Geom* g,
+                          Py_ssize_t ot, Py_ssize_t oy) noexcept
+    void nnf_row_argmax_d(const double* vol, double* m, double* tap, const Geom* g,
+                          Py_ssize_t ot, Py_ssize_t oy) noexcept
+    void nnf_row_route_f(float* vol, const float* gr, const float* tap, const Geom* g,
+                         Py_ssize_t ot, Py_ssize_t oy) noexcept
+    void nnf_row_route_d(double* vol, const double* gr, const double* tap, const Geom* g,
+                         Py_ssize_t ot, Py_ssize_t oy) noexcept
 
 
 cdef Geom _geom(tuple s, cnp.ndarray xr) except *:
@@ -91,9 +110,9 @@ cdef inline void _tap_argmax(floating* m, floating* tap, const floating* src, fl
         tap[ox] = t if c else cur
 
 
-cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
-                          Py_ssize_t oy) noexcept nogil:
-    # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan)
+cdef inline void _row_max_strided(const floating* vol, floating* m, const Geom* g,
+                                  Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # _row_max for a column stride dW > 1
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
     cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
@@ -113,18 +132,13 @@ cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ss
                 xs = kx * g.lW - g.pW
                 lo = g.xr[2 * kx]
                 hi = g.xr[2 * kx + 1]
-                # a constant unit stride lets the compiler vectorise the loads
-                if dW == 1:
-                    _tap_max(m, row + xs, lo, hi, 1)
-                else:
-                    _tap_max(m, row + xs, lo, hi, dW)
+                _tap_max(m, row + xs, lo, hi, dW)
 
 
-cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
-                             Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
-    # as _row_max, and tap[ox] = (kt*kH + ky)*kW + kx of the winner (a float:
-    # exact below 2**24 taps, and one select width with m). The first
-    # in-bounds element is always taken, so an all -inf window has a winner.
+cdef inline void _row_argmax_strided(const floating* vol, floating* m, floating* tap,
+                                     const Geom* g, Py_ssize_t ot,
+                                     Py_ssize_t oy) noexcept nogil:
+    # _row_argmax for a column stride dW > 1
     cdef Py_ssize_t ts = ot * g.dT - g.pT
     cdef Py_ssize_t hs = oy * g.dH - g.pH
     cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi, dW = g.dW
@@ -147,10 +161,33 @@ cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, co
                 t = <floating>((kt * g.kH + ky) * g.kW + kx)
                 lo = g.xr[2 * kx]
                 hi = g.xr[2 * kx + 1]
-                if dW == 1:
-                    _tap_argmax(m, tap, row + xs, t, lo, hi, 1)
-                else:
-                    _tap_argmax(m, tap, row + xs, t, lo, hi, dW)
+                _tap_argmax(m, tap, row + xs, t, lo, hi, dW)
+
+
+cdef inline void _row_max(const floating* vol, floating* m, const Geom* g, Py_ssize_t ot,
+                          Py_ssize_t oy) noexcept nogil:
+    # m[ox] = the maximum of window (ot, oy, ox) ("greater, or NaN" scan):
+    # contiguous rows (dW = 1) in the row passes of _pool.h (AVX2 / AVX-512
+    # clones), strided ones in the baseline loops above
+    if g.dW != 1:
+        _row_max_strided(vol, m, g, ot, oy)
+    elif floating is float:
+        nnf_row_max_f(vol, m, g, ot, oy)
+    else:
+        nnf_row_max_d(vol, m, g, ot, oy)
+
+
+cdef inline void _row_argmax(const floating* vol, floating* m, floating* tap, const Geom* g,
+                             Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
+    # as _row_max, and tap[ox] = (kt*kH + ky)*kW + kx of the winner (a float:
+    # exact below 2**24 taps, and one select width with m). The first
+    # in-bounds element is always taken, so an all -inf window has a winner.
+    if g.dW != 1:
+        _row_argmax_strided(vol, m, tap, g, ot, oy)
+    elif floating is float:
+        nnf_row_argmax_f(vol, m, tap, g, ot, oy)
+    else:
+        nnf_row_argmax_d(vol, m, tap, g, ot, oy)
 
 
 cdef void _tap_deltas(Py_ssize_t* delta, const Geom* g) noexcept nogil:
@@ -173,43 +210,21 @@ cdef inline void _row_route(floating* vol, const floating* gr, const floating* t
                             const Geom* g, Py_ssize_t ot, Py_ssize_t oy) noexcept nogil:
     # stride dW = 1: add gr[ox] to the winner of window (ot, oy, ox) tap by tap
     # (a select over contiguous columns that vectorises, in place of a scatter)
-    cdef Py_ssize_t ts = ot * g.dT - g.pT
-    cdef Py_ssize_t hs = oy * g.dH - g.pH
-    cdef Py_ssize_t kt, ky, kx, ox, it, iy, xs, lo, hi
-    cdef floating t, v, cur
-    cdef floating* row
-    for kt in range(g.kT):
-        it = ts + kt * g.lT
-        if it < 0 or it >= g.T:
-            continue
-        for ky in range(g.kH):
-            iy = hs + ky * g.lH
-            if iy < 0 or iy >= g.H:
-                continue
-            row = vol + (it * g.H + iy) * g.W
-            for kx in range(g.kW):
-                xs = kx * g.lW - g.pW
-                t = <floating>((kt * g.kH + ky) * g.kW + kx)
-                lo = g.xr[2 * kx]
-                hi = g.xr[2 * kx + 1]
-                row = row + xs
-                for ox in range(lo, hi):
-                    # loads into locals first: an unconditional load keeps the
-                    # select branch-free (a conditional one is a branch)
-                    v = gr[ox]
-                    cur = tap[ox]
-                    row[ox] += v if cur == t else 0
-                row = row - xs
+    if floating is float:
+        nnf_row_route_f(vol, gr, tap, g, ot, oy)
+    else:
+        nnf_row_route_d(vol, gr, tap, g, ot, oy)
 
 
 cdef void _max_forward(const floating* x, floating* y, int64_t* idx, floating* tap,
-                       Py_ssize_t* delta, const Geom* g) noexcept nogil:
+                       const Py_ssize_t* delta, const Geom* g, Py_ssize_t p0,
+                       Py_ssize_t p1) noexcept nogil:
     cdef Py_ssize_t p, ot, oy, ox, c
     cdef Py_ssize_t vin = g.T * g.H * g.W
     cdef Py_ssize_t vout = g.oT * g.oH * g.oW
     cdef floating* yr
     cdef int64_t* ir
-    for p in range(g.planes):
+    for p in range(p0, p1):
         for ot in range(g.oT):
             for oy in range(g.oH):
                 # the output row itself holds the running maxima
@@ -225,14 +240,16 @@ cdef void _max_forward(const floating* x, floating* y, int64_t* idx, floating* t
 
 
 cdef void _max_backward(const floating* x, const floating* go, floating* gi, floating* m,
-                        floating* tap, Py_ssize_t* delta, const Geom* g) noexcept nogil:
+                        floating* tap, const Py_ssize_t* delta, const Geom* g, Py_ssize_t p0,
+                        Py_ssize_t p1) noexcept nogil:
     cdef Py_ssize_t p, ot, oy, ox, c, dW = g.dW
     cdef Py_ssize_t vin = g.T * g.H * g.W
     cdef Py_ssize_t vout = g.oT * g.oH * g.oW
     cdef const floating* gr
     cdef floating* gp
-    memset(gi, 0, g.planes * vin * sizeof(floating))
-    for p in range(g.planes):
+    # this part's gradInput volumes only: windows never cross them
+    memset(gi + p0 * vin, 0, (p1 - p0) * vin * sizeof(floating))
+    for p in range(p0, p1):
         gp = gi + p * vin
         for ot in range(g.oT):
             for oy in range(g.oH):
@@ -247,58 +264,107 @@ cdef void _max_backward(const floating* x, const floating* go, floating* gi, flo
                     gp[c + ox * dW + delta[<Py_ssize_t>tap[ox]]] += gr[ox]
 
 
+ctypedef struct _Job:
+    bint dbl
+    int kind            # 0 max forward, 1 max gradient, 2 avg forward, 3 avg gradient
+    const char* x       # input / gradOutput (avg gradient)
+    const char* go
+    char* y             # output / gradInput
+    int64_t* idx
+    const Py_ssize_t* delta
+    const char* cw      # avg: the column counts (oW)
+    const Geom* g
+    bint include_pad
+    bint failed
+
+
+cdef void _task_f(_Job* j, const floating* x, floating* y, Py_ssize_t p0,
+                  Py_ssize_t p1) noexcept nogil:
+    # one part's volumes, with its own workspaces in one block: max, two oW
+    # rows (maxima, winning taps); avg, one volume's W sums (T x H x oW) and
+    # H sums (T x oH x oW) and (gradient) one output frame (oH x oW)
+    cdef const Geom* g = j.g
+    cdef Py_ssize_t n1 = g.T * g.H * g.oW, n2 = g.T * g.oH * g.oW
+    cdef Py_ssize_t nf = 2 * g.oW + 2
+    if j.kind >= 2:
+        nf = n1 + n2 + g.oH * g.oW + 1
+    cdef floating* w = <floating*>malloc(<size_t>nf * sizeof(floating))
+    if w == NULL:
+        j.failed = True
+        return
+    if j.kind == 0:
+        _max_forward(x, y, j.idx, w, j.delta, g, p0, p1)
+    elif j.kind == 1:
+        _max_backward(x, <const floating*>j.go, y, w, w + g.oW, j.delta, g, p0, p1)
+    elif j.kind == 2:
+        _avg_forward(x, y, <const floating*>j.cw, w, w + n1, g, j.include_pad, p0, p1)
+    else:
+        _avg_backward(x, y, <const floating*>j.cw, w, w + n1, w + n1 + n2, g, j.include_pad,
+                      p0, p1)
+    free(w)
+
+
+cdef void _task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    if j.dbl:
+        _task_f(j, <const double*>j.x, <double*>j.y, p0, p1)
+    else:
+        _task_f(j, <const float*>j.x, <float*>j.y, p0, p1)
+
+
+cdef _run(int kind, cnp.ndarray x, go, cnp.ndarray y, idx, tuple sizes,
+          bint include_pad=False):
+    # Volumes are independent (windows never cross them), so they are split
+    # over the thread pool; each part writes only its own output (gradInput)
+    # volumes with the one-thread code: the same bits for any thread count.
+    # xr is held here: the Geom points into it while the kernel runs
+    cdef cnp.ndarray xr = _xr(sizes)
+    cdef Geom g = _geom(sizes, xr)
+    cdef cnp.ndarray delta = None
+    cdef cnp.ndarray cw = None
+    cdef _Job j
+    j.dbl = cnp.PyArray_TYPE(y) != cnp.NPY_FLOAT
+    j.kind = kind
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.go = NULL if go is None else <const char*>cnp.PyArray_DATA(<cnp.ndarray>go)
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.idx = NULL if idx is None else <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>idx)
+    j.delta = NULL
+    j.cw = NULL
+    j.g = &g
+    j.include_pad = include_pad
+    j.failed = False
+    if kind == 1 or idx is not None:
+        delta = np.empty(g.kT * g.kH * g.kW, dtype=np.intp)
+        _tap_deltas(<Py_ssize_t*>cnp.PyArray_DATA(delta), &g)
+        j.delta = <const Py_ssize_t*>cnp.PyArray_DATA(delta)
+    if kind >= 2:
+        cw = np.empty(g.oW, dtype=y.dtype)
+        if j.dbl:
+            _col_counts(<double*>cnp.PyArray_DATA(cw), &g, include_pad)
+        else:
+            _col_counts(<float*>cnp.PyArray_DATA(cw), &g, include_pad)
+        j.cw = <const char*>cnp.PyArray_DATA(cw)
+    cdef Py_ssize_t vin = g.T * g.H * g.W
+    cdef Py_ssize_t work = g.oT * g.oH * g.oW * g.kT * g.kH * g.kW
+    with nogil:
+        parallel_for(_task, &j, g.planes, plane_grain(vin if vin > work else work), 1)
+    if j.failed:
+        raise MemoryError()
+
+
 def max_update_output(cnp.ndarray x, cnp.ndarray y, idx, tuple sizes):
     """y = window maxima of x; idx (int64, or None) = flat argmax offsets.
 
     C-contiguous arrays; ``sizes`` = (planes, T, H, W, oT, oH, oW, kT, kH, kW,
     dT, dH, dW, padT, padH, padW, dilT, dilH, dilW), checked by the caller.
     """
-    # xr is held here: the Geom points into it while the kernel runs
-    cdef cnp.ndarray xr = _xr(sizes)
-    cdef Geom g = _geom(sizes, xr)
-    cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
-    cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW if idx is not None else 0,
-                                      dtype=np.intp)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pt = cnp.PyArray_DATA(tap)
-    cdef Py_ssize_t* pd = <Py_ssize_t*>cnp.PyArray_DATA(delta)
-    cdef int64_t* pi = NULL
-    if idx is not None:
-        pi = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>idx)
-        _tap_deltas(pd, &g)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _max_forward(<const float*>px, <float*>py, pi, <float*>pt, pd, &g)
-    else:
-        with nogil:
-            _max_forward(<const double*>px, <double*>py, pi, <double*>pt, pd, &g)
+    _run(0, x, None, y, idx, sizes)
 
 
 def max_update_grad_input(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, tuple sizes):
     """gi = gradOutput routed to each window's winner (written over)."""
-    # xr is held here: the Geom points into it while the kernel runs
-    cdef cnp.ndarray xr = _xr(sizes)
-    cdef Geom g = _geom(sizes, xr)
-    # per-call workspace: one output row of maxima and winning taps
-    cdef cnp.ndarray m = np.empty(g.oW, dtype=x.dtype)
-    cdef cnp.ndarray tap = np.empty(g.oW, dtype=x.dtype)
-    cdef cnp.ndarray delta = np.empty(g.kT * g.kH * g.kW, dtype=np.intp)
-    cdef Py_ssize_t* pd = <Py_ssize_t*>cnp.PyArray_DATA(delta)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    cdef void* pm = cnp.PyArray_DATA(m)
-    cdef void* pt = cnp.PyArray_DATA(tap)
-    _tap_deltas(pd, &g)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _max_backward(<const float*>px, <const float*>pgo, <float*>pgi, <float*>pm,
-                          <float*>pt, pd, &g)
-    else:
-        with nogil:
-            _max_backward(<const double*>px, <const double*>pgo, <double*>pgi, <double*>pm,
-                          <double*>pt, pd, &g)
+    _run(1, x, go, gi, None, sizes)
 
 
 # -------------------------------------------------------------- average
@@ -377,8 +443,9 @@ cdef inline void _wspread(floating* row, const floating* src, const Geom* g) noe
             _scatter_add(row + xs, src, lo, hi, dW)
 
 
-cdef void _avg_forward(const floating* x, floating* y, floating* cw, floating* b1,
-                       floating* b2, const Geom* g, bint include_pad) noexcept nogil:
+cdef void _avg_forward(const floating* x, floating* y, const floating* cw, floating* b1,
+                       floating* b2, const Geom* g, bint include_pad, Py_ssize_t p0,
+                       Py_ssize_t p1) noexcept nogil:
     # separable: window sums along W (every input row, b1: T x H x oW), then
     # along H (b2: T x oH x oW, contiguous rows), then along T (whole
     # oH x oW planes), then the division
@@ -389,8 +456,7 @@ cdef void _avg_forward(const floating* x, floating* y, floating* cw, floating* b
     cdef floating cth
     cdef floating* out
     cdef floating* yp
-    _col_counts(cw, g, include_pad)
-    for p in range(g.planes):
+    for p in range(p0, p1):
         for r in range(g.T * g.H):
             _wsum(b1 + r * g.oW, x + p * vin + r * g.W, g)
         for t in range(g.T):
@@ -417,9 +483,9 @@ cdef void _avg_forward(const floating* x, floating* y, floating* cw, floating* b
                     out[oy * g.oW + ox] = out[oy * g.oW + ox] / (cth * cw[ox])
 
 
-cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating* b1,
-                        floating* b2, floating* gd, const Geom* g,
-                        bint include_pad) noexcept nogil:
+cdef void _avg_backward(const floating* go, floating* gi, const floating* cw, floating* b1,
+                        floating* b2, floating* gd, const Geom* g, bint include_pad,
+                        Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
     # the adjoint of _avg_forward, pass by pass in reverse order
     cdef Py_ssize_t p, r, t, ot, oy, ox, ky, kt, iy, it
     cdef Py_ssize_t vin = g.T * g.H * g.W
@@ -427,9 +493,8 @@ cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating
     cdef Py_ssize_t plane = g.oH * g.oW
     cdef floating cth
     cdef const floating* gp
-    memset(gi, 0, g.planes * vin * sizeof(floating))
-    _col_counts(cw, g, include_pad)
-    for p in range(g.planes):
+    memset(gi + p0 * vin, 0, (p1 - p0) * vin * sizeof(floating))
+    for p in range(p0, p1):
         memset(b2, 0, g.T * plane * sizeof(floating))
         gp = go + p * vout
         for ot in range(g.oT):
@@ -456,48 +521,9 @@ cdef void _avg_backward(const floating* go, floating* gi, floating* cw, floating
 
 def avg_update_output(cnp.ndarray x, cnp.ndarray y, tuple sizes, bint count_include_pad):
     """y = window means of x (dilations in ``sizes`` must be 1)."""
-    # xr is held here: the Geom points into it while the kernel runs
-    cdef cnp.ndarray xr = _xr(sizes)
-    cdef Geom g = _geom(sizes, xr)
-    # per-call workspace: column counts, one plane's W sums and H sums
-    cdef cnp.ndarray cw = np.empty(g.oW, dtype=x.dtype)
-    cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=x.dtype)
-    cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=x.dtype)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pc = cnp.PyArray_DATA(cw)
-    cdef void* p1 = cnp.PyArray_DATA(b1)
-    cdef void* p2 = cnp.PyArray_DATA(b2)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _avg_forward(<const float*>px, <float*>py, <float*>pc, <float*>p1, <float*>p2, &g,
-                         count_include_pad)
-    else:
-        with nogil:
-            _avg_forward(<const double*>px, <double*>py, <double*>pc, <double*>p1,
-                         <double*>p2, &g, count_include_pad)
+    _run(2, x, None, y, None, sizes, count_include_pad)
 
 
 def avg_update_grad_input(cnp.ndarray go, cnp.ndarray gi, tuple sizes, bint count_include_pad):
     """gi = each gradOutput / window size spread over its window (written over)."""
-    # xr is held here: the Geom points into it while the kernel runs
-    cdef cnp.ndarray xr = _xr(sizes)
-    cdef Geom g = _geom(sizes, xr)
-    cdef cnp.ndarray cw = np.empty(g.oW, dtype=go.dtype)
-    cdef cnp.ndarray b1 = np.empty(g.T * g.H * g.oW, dtype=go.dtype)
-    cdef cnp.ndarray b2 = np.empty(g.T * g.oH * g.oW, dtype=go.dtype)
-    cdef cnp.ndarray gd = np.empty(g.oH * g.oW, dtype=go.dtype)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
-    cdef void* pc = cnp.PyArray_DATA(cw)
-    cdef void* p1 = cnp.PyArray_DATA(b1)
-    cdef void* p2 = cnp.PyArray_DATA(b2)
-    cdef void* pd = cnp.PyArray_DATA(gd)
-    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
-        with nogil:
-            _avg_backward(<const float*>pgo, <float*>pgi, <float*>pc, <float*>p1, <float*>p2,
-                          <float*>pd, &g, count_include_pad)
-    else:
-        with nogil:
-            _avg_backward(<const double*>pgo, <double*>pgi, <double*>pc, <double*>p1,
-                          <double*>p2, <double*>pd, &g, count_include_pad)
+    _run(3, go, None, gi, None, sizes, count_include_pad)

@@ -220,20 +220,33 @@ class _Padding(Module):
 
     def _maps(self, info):
         batch, lead, planes, sizes, out = info
-        maps = [pad_map(n, b, a, self.mode) for n, (b, a) in zip(sizes, self.pads)]
+        return self._maps_for(planes, sizes, out, self.pads)
+
+    def _maps_for(self, planes, sizes, out, pads):
+        # the gather of `sizes` into `out` with these pads, as kernel arguments
+        maps = [pad_map(n, b, a, self.mode) for n, (b, a) in zip(sizes, pads)]
         if self.nspatial == 2:
             maps.insert(0, np.zeros(1, dtype=np.intp))
             sizes, out = (1,) + sizes, (1,) + out
         lo, hi = valid_span(maps[2])
         # the interior columns [c0, c1) read the (cropped) input row contiguously
-        b = max(self.pads[-1][0], 0)
-        m = sizes[2] + min(self.pads[-1][0], 0) + min(self.pads[-1][1], 0)
+        b = max(pads[-1][0], 0)
+        m = sizes[2] + min(pads[-1][0], 0) + min(pads[-1][1], 0)
         return (*maps, planes, *sizes, *out, lo, hi, b, b + m)
 
     def forward_cpu(self, k, d, info, y):
         k.gather(d["input"], y, *self._maps(info))
 
     def backward_cpu(self, k, d, info, out):
+        if self.mode == "zero":
+            # zero padding / cropping maps every input element to at most one
+            # output element, so its adjoint is the opposite padding (pads
+            # negated) of gradOutput: a gather of contiguous row copies in
+            # place of zeroing gradInput and adding every element to it
+            batch, lead, planes, sizes, osz = info
+            inv = tuple((-b, -a) for b, a in self.pads)
+            k.gather(d["gradOutput"], out["gradInput"], *self._maps_for(planes, osz, sizes, inv))
+            return
         k.scatter(d["gradOutput"], out["gradInput"], *self._maps(info))
 
     def forward_gpu(self, g, d, info, y):

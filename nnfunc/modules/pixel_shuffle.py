@@ -10,9 +10,12 @@ class PixelShuffle(Module):
     ``(C, H r, W r)`` or ``(N, C, H r, W r)`` with
     ``y[c, h r + i, w r + j] = x[c r^2 + i r + j, h, w]``, as
     ``F.pixel_shuffle(x, r)``. ``gradInput``: the inverse permutation of
-    ``gradOutput``. A pure reshape/transpose (no kernel): the output is a
-    reshaped copy of the permuted input (a view only when ``r = 1``).
+    ``gradOutput``. A pure permutation: the generic path returns a reshaped
+    copy of the permuted input (a view only when ``r = 1``); NumPy input
+    runs the copy kernel ``nnfunc._cpu.pixel_shuffle`` (a new array).
     """
+
+    backends = ("cpu", "gpu")
 
     def __init__(self, upscaleFactor):
         self.upscaleFactor = self.int_arg("upscaleFactor", upscaleFactor)
@@ -48,3 +51,21 @@ class PixelShuffle(Module):
         g = xp.permute_dims(g, (0, 1, 3, 5, 2, 4))
         shp = (n, c * r * r, h, w) if batch else (c * r * r, h, w)
         return {"gradInput": xp.reshape(g, shp)}
+
+    # -- compiled path: N*C blocks of r^2 planes -> one plane each
+    def _sizes(self, info):
+        batch, n, c, h, w = info
+        return n * c, h, w, self.upscaleFactor
+
+    def forward_cpu(self, k, d, info, y):
+        k.update_output(d["input"], y, *self._sizes(info))
+
+    def backward_cpu(self, k, d, info, out):
+        k.update_grad_input(d["gradOutput"], out["gradInput"], *self._sizes(info))
+
+    # -- CuPy path: gather.cu's shuffle pair over the same blocks
+    def forward_gpu(self, g, d, info, y):
+        g.pixel_shuffle(d["input"], y, *self._sizes(info))
+
+    def backward_gpu(self, g, d, info, out):
+        g.pixel_unshuffle(d["gradOutput"], out["gradInput"], *self._sizes(info))

@@ -164,3 +164,94 @@ def test_pool_after_fork(threads):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+# -- kernels split by planes (pooling, padding, upsampling, pixel shuffle) ----
+# A part is about 32K elements of a plane's work (plane_grain: the larger of
+# a plane's input, output or window taps), so these inputs hold enough
+# planes for 3 parts at 3 threads; odd plane sizes (row tails).
+def _ties(rng, shape):
+    """Rounded values (ties), some NaN and -inf: the max kernels' winner rules."""
+    x = np.round(rng.standard_normal(shape))
+    x[rng.random(shape) < 0.02] = np.nan
+    x[rng.random(shape) < 0.05] = -np.inf
+    return x
+
+
+def _unpool_dict(rng, dtype):
+    pool = nnfunc.nn.SpatialMaxPooling(3, 3, 2, 2, 1, 1, return_indices=True)
+    # 240 planes of 110 inputs -> 399 outputs: 3 parts
+    r = pool({"input": rng.standard_normal((3, 80, 21, 19)).astype(dtype)})
+    return {"input": r["output"], "indices": r["indices"]}
+
+
+N = nnfunc.nn
+PLANE_CASES = [
+    # (id, module, input shape or dict builder, generator)
+    ("SpatialMaxPooling-k2", N.SpatialMaxPooling(2, 2), (3, 40, 33, 31), _ties),
+    ("SpatialMaxPooling-indices", N.SpatialMaxPooling(3, 3, 2, 2, 1, 1, return_indices=True),
+     (3, 40, 33, 31), _ties),
+    ("SpatialDilatedMaxPooling", N.SpatialDilatedMaxPooling(3, 3, 2, 2, 1, 1, 2, 2),
+     (3, 40, 33, 31), _ties),
+    ("SpatialAveragePooling-ceil", N.SpatialAveragePooling(3, 3, 2, 2, 1, 1, ceil_mode=True),
+     (3, 40, 33, 31), None),
+    ("SpatialAveragePooling-exclude", N.SpatialAveragePooling(
+        3, 2, 2, 1, 1, 1, count_include_pad=False), (3, 40, 33, 31), None),
+    ("SpatialAdaptiveMaxPooling", N.SpatialAdaptiveMaxPooling(7, 5, return_indices=True),
+     (3, 40, 33, 31), _ties),
+    ("SpatialAdaptiveAveragePooling", N.SpatialAdaptiveAveragePooling(7, 5), (3, 40, 33, 31),
+     None),
+    ("SpatialMaxUnpooling", N.SpatialMaxUnpooling(
+        N.SpatialMaxPooling(3, 3, 2, 2, 1, 1, return_indices=True)), _unpool_dict, None),
+    ("VolumetricMaxPooling-k2", N.VolumetricMaxPooling(2, 2, 2), (3, 30, 8, 12, 13), _ties),
+    ("VolumetricMaxPooling-s1", N.VolumetricMaxPooling(3, 3, 2, 1, 1, 1, 1, 1, 0,
+                                                       return_indices=True),
+     (3, 30, 8, 12, 13), _ties),
+    ("VolumetricDilatedMaxPooling", N.VolumetricDilatedMaxPooling(
+        3, 3, 3, 2, 2, 2, 1, 1, 1, 2, 2, 2, return_indices=True), (3, 30, 8, 12, 13), _ties),
+    ("VolumetricAveragePooling", N.VolumetricAveragePooling(3, 3, 3, 2, 2, 2, 1, 1, 1),
+     (3, 30, 8, 12, 13), None),
+    ("TemporalMaxPooling", N.TemporalMaxPooling(3, 2, return_indices=True), (80, 37, 33),
+     _ties),
+    ("SpatialZeroPadding", N.SpatialZeroPadding(2, -1, 3, 0), (3, 40, 33, 31), None),
+    ("SpatialReflectionPadding", N.SpatialReflectionPadding(2, 1, 3, 0), (3, 40, 33, 31), None),
+    ("SpatialReplicationPadding", N.SpatialReplicationPadding(2), (3, 40, 33, 31), None),
+    ("VolumetricReplicationPadding", N.VolumetricReplicationPadding(1, 2, 0, 1, 2, 1),
+     (3, 30, 8, 12, 13), None),
+    ("SpatialUpSamplingNearest", N.SpatialUpSamplingNearest(2), (3, 40, 17, 15), None),
+    ("SpatialUpSamplingBilinear", N.SpatialUpSamplingBilinear(2), (3, 40, 17, 15), None),
+    ("PixelShuffle-r2", N.PixelShuffle(2), (3, 160, 13, 17), None),
+    ("PixelShuffle-r3", N.PixelShuffle(3), (3, 80 * 9, 7, 9), None),
+    ("PixelShuffle-r5", N.PixelShuffle(5), (3, 90 * 25, 3, 5), None),       # generic r
+]
+
+
+def _plane_run(f, d, go, backend=None):
+    out = {k: np.asarray(v) for k, v in f(d, backend=backend).items()}
+    g = f(dict(d, gradOutput=go), backend=backend)["gradInput"]
+    return out, np.asarray(g)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,f,shape,gen", PLANE_CASES, ids=[c[0] for c in PLANE_CASES])
+def test_plane_split_is_bit_identical_and_matches_generic(threads, name, f, shape, gen, dtype):
+    rng = np.random.default_rng(0)
+    if callable(shape):
+        d = shape(rng, dtype)
+    else:
+        x = (gen or (lambda r, s: r.standard_normal(s)))(rng, shape)
+        d = {"input": x.astype(dtype)}
+    go = rng.standard_normal(f(d)["output"].shape).astype(dtype)
+    threads(1)
+    o1, g1 = _plane_run(f, d, go)
+    for t in (2, 3):
+        threads(t)
+        ot, gt = _plane_run(f, d, go)
+        for k in o1:
+            np.testing.assert_array_equal(ot[k], o1[k], err_msg=k)
+        np.testing.assert_array_equal(gt, g1)
+    og, gg = _plane_run(f, d, go, backend="generic")
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for k in o1:
+        np.testing.assert_allclose(o1[k], og[k], rtol=tol, atol=tol, err_msg=k)
+    np.testing.assert_allclose(g1, gg, rtol=tol, atol=tol)

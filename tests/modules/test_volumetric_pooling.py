@@ -133,3 +133,40 @@ def test_average_divisors_like_pytorch_at_the_edges(backend):
         np.testing.assert_allclose(y, yt.numpy(), rtol=1e-15)
         if not cip:
             np.testing.assert_allclose(y, 1.0, rtol=1e-15)
+
+
+@BACKENDS
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_contiguous_rows_like_pytorch(backend, dtype):
+    """Column stride 1 (the vectorised row passes of _pool.h, AVX clones):
+    rows long enough for whole vectors plus a tail, ties, NaN and -inf."""
+    rng = np.random.default_rng(2)
+    for args in [(3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1), (2, 3, 2, 2, 1, 2, 0, 1, 0)]:
+        a = args + (None,) * (12 - len(args))
+        pad = tuple(v or 0 for v in a[6:9])
+        dil = tuple(v or 1 for v in a[9:12])
+        f = nnfunc.nn.VolumetricDilatedMaxPooling(*args, return_indices=True)
+        x = _windows(rng, (2, 3, 5, 6, 37)).astype(dtype)
+        xt = torch.from_numpy(x).requires_grad_(True)
+        yt, it = F.max_pool3d(xt, (a[0], a[2], a[1]), (a[3], a[5], a[4]),
+                              (pad[0], pad[2], pad[1]), dilation=(dil[0], dil[2], dil[1]),
+                              return_indices=True)
+        go = rng.standard_normal(yt.shape).astype(dtype)
+        yt.backward(torch.from_numpy(go))
+        r = f({"input": x}, backend=backend)
+        g = f({"input": x, "gradOutput": go}, backend=backend)["gradInput"]
+        np.testing.assert_array_equal(r["output"], yt.detach().numpy())
+        np.testing.assert_array_equal(r["indices"], it.numpy())
+        np.testing.assert_allclose(g, xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+    f = nnfunc.nn.TemporalMaxPooling(3, 2, return_indices=True)
+    x = _windows(rng, (3, 40, 37)).astype(dtype)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    yt, it = F.max_pool1d(xt.transpose(1, 2), 3, 2, return_indices=True)
+    yt = yt.transpose(1, 2)
+    go = rng.standard_normal(yt.shape).astype(dtype)
+    yt.backward(torch.from_numpy(go))
+    r = f({"input": x}, backend=backend)
+    np.testing.assert_array_equal(r["output"], yt.detach().numpy())
+    np.testing.assert_array_equal(r["indices"], it.transpose(1, 2).numpy())
+    g = f({"input": x, "gradOutput": go}, backend=backend)["gradInput"]
+    np.testing.assert_allclose(g, xt.grad.numpy(), rtol=1e-6, atol=1e-6)

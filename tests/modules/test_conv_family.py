@@ -72,3 +72,28 @@ def test_dilated_paths_and_tiles(method):
                          dilH=3, dilW=2)
         for got, key in ((gi, "gradInput"), (gw, "gradWeight"), (gb, "gradBias")):
             np.testing.assert_allclose(got, g_ref[key], rtol=1e-12, atol=1e-12)
+
+
+# the generic reference sums inf - inf (a NaN gradient, as the kernels)
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_nonfinite_reaches_only_its_taps(dtype, stride):
+    """The depthwise kernels compute a row's last, partial vector chunk over
+    whole lanes: lanes past the row must not add 0 * inf = NaN into a
+    gradWeight tap that never reads the infinite input."""
+    f = nnfunc.nn.SpatialDepthWiseConvolution(2, 1, 3, 3, stride, stride, 0, 0)
+    p = f.init_params(seed=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2, 7, 13)).astype(dtype)
+    x[:, :, 3, 12] = np.inf        # the last column: read only by tap kx = 2
+    d = dict(input=x, **p)
+    y = f(d)["output"]
+    dg = dict(d, gradOutput=rng.standard_normal(y.shape).astype(dtype))
+    g, gg = f(dg), f(dg, backend="generic")
+    gw = g["gradWeight"].reshape(1, 2, 3, 3)
+    assert np.isfinite(gw[..., :2]).all()
+    # the same inf / NaN positions, finite values to a float32 sum's rounding
+    tol = dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g["gradWeight"], gg["gradWeight"], **tol)
+    np.testing.assert_allclose(y, f(d, backend="generic")["output"], **tol)

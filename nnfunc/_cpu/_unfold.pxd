@@ -149,3 +149,81 @@ cdef inline void fold2d(floating* x, floating* cols,
                     elif clear:
                         memset(row, 0, oW * sizeof(floating))
                     row += oW
+
+
+# -- the same over the thread pool --------------------------------------------
+# Channels are independent (each has its own rows of cols and its own plane),
+# so unfold2d_mt / fold2d_mt split them over the pool in contiguous parts:
+# every element is written by exactly the loop that writes it in one call,
+# so the bits do not depend on the thread count. Between the GEMMs (on
+# OpenBLAS's threads) the copies otherwise run on one core, and after a
+# GEMM that both cores wrote, one core pulling the whole tile across is the
+# slow part.
+
+from nnfunc._cpu._parallel cimport parallel_for
+
+ctypedef struct FoldJob:
+    void* x
+    void* cols
+    Py_ssize_t H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW, oy0, oy1, ld
+    bint clear, dbl, unfold
+
+
+cdef inline void _fold_task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    cdef FoldJob* j = <FoldJob*>ctx
+    cdef Py_ssize_t xo = c0 * j.H * j.W, co = c0 * j.kH * j.kW * j.ld
+    if j.dbl and j.unfold:
+        unfold2d(<const double*>j.x + xo, <double*>j.cols + co, c1 - c0, j.H, j.W, j.kH,
+                 j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.oW, j.oy0, j.oy1, j.ld)
+    elif j.unfold:
+        unfold2d(<const float*>j.x + xo, <float*>j.cols + co, c1 - c0, j.H, j.W, j.kH,
+                 j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.oW, j.oy0, j.oy1, j.ld)
+    elif j.dbl:
+        fold2d(<double*>j.x + xo, <double*>j.cols + co, c1 - c0, j.H, j.W, j.kH, j.kW,
+               j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.oW, j.oy0, j.oy1, j.ld, j.clear)
+    else:
+        fold2d(<float*>j.x + xo, <float*>j.cols + co, c1 - c0, j.H, j.W, j.kH, j.kW,
+               j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.oW, j.oy0, j.oy1, j.ld, j.clear)
+
+
+cdef inline void _fold_run(floating* x, floating* cols, Py_ssize_t C, Py_ssize_t H,
+                           Py_ssize_t W, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH,
+                           Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
+                           Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t oW,
+                           Py_ssize_t oy0, Py_ssize_t oy1, Py_ssize_t ld, bint clear,
+                           bint unfold) noexcept nogil:
+    cdef FoldJob j
+    j.x, j.cols = <void*>x, <void*>cols
+    j.H, j.W, j.kH, j.kW, j.dH, j.dW = H, W, kH, kW, dH, dW
+    j.padH, j.padW, j.dilH, j.dilW, j.oW, j.oy0, j.oy1, j.ld = (padH, padW, dilH, dilW,
+                                                               oW, oy0, oy1, ld)
+    j.clear, j.unfold = clear, unfold
+    j.dbl = floating is double
+    # a part: about 64K column entries (a channel has kH*kW*(oy1-oy0)*oW)
+    parallel_for(_fold_task, &j, C,
+                 max(<Py_ssize_t>1, 65536 // max(<Py_ssize_t>1, kH * kW * (oy1 - oy0) * oW)),
+                 1)
+
+
+cdef inline void unfold2d_mt(const floating* x, floating* cols,
+                             Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                             Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
+                             Py_ssize_t padH, Py_ssize_t padW,
+                             Py_ssize_t dilH, Py_ssize_t dilW,
+                             Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1,
+                             Py_ssize_t ld) noexcept nogil:
+    # unfold2d, channels split over the thread pool
+    _fold_run(<floating*>x, cols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW,
+              oy0, oy1, ld, False, True)
+
+
+cdef inline void fold2d_mt(floating* x, floating* cols,
+                           Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                           Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
+                           Py_ssize_t padH, Py_ssize_t padW,
+                           Py_ssize_t dilH, Py_ssize_t dilW,
+                           Py_ssize_t oW, Py_ssize_t oy0, Py_ssize_t oy1,
+                           Py_ssize_t ld, bint clear) noexcept nogil:
+    # fold2d, channels split over the thread pool
+    _fold_run(x, cols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW, oy0, oy1, ld,
+              clear, False)

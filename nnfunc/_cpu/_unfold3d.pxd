@@ -118,3 +118,56 @@ cdef inline void fold3d(floating* x, floating* cols, const Geom3d* g,
                         if oy == oH:
                             oy = 0
                             ot += 1
+
+
+# -- the same over the thread pool (see unfold2d_mt in _unfold.pxd) ----------
+
+from nnfunc._cpu._parallel cimport parallel_for
+
+ctypedef struct Fold3dJob:
+    void* x
+    void* cols
+    const Geom3d* g
+    Py_ssize_t r0, r1, ld
+    bint clear, dbl, unfold
+
+
+cdef inline void _fold3d_task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    cdef Fold3dJob* j = <Fold3dJob*>ctx
+    cdef Geom3d g = j.g[0]
+    cdef Py_ssize_t xo = c0 * g.T * g.H * g.W, co = c0 * g.kT * g.kH * g.kW * j.ld
+    g.C = c1 - c0
+    if j.dbl and j.unfold:
+        unfold3d(<const double*>j.x + xo, <double*>j.cols + co, &g, j.r0, j.r1, j.ld)
+    elif j.unfold:
+        unfold3d(<const float*>j.x + xo, <float*>j.cols + co, &g, j.r0, j.r1, j.ld)
+    elif j.dbl:
+        fold3d(<double*>j.x + xo, <double*>j.cols + co, &g, j.r0, j.r1, j.ld, j.clear)
+    else:
+        fold3d(<float*>j.x + xo, <float*>j.cols + co, &g, j.r0, j.r1, j.ld, j.clear)
+
+
+cdef inline void _fold3d_run(floating* x, floating* cols, const Geom3d* g, Py_ssize_t r0,
+                             Py_ssize_t r1, Py_ssize_t ld, bint clear,
+                             bint unfold) noexcept nogil:
+    cdef Fold3dJob j
+    j.x, j.cols, j.g = <void*>x, <void*>cols, g
+    j.r0, j.r1, j.ld, j.clear, j.unfold = r0, r1, ld, clear, unfold
+    j.dbl = floating is double
+    # a part: about 64K column entries (a channel has kT*kH*kW*(r1-r0)*oW)
+    parallel_for(_fold3d_task, &j, g.C,
+                 max(<Py_ssize_t>1,
+                     65536 // max(<Py_ssize_t>1, g.kT * g.kH * g.kW * (r1 - r0) * g.oW)), 1)
+
+
+cdef inline void unfold3d_mt(const floating* x, floating* cols, const Geom3d* g,
+                             Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t ld) noexcept nogil:
+    # unfold3d, channels split over the thread pool
+    _fold3d_run(<floating*>x, cols, g, r0, r1, ld, False, True)
+
+
+cdef inline void fold3d_mt(floating* x, floating* cols, const Geom3d* g,
+                           Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t ld,
+                           bint clear) noexcept nogil:
+    # fold3d, channels split over the thread pool
+    _fold3d_run(x, cols, g, r0, r1, ld, clear, False)

@@ -44,9 +44,15 @@ import numpy as np
 from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
-from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
+from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d, unfold3d_mt, fold3d_mt
+from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward
 
 cnp.import_array()
+
+
+cdef extern from "_norm.h" nogil:
+    double nnf_sum_f(const float* x, Py_ssize_t n)
+    double nnf_sum_d(const double* x, Py_ssize_t n)
 
 #: cap on the bytes of one column tile
 TILE_BYTES = 16 * 1024 * 1024
@@ -197,7 +203,7 @@ cdef void _full_forward(const floating* x, const floating* wr, const floating* b
         while r0 < p.nrows:
             r1 = _next(r0, p)
             _gemm_cols(wr, x + n * p.M * p.L + r0 * p.g.oW, gcols, (r1 - r0) * p.g.oW, p)
-            fold3d(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
+            fold3d_mt(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
             r0 = r1
 
 
@@ -213,17 +219,21 @@ cdef void _full_backward(const floating* x, const floating* wr, const floating* 
         while r0 < p.nrows:
             r1 = _next(r0, p)
             T = (r1 - r0) * p.g.oW
-            unfold3d(go + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            unfold3d_mt(go + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _unfold_gemm(wr, cols, gi + n * p.M * p.L + r0 * p.g.oW, T, p)
             _gemm_gw(cols, x + n * p.M * p.L + r0 * p.g.oW, gwt, T, p)
             r0 = r1
     if gb != NULL:
+        # per plane, the vectorised lane sums of _norm.h (one scalar chain of
+        # double adds cost as much as a GEMM here), added over the batch in order
         for m in range(p.g.C):
             acc = 0
             for n in range(p.N):
                 s = go + n * p.V + m * P
-                for i in range(P):
-                    acc += s[i]
+                if floating is float:
+                    acc += nnf_sum_f(s, P)
+                else:
+                    acc += nnf_sum_d(s, P)
             gb[m] = <floating>acc
 
 
@@ -304,8 +314,40 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     (x the grid (N, M, ...), y the volume (N, C, ...)). w: (M, C, kT, kH, kW);
     b: None or the bias ((M,) for a convolution, (C,) for a full one).
     C-contiguous; sizes checked by the caller. ``method``: "auto", "unfold"
-    or "planes" (dT = 1); ``tile_bytes`` caps the column tile.
+    or "planes" (dT = 1), and for a full convolution "phase" (``_phase.h``:
+    one GEMM per sample scattered into place, no fold; "auto" takes it where
+    it moves less data: a stride > 1); ``tile_bytes`` caps the column tile.
     """
+    cdef nnf_phase g
+    cdef cnp.ndarray wa, st, z
+    cdef void* px
+    cdef void* pw
+    cdef void* pb
+    cdef void* py
+    cdef void* pwa
+    cdef void* pst
+    cdef void* pz
+    if (transposed and method in ("auto", "phase") and dilT == 1 and dilH == 1 and dilW == 1
+            and phase_plan(&g, M, C, gT, gH, gW, T, H, W, kT, kH, kW, dT, dH, dW, padT, padH,
+                           padW, method == "phase")):
+        if N == 0:
+            return
+        wa = np.empty(g.QO * g.TC, dtype=x.dtype)
+        st = np.empty(g.TC * g.Gt, dtype=x.dtype)
+        z = np.empty(g.QO * g.Gt, dtype=x.dtype)
+        pwa, pst, pz = cnp.PyArray_DATA(wa), cnp.PyArray_DATA(st), cnp.PyArray_DATA(z)
+        px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+            with nogil:
+                phase_forward(<const float*>px, <const float*>pw, <const float*>pb,
+                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, &g)
+        else:
+            with nogil:
+                phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
+                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, &g)
+        return
+    if method == "phase":
+        method = "auto"
     cdef Plan p = _plan(N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, dT, dH, dW, padT, padH,
                         padW, dilT, dilH, dilW, b is not None and not transposed,
                         x.itemsize, tile_bytes, method)
@@ -313,10 +355,7 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
         return
     cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)
     cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pw = cnp.PyArray_DATA(w)
-    cdef void* pb = _ptr(b)
-    cdef void* py = cnp.PyArray_DATA(y)
+    px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
     cdef void* pc = cnp.PyArray_DATA(cols)
     cdef void* pwr = cnp.PyArray_DATA(wr)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
@@ -350,8 +389,10 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
     """gradInput, gradWeight and (gb not None) gradBias, written over; the
     geometry as for :func:`forward` (x and gi the input side, go the output)."""
     cdef bint bias = gb is not None and not transposed
+    # "phase" is a forward method of the full convolution: here it means "auto"
     cdef Plan p = _plan(N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, dT, dH, dW, padT, padH,
-                        padW, dilT, dilH, dilW, bias, x.itemsize, tile_bytes, method)
+                        padW, dilT, dilH, dilW, bias, x.itemsize, tile_bytes,
+                        "auto" if method == "phase" else method)
     cdef cnp.ndarray gwt = np.empty(p.nk * p.Kb * p.M, dtype=x.dtype)
     cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
     cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)

@@ -9,6 +9,11 @@ from nnfunc._cpu import spatial_convolution as kern
 # SpatialFullConvolution (C, O, kW, kH, dW, dH, padW, padH, adjW, adjH), input (N, C, H, W)
 FULL = [
     ((3, 4, 3, 3, 2, 2, 1, 1, 1, 1), (2, 3, 5, 4)),
+    # phase method (_phase.h): s divides k; s does not; padding >= s; strides 3 x 2
+    ((4, 3, 4, 4, 2, 2, 1, 1, 0, 0), (2, 4, 5, 6)),
+    ((3, 2, 4, 3, 3, 2, 0, 1, 2, 0), (1, 3, 4, 5)),
+    ((2, 3, 3, 3, 2, 2, 3, 3, 1, 0), (2, 2, 6, 7)),
+    ((2, 3, 5, 5, 3, 3, 2, 2, 0, 2), (2, 2, 4, 5)),
     ((3, 6, 3, 3, 1, 1, 1, 1, 0, 0), (2, 3, 5, 6)),
     ((4, 5, 1, 1, 1, 1, 0, 0, 0, 0), (2, 4, 3, 5)),
     ((2, 3, 4, 2, 3, 2, 2, 0, 1, 1), (0, 2, 3, 4)),
@@ -31,7 +36,7 @@ def test_full_convolution_paths_and_tiles(args, shape, dtype, bias):
     n, _, h, w = shape
     sizes = (n, c, h, w, o, y_ref.shape[2], y_ref.shape[3], kh, kw, dh, dw, ph, pw)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    for method in ("auto", "unfold", "rows", "direct"):
+    for method in ("auto", "unfold", "rows", "direct", "phase"):
         for tb in (-1, 1):
             y = np.full(y_ref.shape, np.nan, dtype)
             try:
@@ -97,3 +102,33 @@ def test_depthwise_nonfinite_reaches_only_its_taps(dtype, stride):
     tol = dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(g["gradWeight"], gg["gradWeight"], **tol)
     np.testing.assert_allclose(y, f(d, backend="generic")["output"], **tol)
+
+
+# VolumetricFullConvolution (C, O, kT, kW, kH, dT, dW, dH, padT, padW, padH, adjT, adjW,
+# adjH), input (N, C, T, H, W): every forward method of the kernel
+VFULL = [
+    ((3, 2, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 3, 2, 3, 4)),
+    ((3, 2, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1, 0, 1), (2, 3, 2, 3, 2)),
+    ((2, 3, 2, 3, 2, 1, 2, 3, 1, 0, 1, 0, 1, 2), (1, 2, 2, 3, 3)),
+    ((2, 2, 3, 2, 5, 3, 1, 2, 2, 0, 3), (2, 2, 2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("args, shape", VFULL, ids=str)
+def test_volumetric_full_forward_methods(args, shape, dtype):
+    from nnfunc._cpu import volumetric_convolution as vk
+    f = nnfunc.nn.VolumetricFullConvolution(*args)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    d = dict(input=x, **p)
+    y_ref = f(d, backend="generic")["output"]
+    geom = f.module._geometry(f.module.check(d))
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for method in ("auto", "unfold", "planes", "phase"):
+        y = np.full(y_ref.shape, np.nan, dtype)
+        try:
+            vk.forward(x, p["weight"], p["bias"], y, True, *geom, method=method)
+        except ValueError:          # planes needs dT = 1
+            continue
+        np.testing.assert_allclose(y, y_ref, **tol)

@@ -161,7 +161,7 @@ cdef void _conv_forward(const floating* x, const floating* wr, floating* y, floa
         r0 = 0
         while r0 < p.nrows:
             r1 = _next(r0, p)
-            unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            unfold3d_mt(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _unfold_gemm(wr, cols, y + n * p.M * p.L + r0 * p.g.oW, (r1 - r0) * p.g.oW, p)
             r0 = r1
 
@@ -184,8 +184,8 @@ cdef void _conv_backward(const floating* x, const floating* wr, const floating* 
             r1 = _next(r0, p)
             T = (r1 - r0) * p.g.oW
             _gemm_cols(wr, gon + r0 * p.g.oW, gcols, T, p)
-            fold3d(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
-            unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            fold3d_mt(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
+            unfold3d_mt(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _gemm_gw(cols, gon + r0 * p.g.oW, gwt, T, p)
             r0 = r1
 

@@ -132,3 +132,41 @@ def test_volumetric_full_forward_methods(args, shape, dtype):
         except ValueError:          # planes needs dT = 1
             continue
         np.testing.assert_allclose(y, y_ref, **tol)
+
+
+# VolumetricConvolution / VolumetricDilatedConvolution: every gradient method
+# of the kernel
+VCONV = [
+    ("VolumetricConvolution", (3, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1), (2, 3, 4, 5, 6)),
+    ("VolumetricConvolution", (2, 3, 2, 3, 1, 1, 1, 1, 0, 2, 0), (2, 2, 3, 4, 5)),
+    ("VolumetricConvolution", (2, 3, 2, 2, 3, 2, 1, 1, 1, 0, 1), (1, 2, 5, 4, 5)),
+    ("VolumetricDilatedConvolution", (2, 3, 3, 2, 3, 1, 1, 1, 2, 1, 0, 2, 1, 2),
+     (2, 2, 6, 5, 7)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, args, shape", VCONV, ids=str)
+def test_volumetric_gradient_methods(name, args, shape, dtype):
+    from nnfunc._cpu import volumetric_convolution as vk
+    f = getattr(nnfunc.nn, name)(*args)
+    p = f.init_params(seed=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    d = dict(input=x, **p)
+    y = f(d)["output"]
+    go = rng.standard_normal(y.shape).astype(dtype)
+    g_ref = f(dict(d, gradOutput=go), backend="generic")
+    geom = f.module._geometry(f.module.check(d))
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for method in ("auto", "unfold", "planes"):
+        gi = np.full(x.shape, np.nan, dtype)
+        gw = np.full(p["weight"].shape, np.nan, dtype)
+        gb = np.full(p["bias"].shape, np.nan, dtype)
+        try:
+            vk.backward(x, p["weight"], go, gi, gw, gb, False, *geom, method=method)
+        except ValueError:          # planes needs dT = 1
+            continue
+        np.testing.assert_allclose(gi, g_ref["gradInput"], **tol)
+        np.testing.assert_allclose(gw, g_ref["gradWeight"], **tol)
+        np.testing.assert_allclose(gb, g_ref["gradBias"], **tol)

@@ -81,8 +81,9 @@ static void nnf_phase_weights_##S(const T_* restrict w, T_* restrict wa,        
     }                                                                                \
 }                                                                                    \
                                                                                      \
-/* S (TC, Gt) from one input x (C, n0, n1, n2): rows (t, c), columns A */           \
-static void nnf_phase_stack_##S(const T_* restrict x, T_* restrict st,               \
+/* S (TC, Gt; row stride ld) from one input x (C, n0, n1, n2): rows (t, c),         \
+   columns A */                                                                      \
+static void nnf_phase_stack_##S(const T_* restrict x, T_* restrict st, ptrdiff_t ld, \
                                 const nnf_phase* g) {                               \
     const ptrdiff_t C = g->C, n0 = g->n[0], n1 = g->n[1], n2 = g->n[2];              \
     const ptrdiff_t G0 = g->G[0], G1 = g->G[1], G2 = g->G[2];                        \
@@ -95,7 +96,7 @@ static void nnf_phase_stack_##S(const T_* restrict x, T_* restrict st,          
         if (hi < lo) hi = lo;                                                        \
         const ptrdiff_t ti = (t0 * g->T[1] + t1) * g->T[2] + t2;                     \
         for (ptrdiff_t c = 0; c < C; c++) {                                          \
-            T_* row = st + (ti * C + c) * g->Gt;                                     \
+            T_* row = st + (ti * C + c) * ld;                                        \
             const T_* xc = x + c * n0 * n1 * n2;                                     \
             for (ptrdiff_t A0 = 0; A0 < G0; A0++) {                                  \
                 const ptrdiff_t i0 = A0 + d0;                                        \
@@ -115,9 +116,11 @@ static void nnf_phase_stack_##S(const T_* restrict x, T_* restrict st,          
     }                                                                                \
 }                                                                                    \
                                                                                      \
-/* y (O, m0, m1, m2) = Z (QO, Gt) put back in place, + b[o] (b may be NULL) */       \
-static void nnf_phase_scatter_##S(const T_* restrict z, T_* restrict y,              \
-                                  const T_* restrict b, const nnf_phase* g) {       \
+/* y (O, m0, m1, m2) = Z (QO, Gt; row stride ld) put back in place, + b[o]          \
+   (b may be NULL) */                                                                \
+static void nnf_phase_scatter_##S(const T_* restrict z, ptrdiff_t ld,                \
+                                  T_* restrict y, const T_* restrict b,             \
+                                  const nnf_phase* g) {                             \
     const ptrdiff_t O = g->O, m0 = g->m[0], m1 = g->m[1], m2 = g->m[2];              \
     const ptrdiff_t s0 = g->s[0], s1 = g->s[1], s2 = g->s[2];                        \
     const ptrdiff_t p0 = g->p[0], p1 = g->p[1], p2 = g->p[2];                        \
@@ -134,7 +137,7 @@ static void nnf_phase_scatter_##S(const T_* restrict z, T_* restrict y,         
                     const ptrdiff_t alo = nnf_phase_cdiv(p2 - q2, s2);               \
                     const ptrdiff_t ahi = nnf_phase_cdiv(m2 + p2 - q2, s2);          \
                     const ptrdiff_t qi = (q0 * s1 + q1) * s2 + q2;                   \
-                    const T_* zr = z + (qi * O + o) * g->Gt + (A0 * G1 + A1) * G2    \
+                    const T_* zr = z + (qi * O + o) * ld + (A0 * G1 + A1) * G2       \
                                    - g->a0[2];                                       \
                     T_* yq = yr + q2 - p2;                                           \
                     for (ptrdiff_t A = alo; A < ahi; A++) yq[s2 * A] = zr[A] + bv;   \

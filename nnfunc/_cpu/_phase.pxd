@@ -19,11 +19,33 @@ cdef extern from "_phase.h" nogil:
     void nnf_phase_init(nnf_phase* g)
     void nnf_phase_weights_f(const float* w, float* wa, const nnf_phase* g)
     void nnf_phase_weights_d(const double* w, double* wa, const nnf_phase* g)
-    void nnf_phase_stack_f(const float* x, float* st, const nnf_phase* g)
-    void nnf_phase_stack_d(const double* x, double* st, const nnf_phase* g)
-    void nnf_phase_scatter_f(const float* z, float* y, const float* b, const nnf_phase* g)
-    void nnf_phase_scatter_d(const double* z, double* y, const double* b,
+    void nnf_phase_stack_f(const float* x, float* st, Py_ssize_t ld, const nnf_phase* g)
+    void nnf_phase_stack_d(const double* x, double* st, Py_ssize_t ld, const nnf_phase* g)
+    void nnf_phase_scatter_f(const float* z, Py_ssize_t ld, float* y, const float* b,
                              const nnf_phase* g)
+    void nnf_phase_scatter_d(const double* z, Py_ssize_t ld, double* y, const double* b,
+                             const nnf_phase* g)
+
+
+#: samples per GEMM of the phase method: as many as keep S and Z under this
+#: (fewer, larger GEMMs: OpenBLAS's per-call cost of waking its threads is paid
+#: once per batch instead of once per sample)
+cdef enum:
+    PHASE_BATCH_BYTES = 4194304
+
+
+cdef inline Py_ssize_t phase_batch(const nnf_phase* g, Py_ssize_t N,
+                                   Py_ssize_t itemsize) noexcept nogil:
+    cdef Py_ssize_t per = (g.TC + g.QO) * g.Gt * itemsize
+    cdef Py_ssize_t nb = PHASE_BATCH_BYTES // per if per > 0 else N
+    if nb < 1:
+        nb = 1
+    if nb > N:
+        nb = N
+    # BLAS ints: nb * Gt columns
+    while nb > 1 and nb * g.Gt > 2147483647 // max(g.TC, g.QO):
+        nb -= 1
+    return nb
 
 
 cdef inline bint phase_plan(nnf_phase* g, Py_ssize_t C, Py_ssize_t O, Py_ssize_t n0,
@@ -60,21 +82,30 @@ cdef inline bint phase_plan(nnf_phase* g, Py_ssize_t C, Py_ssize_t O, Py_ssize_t
 
 cdef inline void phase_forward(const floating* x, const floating* w, const floating* b,
                                floating* y, floating* wa, floating* st, floating* z,
-                               Py_ssize_t N, const nnf_phase* g) noexcept nogil:
-    # y (N, O, m) = transposed convolution of x (N, C, n) with w (C, O, k), + b
-    cdef Py_ssize_t i, nin = g.n[0] * g.n[1] * g.n[2], nout = g.m[0] * g.m[1] * g.m[2]
+                               Py_ssize_t N, Py_ssize_t nb, const nnf_phase* g) noexcept nogil:
+    # y (N, O, m) = transposed convolution of x (N, C, n) with w (C, O, k), + b;
+    # nb samples per GEMM: S (TC, nb*Gt) and Z (QO, nb*Gt), sample j in columns
+    # [j*Gt, (j+1)*Gt)
+    cdef Py_ssize_t i0, j, cnt, nin = g.n[0] * g.n[1] * g.n[2]
+    cdef Py_ssize_t nout = g.m[0] * g.m[1] * g.m[2], ld
     if floating is float:
         nnf_phase_weights_f(w, wa, g)
     else:
         nnf_phase_weights_d(w, wa, g)
-    for i in range(N):
-        if floating is float:
-            nnf_phase_stack_f(x + i * g.C * nin, st, g)
-        else:
-            nnf_phase_stack_d(x + i * g.C * nin, st, g)
-        gemm(c'n', c'n', <blas_int>g.QO, <blas_int>g.Gt, <blas_int>g.TC, 1, wa,
-             <blas_int>g.TC, st, <blas_int>g.Gt, 0, z, <blas_int>g.Gt)
-        if floating is float:
-            nnf_phase_scatter_f(z, y + i * g.O * nout, b, g)
-        else:
-            nnf_phase_scatter_d(z, y + i * g.O * nout, b, g)
+    i0 = 0
+    while i0 < N:
+        cnt = nb if i0 + nb <= N else N - i0
+        ld = cnt * g.Gt
+        for j in range(cnt):
+            if floating is float:
+                nnf_phase_stack_f(x + (i0 + j) * g.C * nin, st + j * g.Gt, ld, g)
+            else:
+                nnf_phase_stack_d(x + (i0 + j) * g.C * nin, st + j * g.Gt, ld, g)
+        gemm(c'n', c'n', <blas_int>g.QO, <blas_int>ld, <blas_int>g.TC, 1, wa,
+             <blas_int>g.TC, st, <blas_int>ld, 0, z, <blas_int>ld)
+        for j in range(cnt):
+            if floating is float:
+                nnf_phase_scatter_f(z + j * g.Gt, ld, y + (i0 + j) * g.O * nout, b, g)
+            else:
+                nnf_phase_scatter_d(z + j * g.Gt, ld, y + (i0 + j) * g.O * nout, b, g)
+        i0 += cnt

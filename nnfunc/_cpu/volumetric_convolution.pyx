@@ -45,7 +45,7 @@ from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
 from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d, unfold3d_mt, fold3d_mt
-from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward
+from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
 
 cnp.import_array()
 
@@ -319,6 +319,7 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     it moves less data: a stride > 1); ``tile_bytes`` caps the column tile.
     """
     cdef nnf_phase g
+    cdef Py_ssize_t nb
     cdef cnp.ndarray wa, st, z
     cdef void* px
     cdef void* pw
@@ -332,19 +333,20 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
                            padW, method == "phase")):
         if N == 0:
             return
+        nb = phase_batch(&g, N, x.itemsize)
         wa = np.empty(g.QO * g.TC, dtype=x.dtype)
-        st = np.empty(g.TC * g.Gt, dtype=x.dtype)
-        z = np.empty(g.QO * g.Gt, dtype=x.dtype)
+        st = np.empty(g.TC * g.Gt * nb, dtype=x.dtype)
+        z = np.empty(g.QO * g.Gt * nb, dtype=x.dtype)
         pwa, pst, pz = cnp.PyArray_DATA(wa), cnp.PyArray_DATA(st), cnp.PyArray_DATA(z)
         px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
         if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
             with nogil:
                 phase_forward(<const float*>px, <const float*>pw, <const float*>pb,
-                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, &g)
+                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, nb, &g)
         else:
             with nogil:
                 phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
-                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, &g)
+                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, nb, &g)
         return
     if method == "phase":
         method = "auto"

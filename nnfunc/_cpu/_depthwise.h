@@ -184,16 +184,22 @@ static void nnf_dw_scatter_##S(const T* restrict go, ptrdiff_t oh, ptrdiff_t ow,
    bias, out[kh kw] = sum go: NL lanes (lane = ox mod NL) summed over the               \
    plane, then added lane 0 first. The last chunk of a row masks its lanes              \
    past the row (a product with a value beyond it could be NaN) */                     \
-NNF_DW_INLINE nnf_dwV_##S nnf_dw_gchunk_##S(const T* restrict g, ptrdiff_t n) {         \
+/* (pointer arguments, not vector ones: a vector argument or result would change  \
+   the ABI of the baseline clone, -Wpsabi) */                                      \
+NNF_DW_INLINE void nnf_dw_gchunk_##S(const T* restrict g, ptrdiff_t n,                  \
+                                     nnf_dwV_##S* v) {                                  \
     enum { NL = NNF_DWN_##S };                                                          \
-    nnf_dwV_##S v = {0};                                                                \
-    if (n >= NL) return NNF_DW_LD(nnf_dwV_##S, g);                                      \
-    for (ptrdiff_t l = 0; l < n; l++) v[l] = g[l];                                      \
-    return v;                                                                           \
+    if (n >= NL) {                                                                      \
+        memcpy(v, g, sizeof *v);                                                        \
+        return;                                                                         \
+    }                                                                                   \
+    nnf_dwV_##S t = {0};                                                                \
+    for (ptrdiff_t l = 0; l < n; l++) t[l] = g[l];                                      \
+    *v = t;                                                                             \
 }                                                                                       \
-NNF_DW_INLINE T nnf_dw_lsum_##S(nnf_dwV_##S a) {                                        \
-    T s = a[0];                                                                         \
-    for (int l = 1; l < NNF_DWN_##S; l++) s += a[l];                                    \
+NNF_DW_INLINE T nnf_dw_lsum_##S(const nnf_dwV_##S* a) {                                 \
+    T s = (*a)[0];                                                                      \
+    for (int l = 1; l < NNF_DWN_##S; l++) s += (*a)[l];                                 \
     return s;                                                                           \
 }                                                                                       \
 NNF_DW_INLINE void nnf_dw_gw_body_##S(const T* restrict xp, ptrdiff_t xs,               \
@@ -209,8 +215,12 @@ NNF_DW_INLINE void nnf_dw_gw_body_##S(const T* restrict xp, ptrdiff_t xs,       
         nnf_dwV_##S a = {0};                                                            \
         for (ptrdiff_t oy = 0; oy < oh; oy++)                                           \
             for (ptrdiff_t ox = 0; ox < ow; ox += NL)                                   \
-                a += nnf_dw_gchunk_##S(go + oy * ow + ox, ow - ox);                     \
-        out[kh * kw] = nnf_dw_lsum_##S(a);                                              \
+            {                                                                           \
+                nnf_dwV_##S v;                                                          \
+                nnf_dw_gchunk_##S(go + oy * ow + ox, ow - ox, &v);                      \
+                a += v;                                                                 \
+            }                                                                           \
+        out[kh * kw] = nnf_dw_lsum_##S(&a);                                             \
     }                                                                                   \
     for (ptrdiff_t ky = 0; ky < kh; ky++) {                                             \
         for (ptrdiff_t kx = 0; kx < kw; kx++) {                                         \
@@ -231,11 +241,13 @@ NNF_DW_INLINE void nnf_dw_gw_body_##S(const T* restrict xp, ptrdiff_t xs,       
                 if (ox < ow) {                                                          \
                     nnf_dwV_##S v;                                                      \
                     for (int l = 0; l < NL; l++) v[l] = r[(ox + l) * sw];               \
-                    nnf_dwV_##S p = nnf_dw_gchunk_##S(g + ox, ow - ox) * v;             \
+                    nnf_dwV_##S p;                                                      \
+                    nnf_dw_gchunk_##S(g + ox, ow - ox, &p);                             \
+                    p *= v;                                                             \
                     a += (nnf_dwV_##S)((nnf_dwi_##S)p & mask);                          \
                 }                                                                       \
             }                                                                           \
-            out[ky * kw + kx] = nnf_dw_lsum_##S(a);                                     \
+            out[ky * kw + kx] = nnf_dw_lsum_##S(&a);                                    \
         }                                                                               \
     }                                                                                   \
 }                                                                                       \

@@ -39,7 +39,7 @@ import numpy as np
 from libc.string cimport memcpy, memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
-from nnfunc._cpu._unfold cimport unfold2d, fold2d, unfold2d_mt, fold2d_mt
+from nnfunc._cpu._unfold cimport unfold2d, fold2d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
 
 cnp.import_array()
@@ -261,8 +261,8 @@ cdef void _backward(const floating* x, const floating* w, const floating* go,
                 # gcols[K, T] = W[O, K]^T @ gradOutput[:, tile] (O, T; ld L)
                 gemm(c't', c'n', <blas_int>K, <blas_int>T, <blas_int>O, 1, w, <blas_int>K,
                      gon + oy0 * oW, <blas_int>L, 1, gcols, <blas_int>ld)
-                fold2d_mt(gin, gcols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW,
-                          oy0, oy1, ld, True)
+                fold2d(gin, gcols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW,
+                       oy0, oy1, ld, True)
             if gw != NULL:
                 unfold2d(xn, cols, C, H, W, kH, kW, dH, dW, padH, padW, dilH, dilW, oW,
                          oy0, oy1, ld)
@@ -488,9 +488,10 @@ def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                        Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
     """y = conv_transpose(x, w) + b (b may be None), written over.
 
-    ``method`` "phase" (or "auto" where it moves less data than the unfold
-    method: a stride > 1): the phase decomposition of ``_phase.h``, one GEMM
-    per sample whose result is scattered into place; otherwise the
+    ``method`` "phase" (or "auto" where ``phase_plan`` prefers it: a stride
+    > 1, less data moved than the unfold method, a common grid at most 1/4
+    larger than the input): the phase decomposition of ``_phase.h``, one GEMM
+    per batch of samples whose result is scattered into place; otherwise the
     convolution's gradInput path (GEMM, then fold)."""
     cdef nnf_phase g
     cdef Py_ssize_t nb
@@ -561,7 +562,7 @@ cdef void _full_backward(const floating* x, const floating* w, const floating* g
         while r0 < H:
             r1 = r0 + R if r0 + R < H else H
             T = (r1 - r0) * W
-            unfold2d_mt(gon, cols, O, oH, oW, kH, kW, dH, dW, padH, padW, 1, 1, W, r0, r1, ld)
+            unfold2d(gon, cols, O, oH, oW, kH, kW, dH, dW, padH, padW, 1, 1, W, r0, r1, ld)
             gemm(c'n', c'n', <blas_int>C, <blas_int>T, <blas_int>Kf, 1, w, <blas_int>Kf,
                  cols, <blas_int>ld, 0, gin + r0 * W, <blas_int>L)
             gemm(c'n', c't', <blas_int>Kf, <blas_int>C, <blas_int>T, 1, cols, <blas_int>ld,

@@ -44,7 +44,7 @@ import numpy as np
 from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
-from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d, unfold3d_mt, fold3d_mt
+from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
 
 cnp.import_array()
@@ -161,7 +161,7 @@ cdef void _conv_forward(const floating* x, const floating* wr, floating* y, floa
         r0 = 0
         while r0 < p.nrows:
             r1 = _next(r0, p)
-            unfold3d_mt(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _unfold_gemm(wr, cols, y + n * p.M * p.L + r0 * p.g.oW, (r1 - r0) * p.g.oW, p)
             r0 = r1
 
@@ -184,8 +184,8 @@ cdef void _conv_backward(const floating* x, const floating* wr, const floating* 
             r1 = _next(r0, p)
             T = (r1 - r0) * p.g.oW
             _gemm_cols(wr, gon + r0 * p.g.oW, gcols, T, p)
-            fold3d_mt(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
-            unfold3d_mt(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            fold3d(gi + n * p.V, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
+            unfold3d(x + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _gemm_gw(cols, gon + r0 * p.g.oW, gwt, T, p)
             r0 = r1
 
@@ -203,7 +203,7 @@ cdef void _full_forward(const floating* x, const floating* wr, const floating* b
         while r0 < p.nrows:
             r1 = _next(r0, p)
             _gemm_cols(wr, x + n * p.M * p.L + r0 * p.g.oW, gcols, (r1 - r0) * p.g.oW, p)
-            fold3d_mt(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
+            fold3d(yn, gcols, &p.g, r0, r1 + p.ext, p.ld, p.nk > 1)
             r0 = r1
 
 
@@ -219,7 +219,7 @@ cdef void _full_backward(const floating* x, const floating* wr, const floating* 
         while r0 < p.nrows:
             r1 = _next(r0, p)
             T = (r1 - r0) * p.g.oW
-            unfold3d_mt(go + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
+            unfold3d(go + n * p.V, cols, &p.g, r0, r1 + p.ext, p.ld)
             _unfold_gemm(wr, cols, gi + n * p.M * p.L + r0 * p.g.oW, T, p)
             _gemm_gw(cols, x + n * p.M * p.L + r0 * p.g.oW, gwt, T, p)
             r0 = r1
@@ -315,8 +315,8 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     b: None or the bias ((M,) for a convolution, (C,) for a full one).
     C-contiguous; sizes checked by the caller. ``method``: "auto", "unfold"
     or "planes" (dT = 1), and for a full convolution "phase" (``_phase.h``:
-    one GEMM per sample scattered into place, no fold; "auto" takes it where
-    it moves less data: a stride > 1); ``tile_bytes`` caps the column tile.
+    one GEMM per batch of samples scattered into place, no fold; "auto" takes
+    it where ``phase_plan`` prefers it); ``tile_bytes`` caps the column tile.
     """
     cdef nnf_phase g
     cdef Py_ssize_t nb

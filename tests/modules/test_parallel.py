@@ -200,38 +200,3 @@ def test_depthwise_split_is_bit_identical(threads, args, shape, dtype):
     gg = f(dg, backend="generic")
     for k in g1:
         np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol * 10)
-
-
-# the convolutions' unfold / fold split over the pool by channels (_unfold.pxd
-# unfold2d_mt / fold2d_mt, _unfold3d.pxd): sizes with at least two parts of
-# about 64K column entries; each channel is written by one part, so the same bits
-CONV_SPLIT = [
-    ("SpatialFullConvolution", (8, 32, 4, 4, 2, 2, 1, 1), (2, 8, 16, 16)),
-    ("SpatialConvolution", (64, 8, 3, 3, 2, 2, 1, 1), (2, 64, 33, 33)),
-    ("VolumetricConvolution", (16, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1), (2, 16, 4, 16, 16)),
-    ("VolumetricFullConvolution", (8, 64, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 8, 2, 4, 4)),
-]
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name,args,shape", CONV_SPLIT, ids=[c[0] for c in CONV_SPLIT])
-def test_conv_unfold_split_is_bit_identical(threads, name, args, shape, dtype):
-    f = getattr(nnfunc.nn, name)(*args)
-    p = f.init_params(seed=0, dtype=dtype)
-    rng = np.random.default_rng(1)
-    d = dict(input=rng.standard_normal(shape).astype(dtype), **p)
-    threads(1)
-    y1 = f(d)["output"]
-    dg = dict(d, gradOutput=rng.standard_normal(y1.shape).astype(dtype))
-    g1 = f(dg)
-    for t in (2, 3):
-        threads(t)
-        np.testing.assert_array_equal(f(d)["output"], y1)
-        gt = f(dg)
-        for k in g1:
-            np.testing.assert_array_equal(gt[k], g1[k])
-    tol = 2e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(y1, f(d, backend="generic")["output"], rtol=tol, atol=tol)
-    gg = f(dg, backend="generic")
-    for k in g1:
-        np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol * 10)

@@ -202,6 +202,45 @@ NNF_DW_INLINE T nnf_dw_lsum_##S(const nnf_dwV_##S* a) {                         
     for (int l = 1; l < NNF_DWN_##S; l++) s += (*a)[l];                                 \
     return s;                                                                           \
 }                                                                                       \
+/* out[j] = the lane sums of taps (ky, kx0 + j), j < nk (a constant once            \
+   inlined): per tap the same additions in the same order as one tap a pass */     \
+NNF_DW_INLINE void nnf_dw_gw_taps_##S(const T* restrict xp, ptrdiff_t xs,               \
+                                      const T* restrict go, ptrdiff_t oh,              \
+                                      ptrdiff_t ow, ptrdiff_t sh, ptrdiff_t sw,        \
+                                      ptrdiff_t ky, ptrdiff_t kx0, const int nk,       \
+                                      ptrdiff_t full, nnf_dwi_##S mask,                \
+                                      T* restrict out) {                               \
+    enum { NL = NNF_DWN_##S };                                                          \
+    nnf_dwV_##S a[4] = {{0}};                                                           \
+    for (ptrdiff_t oy = 0; oy < oh; oy++) {                                             \
+        const T* g = go + oy * ow;                                                      \
+        const T* r = xp + (oy * sh + ky) * xs + kx0;                                    \
+        ptrdiff_t ox = 0;                                                               \
+        for (; ox < full; ox += NL) {                                                   \
+            const nnf_dwV_##S gv = NNF_DW_LD(nnf_dwV_##S, g + ox);                      \
+            for (int j = 0; j < nk; j++) {                                              \
+                nnf_dwV_##S v;                                                          \
+                if (sw == 1) {                                                          \
+                    v = NNF_DW_LD(nnf_dwV_##S, r + ox + j);                             \
+                } else {                                                                \
+                    for (int l = 0; l < NL; l++) v[l] = r[(ox + l) * sw + j];           \
+                }                                                                       \
+                a[j] += gv * v;                                                         \
+            }                                                                           \
+        }                                                                               \
+        if (ox < ow) {                                                                  \
+            nnf_dwV_##S gv;                                                             \
+            nnf_dw_gchunk_##S(g + ox, ow - ox, &gv);                                    \
+            for (int j = 0; j < nk; j++) {                                              \
+                nnf_dwV_##S v;                                                          \
+                for (int l = 0; l < NL; l++) v[l] = r[(ox + l) * sw + j];               \
+                const nnf_dwV_##S p = gv * v;                                           \
+                a[j] += (nnf_dwV_##S)((nnf_dwi_##S)p & mask);                           \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+    for (int j = 0; j < nk; j++) out[j] = nnf_dw_lsum_##S(&a[j]);                       \
+}                                                                                       \
 NNF_DW_INLINE void nnf_dw_gw_body_##S(const T* restrict xp, ptrdiff_t xs,               \
                                       const T* restrict go, ptrdiff_t oh,              \
                                       ptrdiff_t ow, ptrdiff_t kh, ptrdiff_t kw,        \
@@ -223,32 +262,20 @@ NNF_DW_INLINE void nnf_dw_gw_body_##S(const T* restrict xp, ptrdiff_t xs,       
         out[kh * kw] = nnf_dw_lsum_##S(&a);                                             \
     }                                                                                   \
     for (ptrdiff_t ky = 0; ky < kh; ky++) {                                             \
-        for (ptrdiff_t kx = 0; kx < kw; kx++) {                                         \
-            nnf_dwV_##S a = {0};                                                        \
-            for (ptrdiff_t oy = 0; oy < oh; oy++) {                                     \
-                const T* g = go + oy * ow;                                              \
-                const T* r = xp + (oy * sh + ky) * xs + kx;                             \
-                ptrdiff_t ox = 0;                                                       \
-                for (; ox < full; ox += NL) {                                           \
-                    nnf_dwV_##S v;                                                      \
-                    if (sw == 1) {                                                      \
-                        v = NNF_DW_LD(nnf_dwV_##S, r + ox);                             \
-                    } else {                                                            \
-                        for (int l = 0; l < NL; l++) v[l] = r[(ox + l) * sw];           \
-                    }                                                                   \
-                    a += NNF_DW_LD(nnf_dwV_##S, g + ox) * v;                            \
-                }                                                                       \
-                if (ox < ow) {                                                          \
-                    nnf_dwV_##S v;                                                      \
-                    for (int l = 0; l < NL; l++) v[l] = r[(ox + l) * sw];               \
-                    nnf_dwV_##S p;                                                      \
-                    nnf_dw_gchunk_##S(g + ox, ow - ox, &p);                             \
-                    p *= v;                                                             \
-                    a += (nnf_dwV_##S)((nnf_dwi_##S)p & mask);                          \
-                }                                                                       \
-            }                                                                           \
-            out[ky * kw + kx] = nnf_dw_lsum_##S(&a);                                    \
-        }                                                                               \
+        /* up to 4 taps of a kernel row per pass: one gradOutput load for all */       \
+        ptrdiff_t kx = 0;                                                               \
+        for (; kx + 4 <= kw; kx += 4)                                                   \
+            nnf_dw_gw_taps_##S(xp, xs, go, oh, ow, sh, sw, ky, kx, 4, full, mask,       \
+                               out + ky * kw + kx);                                     \
+        if (kw - kx == 3)                                                               \
+            nnf_dw_gw_taps_##S(xp, xs, go, oh, ow, sh, sw, ky, kx, 3, full, mask,       \
+                               out + ky * kw + kx);                                     \
+        else if (kw - kx == 2)                                                          \
+            nnf_dw_gw_taps_##S(xp, xs, go, oh, ow, sh, sw, ky, kx, 2, full, mask,       \
+                               out + ky * kw + kx);                                     \
+        else if (kw - kx == 1)                                                          \
+            nnf_dw_gw_taps_##S(xp, xs, go, oh, ow, sh, sw, ky, kx, 1, full, mask,       \
+                               out + ky * kw + kx);                                     \
     }                                                                                   \
 }                                                                                       \
 NNF_WIDE static void nnf_dw_gw_3s1_##S(const T* restrict xp, ptrdiff_t xs,              \

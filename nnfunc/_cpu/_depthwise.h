@@ -16,7 +16,8 @@
  *               multipliers; stride > 1: a scatter into the padded image
  *               (nnf_dw_scatter), then its interior copied out
  *   gradWeight  per tap, lanes of gradOutput * x_pad summed over the plane
- *               (nnf_dw_gw), the lanes then added in a fixed order
+ *               (nnf_dw_gw; up to 4 taps of a kernel row per pass, sharing
+ *               the gradOutput loads), the lanes then added in a fixed order
  *
  * Each output element's sum runs in the same order in the vector chunks
  * and in every clone (no FMA contraction under -std=c11), so the AVX2 /

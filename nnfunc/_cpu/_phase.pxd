@@ -57,10 +57,12 @@ cdef inline bint phase_plan(nnf_phase* g, Py_ssize_t C, Py_ssize_t O, Py_ssize_t
     # s, padding p per axis; True where the phase method should run: forced, or
     # some stride > 1, its data (S written and read, Z written and read) less
     # than the unfold method's (a (k*O, n) column matrix written by the GEMM,
-    # then read and cleared by the fold), and its common grid at most 1/4
-    # larger than the input (the GEMM's work grows with it: by 13 % for a 16x16
-    # image at stride 2, by 58 % for a 4x8x8 volume, where the unfold method
-    # measured as fast); always within BLAS ints
+    # then read and cleared by the fold), and its common grid at most twice
+    # the input (the GEMM's work grows with it: by 13 % for a 16x16 image at
+    # stride 2, by 58 % for a 4x8x8 volume; there the two methods cost the same
+    # single-threaded, and on 2 cores the phase method was faster, 1.1 vs 1.4 ms,
+    # as its GEMM runs on both while the unfold method's fold runs on one);
+    # always within BLAS ints
     g.C, g.O = C, O
     g.n[0], g.n[1], g.n[2] = n0, n1, n2
     g.m[0], g.m[1], g.m[2] = m0, m1, m2
@@ -77,7 +79,7 @@ cdef inline bint phase_plan(nnf_phase* g, Py_ssize_t C, Py_ssize_t O, Py_ssize_t
         return False
     cdef Py_ssize_t nin = n0 * n1 * n2
     return (2 * (g.TC * g.Gt + g.QO * g.Gt) <= 3 * (k0 * k1 * k2 * O * nin)
-            and 4 * g.Gt <= 5 * nin)
+            and g.Gt <= 2 * nin)
 
 
 cdef inline void phase_forward(const floating* x, const floating* w, const floating* b,

@@ -489,8 +489,8 @@ def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     """y = conv_transpose(x, w) + b (b may be None), written over.
 
     ``method`` "phase" (or "auto" where ``phase_plan`` prefers it: a stride
-    > 1, less data moved than the unfold method, a common grid at most 1/4
-    larger than the input): the phase decomposition of ``_phase.h``, one GEMM
+    > 1, less data moved than the unfold method, a common grid at most twice
+    the input): the phase decomposition of ``_phase.h``, one GEMM
     per batch of samples whose result is scattered into place; otherwise the
     convolution's gradInput path (GEMM, then fold)."""
     cdef nnf_phase g

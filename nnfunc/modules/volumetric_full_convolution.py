@@ -42,7 +42,7 @@ class VolumetricFullConvolution(_VolumetricConv):
     the gradInput and gradWeight GEMMs on the same columns); with stride
     ``dT = 1`` one GEMM per time tap on a (kH, kW)-only unfold. With strides
     > 1 the forward takes the phase decomposition of ``_cpu/_phase.h`` (no
-    col2vol) where its common grid is at most 1/4 larger than the input.
+    col2vol) where its common grid is at most twice the input.
     """
 
     transposed = True

@@ -1859,6 +1859,29 @@ add(
     Case("SpatialDepthWiseConvolution", (2, 3, 5, 4, 1, 2, 3, 2), (2, 2, 3, 4),
          "widepad-nobias", kwargs={"bias": False}, batch=True,
          ref=_dw_ref(2, 3, 5, 4, 1, 2, 3, 2)),
+    # the kernels' specialised sizes (_depthwise.h: 3x3 and 5x5 stride 1, 3x3
+    # stride 2) on rows of several vector chunks plus a partial one (8 float /
+    # 4 double lanes), and the general paths beside them
+    Case("SpatialDepthWiseConvolution", (3, 1, 3, 3, 1, 1, 1, 1), (2, 3, 9, 19), "3x3-tail",
+         batch=True, ref=_dw_ref(3, 1, 3, 3, 1, 1, 1, 1)),
+    Case("SpatialDepthWiseConvolution", (2, 2, 5, 5, 1, 1, 2, 2), (2, 2, 11, 17), "5x5-m2",
+         batch=True, ref=_dw_ref(2, 2, 5, 5, 1, 1, 2, 2)),
+    Case("SpatialDepthWiseConvolution", (3, 1, 3, 3, 2, 2, 1, 1), (2, 3, 15, 21), "3x3-s2",
+         batch=True, ref=_dw_ref(3, 1, 3, 3, 2, 2, 1, 1)),
+    # 3x3 stride 1 unpadded: the last input column / row only in the last window
+    Case("SpatialDepthWiseConvolution", (3, 1, 3, 3), (3, 10, 12), "3x3-valid-image",
+         ref=_dw_ref(3, 1, 3, 3, 1, 1, 0, 0)),
+    # 3x3 stride 2 whose windows miss the last row and column (floor division)
+    Case("SpatialDepthWiseConvolution", (2, 1, 3, 3, 2, 2, 0, 0), (2, 2, 10, 10),
+         "3x3-s2-uncovered", batch=True, ref=_dw_ref(2, 1, 3, 3, 2, 2, 0, 0)),
+    # general stride 1: padW > kW - 1 (bordered gradOutput starts inside it), 9 wide
+    Case("SpatialDepthWiseConvolution", (2, 2, 2, 3, 1, 1, 2, 1), (2, 2, 5, 9), "s1-widepad",
+         batch=True, ref=_dw_ref(2, 2, 2, 3, 1, 1, 2, 1)),
+    # 1x1 (a scale per plane) and a 3x3 stride 1 on a 1-wide input (all padding)
+    Case("SpatialDepthWiseConvolution", (4, 2, 1, 1), (2, 4, 3, 5), "1x1", batch=True,
+         ref=_dw_ref(4, 2, 1, 1, 1, 1, 0, 0)),
+    Case("SpatialDepthWiseConvolution", (2, 1, 3, 3, 1, 1, 1, 1), (2, 2, 1, 1), "3x3-1px",
+         batch=True, ref=_dw_ref(2, 1, 3, 3, 1, 1, 1, 1)),
 )
 BAD_CTORS += [
     ("SpatialDepthWiseConvolution", (3, 0, 3, 3), {}, nnfunc.InputError),

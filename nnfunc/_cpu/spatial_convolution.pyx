@@ -40,6 +40,7 @@ from libc.string cimport memcpy, memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
 from nnfunc._cpu._unfold cimport unfold2d, fold2d
+from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
 
 cnp.import_array()
 
@@ -485,9 +486,45 @@ def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                        Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH,
                        Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
                        Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
-    """y = conv_transpose(x, w) + b (b may be None), written over."""
+    """y = conv_transpose(x, w) + b (b may be None), written over.
+
+    ``method`` "phase" (or "auto" where ``phase_plan`` prefers it: a stride
+    > 1, less data moved than the unfold method, a common grid at most twice
+    the input): the phase decomposition of ``_phase.h``, one GEMM
+    per batch of samples whose result is scattered into place; otherwise the
+    convolution's gradInput path (GEMM, then fold)."""
+    cdef nnf_phase g
+    cdef Py_ssize_t nb
+    cdef cnp.ndarray wa, st, z
+    cdef void* px
+    cdef void* pw
+    cdef void* pb
+    cdef void* py
+    cdef void* pwa
+    cdef void* pst
+    cdef void* pz
+    if method in ("auto", "phase") and phase_plan(&g, C, O, 1, H, W, 1, oH, oW, 1, kH, kW,
+                                                  1, dH, dW, 0, padH, padW,
+                                                  method == "phase"):
+        if N == 0:
+            return
+        nb = phase_batch(&g, N, x.itemsize)
+        wa = np.empty(g.QO * g.TC, dtype=x.dtype)
+        st = np.empty(g.TC * g.Gt * nb, dtype=x.dtype)
+        z = np.empty(g.QO * g.Gt * nb, dtype=x.dtype)
+        px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
+        pwa, pst, pz = cnp.PyArray_DATA(wa), cnp.PyArray_DATA(st), cnp.PyArray_DATA(z)
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+            with nogil:
+                phase_forward(<const float*>px, <const float*>pw, <const float*>pb,
+                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, nb, &g)
+        else:
+            with nogil:
+                phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
+                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, nb, &g)
+        return
     _conv_backward(None, w, x, y, b, None, None, N, O, oH, oW, C, H, W, kH, kW, dH, dW,
-                   padH, padW, 1, 1, tile_bytes, method)
+                   padH, padW, 1, 1, tile_bytes, "auto" if method == "phase" else method)
 
 
 cdef void _sum_planes(const floating* go, floating* gb, floating* ones, Py_ssize_t N,
@@ -545,7 +582,10 @@ def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray g
     """gradInput, gradWeight and (gb not None) gradBias of the transposed
     convolution, written over. Where the convolution would take its unfold
     method, one fused pass (one unfold of gradOutput per tile for both
-    gradients); otherwise its forward (gradInput) and gradWeight paths."""
+    gradients); otherwise its forward (gradInput) and gradWeight paths.
+    ("phase" is a forward method: here it means "auto".)"""
+    if method == "phase":
+        method = "auto"
     cdef int m = _method(method, O, kH, kW, dH, dW, padH, padW)
     cdef Py_ssize_t Kf = O * kH * kW, R
     cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes

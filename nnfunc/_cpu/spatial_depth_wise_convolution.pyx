@@ -2,13 +2,16 @@
 
 Each output plane reads one input plane, so the GEMM of the unfold method
 would have M = depth multiplier rows (usually 1): a matrix-vector product
-after a kH*kW times larger copy. The loops here instead add each tap
-``w * x[shifted run]`` straight into an output row (forward), scatter it back
-into a gradInput row, and take the dot product of a gradOutput row with an
-input run (gradWeight). The runs are the unfold's (``valid_range`` of
-``_unfold.pxd``: positions in the padding are skipped); with stride 1 they are
-contiguous and the compiler vectorises them. One image plane and its output
-rows stay in L1 while every tap and multiplier visits them.
+after a kH*kW times larger copy. The plane kernels (``_depthwise.h``) instead
+copy the plane into a zero-bordered scratch image and sum every tap of an
+output chunk in a vector register (forward; gradInput as the correlation of
+the bordered gradOutput with the flipped kernel for stride 1, a scatter for
+larger strides; gradWeight as lane sums of gradOutput * input per tap).
+
+Planes (n, i) are independent, so both calls split them over the thread
+pool. gradWeight / gradBias are first summed per plane into a scratch array
+and then added over the batch in order n = 0, 1, ..., so the results do not
+depend on the number of threads.
 
 Layout: input (N, C, H, W); weight (M, C*kH*kW), w[j, i*kH*kW + ky*kW + kx];
 bias (M, C), b[j, i]; output (N, C*M, oH, oW), channel i*M + j.
@@ -16,138 +19,88 @@ bias (M, C), b[j, i]; output (N, C*M, oH, oW), channel i*M + j.
 
 cimport numpy as cnp
 import numpy as np
-from libc.string cimport memset
 
-from nnfunc._cpu._blas cimport floating
-from nnfunc._cpu._unfold cimport valid_range
+from nnfunc._cpu._parallel cimport parallel_for
 
 cnp.import_array()
 
 
-cdef void _ranges(Py_ssize_t* rng, Py_ssize_t kW, Py_ssize_t dW, Py_ssize_t padW,
-                  Py_ssize_t dilW, Py_ssize_t W, Py_ssize_t oW) noexcept nogil:
-    # rng[3*kx .. 3*kx+2] = (lo, hi, xs): outputs lo <= ox < hi of tap kx read
-    # input column xs + ox*dW, inside the row
-    cdef Py_ssize_t kx
-    for kx in range(kW):
-        rng[3 * kx + 2] = kx * dilW - padW
-        valid_range(oW, rng[3 * kx + 2], dW, W, &rng[3 * kx], &rng[3 * kx + 1])
+cdef extern from "_depthwise.h" nogil:
+    ctypedef struct nnf_dw_job:
+        const void* x
+        const void* w
+        const void* b
+        const void* go
+        void* y
+        void* gi
+        void* part
+        Py_ssize_t N, C, H, W, M, oh, ow, kh, kw, sh, sw, ph, pw
+        int failed
+    int nnf_dw_forward_f(const nnf_dw_job* j, Py_ssize_t p0, Py_ssize_t p1)
+    int nnf_dw_forward_d(const nnf_dw_job* j, Py_ssize_t p0, Py_ssize_t p1)
+    int nnf_dw_backward_f(const nnf_dw_job* j, Py_ssize_t p0, Py_ssize_t p1)
+    int nnf_dw_backward_d(const nnf_dw_job* j, Py_ssize_t p0, Py_ssize_t p1)
+    void nnf_dw_reduce_f(const nnf_dw_job* j, float* gw, float* gb)
+    void nnf_dw_reduce_d(const nnf_dw_job* j, double* gw, double* gb)
 
 
-cdef void _forward(const floating* x, const floating* w, const floating* b, floating* y,
-                   const Py_ssize_t* rng, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
-                   Py_ssize_t W, Py_ssize_t M, Py_ssize_t oH, Py_ssize_t oW,
-                   Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
-                   Py_ssize_t padH) noexcept nogil:
-    cdef Py_ssize_t kk = kH * kW, L = oH * oW
-    cdef Py_ssize_t n, i, j, oy, ky, kx, iy, ox, lo, hi, xs
-    cdef const floating* xp
-    cdef const floating* xrow
-    cdef const floating* wp
-    cdef floating* yrow
-    cdef floating wv, bv
-    for n in range(N):
-        for i in range(C):
-            xp = x + (n * C + i) * H * W
-            for j in range(M):
-                wp = w + j * C * kk + i * kk
-                bv = b[j * C + i] if b != NULL else 0
-                for oy in range(oH):
-                    yrow = y + ((n * C + i) * M + j) * L + oy * oW
-                    for ox in range(oW):
-                        yrow[ox] = bv
-                    for ky in range(kH):
-                        iy = oy * dH - padH + ky
-                        if iy < 0 or iy >= H:
-                            continue
-                        xrow = xp + iy * W
-                        for kx in range(kW):
-                            wv = wp[ky * kW + kx]
-                            lo = rng[3 * kx]
-                            hi = rng[3 * kx + 1]
-                            xs = rng[3 * kx + 2]
-                            if dW == 1:
-                                for ox in range(lo, hi):
-                                    yrow[ox] += wv * xrow[xs + ox]
-                            else:
-                                for ox in range(lo, hi):
-                                    yrow[ox] += wv * xrow[xs + ox * dW]
+cdef struct _Ctx:
+    nnf_dw_job job
+    bint dbl
 
 
-cdef void _backward(const floating* x, const floating* w, const floating* go,
-                    floating* gi, floating* gw, floating* gb, floating* acc,
-                    const Py_ssize_t* rng,
-                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t M,
-                    Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
-                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH) noexcept nogil:
-    cdef Py_ssize_t kk = kH * kW, L = oH * oW
-    cdef Py_ssize_t n, i, j, oy, ky, kx, iy, ox, lo, hi, xs, q
-    cdef const floating* xp
-    cdef const floating* xrow
-    cdef const floating* gop
-    cdef const floating* gorow
-    cdef const floating* wp
-    cdef floating* gip
-    cdef floating* girow
-    cdef floating* gwp
-    cdef floating wv, s
-    cdef floating* a
-    # gradWeight: per plane, acc[t*oW + ox] collects gradOutput * input for tap
-    # t and output column ox (element-wise, so it vectorises: a running scalar
-    # sum would not without reassociation); summed over ox at the plane's end
-    memset(gw, 0, M * C * kk * sizeof(floating))
-    if gb != NULL:
-        memset(gb, 0, M * C * sizeof(floating))
-    for n in range(N):
-        for i in range(C):
-            xp = x + (n * C + i) * H * W
-            gip = gi + (n * C + i) * H * W
-            memset(gip, 0, H * W * sizeof(floating))
-            for j in range(M):
-                wp = w + j * C * kk + i * kk
-                gwp = gw + j * C * kk + i * kk
-                gop = go + ((n * C + i) * M + j) * L
-                if gb != NULL:
-                    s = 0
-                    for q in range(L):
-                        s += gop[q]
-                    gb[j * C + i] += s
-                memset(acc, 0, kk * oW * sizeof(floating))
-                for oy in range(oH):
-                    gorow = gop + oy * oW
-                    for ky in range(kH):
-                        iy = oy * dH - padH + ky
-                        if iy < 0 or iy >= H:
-                            continue
-                        xrow = xp + iy * W
-                        girow = gip + iy * W
-                        for kx in range(kW):
-                            wv = wp[ky * kW + kx]
-                            lo = rng[3 * kx]
-                            hi = rng[3 * kx + 1]
-                            xs = rng[3 * kx + 2]
-                            a = acc + (ky * kW + kx) * oW
-                            if dW == 1:
-                                # two loops of one stream written each: each
-                                # vectorises with a single overlap check
-                                for ox in range(lo, hi):
-                                    girow[xs + ox] += wv * gorow[ox]
-                                for ox in range(lo, hi):
-                                    a[ox] += gorow[ox] * xrow[xs + ox]
-                            else:
-                                for ox in range(lo, hi):
-                                    girow[xs + ox * dW] += wv * gorow[ox]
-                                    a[ox] += gorow[ox] * xrow[xs + ox * dW]
-                for q in range(kk):
-                    s = 0
-                    a = acc + q * oW
-                    for ox in range(oW):
-                        s += a[ox]
-                    gwp[q] += s
+cdef void _fwd_task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef _Ctx* c = <_Ctx*>ctx
+    cdef int r = (nnf_dw_forward_d(&c.job, p0, p1) if c.dbl
+                  else nnf_dw_forward_f(&c.job, p0, p1))
+    if r != 0:
+        c.job.failed = 1
 
 
-cdef inline void* _ptr(object a):
+cdef void _bwd_task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef _Ctx* c = <_Ctx*>ctx
+    cdef int r = (nnf_dw_backward_d(&c.job, p0, p1) if c.dbl
+                  else nnf_dw_backward_f(&c.job, p0, p1))
+    if r != 0:
+        c.job.failed = 1
+
+
+cdef inline Py_ssize_t _grain(Py_ssize_t plane_work) noexcept nogil:
+    """planes per thread-pool part: about 64K multiply-adds, so a part
+    outweighs the hand-off to a worker"""
+    return max(<Py_ssize_t>1, <Py_ssize_t>65536 // max(<Py_ssize_t>1, plane_work))
+
+
+cdef inline const void* _ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef void _setup(_Ctx* c, cnp.ndarray x, cnp.ndarray w, object b,
+                 Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t M,
+                 Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
+                 Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW):
+    c.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    c.job.x = cnp.PyArray_DATA(x)
+    c.job.w = cnp.PyArray_DATA(w)
+    c.job.b = _ptr(b)
+    c.job.go = NULL
+    c.job.y = NULL
+    c.job.gi = NULL
+    c.job.part = NULL
+    c.job.N = N
+    c.job.C = C
+    c.job.H = H
+    c.job.W = W
+    c.job.M = M
+    c.job.oh = oH
+    c.job.ow = oW
+    c.job.kh = kH
+    c.job.kw = kW
+    c.job.sh = dH
+    c.job.sw = dW
+    c.job.ph = padH
+    c.job.pw = padW
+    c.job.failed = 0
 
 
 def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
@@ -155,22 +108,14 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                   Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                   Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW):
     """y = depthwise conv(x, w) + b (b (M, C) or None), written over."""
-    cdef cnp.ndarray rng = np.empty(3 * kW, dtype=np.intp)
-    cdef Py_ssize_t* pr = <Py_ssize_t*>cnp.PyArray_DATA(rng)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pw = cnp.PyArray_DATA(w)
-    cdef void* pb = _ptr(b)
-    cdef void* py = cnp.PyArray_DATA(y)
+    cdef _Ctx c
+    _setup(&c, x, w, b, N, C, H, W, M, oH, oW, kH, kW, dH, dW, padH, padW)
+    c.job.y = cnp.PyArray_DATA(y)
+    cdef Py_ssize_t grain = _grain(M * oH * oW * kH * kW + H * W)
     with nogil:
-        _ranges(pr, kW, dW, padW, 1, W, oW)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _forward(<const float*>px, <const float*>pw, <const float*>pb, <float*>py, pr,
-                     N, C, H, W, M, oH, oW, kH, kW, dH, dW, padH)
-    else:
-        with nogil:
-            _forward(<const double*>px, <const double*>pw, <const double*>pb, <double*>py,
-                     pr, N, C, H, W, M, oH, oW, kH, kW, dH, dW, padH)
+        parallel_for(_fwd_task, &c, N * C, grain, 1)
+    if c.job.failed:
+        raise MemoryError()
 
 
 def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
@@ -179,25 +124,22 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                 Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                 Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW):
     """gradInput, gradWeight and (gb not None) gradBias, written over."""
-    cdef cnp.ndarray rng = np.empty(3 * kW, dtype=np.intp)
-    cdef cnp.ndarray acc = np.empty(kH * kW * oW, dtype=x.dtype)
-    cdef void* pa = cnp.PyArray_DATA(acc)
-    cdef Py_ssize_t* pr = <Py_ssize_t*>cnp.PyArray_DATA(rng)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pw = cnp.PyArray_DATA(w)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef _Ctx c
+    # the kernels read b only as "has a bias": gradBias is summed with gradWeight
+    _setup(&c, x, w, gb, N, C, H, W, M, oH, oW, kH, kW, dH, dW, padH, padW)
+    cdef cnp.ndarray part = np.empty(max(N * C * M * (kH * kW + 1), 1), dtype=x.dtype)
+    c.job.go = cnp.PyArray_DATA(go)
+    c.job.gi = cnp.PyArray_DATA(gi)
+    c.job.part = cnp.PyArray_DATA(part)
     cdef void* pgw = cnp.PyArray_DATA(gw)
-    cdef void* pgb = _ptr(gb)
+    cdef void* pgb = <void*>_ptr(gb)
+    cdef Py_ssize_t grain = _grain(2 * M * oH * oW * kH * kW + H * W)
     with nogil:
-        _ranges(pr, kW, dW, padW, 1, W, oW)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _backward(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
-                      <float*>pgw, <float*>pgb, <float*>pa, pr, N, C, H, W, M, oH, oW, kH, kW, dH, dW,
-                      padH)
-    else:
-        with nogil:
-            _backward(<const double*>px, <const double*>pw, <const double*>pgo,
-                      <double*>pgi, <double*>pgw, <double*>pgb, <double*>pa, pr, N, C, H, W, M, oH, oW,
-                      kH, kW, dH, dW, padH)
+        parallel_for(_bwd_task, &c, N * C, grain, 1)
+    if c.job.failed:
+        raise MemoryError()
+    with nogil:
+        if c.dbl:
+            nnf_dw_reduce_d(&c.job, <double*>pgw, <double*>pgb)
+        else:
+            nnf_dw_reduce_f(&c.job, <float*>pgw, <float*>pgb)

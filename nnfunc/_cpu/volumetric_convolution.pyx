@@ -45,8 +45,14 @@ from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
 from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
+from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
 
 cnp.import_array()
+
+
+cdef extern from "_norm.h" nogil:
+    double nnf_sum_f(const float* x, Py_ssize_t n)
+    double nnf_sum_d(const double* x, Py_ssize_t n)
 
 #: cap on the bytes of one column tile
 TILE_BYTES = 16 * 1024 * 1024
@@ -218,12 +224,16 @@ cdef void _full_backward(const floating* x, const floating* wr, const floating* 
             _gemm_gw(cols, x + n * p.M * p.L + r0 * p.g.oW, gwt, T, p)
             r0 = r1
     if gb != NULL:
+        # per plane, the vectorised lane sums of _norm.h (one scalar chain of
+        # double adds cost as much as a GEMM here), added over the batch in order
         for m in range(p.g.C):
             acc = 0
             for n in range(p.N):
                 s = go + n * p.V + m * P
-                for i in range(P):
-                    acc += s[i]
+                if floating is float:
+                    acc += nnf_sum_f(s, P)
+                else:
+                    acc += nnf_sum_d(s, P)
             gb[m] = <floating>acc
 
 
@@ -304,8 +314,42 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     (x the grid (N, M, ...), y the volume (N, C, ...)). w: (M, C, kT, kH, kW);
     b: None or the bias ((M,) for a convolution, (C,) for a full one).
     C-contiguous; sizes checked by the caller. ``method``: "auto", "unfold"
-    or "planes" (dT = 1); ``tile_bytes`` caps the column tile.
+    or "planes" (dT = 1), and for a full convolution "phase" (``_phase.h``:
+    one GEMM per batch of samples scattered into place, no fold; "auto" takes
+    it where ``phase_plan`` prefers it); ``tile_bytes`` caps the column tile.
     """
+    cdef nnf_phase g
+    cdef Py_ssize_t nb
+    cdef cnp.ndarray wa, st, z
+    cdef void* px
+    cdef void* pw
+    cdef void* pb
+    cdef void* py
+    cdef void* pwa
+    cdef void* pst
+    cdef void* pz
+    if (transposed and method in ("auto", "phase") and dilT == 1 and dilH == 1 and dilW == 1
+            and phase_plan(&g, M, C, gT, gH, gW, T, H, W, kT, kH, kW, dT, dH, dW, padT, padH,
+                           padW, method == "phase")):
+        if N == 0:
+            return
+        nb = phase_batch(&g, N, x.itemsize)
+        wa = np.empty(g.QO * g.TC, dtype=x.dtype)
+        st = np.empty(g.TC * g.Gt * nb, dtype=x.dtype)
+        z = np.empty(g.QO * g.Gt * nb, dtype=x.dtype)
+        pwa, pst, pz = cnp.PyArray_DATA(wa), cnp.PyArray_DATA(st), cnp.PyArray_DATA(z)
+        px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+            with nogil:
+                phase_forward(<const float*>px, <const float*>pw, <const float*>pb,
+                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, nb, &g)
+        else:
+            with nogil:
+                phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
+                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, nb, &g)
+        return
+    if method == "phase":
+        method = "auto"
     cdef Plan p = _plan(N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, dT, dH, dW, padT, padH,
                         padW, dilT, dilH, dilW, b is not None and not transposed,
                         x.itemsize, tile_bytes, method)
@@ -313,10 +357,7 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
         return
     cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)
     cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pw = cnp.PyArray_DATA(w)
-    cdef void* pb = _ptr(b)
-    cdef void* py = cnp.PyArray_DATA(y)
+    px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
     cdef void* pc = cnp.PyArray_DATA(cols)
     cdef void* pwr = cnp.PyArray_DATA(wr)
     if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
@@ -350,8 +391,10 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
     """gradInput, gradWeight and (gb not None) gradBias, written over; the
     geometry as for :func:`forward` (x and gi the input side, go the output)."""
     cdef bint bias = gb is not None and not transposed
+    # "phase" is a forward method of the full convolution: here it means "auto"
     cdef Plan p = _plan(N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, dT, dH, dW, padT, padH,
-                        padW, dilT, dilH, dilW, bias, x.itemsize, tile_bytes, method)
+                        padW, dilT, dilH, dilW, bias, x.itemsize, tile_bytes,
+                        "auto" if method == "phase" else method)
     cdef cnp.ndarray gwt = np.empty(p.nk * p.Kb * p.M, dtype=x.dtype)
     cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
     cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)

@@ -41,9 +41,13 @@ class SpatialDepthWiseConvolution(Module):
     output size uses floor division (Torch7 truncated toward zero) and a
     zero-sized input is refused, as SpatialConvolution.
 
-    CPU kernel (``nnfunc/_cpu/spatial_depth_wise_convolution.pyx``): direct
-    loops over the taps on the unfold's runs, no GEMM (its M would be the
-    multiplier, usually 1).
+    CPU kernel (``nnfunc/_cpu/spatial_depth_wise_convolution.pyx``, plane
+    kernels in ``_depthwise.h``): direct loops, no GEMM (its M would be the
+    multiplier, usually 1): each plane copied into a zero-bordered scratch
+    image, every tap of a vector chunk of outputs summed in a register
+    (AVX2 / AVX-512 clones; 3x3 and 5x5 stride 1 and 3x3 stride 2 unrolled),
+    planes split over the thread pool; gradWeight / gradBias summed per plane,
+    then over the batch in a fixed order (the same bits for any thread count).
     """
 
     backends = ("cpu", "gpu")

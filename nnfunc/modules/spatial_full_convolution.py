@@ -43,10 +43,13 @@ class SpatialFullConvolution(Module):
 
     CPU kernel: the SpatialConvolution kernel module
     (``nnfunc/_cpu/spatial_convolution.pyx``, ``full_update_output`` /
-    ``full_update_grad``): the forward is that convolution's gradInput path
-    (GEMM ``W^T x`` per tile of input rows, then fold, starting from the
-    bias), the backward its forward (for ``gradInput``) and its gradWeight
-    path with input and gradOutput swapped.
+    ``full_update_grad``): with a stride > 1 (where it moves less data) the
+    forward is the phase decomposition of ``_cpu/_phase.h`` (each output
+    phase a stride-1 correlation; all phases one GEMM on a stack of shifted
+    input copies, scattered into place: no fold), otherwise that
+    convolution's gradInput path (GEMM ``W^T x`` per tile of input rows, then
+    fold, starting from the bias); the backward is its forward (for
+    ``gradInput``) and its gradWeight path with input and gradOutput swapped.
     """
 
     backends = ("cpu", "gpu")

@@ -40,7 +40,9 @@ class VolumetricFullConvolution(_VolumetricConv):
     CPU kernel: the convolution's kernel run the other way round (GEMM
     ``W^T x`` then col2vol for the forward; vol2col of ``gradOutput`` then
     the gradInput and gradWeight GEMMs on the same columns); with stride
-    ``dT = 1`` one GEMM per time tap on a (kH, kW)-only unfold.
+    ``dT = 1`` one GEMM per time tap on a (kH, kW)-only unfold. With strides
+    > 1 the forward takes the phase decomposition of ``_cpu/_phase.h`` (no
+    col2vol) where its common grid is at most twice the input.
     """
 
     transposed = True

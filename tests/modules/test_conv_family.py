@@ -9,6 +9,11 @@ from nnfunc._cpu import spatial_convolution as kern
 # SpatialFullConvolution (C, O, kW, kH, dW, dH, padW, padH, adjW, adjH), input (N, C, H, W)
 FULL = [
     ((3, 4, 3, 3, 2, 2, 1, 1, 1, 1), (2, 3, 5, 4)),
+    # phase method (_phase.h): s divides k; s does not; padding >= s; strides 3 x 2
+    ((4, 3, 4, 4, 2, 2, 1, 1, 0, 0), (2, 4, 5, 6)),
+    ((3, 2, 4, 3, 3, 2, 0, 1, 2, 0), (1, 3, 4, 5)),
+    ((2, 3, 3, 3, 2, 2, 3, 3, 1, 0), (2, 2, 6, 7)),
+    ((2, 3, 5, 5, 3, 3, 2, 2, 0, 2), (2, 2, 4, 5)),
     ((3, 6, 3, 3, 1, 1, 1, 1, 0, 0), (2, 3, 5, 6)),
     ((4, 5, 1, 1, 1, 1, 0, 0, 0, 0), (2, 4, 3, 5)),
     ((2, 3, 4, 2, 3, 2, 2, 0, 1, 1), (0, 2, 3, 4)),
@@ -31,7 +36,7 @@ def test_full_convolution_paths_and_tiles(args, shape, dtype, bias):
     n, _, h, w = shape
     sizes = (n, c, h, w, o, y_ref.shape[2], y_ref.shape[3], kh, kw, dh, dw, ph, pw)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    for method in ("auto", "unfold", "rows", "direct"):
+    for method in ("auto", "unfold", "rows", "direct", "phase"):
         for tb in (-1, 1):
             y = np.full(y_ref.shape, np.nan, dtype)
             try:
@@ -91,3 +96,109 @@ def test_temporal_unread_frame_nonfinite(dtype):
     for k in a:
         assert np.all(np.isfinite(a[k])), k
         np.testing.assert_allclose(a[k], b[k], rtol=tol, atol=tol, err_msg=k)
+
+
+# the generic reference sums inf - inf (a NaN gradient, as the kernels)
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_nonfinite_reaches_only_its_taps(dtype, stride):
+    """The depthwise kernels compute a row's last, partial vector chunk over
+    whole lanes: lanes past the row must not add 0 * inf = NaN into a
+    gradWeight tap that never reads the infinite input."""
+    f = nnfunc.nn.SpatialDepthWiseConvolution(2, 1, 3, 3, stride, stride, 0, 0)
+    p = f.init_params(seed=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2, 7, 13)).astype(dtype)
+    x[:, :, 3, 12] = np.inf        # the last column: read only by tap kx = 2
+    d = dict(input=x, **p)
+    y = f(d)["output"]
+    dg = dict(d, gradOutput=rng.standard_normal(y.shape).astype(dtype))
+    g, gg = f(dg), f(dg, backend="generic")
+    gw = g["gradWeight"].reshape(1, 2, 3, 3)
+    assert np.isfinite(gw[..., :2]).all()
+    # the same inf / NaN positions, finite values to a float32 sum's rounding
+    tol = dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g["gradWeight"], gg["gradWeight"], **tol)
+    np.testing.assert_allclose(y, f(d, backend="generic")["output"], **tol)
+
+
+# VolumetricFullConvolution (C, O, kT, kW, kH, dT, dW, dH, padT, padW, padH, adjT, adjW,
+# adjH), input (N, C, T, H, W): every forward method of the kernel
+VFULL = [
+    ((3, 2, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 3, 2, 3, 4)),
+    ((3, 2, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1, 0, 1), (2, 3, 2, 3, 2)),
+    ((2, 3, 2, 3, 2, 1, 2, 3, 1, 0, 1, 0, 1, 2), (1, 2, 2, 3, 3)),
+    ((2, 2, 3, 2, 5, 3, 1, 2, 2, 0, 3), (2, 2, 2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("args, shape", VFULL, ids=str)
+def test_volumetric_full_forward_methods(args, shape, dtype):
+    from nnfunc._cpu import volumetric_convolution as vk
+    f = nnfunc.nn.VolumetricFullConvolution(*args)
+    p = f.init_params(seed=0, dtype=dtype)
+    x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    d = dict(input=x, **p)
+    y_ref = f(d, backend="generic")["output"]
+    geom = f.module._geometry(f.module.check(d))
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for method in ("auto", "unfold", "planes", "phase"):
+        y = np.full(y_ref.shape, np.nan, dtype)
+        try:
+            vk.forward(x, p["weight"], p["bias"], y, True, *geom, method=method)
+        except ValueError:          # planes needs dT = 1
+            continue
+        np.testing.assert_allclose(y, y_ref, **tol)
+
+
+# VolumetricConvolution / VolumetricDilatedConvolution: every gradient method
+# of the kernel
+VCONV = [
+    ("VolumetricConvolution", (3, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1), (2, 3, 4, 5, 6)),
+    ("VolumetricConvolution", (2, 3, 2, 3, 1, 1, 1, 1, 0, 2, 0), (2, 2, 3, 4, 5)),
+    ("VolumetricConvolution", (2, 3, 2, 2, 3, 2, 1, 1, 1, 0, 1), (1, 2, 5, 4, 5)),
+    ("VolumetricDilatedConvolution", (2, 3, 3, 2, 3, 1, 1, 1, 2, 1, 0, 2, 1, 2),
+     (2, 2, 6, 5, 7)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, args, shape", VCONV, ids=str)
+def test_volumetric_gradient_methods(name, args, shape, dtype):
+    from nnfunc._cpu import volumetric_convolution as vk
+    f = getattr(nnfunc.nn, name)(*args)
+    p = f.init_params(seed=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    d = dict(input=x, **p)
+    y = f(d)["output"]
+    go = rng.standard_normal(y.shape).astype(dtype)
+    g_ref = f(dict(d, gradOutput=go), backend="generic")
+    geom = f.module._geometry(f.module.check(d))
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for method in ("auto", "unfold", "planes"):
+        gi = np.full(x.shape, np.nan, dtype)
+        gw = np.full(p["weight"].shape, np.nan, dtype)
+        gb = np.full(p["bias"].shape, np.nan, dtype)
+        try:
+            vk.backward(x, p["weight"], go, gi, gw, gb, False, *geom, method=method)
+        except ValueError:          # planes needs dT = 1
+            continue
+        np.testing.assert_allclose(gi, g_ref["gradInput"], **tol)
+        np.testing.assert_allclose(gw, g_ref["gradWeight"], **tol)
+        np.testing.assert_allclose(gb, g_ref["gradBias"], **tol)
+
+
+def test_full_convolution_phase_batches():
+    """The phase method runs as many samples per GEMM as fit its 4 MiB of
+    scratch: here 3 of 4 per batch (1.3 MB per sample), then 1."""
+    f = nnfunc.nn.SpatialFullConvolution(64, 64, 4, 4, 2, 2, 1, 1)
+    p = f.init_params(seed=0, dtype=np.float64)
+    x = np.random.default_rng(1).standard_normal((4, 64, 24, 24)).astype(np.float32)
+    p = {k: v.astype(np.float32) for k, v in p.items()}
+    d = dict(input=x, **p)
+    y = f(d)["output"]
+    y_ref = f({k: v.astype(np.float64) for k, v in d.items()}, backend="generic")["output"]
+    np.testing.assert_allclose(y, y_ref, rtol=1e-4, atol=1e-4)

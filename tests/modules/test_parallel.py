@@ -255,3 +255,39 @@ def test_plane_split_is_bit_identical_and_matches_generic(threads, name, f, shap
     for k in o1:
         np.testing.assert_allclose(o1[k], og[k], rtol=tol, atol=tol, err_msg=k)
     np.testing.assert_allclose(g1, gg, rtol=tol, atol=tol)
+
+
+# SpatialDepthWiseConvolution (C, M, kW, kH, dW, dH, padW, padH), input (N, C, H, W):
+# 96 planes of 16x16, above the split of every path (3x3 / 5x5 stride 1, 3x3
+# stride 2, general) in both calls; gradWeight / gradBias are summed per plane
+# and then over the batch in order, so every split gives the same bits
+DEPTHWISE = [
+    ((16, 1, 3, 3, 1, 1, 1, 1), (6, 16, 16, 16)),
+    ((8, 2, 5, 5, 1, 1, 2, 2), (12, 8, 16, 19)),
+    ((16, 1, 3, 3, 2, 2, 1, 1), (6, 16, 31, 33)),
+    ((16, 1, 4, 2, 1, 2, 2, 0), (6, 16, 16, 21)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("args,shape", DEPTHWISE, ids=str)
+def test_depthwise_split_is_bit_identical(threads, args, shape, dtype):
+    f = nnfunc.nn.SpatialDepthWiseConvolution(*args)
+    p = f.init_params(seed=0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    d = dict(input=rng.standard_normal(shape).astype(dtype), **p)
+    threads(1)
+    y1 = f(d)["output"]
+    dg = dict(d, gradOutput=rng.standard_normal(y1.shape).astype(dtype))
+    g1 = f(dg)
+    for t in (2, 3, 4):
+        threads(t)
+        np.testing.assert_array_equal(f(d)["output"], y1)
+        gt = f(dg)
+        for k in g1:
+            np.testing.assert_array_equal(gt[k], g1[k])
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y1, f(d, backend="generic")["output"], rtol=tol, atol=tol)
+    gg = f(dg, backend="generic")
+    for k in g1:
+        np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol * 10)

@@ -6,6 +6,8 @@ CPU emulator in tests/test_gpu_emu.py (CI). One copy of the checks, so the
 emulated run checks what the GPU run will.
 """
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,18 @@ def has_gpu(case):
     SpatialFullConvolution's [x, target], runs the generic code)"""
     m = getattr(nnfunc.nn, case.module).__wrapped__
     return "gpu" in m.backends and (type(case.input_shape) is not list or m.gpu_tables)
+
+
+def real_gpu_visible():
+    """A real CuPy with a device is imported (the emulated and stand-in tests
+    then skip: tests/test_gpu.py runs the real kernels)."""
+    real = sys.modules.get("cupy")
+    if real is None or hasattr(real, "LAUNCHES"):
+        return False
+    try:
+        return real.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
 
 
 def is_criterion(case):

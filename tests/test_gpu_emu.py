@@ -33,16 +33,6 @@ if not _ok:
     pytest.skip(_why, allow_module_level=True)
 
 
-def _real_gpu_visible():
-    real = sys.modules.get("cupy")
-    if real is None or hasattr(real, "LAUNCHES"):
-        return False
-    try:
-        return real.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _prebuild():
     """Compile the six sources at once (two cores: about 5 s, then cached on disk)."""
@@ -55,7 +45,7 @@ def _prebuild():
 
 @pytest.fixture
 def cp():
-    if _real_gpu_visible():
+    if C.real_gpu_visible():
         pytest.skip("a GPU is visible: tests/test_gpu.py runs the real kernels")
     import _fake_cupy
     with _fake_cupy.installed(emulate=True) as fake:

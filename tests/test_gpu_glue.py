@@ -18,23 +18,13 @@ import numpy as np
 import pytest
 
 import nnfunc
-from _gpu_checks import GPU
+from _gpu_checks import GPU, real_gpu_visible
 from _helpers import grad_output, leaves, make_dict, tmap
-
-
-def _real_gpu_visible():
-    real = sys.modules.get("cupy")
-    if real is None or hasattr(real, "LAUNCHES"):
-        return False
-    try:
-        return real.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
 
 
 @pytest.fixture
 def fake():
-    if _real_gpu_visible():
+    if real_gpu_visible():
         pytest.skip("a GPU is visible: tests/test_gpu.py runs the real kernels")
     import _fake_cupy
     with _fake_cupy.installed(emulate=False) as cp:

@@ -2,6 +2,9 @@
 # _phase.h. One GEMM per sample, Z (Q*O, G) = Wa (Q*O, T*C) @ S (T*C, G),
 # between a copy of the input into S and the scatter of Z into the output.
 
+cimport numpy as cnp
+import numpy as np
+
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
 
 cdef extern from "_phase.h" nogil:
@@ -111,3 +114,31 @@ cdef inline void phase_forward(const floating* x, const floating* w, const float
             else:
                 nnf_phase_scatter_d(z + j * g.Gt, ld, y + (i0 + j) * g.O * nout, b, g)
         i0 += cnt
+
+
+cdef inline void phase_run(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+                           Py_ssize_t N, const nnf_phase* g):
+    """phase_forward for NumPy arrays (float32 or float64, C-contiguous, sizes
+    checked by the caller; b None or the bias), with its workspaces: the
+    one entry of the 2-D and 3-D full convolutions."""
+    if N == 0:
+        return
+    cdef Py_ssize_t nb = phase_batch(g, N, x.itemsize)
+    cdef cnp.ndarray wa = np.empty(g.QO * g.TC, dtype=x.dtype)
+    cdef cnp.ndarray st = np.empty(g.TC * g.Gt * nb, dtype=x.dtype)
+    cdef cnp.ndarray z = np.empty(g.QO * g.Gt * nb, dtype=x.dtype)
+    cdef void* px = cnp.PyArray_DATA(x)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pb = NULL if b is None else cnp.PyArray_DATA(<cnp.ndarray>b)
+    cdef void* py = cnp.PyArray_DATA(y)
+    cdef void* pwa = cnp.PyArray_DATA(wa)
+    cdef void* pst = cnp.PyArray_DATA(st)
+    cdef void* pz = cnp.PyArray_DATA(z)
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+        with nogil:
+            phase_forward(<const float*>px, <const float*>pw, <const float*>pb, <float*>py,
+                          <float*>pwa, <float*>pst, <float*>pz, N, nb, g)
+    else:
+        with nogil:
+            phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
+                          <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, nb, g)

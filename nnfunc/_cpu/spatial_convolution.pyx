@@ -40,7 +40,7 @@ from libc.string cimport memcpy, memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
 from nnfunc._cpu._unfold cimport unfold2d, fold2d
-from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
+from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
 
 cnp.import_array()
 
@@ -494,34 +494,10 @@ def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     per batch of samples whose result is scattered into place; otherwise the
     convolution's gradInput path (GEMM, then fold)."""
     cdef nnf_phase g
-    cdef Py_ssize_t nb
-    cdef cnp.ndarray wa, st, z
-    cdef void* px
-    cdef void* pw
-    cdef void* pb
-    cdef void* py
-    cdef void* pwa
-    cdef void* pst
-    cdef void* pz
     if method in ("auto", "phase") and phase_plan(&g, C, O, 1, H, W, 1, oH, oW, 1, kH, kW,
                                                   1, dH, dW, 0, padH, padW,
                                                   method == "phase"):
-        if N == 0:
-            return
-        nb = phase_batch(&g, N, x.itemsize)
-        wa = np.empty(g.QO * g.TC, dtype=x.dtype)
-        st = np.empty(g.TC * g.Gt * nb, dtype=x.dtype)
-        z = np.empty(g.QO * g.Gt * nb, dtype=x.dtype)
-        px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
-        pwa, pst, pz = cnp.PyArray_DATA(wa), cnp.PyArray_DATA(st), cnp.PyArray_DATA(z)
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-            with nogil:
-                phase_forward(<const float*>px, <const float*>pw, <const float*>pb,
-                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, nb, &g)
-        else:
-            with nogil:
-                phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
-                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, nb, &g)
+        phase_run(x, w, b, y, N, &g)
         return
     _conv_backward(None, w, x, y, b, None, None, N, O, oH, oW, C, H, W, kH, kW, dH, dW,
                    padH, padW, 1, 1, tile_bytes, "auto" if method == "phase" else method)

@@ -45,7 +45,7 @@ from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
 from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
-from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_forward, phase_batch
+from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
 
 cnp.import_array()
 
@@ -319,34 +319,14 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     it where ``phase_plan`` prefers it); ``tile_bytes`` caps the column tile.
     """
     cdef nnf_phase g
-    cdef Py_ssize_t nb
-    cdef cnp.ndarray wa, st, z
     cdef void* px
     cdef void* pw
     cdef void* pb
     cdef void* py
-    cdef void* pwa
-    cdef void* pst
-    cdef void* pz
     if (transposed and method in ("auto", "phase") and dilT == 1 and dilH == 1 and dilW == 1
             and phase_plan(&g, M, C, gT, gH, gW, T, H, W, kT, kH, kW, dT, dH, dW, padT, padH,
                            padW, method == "phase")):
-        if N == 0:
-            return
-        nb = phase_batch(&g, N, x.itemsize)
-        wa = np.empty(g.QO * g.TC, dtype=x.dtype)
-        st = np.empty(g.TC * g.Gt * nb, dtype=x.dtype)
-        z = np.empty(g.QO * g.Gt * nb, dtype=x.dtype)
-        pwa, pst, pz = cnp.PyArray_DATA(wa), cnp.PyArray_DATA(st), cnp.PyArray_DATA(z)
-        px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-            with nogil:
-                phase_forward(<const float*>px, <const float*>pw, <const float*>pb,
-                              <float*>py, <float*>pwa, <float*>pst, <float*>pz, N, nb, &g)
-        else:
-            with nogil:
-                phase_forward(<const double*>px, <const double*>pw, <const double*>pb,
-                              <double*>py, <double*>pwa, <double*>pst, <double*>pz, N, nb, &g)
+        phase_run(x, w, b, y, N, &g)
         return
     if method == "phase":
         method = "auto"

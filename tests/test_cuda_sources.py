@@ -38,6 +38,18 @@ def test_every_source_is_listed():
         assert incs == [L.COMMON], (src, incs)
 
 
+def test_meson_installs_every_source():
+    """nnfunc/meson.build lists every file of kernels/ (meson does not glob: a
+    source missing there is absent from a wheel, and only a non-editable
+    install, as CI's, would show it)."""
+    meson = (L.KERNEL_DIR.parent.parent / "meson.build")
+    if not meson.exists():
+        pytest.skip("source tree not available")
+    listed = set(re.findall(r"'_gpu/kernels/([^']+)'", meson.read_text()))
+    on_disk = {p.name for p in L.KERNEL_DIR.iterdir() if p.suffix in (".cu", ".cuh")}
+    assert on_disk <= listed, sorted(on_disk - listed)
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("src", SOURCES)
 def test_nvcc_ptx(src, arch, tmp_path):

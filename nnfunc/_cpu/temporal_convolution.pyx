@@ -154,6 +154,19 @@ cdef bint _all_finite(const floating* x, Py_ssize_t n) noexcept nogil:
     return True
 
 
+cdef bint _finite(cnp.ndarray x):
+    """_all_finite over the whole float32 / float64 array x (GIL released)."""
+    cdef void* p = cnp.PyArray_DATA(x)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
+    cdef bint r
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+            r = _all_finite(<const float*>p, n)
+        else:
+            r = _all_finite(<const double*>p, n)
+    return r
+
+
 cdef inline void* _ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
@@ -198,12 +211,7 @@ def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
     cdef Py_ssize_t R
     if merged:
         # the straddling rows read frames no window reads: exact only if finite
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-            with nogil:
-                merged = _all_finite(<const float*>cnp.PyArray_DATA(x), N * T * F)
-        else:
-            with nogil:
-                merged = _all_finite(<const double*>cnp.PyArray_DATA(x), N * T * F)
+        merged = _finite(x)
     R = (N * T - kW) // dW + 1 if merged else 0
     cdef cnp.ndarray ones = np.empty((R if merged else oT) if gb is not None else 0,
                                      dtype=x.dtype)

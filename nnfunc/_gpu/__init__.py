@@ -663,23 +663,45 @@ def spatial3d(planes, h, w, oh, ow, kh, kw, dh, dw, ph, pw, lh=1, lw=1):
     return (planes, 1, h, w, 1, oh, ow, 1, kh, kw, 1, dh, dw, 0, ph, pw, 1, lh, lw)
 
 
-def maxpool_forward(x, y, ind, geo):
-    """y (and ind, int64 flat volume offsets, unless None) of the max pooling
-    ``geo`` (19 sizes, dilation included)."""
-    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    use = ind is not None
-    launch(k, y.size, (x, y, i32(1), ind if use else _unused_idx(x), i32(use))
+def _max_winners(src, name, x, y, n, indices, geo):
+    """Launch a max-pooling winner kernel (arguments x, y, use_y, idx, use_idx,
+    geometry) over its n outputs: the maxima into y (unless None) and, with
+    ``indices``, a fresh int64 array of the winners' flat offsets (returned)."""
+    cp = _cp()
+    ind = cp.empty(n, dtype=cp.int64) if indices else None
+    k = kernel(src, name, x.dtype)
+    launch(k, n, (x, x if y is None else y, i32(y is not None),
+                  _unused_idx(x) if ind is None else ind, i32(indices))
            + tuple(i64(v) for v in geo))
+    return ind
+
+
+def _max_pool_pair(src, x, y, indices, geo):
+    """The forward of a max pooling: y, and its indices shaped as y (or None)."""
+    ind = _max_winners(src, _FWD[src], x, y, y.size, indices, geo)
+    return None if ind is None else ind.reshape(y.shape)
+
+
+def _max_pool_grad(src, x, go, gi, geo):
+    """The gradient of a max pooling: the winners recomputed (pure), then
+    each gradInput element gathers the gradOutput of the windows it won."""
+    idx = _max_winners(src, _FWD[src], x, None, go.size, True, geo)
+    k = kernel(src, _BWD[src], x.dtype)
+    launch(k, gi.size, (go, idx, gi) + tuple(i64(v) for v in geo))
+
+
+_FWD = {"maxpool": "nnf_maxpool_fwd<{T}>", "adaptive": "nnf_adamax_fwd<{T}>"}
+_BWD = {"maxpool": "nnf_maxpool_bwd<{T}>", "adaptive": "nnf_adamax_bwd<{T}>"}
+
+
+def maxpool_forward(x, y, geo, indices=False):
+    """y of the max pooling ``geo`` (19 sizes, dilation included); returns the
+    winners' int64 flat volume offsets (y's shape) when ``indices``, else None."""
+    return _max_pool_pair("maxpool", x, y, indices, geo)
 
 
 def maxpool_backward(x, go, gi, geo):
-    cp = _cp()
-    g = tuple(i64(v) for v in geo)
-    idx = cp.empty(go.size, dtype=cp.int64)
-    k = kernel("maxpool", "nnf_maxpool_fwd<{T}>", x.dtype)
-    launch(k, go.size, (x, x, i32(0), idx, i32(1)) + g)
-    kb = kernel("maxpool", "nnf_maxpool_bwd<{T}>", x.dtype)
-    launch(kb, gi.size, (go, idx, gi) + g)
+    _max_pool_grad("maxpool", x, go, gi, geo)
 
 
 def avgpool_forward(x, y, geo, include_pad, scale=1.0):
@@ -695,23 +717,14 @@ def avgpool_backward(go, gi, geo, include_pad, scale=1.0):
            + (i32(include_pad), f64(scale)))
 
 
-def adaptive_max_forward(x, y, ind, planes, h, w, oh, ow):
-    """SpatialAdaptiveMaxPooling of planes (P, H, W) -> (P, oH, oW) (ind: int64
-    flat plane offsets of the winners, or None)."""
-    k = kernel("adaptive", "nnf_adamax_fwd<{T}>", x.dtype)
-    use = ind is not None
-    launch(k, y.size, (x, y, i32(1), ind if use else _unused_idx(x), i32(use))
-           + tuple(i64(v) for v in (planes, h, w, oh, ow)))
+def adaptive_max_forward(x, y, planes, h, w, oh, ow, indices=False):
+    """SpatialAdaptiveMaxPooling of planes (P, H, W) -> (P, oH, oW); returns
+    the winners' int64 flat plane offsets when ``indices``, else None."""
+    return _max_pool_pair("adaptive", x, y, indices, (planes, h, w, oh, ow))
 
 
 def adaptive_max_backward(x, go, gi, planes, h, w, oh, ow):
-    cp = _cp()
-    geo = tuple(i64(v) for v in (planes, h, w, oh, ow))
-    idx = cp.empty(go.size, dtype=cp.int64)
-    k = kernel("adaptive", "nnf_adamax_fwd<{T}>", x.dtype)
-    launch(k, go.size, (x, x, i32(0), idx, i32(1)) + geo)
-    k = kernel("adaptive", "nnf_adamax_bwd<{T}>", x.dtype)
-    launch(k, gi.size, (go, idx, gi) + geo)
+    _max_pool_grad("adaptive", x, go, gi, (planes, h, w, oh, ow))
 
 
 def adaptive_avg_forward(x, y, planes, h, w, oh, ow):

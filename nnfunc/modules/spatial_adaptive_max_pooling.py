@@ -120,12 +120,9 @@ class SpatialAdaptiveMaxPooling(AdaptivePooling):
 
     # -- CuPy path (adaptive.cu): the same bins ----------------------------
     def forward_gpu(self, g, d, info, y):
-        ind = None
-        if self.return_indices:
-            import cupy
-            ind = cupy.empty(y.shape, dtype=cupy.int64)
-        g.adaptive_max_forward(d["input"], y, ind, *self._sizes(info))
-        return {"indices": ind} if self.return_indices else None
+        ind = g.adaptive_max_forward(d["input"], y, *self._sizes(info),
+                                     indices=self.return_indices)
+        return None if ind is None else {"indices": ind}
 
     def backward_gpu(self, g, d, info, out):
         g.adaptive_max_backward(d["input"], d["gradOutput"], out["gradInput"],

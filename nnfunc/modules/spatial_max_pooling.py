@@ -208,12 +208,9 @@ class SpatialMaxPooling(Module):
 
     # -- CuPy path (maxpool.cu): the same sizes ---------------------------
     def forward_gpu(self, g, d, info, y):
-        ind = None
-        if self.return_indices:
-            import cupy
-            ind = cupy.empty(y.shape, dtype=cupy.int64)
-        g.maxpool_forward(d["input"], y, ind, g.spatial3d(*self._sizes(info)))
-        return {"indices": ind} if self.return_indices else None
+        ind = g.maxpool_forward(d["input"], y, g.spatial3d(*self._sizes(info)),
+                                self.return_indices)
+        return None if ind is None else {"indices": ind}
 
     def backward_gpu(self, g, d, info, out):
         g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"],

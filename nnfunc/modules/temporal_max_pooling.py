@@ -132,12 +132,9 @@ class TemporalMaxPooling(Module):
 
     # -- CuPy path (maxpool.cu): the same volume geometry -----------------
     def forward_gpu(self, g, d, info, y):
-        if not self.return_indices:
-            g.maxpool_forward(d["input"], y, None, self._sizes(info))
+        idx = g.maxpool_forward(d["input"], y, self._sizes(info), self.return_indices)
+        if idx is None:
             return None
-        import cupy
-        idx = cupy.empty(y.shape, dtype=cupy.int64)
-        g.maxpool_forward(d["input"], y, idx, self._sizes(info))
         f = info[3]
         if f > 1:
             idx //= f                               # flat t*F + f -> frame t

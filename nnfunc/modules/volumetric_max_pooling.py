@@ -188,12 +188,8 @@ class VolumetricMaxPooling(Volumetric):
 
     # -- CuPy path (maxpool.cu): the same sizes ---------------------------
     def forward_gpu(self, g, d, info, y):
-        ind = None
-        if self.return_indices:
-            import cupy
-            ind = cupy.empty(y.shape, dtype=cupy.int64)
-        g.maxpool_forward(d["input"], y, ind, self._sizes(info))
-        return {"indices": ind} if self.return_indices else None
+        ind = g.maxpool_forward(d["input"], y, self._sizes(info), self.return_indices)
+        return None if ind is None else {"indices": ind}
 
     def backward_gpu(self, g, d, info, out):
         g.maxpool_backward(d["input"], d["gradOutput"], out["gradInput"], self._sizes(info))

@@ -18,6 +18,8 @@
  * with -fno-trapping-math so the selects if-convert, and NNF_WIDE adds
  * AVX2 / AVX-512 clones; no FMA contraction (-std=c11), so every clone gives
  * the same bits.
+ *
+ * MSECriterion's two loops (mse_criterion.pyx) are at the end.
  */
 #ifndef NNFUNC_CRITERION_H
 #define NNFUNC_CRITERION_H
@@ -257,5 +259,34 @@ NNF_WIDE NNF_FLAT static void nnf_pw_backward_##S(int op, const T* x, const T* t
 
 NNF_PW_LOOPS(float, f)
 NNF_PW_LOOPS(double, d)
+
+/* ---- MSECriterion ------------------------------------------------------ */
+/* sum((x - t)^2) with the differences and squares in double (float data
+ * too), in NNF_LANES double lanes added as a tree; gi = c (x - t) in the
+ * data's type */
+#define NNF_MSE(T, S)                                                          \
+NNF_WIDE static double nnf_mse_sum_##S(const T* restrict x, const T* restrict t, \
+                                       ptrdiff_t n) {                          \
+    double tot[NNF_LANES] = {0}, r, v;                                         \
+    ptrdiff_t i = 0;                                                           \
+    for (; i + NNF_LANES <= n; i += NNF_LANES)                                 \
+        for (int j = 0; j < NNF_LANES; j++) {                                  \
+            v = (double)x[i + j] - (double)t[i + j];                           \
+            tot[j] += v * v;                                                   \
+        }                                                                      \
+    r = nnf_fold_sum(tot);                                                     \
+    for (; i < n; i++) {                                                       \
+        v = (double)x[i] - (double)t[i];                                       \
+        r += v * v;                                                            \
+    }                                                                          \
+    return r;                                                                  \
+}                                                                              \
+NNF_WIDE static void nnf_mse_grad_##S(const T* restrict x, const T* restrict t, \
+                                      T* restrict gi, T c, ptrdiff_t n) {      \
+    for (ptrdiff_t i = 0; i < n; i++) gi[i] = c * (x[i] - t[i]);               \
+}
+
+NNF_MSE(float, f)
+NNF_MSE(double, d)
 
 #endif /* NNFUNC_CRITERION_H */

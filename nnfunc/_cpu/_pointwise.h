@@ -47,13 +47,16 @@
 /* x ** p, p with the mode m (see nnf_pow_f; power.py computes it): float
    data through nnf_pow_f (vectorised, in double); double data through libm's
    pow (exp(p log x) in double would lose up to |p log x| ulp). POWL: libm by
-   type, for the exponents nnf_pow_f does not take (op power_libm). */
+   type, for the exponents nnf_pow_f does not take (op power_libm). POWH:
+   float data through nnf_pow_half_f (binary powering and sqrt, op
+   power_half), double data through libm. */
 static inline double nnf_pow_libm_d(double x, double p, double m) {
     (void)m;
     return pow(x, p);
 }
 #define POW(v, p, m) _Generic((v), float: nnf_pow_f, double: nnf_pow_libm_d)(v, p, m)
 #define POWL(v, p) _Generic((v), float: powf, double: pow)(v, p)
+#define POWH(v, p, m) _Generic((v), float: nnf_pow_half_f, double: nnf_pow_libm_d)(v, p, m)
 
 /* X(name, forward(x, a, b), backward(x, g, a, b)) */
 #define NNF_OPS(X)                                                            \
@@ -87,6 +90,8 @@ static inline double nnf_pow_libm_d(double x, double p, double m) {
     X(square, x * x, 2 * x * g)                                               \
     /* b: the mode of the exponent a (power.py; the mode of a - 1 is -b) */ \
     X(power, POW(x, a, b), g * a * POW(x, a - 1, -b))                        \
+    /* a and a - 1 both multiples of 1/2 in [-15.5, 15.5], a not 0 or 1 */   \
+    X(power_half, POWH(x, a, b), g * a * POWH(x, a - 1, -b))                  \
     X(power_libm, POWL(x, a), a == 0 ? 0 : g * a * POWL(x, a - 1))
 
 #define NNF_LOOPS(name, T, S, FWD, BWD)                                       \

@@ -8,11 +8,12 @@
  * nnf_exp_neg_d) that the auto-vectoriser handles; on x86-64 Linux with GCC
  * they are also compiled for AVX2 and AVX-512 (target_clones, picked at
  * load time by the CPU), which is where most of the time goes. The same
- * code runs on every clone and no FMA contraction happens (-std=c11), so
- * results do not depend on the CPU. The reductions (max, sums) use generic
- * 16-byte vector types (SSE2 / NEON) with GCC and Clang, in independent
- * lanes; float sums run in float lanes for blocks of at most 16 terms per
- * lane and are then added in double. Other compilers get scalar loops.
+ * code runs on every clone, with explicit fused multiply-adds only (no
+ * contraction, -std=c11), so results do not depend on the CPU. The row
+ * reductions (max, sums) run in 32 independent lanes, NNF_WIDE too; float
+ * sums run in float lanes for blocks of at most 16 terms per lane and are
+ * then added in double. The column maximum uses generic 16-byte vector types
+ * (SSE2 / NEON) with GCC and Clang; other compilers get scalar loops.
  */
 #ifndef NNFUNC_SOFTMAX_H
 #define NNFUNC_SOFTMAX_H
@@ -50,29 +51,6 @@ static inline nnf_vd nnf_vmax_d(nnf_vd a, nnf_vd b) {
     nnf_vdu m = (nnf_vdu)(a > b);
     return (nnf_vd)((m & (nnf_vdu)a) | (~m & (nnf_vdu)b));
 }
-static inline double nnf_hsum_f(nnf_vf v) {
-    float a[4];
-    memcpy(a, &v, 16);
-    return ((double)a[0] + (double)a[1]) + ((double)a[2] + (double)a[3]);
-}
-static inline double nnf_hsum_d(nnf_vd v) {
-    double a[2];
-    memcpy(a, &v, 16);
-    return a[0] + a[1];
-}
-static inline float nnf_hmax_f(nnf_vf v, float r) {
-    float a[4];
-    memcpy(a, &v, 16);
-    for (int k = 0; k < 4; k++) r = a[k] > r ? a[k] : r;
-    return r;
-}
-static inline double nnf_hmax_d(nnf_vd v, double r) {
-    double a[2];
-    memcpy(a, &v, 16);
-    for (int k = 0; k < 2; k++) r = a[k] > r ? a[k] : r;
-    return r;
-}
-
 #endif /* NNF_VEC */
 
 /* ---- row max and the row maps of the kernels' last passes -------------- */
@@ -91,7 +69,10 @@ NNF_WIDE static T nnf_row_max_##S(const T* restrict x, ptrdiff_t n) {          \
         for (i = 32; i + 32 <= n; i += 32)                                     \
             for (int j = 0; j < 32; j++)                                       \
                 acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];                \
-        for (int j = 0; j < 32; j++) r = acc[j] > r ? acc[j] : r;              \
+        for (int w = 16; w >= 1; w /= 2)       /* a tree, not a chain */       \
+            for (int j = 0; j < w; j++)                                        \
+                acc[j] = acc[j + w] > acc[j] ? acc[j + w] : acc[j];            \
+        r = acc[0] > r ? acc[0] : r;                                           \
     }                                                                          \
     for (; i < n; i++) r = x[i] > r ? x[i] : r;                                \
     return r;                                                                  \
@@ -120,46 +101,59 @@ NNF_ROWMAPS(float, f)
 NNF_ROWMAPS(double, d)
 
 /* ---- rows: reductions along a contiguous row of n elements ------------- */
-/* Each helper: a vector part (two vectors per step; sums flushed to double
- * every 16 steps) when NNF_VEC, then the scalar remainder. */
+/* 32 independent lanes (the clones' vectors: 2 x AVX-512, 4 x AVX2, 8 x SSE,
+ * the same arithmetic lane by lane, so the same bits); float lanes take at
+ * most 16 terms each (a block of 512 elements) before they are added to
+ * per-lane double totals; double lanes run over the whole row. The totals
+ * are added as a tree at the end (nnf_fold_sum), then the scalar rest. */
 
-#ifdef NNF_VEC
-#define NNF_VEC_STEPS(S, BODY_INIT, BODY_STEP, BODY_FLUSH)                      \
-    while (i + 2 * NNF_NL_##S <= n) {                                          \
-        ptrdiff_t end_ = i + 32 * NNF_NL_##S;                                  \
-        if (end_ > n) end_ = n;                                                \
-        BODY_INIT                                                              \
-        for (; i + 2 * NNF_NL_##S <= end_; i += 2 * NNF_NL_##S) { BODY_STEP }  \
-        BODY_FLUSH                                                             \
-    }
-#else
-#define NNF_VEC_STEPS(S, BODY_INIT, BODY_STEP, BODY_FLUSH)
-#endif
+#define NNF_LANES 32
 
-#define NNF_ROWS(T, S, V)                                                      \
+/* the lanes' totals added as a tree (t[j] += t[j + w], w = 16, 8, ..., 1):
+   vector adds instead of a chain of 32 dependent ones */
+static inline __attribute__((always_inline)) double nnf_fold_sum(double* t) {
+    for (int w = NNF_LANES / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) t[j] += t[j + w];
+    return t[0];
+}
+
+#define NNF_ROWS(T, S, STEPS)                                                  \
 /* sum(a[i] * b[i]) */                                                         \
-static inline double nnf_row_dot_##S(const T* a, const T* b, ptrdiff_t n) {    \
-    double r = 0.0;                                                            \
+NNF_WIDE static double nnf_row_dot_##S(const T* restrict a, const T* restrict b, \
+                                       ptrdiff_t n) {                          \
+    double r, tot[NNF_LANES] = {0};                                            \
     ptrdiff_t i = 0;                                                           \
-    NNF_VEC_STEPS(S,                                                           \
-        V s0 = {0}; V s1 = {0};,                                               \
-        s0 += nnf_ld_##S(a + i) * nnf_ld_##S(b + i);                           \
-        s1 += nnf_ld_##S(a + i + NNF_NL_##S) * nnf_ld_##S(b + i + NNF_NL_##S);,\
-        r += nnf_hsum_##S(s0 + s1);)                                           \
+    while (i + NNF_LANES <= n) {                                               \
+        ptrdiff_t end = n - i > NNF_LANES * (ptrdiff_t)(STEPS)                 \
+                        ? i + NNF_LANES * (ptrdiff_t)(STEPS) : n;              \
+        T acc[NNF_LANES] = {0};                                                \
+        for (; i + NNF_LANES <= end; i += NNF_LANES)                           \
+            for (int j = 0; j < NNF_LANES; j++) acc[j] += a[i + j] * b[i + j]; \
+        for (int j = 0; j < NNF_LANES; j++) tot[j] += acc[j];                  \
+    }                                                                          \
+    r = nnf_fold_sum(tot);                                                     \
     for (; i < n; i++) r += (double)(a[i] * b[i]);                             \
     return r;                                                                  \
 }                                                                              \
 /* sum(a[i]) */                                                                \
-static inline double nnf_row_sum_##S(const T* a, ptrdiff_t n) {                \
-    double r = 0.0;                                                            \
+NNF_WIDE static double nnf_row_sum_##S(const T* restrict a, ptrdiff_t n) {     \
+    double r, tot[NNF_LANES] = {0};                                            \
     ptrdiff_t i = 0;                                                           \
-    NNF_VEC_STEPS(S,                                                           \
-        V s0 = {0}; V s1 = {0};,                                               \
-        s0 += nnf_ld_##S(a + i); s1 += nnf_ld_##S(a + i + NNF_NL_##S);,        \
-        r += nnf_hsum_##S(s0 + s1);)                                           \
+    while (i + NNF_LANES <= n) {                                               \
+        ptrdiff_t end = n - i > NNF_LANES * (ptrdiff_t)(STEPS)                 \
+                        ? i + NNF_LANES * (ptrdiff_t)(STEPS) : n;              \
+        T acc[NNF_LANES] = {0};                                                \
+        for (; i + NNF_LANES <= end; i += NNF_LANES)                           \
+            for (int j = 0; j < NNF_LANES; j++) acc[j] += a[i + j];            \
+        for (int j = 0; j < NNF_LANES; j++) tot[j] += acc[j];                  \
+    }                                                                          \
+    r = nnf_fold_sum(tot);                                                     \
     for (; i < n; i++) r += a[i];                                              \
     return r;                                                                  \
 }
+
+NNF_ROWS(float, f, 16)
+NNF_ROWS(double, d, PTRDIFF_MAX / NNF_LANES)
 
 /* ---- exp maps (the hot loops) ------------------------------------------ */
 
@@ -206,13 +200,9 @@ static inline void nnf_col_max_##S(const T* x, T* m, ptrdiff_t w) {            \
 #define NNF_CHUNK 128
 
 #ifdef NNF_VEC
-NNF_ROWS(float, f, nnf_vf)
-NNF_ROWS(double, d, nnf_vd)
 NNF_COLS(float, f, nnf_vf)
 NNF_COLS(double, d, nnf_vd)
 #else
-NNF_ROWS(float, f, float)
-NNF_ROWS(double, d, double)
 NNF_COLS(float, f, float)
 NNF_COLS(double, d, double)
 #endif

@@ -31,7 +31,8 @@ CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",
 POINTWISE_OPS = (
     "threshold", "tanh", "sigmoid", "hardtanh", "leaky_relu", "elu", "softplus",
     "log_sigmoid", "softsign", "tanhshrink", "hardshrink", "softshrink", "absval",
-    "add_constant", "mul_constant", "exp", "log", "sqrt", "square", "power", "power_libm",
+    "add_constant", "mul_constant", "exp", "log", "sqrt", "square", "power", "power_half",
+    "power_libm",
 )
 
 #: the elementwise criterions of criterion.cu, in the order of its NNF_PWC_* enum

@@ -11,8 +11,11 @@ class Power(Pointwise):
     Torch7: ``nn.Power(p)``, ``p`` a real number. Gradient
     ``gradInput = gradOutput * p * x ** (p - 1)`` (``p == 0``: zero).
     A non-integer ``p`` on a negative ``x`` gives NaN, as in Torch7 and
-    PyTorch. The compiled float32 path computes ``exp(p log|x|)`` in double
-    (vectorised; within 1 ulp of float32's ``powf``), float64 calls libm.
+    PyTorch. The compiled float32 path works in double and rounds once:
+    for ``p`` a multiple of 1/2 with ``p`` and ``p - 1`` in [-15.5, 15.5]
+    (2.5, 3, -0.5, ...) by binary powering times ``sqrt(|x|)``, otherwise as
+    ``exp(p log|x|)``; both vectorised and within 0.5 ulp (plus about 1e-6
+    ulp) of the exact power. float64 calls libm's ``pow``.
     """
 
     op = "power"
@@ -23,6 +26,8 @@ class Power(Pointwise):
         self.op_b = _pow_mode(self.pow)
         if self.op_b == 2.0:
             self.op = "power_libm"
+        elif _half_integer(self.pow) and _half_integer(self.pow - 1.0):
+            self.op = "power_half"
 
     def _repr_args(self):
         return f"{self.pow}"
@@ -57,3 +62,9 @@ def _pow_mode(p):
     if q != math.floor(q):
         return 0.0
     return 1.0 if q % 2 == 0 else -1.0
+
+
+def _half_integer(p):
+    """Whether p, as float32, is a multiple of 1/2 in [-15.5, 15.5] (op ``power_half``)."""
+    q = float(np.float32(p))
+    return abs(q) <= 15.5 and 2 * q == math.floor(2 * q)

@@ -41,7 +41,8 @@ def test_log_accuracy_and_special_values(dtype, uint, bits):
     assert y[x == 1].tolist() == [0.0] * int(np.sum(x == 1))
 
 
-@pytest.mark.parametrize("p", [2.5, 3.0, 2.0, -1.0, -2.5, 0.5, 7.0, 1e-3, -3.0, 1.0, 0.0])
+@pytest.mark.parametrize("p", [2.5, 3.0, 2.0, -1.0, -2.5, 0.5, 7.0, 1e-3, -3.0, 1.0, 0.0,
+                               1.5, -0.5, 15.5, -14.5, 14.0, -15.0, 16.5, 2.75])
 def test_power_float32_against_double(p):
     rng = np.random.default_rng(1)
     x = np.concatenate([rng.uniform(0, 4, 100_000), rng.uniform(-4, 0, 20_000),
@@ -67,4 +68,6 @@ def test_power_float32_against_double(p):
         gg = f({"input": x, "gradOutput": go}, backend="generic")["gradInput"]
     np.testing.assert_allclose(g[np.isfinite(gg)], gg[np.isfinite(gg)], rtol=5e-6,
                                atol=1e-44)          # subnormal products: 1 ulp
-    np.testing.assert_array_equal(np.isnan(g), np.isnan(gg))
+    # NumPy's 0.5 power is sqrt: NaN at -inf where C's pow gives inf
+    cmp = ~np.isneginf(x) if p - 1 == 0.5 else slice(None)
+    np.testing.assert_array_equal(np.isnan(g)[cmp], np.isnan(gg)[cmp])

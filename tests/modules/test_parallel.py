@@ -4,7 +4,8 @@ The table's rows are too small to reach the pool (a part is at least 32K
 elements), so these cases sit just above the threshold. Split results must
 be bit-identical to one thread (maps: the same code per element; the
 softmax family, CrossEntropy and the reductions (Sum, Mean, Max, Min):
-whole rows / images per part, the loss terms added in row order) and agree
+whole rows / images per part, the loss terms added in row order; MSE:
+partial sums of fixed blocks added in block order) and agree
 with the generic path.
 """
 
@@ -25,7 +26,8 @@ CASES = [
     ("ReLU", (), MAP),
     ("HardTanh", (), MAP),
     ("Log", (), MAP),
-    ("Power", (2.5,), MAP),
+    ("Power", (2.5,), MAP),                   # binary powering and sqrt
+    ("Power", (0.3,), MAP),                   # exp(p log x)
     ("Exp", (), MAP),
     ("SoftPlus", (), MAP),
     ("GatedLinearUnit", (1,), (2, 4, 130, 130)),
@@ -36,6 +38,7 @@ CASES = [
     ("SoftMin", (), (65, 4, 32, 32)),
     ("SpatialLogSoftMax", (), (65, 4, 32, 32)),
     ("CrossEntropyCriterion", (), (2700, 100)),
+    ("MSECriterion", (), (2700, 100)),          # partial sums of fixed blocks
     ("Sum", (1,), (65, 4, 32, 32)),
     ("Mean", (1,), (65, 4, 32, 32)),
     ("Max", (1,), (65, 4, 32, 32)),            # rounded input: ties, first index wins
@@ -65,6 +68,8 @@ def _dict(name, shape, dtype, seed=0):
         t = rng.integers(0, shape[1], shape[0])
         t[::7] = -100                                   # some ignored rows
         d["target"] = t
+    if name == "MSECriterion":
+        d["target"] = rng.standard_normal(shape).astype(dtype)
     return d
 
 

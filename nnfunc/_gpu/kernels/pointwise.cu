@@ -46,7 +46,9 @@
     X(sqrt, SQRT(x), SQRT(x) == 0 ? (real)0 : g / (2 * SQRT(x)))              \
     X(square, x * x, 2 * x * g)                                               \
     X(power, POW(x, a), a == 0 ? (real)0 : g * a * POW(x, a - 1))            \
-    /* the CPU table's libm variant of power; CUDA's pow serves both */       \
+    /* the CPU table's half-integer and libm variants of power; CUDA's pow  \
+       serves all three */                                                    \
+    X(power_half, POW(x, a), a == 0 ? (real)0 : g * a * POW(x, a - 1))       \
     X(power_libm, POW(x, a), a == 0 ? (real)0 : g * a * POW(x, a - 1))
 
 #define NNF_DEFINE(name, FWD, BWD)                                            \

@@ -45,7 +45,8 @@
  * clones compile (NNF_WIDE loops and what they inline). Without clones: the
  * instruction where the target has one at compile time, else a * b + c
  * rounded twice (bits may then differ from the clone builds in the last
- * place). */
+ * place). NNF_FMA_ALWAYS (tests) builds the baseline clone's arithmetic
+ * without clones. */
 /* The functions below are always inlined, so that they compile for the
  * target of the loop that calls them (an out-of-line copy would be the
  * baseline one, with libm's fma). */
@@ -55,8 +56,8 @@
 #define NNF_VINLINE static inline
 #endif
 
-#if defined(NNF_CLONES) || defined(__FMA__) || defined(__aarch64__) \
-    || defined(__ARM_FEATURE_FMA)
+#if defined(NNF_CLONES) || defined(NNF_FMA_ALWAYS) || defined(__FMA__) \
+    || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
 #define NNF_FMA_F(a, b, c) __builtin_fmaf((a), (b), (c))
 #define NNF_FMA_D(a, b, c) __builtin_fma((a), (b), (c))
 #else

@@ -17,6 +17,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 import timeit
 
 import numpy as np
@@ -108,9 +109,11 @@ def best(fn, repeat, target=0.05):
     return min(t.repeat(repeat=repeat, number=number)) / number
 
 
-def interleaved(fns, repeat, target=0.05):
+def interleaved(fns, repeat, target=0.05, settle=0.0):
     """Best time of each callable, measured in alternation (windows of ``target`` s;
-    the loop length is sized once per callable)."""
+    the loop length is sized once per callable). ``settle`` seconds of sleep
+    before each window let the previous side's idle threads (OpenBLAS's spin
+    for about 0.1 s after a call, OpenMP's too) stop competing for the cores."""
     res = {k: float("inf") for k in fns}
     timers = {}
     for k, f in fns.items():
@@ -121,6 +124,8 @@ def interleaved(fns, repeat, target=0.05):
             timers[k] = (t, max(1, int(number * target / 0.2)))
     for _ in range(repeat):
         for k, (t, number) in timers.items():
+            if settle > 0:
+                time.sleep(settle)
             res[k] = min(res[k], t.timeit(number) / number)
     return {k: (v if fns[k] is not None else None) for k, v in res.items()}
 
@@ -643,6 +648,10 @@ def main(argv=None):
     ap.add_argument("--window", type=float, default=0.05,
                     help="seconds per timing window (default 0.05); on a busy machine, "
                          "short windows and many repeats find the quiet moments")
+    ap.add_argument("--settle", type=float, default=0.15,
+                    help="seconds of sleep before each timing window (default 0.15), so "
+                         "that one side's spinning idle threads (OpenBLAS, OpenMP) do not "
+                         "slow the next side; 0 measures back to back")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for both sides (torch.set_num_threads and nnfunc's pool "
                          "limit; set OPENBLAS_NUM_THREADS to match: OpenBLAS reads it at "
@@ -673,7 +682,7 @@ def main(argv=None):
     print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
           f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat} "
-          f"windows of {args.window} s"
+          f"windows of {args.window} s, {args.settle} s apart"
           + (f", {args.threads} thread(s) each" if args.threads else ""), flush=True)
     hdr = ("module", "shape", "nnfunc", "torch", "gemm", "nnfunc/torch", "nnfunc/gemm")
     if args.markdown:
@@ -688,7 +697,7 @@ def main(argv=None):
         if args.only and not any(o in label for o in args.only.split(",")):
             continue
         t = interleaved({"n": row.run, "t": row.torch_thunk(), "g": row.gemm}, repeat,
-                        args.window)
+                        args.window, args.settle)
 
         def fmt(s):
             if s is None:

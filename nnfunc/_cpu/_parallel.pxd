@@ -20,3 +20,10 @@ cdef inline Py_ssize_t plane_grain(Py_ssize_t per_plane) noexcept nogil:
     if per_plane >= 32768:
         return 1
     return 32768 // per_plane
+
+
+# Set the calling thread's BLAS thread count (OpenBLAS >= 0.3.27:
+# openblas_set_num_threads_local, found in the library behind SciPy's
+# cython_blas). Returns the previous value (pass it back to restore), or -1
+# when the BLAS has no such call (nothing was changed).
+cdef int blas_local_threads(int n) noexcept nogil

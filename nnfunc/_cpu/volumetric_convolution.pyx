@@ -34,9 +34,10 @@ planes (stride dT = 1, kT > 1)
 The column buffer is tiled over grid rows so that it stays under
 ``TILE_BYTES`` (whole volume below that). The bias rides in the GEMMs (a
 column of b in the repacked weight, a row of ones in the columns) for the
-convolution. Workspaces are allocated per call (np.empty before the GIL is
-released). Gradients are written over, never accumulated into what the
-buffers held.
+convolution. The column workspaces come from the pool's spare buffers
+(``_parallel.workspace``: scratch only, taken before the GIL is released
+and handed back after). Gradients are written over, never accumulated into
+what the buffers held.
 """
 
 cimport numpy as cnp
@@ -46,6 +47,8 @@ from libc.string cimport memset
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
 from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
+from nnfunc._cpu._parallel cimport blas_local_threads, parallel_for
+from nnfunc._cpu._parallel import get_num_threads, has_blas_local_threads, release, workspace
 
 cnp.import_array()
 
@@ -208,11 +211,10 @@ cdef void _full_forward(const floating* x, const floating* wr, const floating* b
 
 
 cdef void _full_backward(const floating* x, const floating* wr, const floating* go,
-                         floating* gi, floating* gwt, floating* gb, floating* cols,
+                         floating* gi, floating* gwt, floating* cols,
                          const Plan* p) noexcept nogil:
-    cdef Py_ssize_t n, m, i, r0, r1, T, P = p.V // p.g.C
-    cdef const floating* s
-    cdef double acc
+    # gradBias: _full_gb
+    cdef Py_ssize_t n, r0, r1, T
     memset(gwt, 0, p.nk * p.Kb * p.M * sizeof(floating))
     for n in range(p.N):
         r0 = 0
@@ -223,18 +225,159 @@ cdef void _full_backward(const floating* x, const floating* wr, const floating* 
             _unfold_gemm(wr, cols, gi + n * p.M * p.L + r0 * p.g.oW, T, p)
             _gemm_gw(cols, x + n * p.M * p.L + r0 * p.g.oW, gwt, T, p)
             r0 = r1
-    if gb != NULL:
-        # per plane, the vectorised lane sums of _norm.h (one scalar chain of
-        # double adds cost as much as a GEMM here), added over the batch in order
-        for m in range(p.g.C):
-            acc = 0
-            for n in range(p.N):
-                s = go + n * p.V + m * P
-                if floating is float:
-                    acc += nnf_sum_f(s, P)
-                else:
-                    acc += nnf_sum_d(s, P)
-            gb[m] = <floating>acc
+
+
+cdef void _full_gb(const floating* go, floating* gb, const Plan* p) noexcept nogil:
+    # gradBias of a full convolution: per plane, the vectorised lane sums of
+    # _norm.h (one scalar chain of double adds cost as much as a GEMM here),
+    # added over the batch in order
+    cdef Py_ssize_t n, m, P = p.V // p.g.C
+    cdef const floating* s
+    cdef double acc
+    for m in range(p.g.C):
+        acc = 0
+        for n in range(p.N):
+            s = go + n * p.V + m * P
+            if floating is float:
+                acc += nnf_sum_f(s, P)
+            else:
+                acc += nnf_sum_d(s, P)
+        gb[m] = <floating>acc
+
+
+# -- the batch over the thread pool -------------------------------------------
+# The samples are cut into groups (one gradWeight partial each) and the groups
+# into up to get_num_threads() chunks, each chunk with its own column
+# workspaces. With a BLAS that takes a per-thread thread count
+# (blas_local_threads: OpenBLAS >= 0.3.27) the chunks run side by side on the
+# pool, one BLAS thread each: the unfolds, folds and GEMMs of different samples
+# overlap, where the serial loop ran the copies on one core while BLAS's
+# threads waited between small GEMMs. Otherwise one chunk runs the groups in
+# order with BLAS's own threads. The partials are added in group order
+# afterwards: the bits depend on the batch, not on the number of threads.
+
+cdef enum:
+    _CONV_FWD = 0
+    _CONV_BWD = 1
+    _FULL_FWD = 2
+    _FULL_BWD = 3
+
+#: most bytes of gradWeight partials (groups of several samples above it)
+PARTIAL_BYTES = 32 * 1024 * 1024
+
+
+ctypedef struct _Batch:
+    int kind
+    bint dbl
+    const Plan* p
+    Py_ssize_t G, ngroups, nchunks, gsz, wsz
+    const char* x
+    const char* wr
+    const char* b
+    const char* go
+    char* out           # y (forwards) or gradInput (backwards)
+    char* gwp           # ngroups partials of gsz elements (backwards)
+    char* ws            # nchunks workspaces of wsz elements
+
+
+cdef void _chunk(floating* t, const _Batch* j, Py_ssize_t c) noexcept nogil:
+    # the groups of chunk c (t only picks the type)
+    cdef const Plan* p = j.p
+    cdef Plan q = p[0]
+    cdef Py_ssize_t g, s0, vin, vout
+    cdef floating* cols = <floating*>j.ws + c * j.wsz
+    cdef floating* gcols = cols + p.Kb * p.ld
+    # elements per sample of the input side and of the output side
+    vin = p.V if j.kind == _CONV_FWD or j.kind == _CONV_BWD else p.M * p.L
+    vout = p.M * p.L if j.kind == _CONV_FWD or j.kind == _CONV_BWD else p.V
+    for g in range(c * j.ngroups // j.nchunks, (c + 1) * j.ngroups // j.nchunks):
+        s0 = g * j.G
+        q.N = min(j.G, p.N - s0)
+        if j.kind == _CONV_FWD:
+            _conv_forward(<const floating*>j.x + s0 * vin, <const floating*>j.wr,
+                          <floating*>j.out + s0 * vout, cols, &q)
+        elif j.kind == _FULL_FWD:
+            _full_forward(<const floating*>j.x + s0 * vin, <const floating*>j.wr,
+                          <const floating*>j.b, <floating*>j.out + s0 * vout, cols, &q)
+        elif j.kind == _CONV_BWD:
+            _conv_backward(<const floating*>j.x + s0 * vin, <const floating*>j.wr,
+                           <const floating*>j.go + s0 * vout, <floating*>j.out + s0 * vin,
+                           <floating*>j.gwp + g * j.gsz, cols, gcols, &q)
+        else:
+            _full_backward(<const floating*>j.x + s0 * vin, <const floating*>j.wr,
+                           <const floating*>j.go + s0 * vout, <floating*>j.out + s0 * vin,
+                           <floating*>j.gwp + g * j.gsz, cols, &q)
+
+
+cdef void _batch_task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    cdef const _Batch* j = <const _Batch*>ctx
+    cdef Py_ssize_t c
+    cdef int prev = blas_local_threads(1) if j.nchunks > 1 else -1
+    for c in range(c0, c1):
+        if j.dbl:
+            _chunk(<double*>NULL, j, c)
+        else:
+            _chunk(<float*>NULL, j, c)
+    if prev != -1:
+        blas_local_threads(prev)
+
+
+cdef void _sum_partials(floating* gwt, const floating* gwp, Py_ssize_t ngroups,
+                        Py_ssize_t n) noexcept nogil:
+    # gwt = gwp[0] + gwp[1] + ... in group order
+    cdef Py_ssize_t g, i
+    cdef const floating* s
+    for i in range(n):
+        gwt[i] = gwp[i]
+    for g in range(1, ngroups):
+        s = gwp + g * n
+        for i in range(n):
+            gwt[i] = gwt[i] + s[i]
+
+
+cdef void _run_batch(int kind, const Plan* p, cnp.ndarray x, const void* wr, const void* b,
+                     const void* go, void* out, void* gwt) except *:
+    # the forward (y = out) or the backward (gradInput = out, gradWeight^T and
+    # the bias row summed into gwt) of the whole batch; see above
+    cdef _Batch j
+    cdef Py_ssize_t itemsize = x.itemsize, maxg
+    cdef cnp.ndarray ws, gwp = None
+    if p.N == 0:
+        if kind == _CONV_BWD or kind == _FULL_BWD:
+            memset(gwt, 0, p.nk * p.Kb * p.M * itemsize)
+        return
+    j.kind, j.dbl, j.p = kind, cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT, p
+    j.x, j.wr, j.b, j.go = <const char*>cnp.PyArray_DATA(x), <const char*>wr, \
+        <const char*>b, <const char*>go
+    j.out = <char*>out
+    j.gsz = p.nk * p.Kb * p.M
+    # groups: one sample each, unless the partials would pass PARTIAL_BYTES
+    maxg = max(<Py_ssize_t>1, PARTIAL_BYTES // max(<Py_ssize_t>1, j.gsz * itemsize))
+    j.G = (p.N + maxg - 1) // maxg if kind == _CONV_BWD or kind == _FULL_BWD else 1
+    j.ngroups = (p.N + j.G - 1) // j.G
+    j.nchunks = min(j.ngroups, <Py_ssize_t>get_num_threads()) if _LOCAL else 1
+    j.wsz = p.Kb * p.ld + (p.Kr * p.ld if kind == _CONV_BWD else 0)
+    ws = workspace(j.nchunks * j.wsz, x.dtype)
+    j.ws = <char*>cnp.PyArray_DATA(ws)
+    if (kind == _CONV_BWD or kind == _FULL_BWD) and j.ngroups > 1:
+        gwp = workspace(j.ngroups * j.gsz, x.dtype)
+        j.gwp = <char*>cnp.PyArray_DATA(gwp)
+    else:
+        j.gwp = <char*>gwt
+    with nogil:
+        parallel_for(_batch_task, &j, j.nchunks, 1, 1)
+        if j.gwp != <char*>gwt:
+            if j.dbl:
+                _sum_partials(<double*>gwt, <const double*>j.gwp, j.ngroups, j.gsz)
+            else:
+                _sum_partials(<float*>gwt, <const float*>j.gwp, j.ngroups, j.gsz)
+    release(ws)
+    if gwp is not None:
+        release(gwp)
+
+
+#: whether the BLAS takes a per-thread thread count (then the batch is split)
+cdef bint _LOCAL = has_blas_local_threads()
 
 
 cdef Plan _plan(Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
@@ -335,29 +478,15 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
                         x.itemsize, tile_bytes, method)
     if N == 0:
         return
-    cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)
     cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
     px, pw, pb, py = cnp.PyArray_DATA(x), cnp.PyArray_DATA(w), _ptr(b), cnp.PyArray_DATA(y)
-    cdef void* pc = cnp.PyArray_DATA(cols)
     cdef void* pwr = cnp.PyArray_DATA(wr)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
             _repack(<const float*>pw, <const float*>pb, <float*>pwr, &p)
-            if transposed:
-                _full_forward(<const float*>px, <const float*>pwr, <const float*>pb,
-                              <float*>py, <float*>pc, &p)
-            else:
-                _conv_forward(<const float*>px, <const float*>pwr, <float*>py, <float*>pc,
-                              &p)
-    else:
-        with nogil:
+        else:
             _repack(<const double*>pw, <const double*>pb, <double*>pwr, &p)
-            if transposed:
-                _full_forward(<const double*>px, <const double*>pwr, <const double*>pb,
-                              <double*>py, <double*>pc, &p)
-            else:
-                _conv_forward(<const double*>px, <const double*>pwr, <double*>py,
-                              <double*>pc, &p)
+    _run_batch(_FULL_FWD if transposed else _CONV_FWD, &p, x, pwr, pb, NULL, py, NULL)
 
 
 def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
@@ -377,37 +506,28 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                         "auto" if method == "phase" else method)
     cdef cnp.ndarray gwt = np.empty(p.nk * p.Kb * p.M, dtype=x.dtype)
     cdef cnp.ndarray wr = np.empty(p.nk * p.M * p.Kb, dtype=x.dtype)
-    cdef cnp.ndarray cols = np.empty(p.Kb * p.ld, dtype=x.dtype)
-    cdef cnp.ndarray gcols = np.empty(0 if transposed else p.Kr * p.ld, dtype=x.dtype)
-    cdef void* px = cnp.PyArray_DATA(x)
     cdef void* pw = cnp.PyArray_DATA(w)
     cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pgw = cnp.PyArray_DATA(gw)
     cdef void* pgb = _ptr(gb)
-    cdef void* pc = cnp.PyArray_DATA(cols)
-    cdef void* pgc = cnp.PyArray_DATA(gcols)
     cdef void* pgwt = cnp.PyArray_DATA(gwt)
     cdef void* pwr = cnp.PyArray_DATA(wr)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _repack(<const float*>pw, NULL, <float*>pwr, &p)
-            if transposed:
-                _full_backward(<const float*>px, <const float*>pwr, <const float*>pgo,
-                               <float*>pgi, <float*>pgwt, <float*>pgb, <float*>pc, &p)
-            else:
-                _conv_backward(<const float*>px, <const float*>pwr, <const float*>pgo,
-                               <float*>pgi, <float*>pgwt, <float*>pc, <float*>pgc, &p)
-            _unpack(<const float*>pgwt, <float*>pgw, NULL if transposed else <float*>pgb,
-                    &p)
-    else:
-        with nogil:
+    cdef bint dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    with nogil:
+        if dbl:
             _repack(<const double*>pw, NULL, <double*>pwr, &p)
-            if transposed:
-                _full_backward(<const double*>px, <const double*>pwr, <const double*>pgo,
-                               <double*>pgi, <double*>pgwt, <double*>pgb, <double*>pc, &p)
-            else:
-                _conv_backward(<const double*>px, <const double*>pwr, <const double*>pgo,
-                               <double*>pgi, <double*>pgwt, <double*>pc, <double*>pgc, &p)
+        else:
+            _repack(<const float*>pw, NULL, <float*>pwr, &p)
+    _run_batch(_FULL_BWD if transposed else _CONV_BWD, &p, x, pwr, NULL, pgo,
+               cnp.PyArray_DATA(gi), pgwt)
+    with nogil:
+        if dbl:
+            if transposed and pgb != NULL:
+                _full_gb(<const double*>pgo, <double*>pgb, &p)
             _unpack(<const double*>pgwt, <double*>pgw,
                     NULL if transposed else <double*>pgb, &p)
+        else:
+            if transposed and pgb != NULL:
+                _full_gb(<const float*>pgo, <float*>pgb, &p)
+            _unpack(<const float*>pgwt, <float*>pgw, NULL if transposed else <float*>pgb,
+                    &p)

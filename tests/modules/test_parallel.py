@@ -296,3 +296,44 @@ def test_depthwise_split_is_bit_identical(threads, args, shape, dtype):
     gg = f(dg, backend="generic")
     for k in g1:
         np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol * 10)
+
+
+# The volumetric convolutions split the batch into chunks on the pool (one
+# BLAS thread each, where the BLAS allows it); gradWeight is summed per group
+# of samples and the groups added in order. 5 samples: uneven chunks.
+VOL = [
+    ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 3, 4, 6, 6)),
+    ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2),
+     (5, 3, 6, 7, 7)),
+    ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 3, 4, 5, 5)),
+    ("VolumetricFullConvolution", (3, 4, 4, 4, 4, 2, 2, 2, 1, 1, 1), (5, 3, 3, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("one_group", [False, True], ids=["group-per-sample", "one-group"])
+@pytest.mark.parametrize("name,args,shape", VOL,
+                         ids=[f"{c[0]}-{'x'.join(map(str, c[2]))}" for c in VOL])
+def test_volumetric_batch_split_is_bit_identical(threads, monkeypatch, name, args, shape,
+                                                 dtype, one_group):
+    from nnfunc._cpu import volumetric_convolution as vc
+    if one_group:                       # no partials: the whole batch accumulates in one
+        monkeypatch.setattr(vc, "PARTIAL_BYTES", 1)
+    f = getattr(nnfunc.nn, name)(*args)
+    rng = np.random.default_rng(0)
+    d = {"input": rng.standard_normal(shape).astype(dtype), **f.init_params(seed=1, dtype=dtype)}
+    go = rng.standard_normal(f(d)["output"].shape).astype(dtype)
+    dg = dict(d, gradOutput=go)
+    threads(1)
+    y1, g1 = f(d)["output"], f(dg)
+    for t in (2, 3):
+        threads(t)
+        np.testing.assert_array_equal(f(d)["output"], y1)
+        gt = f(dg)
+        for k in g1:
+            np.testing.assert_array_equal(gt[k], g1[k])
+    tol = 2e-4 if dtype == np.float32 else 1e-10
+    yg, gg = f(d, backend="generic")["output"], f(dg, backend="generic")
+    np.testing.assert_allclose(y1, yg, rtol=tol, atol=tol)
+    for k in g1:
+        np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol)

@@ -41,6 +41,8 @@ from libc.string cimport memcpy, memset
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
 from nnfunc._cpu._unfold cimport unfold2d, fold2d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
+from nnfunc._cpu._parallel cimport blas_local_threads, parallel_for
+from nnfunc._cpu._parallel import get_num_threads, has_blas_local_threads, release, workspace
 
 cnp.import_array()
 
@@ -312,6 +314,160 @@ cdef Py_ssize_t _tile_rows(Py_ssize_t rowbytes, Py_ssize_t fixed, Py_ssize_t oH,
     return (oH + ntiles - 1) // ntiles
 
 
+# -- the batch over the thread pool -------------------------------------------
+# As in volumetric_convolution.pyx: the samples are cut into groups (one
+# gradWeight/gradBias partial each: one sample per group with a BLAS that takes
+# a per-thread thread count, else one group for the whole batch) and the groups
+# into up to get_num_threads() chunks with their own workspaces. With the
+# per-thread BLAS count the chunks run side by side on the pool with one BLAS
+# thread each (the unfolds, folds and GEMMs of different samples overlap);
+# otherwise one chunk runs with BLAS's own threads, as a plain loop would. The
+# partials are added in group order: the bits do not depend on the number of
+# threads.
+
+#: whether the BLAS takes a per-thread thread count (then the batch is split)
+cdef bint _LOCAL = has_blas_local_threads()
+
+#: most bytes of gradWeight partials (groups of several samples above it)
+PARTIAL_BYTES = 32 * 1024 * 1024
+
+
+ctypedef struct _Job:
+    int m                       # _DIRECT, _UNFOLD or _ROWS
+    bint dbl, bwd, rows, bias
+    Py_ssize_t C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R
+    const char* x               # input (backward: NULL without gradWeight)
+    const char* w               # weight (O, C, kH, kW)
+    const char* b               # bias (forward) or NULL
+    const char* go              # gradOutput (backward)
+    const char* gib             # backward: gradInput's starting planes, or NULL
+    const char* wr              # the rows method's repacked weight, or NULL
+    char* y                     # output (forward) or gradInput (backward; NULL: none)
+    char* gw                    # backward: ngroups partials of O*K, or NULL
+    char* gb                    # backward: ngroups partials of O, or NULL
+    char* ws                    # nchunks workspaces of wsz elements
+    Py_ssize_t wsz, o_gcols, o_gwt, o_wb   # offsets in a chunk's workspace
+    Py_ssize_t N, G, ngroups, nchunks
+
+
+cdef void _chunk(floating* t, const _Job* j, Py_ssize_t c) noexcept nogil:
+    # the groups of chunk c (t only picks the type)
+    cdef Py_ssize_t g, s0, n, xs = j.C * j.H * j.W, ys = j.O * j.oH * j.oW
+    cdef floating* ws = <floating*>j.ws + c * j.wsz
+    cdef const floating* x
+    cdef floating* y
+    cdef floating* gw
+    cdef floating* gb
+    for g in range(c * j.ngroups // j.nchunks, (c + 1) * j.ngroups // j.nchunks):
+        s0 = g * j.G
+        n = min(j.G, j.N - s0)
+        x = <const floating*>j.x + s0 * xs if j.x != NULL else NULL
+        if not j.bwd:
+            y = <floating*>j.y + s0 * ys
+            if j.m == _DIRECT:
+                _forward_direct(x, <const floating*>j.w, <const floating*>j.b, y, n, j.C,
+                                j.H * j.W, j.O)
+            elif j.m == _UNFOLD:
+                _forward_unfold(x, <const floating*>j.w, <const floating*>j.b, y,
+                                ws + j.o_wb, ws, n, j.C, j.H, j.W, j.O, j.oH, j.oW, j.kH,
+                                j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.R)
+            else:
+                _forward_rows(x, <const floating*>j.wr, j.bias, y, ws, n, j.C, j.H, j.W,
+                              j.O, j.oH, j.oW, j.kH, j.kW, j.dW, j.padH, j.padW, j.dilH,
+                              j.dilW, j.R)
+            continue
+        y = <floating*>j.y + s0 * xs if j.y != NULL else NULL
+        gw = <floating*>j.gw + g * j.O * j.C * j.kH * j.kW if j.gw != NULL else NULL
+        gb = <floating*>j.gb + g * j.O if j.gb != NULL else NULL
+        if j.m == _DIRECT:
+            _backward_direct(x, <const floating*>j.w, <const floating*>j.go + s0 * ys, y,
+                             <const floating*>j.gib, gw, gb, ws, n, j.C, j.H * j.W, j.O)
+        else:
+            _backward(x, <const floating*>j.w, <const floating*>j.go + s0 * ys, y,
+                      <const floating*>j.gib, gw, gb, ws, ws + j.o_gcols, ws + j.o_gwt,
+                      <const floating*>j.wr, j.rows, n, j.C, j.H, j.W, j.O, j.oH, j.oW,
+                      j.kH, j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.R)
+
+
+cdef void _task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    cdef const _Job* j = <const _Job*>ctx
+    cdef Py_ssize_t c
+    cdef int prev = blas_local_threads(1) if j.nchunks > 1 else -1
+    for c in range(c0, c1):
+        if j.dbl:
+            _chunk(<double*>NULL, j, c)
+        else:
+            _chunk(<float*>NULL, j, c)
+    if prev != -1:
+        blas_local_threads(prev)
+
+
+cdef void _sum_groups(floating* dst, const floating* part, Py_ssize_t ngroups,
+                      Py_ssize_t n) noexcept nogil:
+    # dst = part[0] + part[1] + ... in group order
+    cdef Py_ssize_t g, i
+    cdef const floating* s
+    for i in range(n):
+        dst[i] = part[i]
+    for g in range(1, ngroups):
+        s = part + g * n
+        for i in range(n):
+            dst[i] = dst[i] + s[i]
+
+
+cdef void _run(_Job* j, object dtype, void* gw, void* gb) except *:
+    # split j's batch (j.N samples) as described above and run it; backward:
+    # the partials are added into gw (O*K) and gb (O) when those are not NULL
+    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize, K = j.C * j.kH * j.kW, maxg
+    cdef cnp.ndarray ws, parts = None
+    cdef Py_ssize_t psz = (K * j.O + j.O) if j.bwd and gw != NULL else 0
+    if not _LOCAL:
+        j.G = j.N
+    elif psz == 0:
+        j.G = 1
+    else:
+        # at most maxg partials: groups of ceil(N / maxg) samples (one when they fit)
+        maxg = max(<Py_ssize_t>1, PARTIAL_BYTES // (psz * itemsize))
+        j.G = (j.N + maxg - 1) // maxg
+    j.ngroups = (j.N + j.G - 1) // j.G
+    j.nchunks = min(j.ngroups, <Py_ssize_t>get_num_threads()) if _LOCAL else 1
+    ws = workspace(j.nchunks * j.wsz, dtype)
+    j.ws = <char*>cnp.PyArray_DATA(ws)
+    j.gw, j.gb = <char*>gw, (<char*>gb if gw != NULL else NULL)
+    if j.ngroups > 1 and gw != NULL:
+        parts = workspace(j.ngroups * psz, dtype)
+        j.gw = <char*>cnp.PyArray_DATA(parts)
+        j.gb = j.gw + j.ngroups * K * j.O * itemsize if gb != NULL else NULL
+    with nogil:
+        parallel_for(_task, j, j.nchunks, 1, 1)
+        if parts is not None:
+            if j.dbl:
+                _sum_groups(<double*>gw, <const double*>j.gw, j.ngroups, K * j.O)
+                if gb != NULL:
+                    _sum_groups(<double*>gb, <const double*>j.gb, j.ngroups, j.O)
+            else:
+                _sum_groups(<float*>gw, <const float*>j.gw, j.ngroups, K * j.O)
+                if gb != NULL:
+                    _sum_groups(<float*>gb, <const float*>j.gb, j.ngroups, j.O)
+    release(ws)
+    if parts is not None:
+        release(parts)
+
+
+cdef inline void _geom(_Job* j, int m, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H,
+                       Py_ssize_t W, Py_ssize_t O, Py_ssize_t oH, Py_ssize_t oW,
+                       Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
+                       Py_ssize_t padH, Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW,
+                       Py_ssize_t R):
+    j.m, j.N, j.C, j.H, j.W, j.O, j.oH, j.oW = m, N, C, H, W, O, oH, oW
+    j.kH, j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW = kH, kW, dH, dW, padH, padW, \
+        dilH, dilW
+    j.R = R
+    j.x = j.w = j.b = j.go = j.gib = j.wr = NULL
+    j.y = NULL
+    j.o_gcols = j.o_gwt = j.o_wb = 0
+
+
 cdef _conv_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
                    Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
@@ -322,54 +478,36 @@ cdef _conv_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = x.itemsize, R = oH
     cdef Py_ssize_t ext = (kH - 1) * dilH
     cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
-    cdef cnp.ndarray cols = None, wb = None      # per-call workspace
+    cdef cnp.ndarray wr = None
+    cdef _Job j
     if N == 0:
         return
+    _geom(&j, m, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R)
+    j.dbl, j.bwd, j.rows, j.bias = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT, False, False, bias
+    j.wsz = 0
     if m == _UNFOLD:
-        R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
-        cols = np.empty((K + bias) * R * oW, dtype=x.dtype)
-        if bias:
-            wb = np.empty(O * (K + 1), dtype=x.dtype)
+        j.R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
+        j.o_wb = (K + bias) * j.R * oW                  # cols, then [W | b]
+        j.wsz = j.o_wb + (O * (K + 1) if bias else 0)
     elif m == _ROWS:
-        R = _tile_rows((Kr + bias) * oW * sz, ext, oH, tb)
-        cols = np.empty((Kr + bias) * (R + ext) * oW, dtype=x.dtype)
-        wb = np.empty(kH * O * (Kr + bias), dtype=x.dtype)
-    cdef void* px = cnp.PyArray_DATA(x)
+        j.R = _tile_rows((Kr + bias) * oW * sz, ext, oH, tb)
+        j.wsz = (Kr + bias) * (j.R + ext) * oW
+        wr = np.empty(kH * O * (Kr + bias), dtype=x.dtype)
     cdef void* pw = cnp.PyArray_DATA(w)
     cdef void* pb = _ptr(b)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pc = _ptr(cols)
-    cdef void* pwb = _ptr(wb)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+    cdef void* pwr = _ptr(wr)
+    if m == _ROWS:
         with nogil:
-            if m == _DIRECT:
-                _forward_direct(<const float*>px, <const float*>pw, <const float*>pb,
-                                <float*>py, N, C, H * W, O)
-            elif m == _UNFOLD:
-                _forward_unfold(<const float*>px, <const float*>pw, <const float*>pb,
-                                <float*>py, <float*>pwb, <float*>pc, N, C, H, W, O, oH, oW,
-                                kH, kW, dH, dW, padH, padW, dilH, dilW, R)
-            else:
-                _repack_rows(<const float*>pw, <const float*>pb, <float*>pwb, O, C, kH, kW,
-                             Kr + bias)
-                _forward_rows(<const float*>px, <const float*>pwb, bias, <float*>py,
-                              <float*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW,
-                              dilH, dilW, R)
-    else:
-        with nogil:
-            if m == _DIRECT:
-                _forward_direct(<const double*>px, <const double*>pw, <const double*>pb,
-                                <double*>py, N, C, H * W, O)
-            elif m == _UNFOLD:
-                _forward_unfold(<const double*>px, <const double*>pw, <const double*>pb,
-                                <double*>py, <double*>pwb, <double*>pc, N, C, H, W, O, oH,
-                                oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R)
-            else:
-                _repack_rows(<const double*>pw, <const double*>pb, <double*>pwb, O, C, kH,
+            if j.dbl:
+                _repack_rows(<const double*>pw, <const double*>pb, <double*>pwr, O, C, kH,
                              kW, Kr + bias)
-                _forward_rows(<const double*>px, <const double*>pwb, bias, <double*>py,
-                              <double*>pc, N, C, H, W, O, oH, oW, kH, kW, dW, padH, padW,
-                              dilH, dilW, R)
+            else:
+                _repack_rows(<const float*>pw, <const float*>pb, <float*>pwr, O, C, kH, kW,
+                             Kr + bias)
+    j.x, j.w, j.b, j.wr = <const char*>cnp.PyArray_DATA(x), <const char*>pw, \
+        <const char*>pb, <const char*>pwr
+    j.y = <char*>cnp.PyArray_DATA(y)
+    _run(&j, x.dtype, NULL, NULL)
 
 
 cdef _conv_backward(object x, cnp.ndarray w, cnp.ndarray go, object gi, object gib,
@@ -384,59 +522,41 @@ cdef _conv_backward(object x, cnp.ndarray w, cnp.ndarray go, object gi, object g
     cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = go.itemsize, R = oH
     cdef Py_ssize_t ext = (kH - 1) * dilH
     cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes
-    cdef cnp.ndarray cols = None, gcols = None, gwt = None, wr = None   # workspace
+    cdef cnp.ndarray wr = None
     cdef bint rows = m == _ROWS and gi is not None
+    cdef _Job j
+    _geom(&j, m, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R)
+    j.dbl, j.bwd, j.rows, j.bias = cnp.PyArray_TYPE(go) != cnp.NPY_FLOAT, True, rows, bias
     if m == _DIRECT:
-        if bias:
-            cols = np.empty(oH * oW, dtype=go.dtype)                    # ones
+        j.wsz = oH * oW if bias else 0                   # ones
     else:
-        R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
-        if gw is not None:
-            gwt = np.empty((K + bias) * O, dtype=go.dtype)
-            cols = np.empty((K + bias) * R * oW, dtype=go.dtype)
+        j.R = _tile_rows((K + bias) * oW * sz, 0, oH, tb)
+        # cols (gradWeight), then gcols (gradInput), then gwt (gradWeight)
+        j.o_gcols = (K + bias) * j.R * oW if gw is not None else 0
+        j.o_gwt = j.o_gcols + ((Kr * (j.R + ext) * oW if rows else K * j.R * oW)
+                               if gi is not None else 0)
+        j.wsz = j.o_gwt + ((K + bias) * O if gw is not None else 0)
         if rows:
-            gcols = np.empty(Kr * (R + ext) * oW, dtype=go.dtype)
             wr = np.empty(kH * O * Kr, dtype=go.dtype)
-        elif gi is not None:
-            gcols = np.empty(K * R * oW, dtype=go.dtype)
-    cdef void* px = _ptr(x)
     cdef void* pw = cnp.PyArray_DATA(w)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = _ptr(gi)
-    cdef void* pgib = _ptr(gib)
-    cdef void* pgw = _ptr(gw)
-    cdef void* pgb = _ptr(gb) if bias else NULL
-    cdef void* pc = _ptr(cols)
-    cdef void* pgc = _ptr(gcols)
-    cdef void* pgwt = _ptr(gwt)
     cdef void* pwr = _ptr(wr)
-    if cnp.PyArray_TYPE(go) == cnp.NPY_FLOAT:
+    if rows:
         with nogil:
-            if m == _DIRECT:
-                _backward_direct(<const float*>px, <const float*>pw, <const float*>pgo,
-                                 <float*>pgi, <const float*>pgib, <float*>pgw, <float*>pgb,
-                                 <float*>pc, N, C, H * W, O)
+            if j.dbl:
+                _repack_rows(<const double*>pw, NULL, <double*>pwr, O, C, kH, kW, Kr)
             else:
-                if rows:
-                    _repack_rows(<const float*>pw, NULL, <float*>pwr, O, C, kH, kW, Kr)
-                _backward(<const float*>px, <const float*>pw, <const float*>pgo, <float*>pgi,
-                          <const float*>pgib, <float*>pgw, <float*>pgb, <float*>pc,
-                          <float*>pgc, <float*>pgwt, <const float*>pwr, rows, N, C, H, W,
-                          O, oH, oW, kH, kW, dH, dW, padH, padW, dilH, dilW, R)
-    else:
-        with nogil:
-            if m == _DIRECT:
-                _backward_direct(<const double*>px, <const double*>pw, <const double*>pgo,
-                                 <double*>pgi, <const double*>pgib, <double*>pgw,
-                                 <double*>pgb, <double*>pc, N, C, H * W, O)
-            else:
-                if rows:
-                    _repack_rows(<const double*>pw, NULL, <double*>pwr, O, C, kH, kW, Kr)
-                _backward(<const double*>px, <const double*>pw, <const double*>pgo,
-                          <double*>pgi, <const double*>pgib, <double*>pgw, <double*>pgb,
-                          <double*>pc, <double*>pgc, <double*>pgwt, <const double*>pwr,
-                          rows, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, dilH,
-                          dilW, R)
+                _repack_rows(<const float*>pw, NULL, <float*>pwr, O, C, kH, kW, Kr)
+    j.x, j.w, j.go, j.gib, j.wr = <const char*>_ptr(x), <const char*>pw, \
+        <const char*>cnp.PyArray_DATA(go), <const char*>_ptr(gib), <const char*>pwr
+    j.y = <char*>_ptr(gi)
+    if N == 0:
+        # empty batch: zero gradients (gradInput is empty)
+        if gw is not None:
+            gw[...] = 0
+            if bias:
+                gb[...] = 0
+        return
+    _run(&j, go.dtype, _ptr(gw), _ptr(gb) if bias else NULL)
 
 
 def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,

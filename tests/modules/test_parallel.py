@@ -298,10 +298,16 @@ def test_depthwise_split_is_bit_identical(threads, args, shape, dtype):
         np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol * 10)
 
 
-# The volumetric convolutions split the batch into chunks on the pool (one
-# BLAS thread each, where the BLAS allows it); gradWeight is summed per group
-# of samples and the groups added in order. 5 samples: uneven chunks.
+# The spatial and volumetric convolutions split the batch into chunks on the
+# pool (one BLAS thread each, where the BLAS allows it); gradWeight is summed
+# per group of samples and the groups added in order. 5 samples: uneven chunks.
 VOL = [
+    ("SpatialConvolution", (3, 4, 1, 1), (5, 3, 6, 7)),                  # direct
+    ("SpatialConvolution", (3, 4, 3, 3, 2, 2, 1, 1), (5, 3, 9, 8)),      # unfold
+    ("SpatialConvolution", (8, 4, 3, 3, 1, 1, 1, 1), (5, 8, 7, 6)),      # rows
+    ("SpatialDilatedConvolution", (8, 4, 3, 3, 1, 1, 2, 2, 2, 2), (5, 8, 9, 9)),
+    ("SpatialFullConvolution", (3, 4, 3, 3, 1, 1, 1, 1), (5, 3, 5, 6)),
+    ("SpatialFullConvolution", (8, 4, 3, 3, 1, 1, 1, 1), (5, 8, 5, 6)),
     ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 3, 4, 6, 6)),
     ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2),
      (5, 3, 6, 7, 7)),
@@ -314,11 +320,13 @@ VOL = [
 @pytest.mark.parametrize("one_group", [False, True], ids=["group-per-sample", "one-group"])
 @pytest.mark.parametrize("name,args,shape", VOL,
                          ids=[f"{c[0]}-{'x'.join(map(str, c[2]))}" for c in VOL])
-def test_volumetric_batch_split_is_bit_identical(threads, monkeypatch, name, args, shape,
-                                                 dtype, one_group):
+def test_convolution_batch_split_is_bit_identical(threads, monkeypatch, name, args, shape,
+                                                  dtype, one_group):
+    from nnfunc._cpu import spatial_convolution as sc
     from nnfunc._cpu import volumetric_convolution as vc
     if one_group:                       # no partials: the whole batch accumulates in one
         monkeypatch.setattr(vc, "PARTIAL_BYTES", 1)
+        monkeypatch.setattr(sc, "PARTIAL_BYTES", 1)
     f = getattr(nnfunc.nn, name)(*args)
     rng = np.random.default_rng(0)
     d = {"input": rng.standard_normal(shape).astype(dtype), **f.init_params(seed=1, dtype=dtype)}

@@ -41,7 +41,7 @@ from libc.string cimport memcpy, memset
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
 from nnfunc._cpu._unfold cimport unfold2d, fold2d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
-from nnfunc._cpu._parallel cimport blas_local_threads, parallel_for
+from nnfunc._cpu._batch cimport group_size, run_chunks, sum_groups
 from nnfunc._cpu._parallel import get_num_threads, has_blas_local_threads, release, workspace
 
 cnp.import_array()
@@ -314,16 +314,7 @@ cdef Py_ssize_t _tile_rows(Py_ssize_t rowbytes, Py_ssize_t fixed, Py_ssize_t oH,
     return (oH + ntiles - 1) // ntiles
 
 
-# -- the batch over the thread pool -------------------------------------------
-# As in volumetric_convolution.pyx: the samples are cut into groups (one
-# gradWeight/gradBias partial each: one sample per group with a BLAS that takes
-# a per-thread thread count, else one group for the whole batch) and the groups
-# into up to get_num_threads() chunks with their own workspaces. With the
-# per-thread BLAS count the chunks run side by side on the pool with one BLAS
-# thread each (the unfolds, folds and GEMMs of different samples overlap);
-# otherwise one chunk runs with BLAS's own threads, as a plain loop would. The
-# partials are added in group order: the bits do not depend on the number of
-# threads.
+# -- the batch over the thread pool (see _batch.pxd) -----------------------------
 
 #: whether the BLAS takes a per-thread thread count (then the batch is split)
 cdef bint _LOCAL = has_blas_local_threads()
@@ -389,46 +380,20 @@ cdef void _chunk(floating* t, const _Job* j, Py_ssize_t c) noexcept nogil:
                       j.kH, j.kW, j.dH, j.dW, j.padH, j.padW, j.dilH, j.dilW, j.R)
 
 
-cdef void _task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
-    cdef const _Job* j = <const _Job*>ctx
-    cdef Py_ssize_t c
-    cdef int prev = blas_local_threads(1) if j.nchunks > 1 else -1
-    for c in range(c0, c1):
-        if j.dbl:
-            _chunk(<double*>NULL, j, c)
-        else:
-            _chunk(<float*>NULL, j, c)
-    if prev != -1:
-        blas_local_threads(prev)
-
-
-cdef void _sum_groups(floating* dst, const floating* part, Py_ssize_t ngroups,
-                      Py_ssize_t n) noexcept nogil:
-    # dst = part[0] + part[1] + ... in group order
-    cdef Py_ssize_t g, i
-    cdef const floating* s
-    for i in range(n):
-        dst[i] = part[i]
-    for g in range(1, ngroups):
-        s = part + g * n
-        for i in range(n):
-            dst[i] = dst[i] + s[i]
+cdef void _chunk_any(const void* ctx, Py_ssize_t c) noexcept nogil:
+    if (<const _Job*>ctx).dbl:
+        _chunk(<double*>NULL, <const _Job*>ctx, c)
+    else:
+        _chunk(<float*>NULL, <const _Job*>ctx, c)
 
 
 cdef void _run(_Job* j, object dtype, void* gw, void* gb) except *:
     # split j's batch (j.N samples) as described above and run it; backward:
     # the partials are added into gw (O*K) and gb (O) when those are not NULL
-    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize, K = j.C * j.kH * j.kW, maxg
+    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize, K = j.C * j.kH * j.kW
     cdef cnp.ndarray ws, parts = None
     cdef Py_ssize_t psz = (K * j.O + j.O) if j.bwd and gw != NULL else 0
-    if not _LOCAL:
-        j.G = j.N
-    elif psz == 0:
-        j.G = 1
-    else:
-        # at most maxg partials: groups of ceil(N / maxg) samples (one when they fit)
-        maxg = max(<Py_ssize_t>1, PARTIAL_BYTES // (psz * itemsize))
-        j.G = (j.N + maxg - 1) // maxg
+    j.G = group_size(j.N, psz * itemsize, PARTIAL_BYTES, _LOCAL)
     j.ngroups = (j.N + j.G - 1) // j.G
     j.nchunks = min(j.ngroups, <Py_ssize_t>get_num_threads()) if _LOCAL else 1
     ws = workspace(j.nchunks * j.wsz, dtype)
@@ -439,16 +404,16 @@ cdef void _run(_Job* j, object dtype, void* gw, void* gb) except *:
         j.gw = <char*>cnp.PyArray_DATA(parts)
         j.gb = j.gw + j.ngroups * K * j.O * itemsize if gb != NULL else NULL
     with nogil:
-        parallel_for(_task, j, j.nchunks, 1, 1)
+        run_chunks(_chunk_any, j, j.nchunks)
         if parts is not None:
             if j.dbl:
-                _sum_groups(<double*>gw, <const double*>j.gw, j.ngroups, K * j.O)
+                sum_groups(<double*>gw, <const double*>j.gw, j.ngroups, K * j.O)
                 if gb != NULL:
-                    _sum_groups(<double*>gb, <const double*>j.gb, j.ngroups, j.O)
+                    sum_groups(<double*>gb, <const double*>j.gb, j.ngroups, j.O)
             else:
-                _sum_groups(<float*>gw, <const float*>j.gw, j.ngroups, K * j.O)
+                sum_groups(<float*>gw, <const float*>j.gw, j.ngroups, K * j.O)
                 if gb != NULL:
-                    _sum_groups(<float*>gb, <const float*>j.gb, j.ngroups, j.O)
+                    sum_groups(<float*>gb, <const float*>j.gb, j.ngroups, j.O)
     release(ws)
     if parts is not None:
         release(parts)

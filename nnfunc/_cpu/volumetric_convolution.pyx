@@ -47,7 +47,7 @@ from libc.string cimport memset
 from nnfunc._cpu._blas cimport floating, blas_int, gemm
 from nnfunc._cpu._unfold3d cimport Geom3d, unfold3d, fold3d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
-from nnfunc._cpu._parallel cimport blas_local_threads, parallel_for
+from nnfunc._cpu._batch cimport group_size, run_chunks, sum_groups
 from nnfunc._cpu._parallel import get_num_threads, has_blas_local_threads, release, workspace
 
 cnp.import_array()
@@ -245,16 +245,7 @@ cdef void _full_gb(const floating* go, floating* gb, const Plan* p) noexcept nog
         gb[m] = <floating>acc
 
 
-# -- the batch over the thread pool -------------------------------------------
-# The samples are cut into groups (one gradWeight partial each) and the groups
-# into up to get_num_threads() chunks, each chunk with its own column
-# workspaces. With a BLAS that takes a per-thread thread count
-# (blas_local_threads: OpenBLAS >= 0.3.27) the chunks run side by side on the
-# pool, one BLAS thread each: the unfolds, folds and GEMMs of different samples
-# overlap, where the serial loop ran the copies on one core while BLAS's
-# threads waited between small GEMMs. Otherwise one chunk runs the groups in
-# order with BLAS's own threads. The partials are added in group order
-# afterwards: the bits depend on the batch, not on the number of threads.
+# -- the batch over the thread pool (see _batch.pxd) -----------------------------
 
 cdef enum:
     _CONV_FWD = 0
@@ -309,30 +300,11 @@ cdef void _chunk(floating* t, const _Batch* j, Py_ssize_t c) noexcept nogil:
                            <floating*>j.gwp + g * j.gsz, cols, &q)
 
 
-cdef void _batch_task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
-    cdef const _Batch* j = <const _Batch*>ctx
-    cdef Py_ssize_t c
-    cdef int prev = blas_local_threads(1) if j.nchunks > 1 else -1
-    for c in range(c0, c1):
-        if j.dbl:
-            _chunk(<double*>NULL, j, c)
-        else:
-            _chunk(<float*>NULL, j, c)
-    if prev != -1:
-        blas_local_threads(prev)
-
-
-cdef void _sum_partials(floating* gwt, const floating* gwp, Py_ssize_t ngroups,
-                        Py_ssize_t n) noexcept nogil:
-    # gwt = gwp[0] + gwp[1] + ... in group order
-    cdef Py_ssize_t g, i
-    cdef const floating* s
-    for i in range(n):
-        gwt[i] = gwp[i]
-    for g in range(1, ngroups):
-        s = gwp + g * n
-        for i in range(n):
-            gwt[i] = gwt[i] + s[i]
+cdef void _chunk_any(const void* ctx, Py_ssize_t c) noexcept nogil:
+    if (<const _Batch*>ctx).dbl:
+        _chunk(<double*>NULL, <const _Batch*>ctx, c)
+    else:
+        _chunk(<float*>NULL, <const _Batch*>ctx, c)
 
 
 cdef void _run_batch(int kind, const Plan* p, cnp.ndarray x, const void* wr, const void* b,
@@ -340,7 +312,7 @@ cdef void _run_batch(int kind, const Plan* p, cnp.ndarray x, const void* wr, con
     # the forward (y = out) or the backward (gradInput = out, gradWeight^T and
     # the bias row summed into gwt) of the whole batch; see above
     cdef _Batch j
-    cdef Py_ssize_t itemsize = x.itemsize, maxg
+    cdef Py_ssize_t itemsize = x.itemsize
     cdef cnp.ndarray ws, gwp = None
     if p.N == 0:
         if kind == _CONV_BWD or kind == _FULL_BWD:
@@ -351,9 +323,8 @@ cdef void _run_batch(int kind, const Plan* p, cnp.ndarray x, const void* wr, con
         <const char*>b, <const char*>go
     j.out = <char*>out
     j.gsz = p.nk * p.Kb * p.M
-    # groups: one sample each, unless the partials would pass PARTIAL_BYTES
-    maxg = max(<Py_ssize_t>1, PARTIAL_BYTES // max(<Py_ssize_t>1, j.gsz * itemsize))
-    j.G = (p.N + maxg - 1) // maxg if kind == _CONV_BWD or kind == _FULL_BWD else 1
+    j.G = group_size(p.N, j.gsz * itemsize if kind == _CONV_BWD or kind == _FULL_BWD else 0,
+                     PARTIAL_BYTES, _LOCAL)
     j.ngroups = (p.N + j.G - 1) // j.G
     j.nchunks = min(j.ngroups, <Py_ssize_t>get_num_threads()) if _LOCAL else 1
     j.wsz = p.Kb * p.ld + (p.Kr * p.ld if kind == _CONV_BWD else 0)
@@ -365,12 +336,12 @@ cdef void _run_batch(int kind, const Plan* p, cnp.ndarray x, const void* wr, con
     else:
         j.gwp = <char*>gwt
     with nogil:
-        parallel_for(_batch_task, &j, j.nchunks, 1, 1)
+        run_chunks(_chunk_any, &j, j.nchunks)
         if j.gwp != <char*>gwt:
             if j.dbl:
-                _sum_partials(<double*>gwt, <const double*>j.gwp, j.ngroups, j.gsz)
+                sum_groups(<double*>gwt, <const double*>j.gwp, j.ngroups, j.gsz)
             else:
-                _sum_partials(<float*>gwt, <const float*>j.gwp, j.ngroups, j.gsz)
+                sum_groups(<float*>gwt, <const float*>j.gwp, j.ngroups, j.gsz)
     release(ws)
     if gwp is not None:
         release(gwp)

@@ -4,7 +4,7 @@
 # The samples are cut into groups, each with its own gradWeight (and
 # gradBias) partial, and the groups into up to get_num_threads() chunks,
 # each chunk with its own workspaces. With a BLAS that takes a per-thread
-# thread count (blas_local_threads: OpenBLAS >= 0.3.27) the chunks run side
+# thread count (openblas_set_num_threads_local, see _parallel.pxd) the chunks run side
 # by side on the pool, one BLAS thread each, so that the unfolds, folds and
 # GEMMs of different samples overlap (the plain loop ran the copies on one
 # core while BLAS's threads waited between small GEMMs); otherwise one chunk
@@ -13,7 +13,9 @@
 # threads.
 
 from nnfunc._cpu._blas cimport floating
-from nnfunc._cpu._parallel cimport blas_local_threads, parallel_for
+from nnfunc._cpu._parallel cimport (
+    blas_single_enter, blas_single_leave, blas_thread_restore, blas_thread_single, parallel_for,
+)
 
 #: one chunk of a batch: ctx is the module's job, c the chunk's number
 ctypedef void (*chunk_fn)(const void* ctx, Py_ssize_t c) noexcept nogil
@@ -28,11 +30,10 @@ ctypedef struct Chunks:
 cdef inline void _chunks_task(void* ctx, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
     cdef const Chunks* k = <const Chunks*>ctx
     cdef Py_ssize_t c
-    cdef int prev = blas_local_threads(1) if k.n > 1 else -1
+    cdef int prev = blas_thread_single() if k.n > 1 else -1
     for c in range(c0, c1):
         k.fn(k.ctx, c)
-    if prev != -1:
-        blas_local_threads(prev)
+    blas_thread_restore(prev)
 
 
 cdef inline void run_chunks(chunk_fn fn, const void* ctx, Py_ssize_t n) noexcept nogil:
@@ -40,7 +41,11 @@ cdef inline void run_chunks(chunk_fn fn, const void* ctx, Py_ssize_t n) noexcept
     when there are several)."""
     cdef Chunks k
     k.fn, k.ctx, k.n = fn, ctx, n
+    if n > 1:
+        blas_single_enter()
     parallel_for(_chunks_task, &k, n, 1, 1)
+    if n > 1:
+        blas_single_leave()
 
 
 cdef inline Py_ssize_t group_size(Py_ssize_t N, Py_ssize_t partial_bytes,

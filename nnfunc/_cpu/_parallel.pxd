@@ -22,8 +22,13 @@ cdef inline Py_ssize_t plane_grain(Py_ssize_t per_plane) noexcept nogil:
     return 32768 // per_plane
 
 
-# Set the calling thread's BLAS thread count (OpenBLAS >= 0.3.27:
-# openblas_set_num_threads_local, found in the library behind SciPy's
-# cython_blas). Returns the previous value (pass it back to restore), or -1
-# when the BLAS has no such call (nothing was changed).
-cdef int blas_local_threads(int n) noexcept nogil
+# One BLAS thread per caller during a batch split over the pool (OpenBLAS >=
+# 0.3.27's openblas_set_num_threads_local, found behind SciPy's cython_blas;
+# no-ops without it). The batch's caller brackets the whole batch with
+# blas_single_enter / blas_single_leave (they act where the count is shared by
+# the process); each part brackets itself with prev = blas_thread_single() /
+# blas_thread_restore(prev) (they act where the count is per thread).
+cdef void blas_single_enter() noexcept nogil
+cdef void blas_single_leave() noexcept nogil
+cdef int blas_thread_single() noexcept nogil
+cdef void blas_thread_restore(int prev) noexcept nogil

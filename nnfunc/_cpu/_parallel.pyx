@@ -24,41 +24,133 @@ from scipy.linalg.cython_blas cimport sgemm as _blas_sgemm
 cdef extern from *:
     """
     #include <dlfcn.h>
-    /* OpenBLAS's per-thread thread count, looked up in the library that
-       serves SciPy's cython_blas (dlsym on that module's handle searches its
-       dependencies, where the BLAS is) */
+    #include <pthread.h>
+    /* OpenBLAS's openblas_set_num_threads_local, looked up in the library
+       that serves SciPy's cython_blas (dlsym on that module's handle searches
+       its dependencies, where the BLAS is). Its scope is measured once: some
+       builds keep the count per thread, others (SciPy's 0.3.31 wheel here)
+       change it for the whole process. Shared scope: the callers of a batch
+       set it to 1 and back through a depth count under a lock, so that
+       overlapping batches from several threads restore the first value, never
+       one of their own 1s. Per-thread scope: each thread of a batch sets and
+       restores its own. */
     typedef int (*nnf_blas_local_fn)(int);
     static nnf_blas_local_fn nnf_blas_local = 0;
+    static int nnf_blas_shared = 0;
+    static pthread_mutex_t nnf_blas_mu = PTHREAD_MUTEX_INITIALIZER;
+    static int nnf_blas_depth = 0, nnf_blas_saved = 0;
+
+    static void* nnf_blas_probe(void* arg) { (void)arg; nnf_blas_local(1); return 0; }
+
     static void nnf_find_blas_local(void* sym) {
     #if defined(__linux__) || defined(__APPLE__)
         Dl_info info;
         void* h;
+        pthread_t t;
+        int p0, p1;
         if (sym != 0 && dladdr(sym, &info) && info.dli_fname != 0) {
             h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
             if (h != 0)
                 nnf_blas_local = (nnf_blas_local_fn)dlsym(h, "openblas_set_num_threads_local");
         }
+        if (nnf_blas_local == 0)
+            return;
+        /* the scope: another thread sets 1; does this thread see it? */
+        p0 = nnf_blas_local(2);
+        nnf_blas_local(2);
+        if (pthread_create(&t, 0, nnf_blas_probe, 0) != 0) {
+            nnf_blas_local(p0);
+            nnf_blas_local = 0;            /* unknown scope: do not use it */
+            return;
+        }
+        pthread_join(t, 0);
+        p1 = nnf_blas_local(p0);
+        nnf_blas_shared = p1 == 1;
     #else
         (void)sym;
     #endif
     }
-    static int nnf_blas_local_set(int n) { return nnf_blas_local ? nnf_blas_local(n) : -1; }
+
+    /* the caller of a batch, around it */
+    static void nnf_blas_single_enter(void) {
+        if (nnf_blas_local == 0 || !nnf_blas_shared) return;
+        pthread_mutex_lock(&nnf_blas_mu);
+        if (nnf_blas_depth++ == 0) nnf_blas_saved = nnf_blas_local(1);
+        pthread_mutex_unlock(&nnf_blas_mu);
+    }
+    static void nnf_blas_single_leave(void) {
+        if (nnf_blas_local == 0 || !nnf_blas_shared) return;
+        pthread_mutex_lock(&nnf_blas_mu);
+        if (--nnf_blas_depth == 0) nnf_blas_local(nnf_blas_saved);
+        pthread_mutex_unlock(&nnf_blas_mu);
+    }
+    /* each thread of a batch, around its part: the previous count, or -1 */
+    static int nnf_blas_thread_single(void) {
+        return (nnf_blas_local != 0 && !nnf_blas_shared) ? nnf_blas_local(1) : -1;
+    }
+    static void nnf_blas_thread_restore(int prev) {
+        if (prev != -1) nnf_blas_local(prev);
+    }
     static int nnf_has_blas_local(void) { return nnf_blas_local != 0; }
+    /* the count this thread's BLAS calls would use now (set and put back) */
+    static int nnf_blas_now(void) {
+        int p;
+        if (nnf_blas_local == 0) return -1;
+        pthread_mutex_lock(&nnf_blas_mu);
+        p = nnf_blas_local(1);
+        nnf_blas_local(p);
+        pthread_mutex_unlock(&nnf_blas_mu);
+        return p;
+    }
     """
     void nnf_find_blas_local(void* sym)
-    int nnf_blas_local_set(int n) noexcept nogil
+    void nnf_blas_single_enter() noexcept nogil
+    void nnf_blas_single_leave() noexcept nogil
+    int nnf_blas_thread_single() noexcept nogil
+    void nnf_blas_thread_restore(int prev) noexcept nogil
     int nnf_has_blas_local() noexcept nogil
+    int nnf_blas_now() noexcept nogil
+    int nnf_blas_shared
 
 nnf_find_blas_local(<void*>_blas_sgemm)
 
 
-cdef int blas_local_threads(int n) noexcept nogil:
-    return nnf_blas_local_set(n)
+cdef void blas_single_enter() noexcept nogil:
+    nnf_blas_single_enter()
+
+
+cdef void blas_single_leave() noexcept nogil:
+    nnf_blas_single_leave()
+
+
+cdef int blas_thread_single() noexcept nogil:
+    return nnf_blas_thread_single()
+
+
+cdef void blas_thread_restore(int prev) noexcept nogil:
+    nnf_blas_thread_restore(prev)
+
+
+def blas_threads_scope():
+    """How the BLAS takes a thread count for one caller: "process" (the
+    count is shared: a batch sets it for its duration), "thread" (per
+    thread), or None (no such call: the convolutions then keep BLAS's own
+    threads and do not split their batch)."""
+    if not nnf_has_blas_local():
+        return None
+    return "process" if nnf_blas_shared else "thread"
+
+
+def blas_threads_now():
+    """The BLAS thread count the calling thread's calls would use now, or -1
+    where the BLAS has no per-caller count (tests: a batch puts it back)."""
+    return nnf_blas_now()
 
 
 def has_blas_local_threads():
-    """Whether the BLAS takes a per-thread thread count (then the volumetric
-    convolutions split their batch over the pool, one BLAS thread each)."""
+    """Whether the BLAS takes a thread count for one caller (see
+    :func:`blas_threads_scope`): then the convolutions split their batch over
+    the pool, one BLAS thread each."""
     return bool(nnf_has_blas_local())
 
 

@@ -345,3 +345,39 @@ def test_convolution_batch_split_is_bit_identical(threads, monkeypatch, name, ar
     np.testing.assert_allclose(y1, yg, rtol=tol, atol=tol)
     for k in g1:
         np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol)
+
+
+def test_batches_put_the_blas_thread_count_back(threads):
+    """The batch split runs BLAS with one thread per caller; where that count is
+    shared by the process (SciPy's OpenBLAS), batches from several threads at
+    once must leave it as they found it (a set-and-restore per pool thread
+    left it at 1, and every later BLAS call ran on one core)."""
+    if _parallel.blas_threads_scope() is None:
+        pytest.skip("the BLAS has no per-caller thread count")
+    threads(2)
+    before = _parallel.blas_threads_now()
+    rng = np.random.default_rng(0)
+    mods = [nnfunc.nn.VolumetricConvolution(3, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1),
+            nnfunc.nn.SpatialConvolution(8, 4, 3, 3, 1, 1, 1, 1)]
+    dicts = [{"input": rng.standard_normal((6, 3, 4, 6, 6)).astype(np.float32),
+              **mods[0].init_params(seed=0)},
+             {"input": rng.standard_normal((6, 8, 7, 6)).astype(np.float32),
+              **mods[1].init_params(seed=0)}]
+    errors = []
+
+    def work(i):
+        try:
+            f, d = mods[i % 2], dicts[i % 2]
+            for _ in range(20):
+                y = f(d)["output"]
+                f(dict(d, gradOutput=y))
+        except Exception as e:      # reported in the main thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors[0]
+    assert _parallel.blas_threads_now() == before

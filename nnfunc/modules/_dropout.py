@@ -109,6 +109,12 @@ class DropoutBase(Module):
         step = max(1, 65536 // max(inner, 1))
         src, dst, m = src.reshape(-1), dst.reshape(-1), noise.reshape(-1)
         q, s = 1.0 - self.p, self._keep_value()
+        if inner > 1 and outer <= 65536:
+            # a small mask over whole planes (Spatial/VolumetricDropout): drawn in
+            # one piece (the same stream), then applied by the pool's threads
+            np.copyto(m, np.where(rng.random(outer) < q, s, 0.0), casting="unsafe")
+            k.apply(src, m, dst, inner)
+            return
         for o in range(0, outer, step):
             e = min(outer, o + step)
             k.draw_apply(rng.random(e - o), src[o * inner:e * inner], m[o:e],

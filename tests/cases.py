@@ -1382,6 +1382,11 @@ add(
          gen=_hinge_gen, target=classes(5), ref=_mm_ref(2, _NLL_W, 0.5), bad=_class_bad),
     Case("MultiMarginCriterion", (), (6, 4), "sum", kwargs={"sizeAverage": False},
          batch=True, gen=_hinge_gen, target=classes(4), ref=_mm_ref(size_average=False)),
+    # rows wider than the kernel's 32 vector lanes (the lanes, then the rest)
+    Case("MultiMarginCriterion", (), (3, 70), "wide", batch=True, gen=_hinge_gen,
+         target=classes(70), ref=_mm_ref()),
+    Case("MultiMarginCriterion", (2, None, 0.5), (3, 70), "p2-wide", batch=True,
+         gen=_hinge_gen, target=classes(70), ref=_mm_ref(2, None, 0.5)),
     Case("MultiLabelMarginCriterion", (), (6, 5), "batch", batch=True, gen=_hinge_gen,
          target=label_lists(5),
          ref=lambda torch, t: _F(torch).multilabel_margin_loss(t["input"], t["target"]),

@@ -19,7 +19,8 @@
  * AVX2 / AVX-512 clones; no FMA contraction (-std=c11), so every clone gives
  * the same bits.
  *
- * MSECriterion's two loops (mse_criterion.pyx) are at the end.
+ * MSECriterion's and MultiMarginCriterion's loops (mse_criterion.pyx,
+ * multi_margin_criterion.pyx) are at the end.
  */
 #ifndef NNFUNC_CRITERION_H
 #define NNFUNC_CRITERION_H
@@ -288,5 +289,70 @@ NNF_WIDE static void nnf_mse_grad_##S(const T* restrict x, const T* restrict t, 
 
 NNF_MSE(float, f)
 NNF_MSE(double, d)
+
+/* ---- MultiMarginCriterion ------------------------------------------------ */
+/* a row's hinge terms, in double: sum over j of max(0, a + x[j])^p (p 1 or
+ * 2), in NNF_LANES lanes added as a tree; the gradient map writes
+ * gi[j] = gc (p 1) or 2 gc z (p 2) where z = a + x[j] > 0, else 0, and
+ * returns the sum of what it wrote. (The selects vectorise without
+ * -ftrapping-math, see meson.build.) */
+#define NNF_MM(T, S)                                                           \
+NNF_WIDE static double nnf_mm_terms_##S(const T* restrict x, ptrdiff_t n,       \
+                                        double a, int p) {                     \
+    double tot[NNF_LANES] = {0}, r, z;                                         \
+    ptrdiff_t i = 0;                                                           \
+    if (p == 1)                                                                \
+        for (; i + NNF_LANES <= n; i += NNF_LANES)                             \
+            for (int j = 0; j < NNF_LANES; j++) {                              \
+                z = a + (double)x[i + j];                                      \
+                tot[j] += z > 0.0 ? z : 0.0;                                   \
+            }                                                                  \
+    else                                                                       \
+        for (; i + NNF_LANES <= n; i += NNF_LANES)                             \
+            for (int j = 0; j < NNF_LANES; j++) {                              \
+                z = a + (double)x[i + j];                                      \
+                z = z > 0.0 ? z : 0.0;                                         \
+                tot[j] += z * z;                                               \
+            }                                                                  \
+    r = nnf_fold_sum(tot);                                                     \
+    for (; i < n; i++) {                                                       \
+        z = a + (double)x[i];                                                  \
+        z = z > 0.0 ? z : 0.0;                                                 \
+        r += p == 1 ? z : z * z;                                               \
+    }                                                                          \
+    return r;                                                                  \
+}                                                                              \
+NNF_WIDE static double nnf_mm_grads_##S(const T* restrict x, T* restrict gi,    \
+                                        ptrdiff_t n, double a, int p, double gc) { \
+    double tot[NNF_LANES] = {0}, r, z, h;                                      \
+    ptrdiff_t i = 0;                                                           \
+    if (p == 1)                                                                \
+        for (; i + NNF_LANES <= n; i += NNF_LANES)                             \
+            for (int j = 0; j < NNF_LANES; j++) {                              \
+                z = a + (double)x[i + j];                                      \
+                h = z > 0.0 ? gc : 0.0;                                        \
+                gi[i + j] = (T)h;                                              \
+                tot[j] += h;                                                   \
+            }                                                                  \
+    else                                                                       \
+        for (; i + NNF_LANES <= n; i += NNF_LANES)                             \
+            for (int j = 0; j < NNF_LANES; j++) {                              \
+                z = a + (double)x[i + j];                                      \
+                h = z > 0.0 ? 2.0 * gc * z : 0.0;                              \
+                gi[i + j] = (T)h;                                              \
+                tot[j] += h;                                                   \
+            }                                                                  \
+    r = nnf_fold_sum(tot);                                                     \
+    for (; i < n; i++) {                                                       \
+        z = a + (double)x[i];                                                  \
+        h = z > 0.0 ? (p == 1 ? gc : 2.0 * gc * z) : 0.0;                      \
+        gi[i] = (T)h;                                                          \
+        r += h;                                                                \
+    }                                                                          \
+    return r;                                                                  \
+}
+
+NNF_MM(float, f)
+NNF_MM(double, d)
 
 #endif /* NNFUNC_CRITERION_H */

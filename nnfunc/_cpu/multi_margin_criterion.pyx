@@ -14,16 +14,22 @@ from nnfunc._cpu._blas cimport floating
 cnp.import_array()
 
 
+cdef extern from "_criterion.h" nogil:
+    double nnf_mm_terms_f(const float* x, Py_ssize_t n, double a, int p) noexcept
+    double nnf_mm_terms_d(const double* x, Py_ssize_t n, double a, int p) noexcept
+    double nnf_mm_grads_f(const float* x, float* gi, Py_ssize_t n, double a, int p,
+                          double gc) noexcept
+    double nnf_mm_grads_d(const double* x, double* gi, Py_ssize_t n, double a, int p,
+                          double gc) noexcept
+
+
 cdef inline double _row_terms(const floating* xo, Py_ssize_t lo, Py_ssize_t hi, double xc,
                               int p) noexcept nogil:
-    """sum over j in [lo, hi) of max(0, xc + x[j])^p."""
-    cdef Py_ssize_t j
-    cdef double r = 0.0, z
-    for j in range(lo, hi):
-        z = xc + xo[j]
-        z = z if z > 0.0 else 0.0
-        r += z if p == 1 else z * z
-    return r
+    """sum over j in [lo, hi) of max(0, xc + x[j])^p (vector lanes, _criterion.h)."""
+    if floating is float:
+        return nnf_mm_terms_f(xo + lo, hi - lo, xc, p)
+    else:
+        return nnf_mm_terms_d(xo + lo, hi - lo, xc, p)
 
 
 cdef double _forward(const floating* x, const int64_t* t, const floating* w, Py_ssize_t n,
@@ -44,14 +50,10 @@ cdef double _forward(const floating* x, const int64_t* t, const floating* w, Py_
 cdef inline double _row_grads(const floating* xo, floating* gio, Py_ssize_t lo, Py_ssize_t hi,
                               double xc, int p, double gc) noexcept nogil:
     """gi[j] = d/dx[j] of gc max(0, xc + x[j])^p for j in [lo, hi); returns their sum."""
-    cdef Py_ssize_t j
-    cdef double z, h, tot = 0.0
-    for j in range(lo, hi):
-        z = xc + xo[j]
-        h = (gc if p == 1 else 2.0 * gc * z) if z > 0.0 else 0.0
-        gio[j] = <floating>h
-        tot += h
-    return tot
+    if floating is float:
+        return nnf_mm_grads_f(xo + lo, gio + lo, hi - lo, xc, p, gc)
+    else:
+        return nnf_mm_grads_d(xo + lo, gio + lo, hi - lo, xc, p, gc)
 
 
 cdef void _backward(const floating* x, const int64_t* t, const floating* w, floating* gi,

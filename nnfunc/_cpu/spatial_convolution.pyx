@@ -57,6 +57,7 @@ cdef enum:
     _DIRECT = 1
     _UNFOLD = 2
     _ROWS = 3
+    _FULL_FUSED = 4     # a batch job only: _full_backward's fused pass
 
 
 cdef inline bint _direct(Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW,
@@ -320,8 +321,10 @@ cdef Py_ssize_t _tile_rows(Py_ssize_t rowbytes, Py_ssize_t fixed, Py_ssize_t oH,
 cdef bint _LOCAL = has_blas_local_threads()
 
 cdef bint _splits(Py_ssize_t N):
-    # whether a batch of N samples runs in several chunks
-    return _LOCAL and N >= 2 and get_num_threads() >= 2
+    # whether a batch of N samples is split (in chunks on the pool, or in one
+    # chunk when the pool has one thread: the method, and so the bits, must
+    # not depend on the number of threads)
+    return _LOCAL and N >= 2
 
 
 #: most bytes of gradWeight partials (groups of several samples above it)
@@ -375,7 +378,11 @@ cdef void _chunk(floating* t, const _Job* j, Py_ssize_t c) noexcept nogil:
         y = <floating*>j.y + s0 * xs if j.y != NULL else NULL
         gw = <floating*>j.gw + g * j.O * j.C * j.kH * j.kW if j.gw != NULL else NULL
         gb = <floating*>j.gb + g * j.O if j.gb != NULL else NULL
-        if j.m == _DIRECT:
+        if j.m == _FULL_FUSED:
+            _full_backward(x, <const floating*>j.w, <const floating*>j.go + s0 * ys, y, gw, ws,
+                           ws + j.o_gwt, n, j.C, j.H, j.W, j.O, j.oH, j.oW, j.kH, j.kW,
+                           j.dH, j.dW, j.padH, j.padW, j.R)
+        elif j.m == _DIRECT:
             _backward_direct(x, <const floating*>j.w, <const floating*>j.go + s0 * ys, y,
                              <const floating*>j.gib, gw, gb, ws, n, j.C, j.H * j.W, j.O)
         else:
@@ -651,9 +658,9 @@ def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray g
                      Py_ssize_t padW, Py_ssize_t tile_bytes=-1, str method="auto"):
     """gradInput, gradWeight and (gb not None) gradBias of the transposed
     convolution, written over. Where the convolution would take its unfold
-    method and the batch is not split over the pool, one fused pass (one
-    unfold of gradOutput per tile for both gradients); otherwise its forward
-    (gradInput) and gradWeight paths.
+    method, one fused pass (one unfold of gradOutput per tile for both
+    gradients; the batch split over the pool as the convolutions'); otherwise
+    its forward (gradInput) and gradWeight paths.
     ("phase" is a forward method: here it means "auto".)"""
     if method == "phase":
         method = "auto"
@@ -668,9 +675,18 @@ def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray g
     cdef void* pgo0 = cnp.PyArray_DATA(go)
     cdef void* pgi = cnp.PyArray_DATA(gi)
     cdef void* pgw = cnp.PyArray_DATA(gw)
-    # the fused pass runs on one thread beside BLAS's; with the batch split over
-    # the pool, the two split paths below measured faster
-    if m == _UNFOLD and not _splits(N):
+    cdef _Job j
+    if m == _UNFOLD and _splits(N):
+        R = _tile_rows(Kf * W * go.itemsize, 0, H, tb)
+        _geom(&j, _FULL_FUSED, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW, 1, 1, R)
+        j.dbl, j.bwd, j.rows, j.bias = cnp.PyArray_TYPE(go) != cnp.NPY_FLOAT, True, False, \
+            False
+        j.o_gwt = Kf * R * W                    # cols, then gwt
+        j.wsz = j.o_gwt + Kf * C
+        j.x, j.w, j.go = <const char*>px, <const char*>pw, <const char*>pgo0
+        j.y = <char*>pgi
+        _run(&j, go.dtype, pgw, NULL)
+    elif m == _UNFOLD:
         R = _tile_rows(Kf * W * go.itemsize, 0, H, tb)
         cols = np.empty(Kf * R * W, dtype=go.dtype)
         gwt = np.empty(Kf * C, dtype=go.dtype)

@@ -352,8 +352,10 @@ cdef bint _LOCAL = has_blas_local_threads()
 
 
 cdef bint _splits(Py_ssize_t N):
-    # whether a batch of N samples runs in several chunks
-    return _LOCAL and N >= 2 and get_num_threads() >= 2
+    # whether a batch of N samples is split (in chunks on the pool, or in one
+    # chunk when the pool has one thread: the method, and so the bits, must
+    # not depend on the number of threads)
+    return _LOCAL and N >= 2
 
 
 cdef Plan _plan(Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,

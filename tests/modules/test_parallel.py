@@ -306,8 +306,9 @@ VOL = [
     ("SpatialConvolution", (3, 4, 3, 3, 2, 2, 1, 1), (5, 3, 9, 8)),      # unfold
     ("SpatialConvolution", (8, 4, 3, 3, 1, 1, 1, 1), (5, 8, 7, 6)),      # rows
     ("SpatialDilatedConvolution", (8, 4, 3, 3, 1, 1, 2, 2, 2, 2), (5, 8, 9, 9)),
-    ("SpatialFullConvolution", (3, 4, 3, 3, 1, 1, 1, 1), (5, 3, 5, 6)),
-    ("SpatialFullConvolution", (8, 4, 3, 3, 1, 1, 1, 1), (5, 8, 5, 6)),
+    ("SpatialFullConvolution", (3, 4, 3, 3, 1, 1, 1, 1), (5, 3, 5, 6)),   # fused backward
+    ("SpatialFullConvolution", (3, 8, 3, 3, 1, 1, 1, 1), (5, 3, 5, 6)),   # rows
+    ("SpatialFullConvolution", (4, 3, 4, 4, 2, 2, 1, 1), (5, 4, 4, 5)),   # strided
     ("VolumetricConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 3, 4, 6, 6)),
     ("VolumetricDilatedConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2),
      (5, 3, 6, 7, 7)),

@@ -80,6 +80,23 @@ def _grad_output(name, f, d, seed=1):
     return np.random.default_rng(seed).standard_normal(y.shape).astype(y.dtype)
 
 
+def _same_bits_then_generic(threads, f, d, dg, counts, tol, grad_atol):
+    """f's output and gradients with each thread count in ``counts`` are the
+    bits of one thread's; those agree with the generic path."""
+    threads(1)
+    y1, g1 = f(d)["output"], f(dg)
+    for t in counts:
+        threads(t)
+        np.testing.assert_array_equal(f(d)["output"], y1)
+        gt = f(dg)
+        for k in g1:
+            np.testing.assert_array_equal(gt[k], g1[k])
+    yg, gg = f(d, backend="generic")["output"], f(dg, backend="generic")
+    np.testing.assert_allclose(y1, yg, rtol=tol, atol=tol)
+    for k in g1:
+        np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=grad_atol)
+
+
 def _run(f, d, go, backend=None):
     y = f(d, backend=backend)["output"]
     g = f(dict(d, gradOutput=go), backend=backend)["gradInput"]
@@ -281,21 +298,9 @@ def test_depthwise_split_is_bit_identical(threads, args, shape, dtype):
     p = f.init_params(seed=0, dtype=dtype)
     rng = np.random.default_rng(1)
     d = dict(input=rng.standard_normal(shape).astype(dtype), **p)
-    threads(1)
-    y1 = f(d)["output"]
-    dg = dict(d, gradOutput=rng.standard_normal(y1.shape).astype(dtype))
-    g1 = f(dg)
-    for t in (2, 3, 4):
-        threads(t)
-        np.testing.assert_array_equal(f(d)["output"], y1)
-        gt = f(dg)
-        for k in g1:
-            np.testing.assert_array_equal(gt[k], g1[k])
+    dg = dict(d, gradOutput=rng.standard_normal(f(d)["output"].shape).astype(dtype))
     tol = 2e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(y1, f(d, backend="generic")["output"], rtol=tol, atol=tol)
-    gg = f(dg, backend="generic")
-    for k in g1:
-        np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol * 10)
+    _same_bits_then_generic(threads, f, d, dg, (2, 3, 4), tol, tol * 10)
 
 
 # The spatial and volumetric convolutions split the batch into chunks on the
@@ -333,19 +338,8 @@ def test_convolution_batch_split_is_bit_identical(threads, monkeypatch, name, ar
     d = {"input": rng.standard_normal(shape).astype(dtype), **f.init_params(seed=1, dtype=dtype)}
     go = rng.standard_normal(f(d)["output"].shape).astype(dtype)
     dg = dict(d, gradOutput=go)
-    threads(1)
-    y1, g1 = f(d)["output"], f(dg)
-    for t in (2, 3):
-        threads(t)
-        np.testing.assert_array_equal(f(d)["output"], y1)
-        gt = f(dg)
-        for k in g1:
-            np.testing.assert_array_equal(gt[k], g1[k])
     tol = 2e-4 if dtype == np.float32 else 1e-10
-    yg, gg = f(d, backend="generic")["output"], f(dg, backend="generic")
-    np.testing.assert_allclose(y1, yg, rtol=tol, atol=tol)
-    for k in g1:
-        np.testing.assert_allclose(g1[k], gg[k], rtol=tol, atol=tol)
+    _same_bits_then_generic(threads, f, d, dg, (2, 3), tol, tol)
 
 
 def test_batches_put_the_blas_thread_count_back(threads):

@@ -180,38 +180,30 @@ ctypedef struct _Job:
     Py_ssize_t T, H, W, oT, oH, oW, lo, hi, c0, c1
 
 
-cdef void _task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
-    cdef _Job* j = <_Job*>ctx
+cdef void _task_t(floating* t, const _Job* j, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    # planes [p0, p1) of the job (t only picks the type)
+    cdef const floating* src = <const floating*>j.src
+    cdef floating* dst = <floating*>j.dst
     if j.kind == 0:
-        if j.dbl:
-            _gather(<const double*>j.src, <double*>j.dst, j.m0, j.m1, j.m2, p0, p1, j.T, j.H,
-                    j.W, j.oT, j.oH, j.oW, j.lo, j.hi, j.c0, j.c1)
-        else:
-            _gather(<const float*>j.src, <float*>j.dst, j.m0, j.m1, j.m2, p0, p1, j.T, j.H,
-                    j.W, j.oT, j.oH, j.oW, j.lo, j.hi, j.c0, j.c1)
+        _gather(src, dst, j.m0, j.m1, j.m2, p0, p1, j.T, j.H, j.W, j.oT, j.oH, j.oW, j.lo,
+                j.hi, j.c0, j.c1)
     elif j.kind == 1:
-        if j.dbl:
-            _scatter(<const double*>j.src, <double*>j.dst, j.m0, j.m1, j.m2, p0, p1, j.T, j.H,
-                     j.W, j.oT, j.oH, j.oW, j.lo, j.hi, j.c0, j.c1)
-        else:
-            _scatter(<const float*>j.src, <float*>j.dst, j.m0, j.m1, j.m2, p0, p1, j.T, j.H,
-                     j.W, j.oT, j.oH, j.oW, j.lo, j.hi, j.c0, j.c1)
+        _scatter(src, dst, j.m0, j.m1, j.m2, p0, p1, j.T, j.H, j.W, j.oT, j.oH, j.oW, j.lo,
+                 j.hi, j.c0, j.c1)
     elif j.kind == 2:
-        if j.dbl:
-            _bilinear(<const double*>j.src, <double*>j.dst, j.m0, j.m1, <const double*>j.w0,
-                      j.m2, j.m3, <const double*>j.w1, p0, p1, j.H, j.W, j.oH, j.oW)
-        else:
-            _bilinear(<const float*>j.src, <float*>j.dst, j.m0, j.m1, <const float*>j.w0,
-                      j.m2, j.m3, <const float*>j.w1, p0, p1, j.H, j.W, j.oH, j.oW)
+        _bilinear(src, dst, j.m0, j.m1, <const floating*>j.w0, j.m2, j.m3,
+                  <const floating*>j.w1, p0, p1, j.H, j.W, j.oH, j.oW)
     else:
-        if j.dbl:
-            _bilinear_grad(<const double*>j.src, <double*>j.dst, j.m0, j.m1,
-                           <const double*>j.w0, j.m2, j.m3, <const double*>j.w1, p0, p1,
-                           j.H, j.W, j.oH, j.oW)
-        else:
-            _bilinear_grad(<const float*>j.src, <float*>j.dst, j.m0, j.m1,
-                           <const float*>j.w0, j.m2, j.m3, <const float*>j.w1, p0, p1,
-                           j.H, j.W, j.oH, j.oW)
+        _bilinear_grad(src, dst, j.m0, j.m1, <const floating*>j.w0, j.m2, j.m3,
+                       <const floating*>j.w1, p0, p1, j.H, j.W, j.oH, j.oW)
+
+
+cdef void _task(void* ctx, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef const _Job* j = <const _Job*>ctx
+    if j.dbl:
+        _task_t(<double*>NULL, j, p0, p1)
+    else:
+        _task_t(<float*>NULL, j, p0, p1)
 
 
 cdef void _run(_Job* j, Py_ssize_t planes) noexcept nogil:

@@ -43,6 +43,7 @@ from nnfunc._cpu._unfold cimport unfold2d, fold2d
 from nnfunc._cpu._phase cimport nnf_phase, phase_plan, phase_run
 from nnfunc._cpu._batch cimport group_size, run_chunks, sum_groups
 from nnfunc._cpu._parallel import get_num_threads, has_blas_local_threads, release, workspace
+from nnfunc._cpu import shift_convolution as _shift
 
 cnp.import_array()
 
@@ -298,6 +299,30 @@ cdef int _method(str method, Py_ssize_t C, Py_ssize_t kH, Py_ssize_t kW, Py_ssiz
     raise ValueError(f"method {method!r} does not apply here")
 
 
+#: whether this CPU runs the shift method (shift_convolution.pyx)
+cdef bint _SHIFT = _shift.available()
+
+#: "auto" takes the shift method when both plane counts are at least this (its
+#: micro-tiles are 8 output planes high: fewer planes waste the rest)
+SHIFT_MIN_PLANES = 8
+
+
+cdef bint _use_shift(str method, cnp.ndarray a, Py_ssize_t C, Py_ssize_t O, Py_ssize_t kH,
+                     Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
+                     Py_ssize_t padW) except -1:
+    # the shift method (float32 a, stride 1, AVX-512): by name, or in "auto"
+    # where it is faster than the BLAS methods (not for a 1x1 kernel that needs
+    # no copy at all, nor for few planes)
+    cdef bint ok = _SHIFT and cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT and dH == 1 and dW == 1
+    if method == "shift":
+        if not ok:
+            raise ValueError("method 'shift' does not apply here (it needs float32, stride 1 "
+                             "and a CPU with AVX-512)")
+        return True
+    return (method == "auto" and ok and not _direct(kH, kW, dH, dW, padH, padW)
+            and C >= SHIFT_MIN_PLANES and O >= SHIFT_MIN_PLANES)
+
+
 cdef inline void* _ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
@@ -450,6 +475,10 @@ cdef _conv_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                    Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
                    Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t tile_bytes, str method):
+    if _use_shift(method, x, C, O, kH, kW, dH, dW, padH, padW):
+        _shift.forward(x, w, b, y, N, C, 1, H, W, O, 1, oH, oW, 1, kH, kW, 0, padH, padW, 1,
+                       dilH, dilW)
+        return
     cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
     cdef bint bias = b is not None
     cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = x.itemsize, R = oH
@@ -494,6 +523,10 @@ cdef _conv_backward(object x, cnp.ndarray w, cnp.ndarray go, object gi, object g
                     Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
                     Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t tile_bytes, str method):
     # gi None: no gradInput; gw None: no gradWeight/gradBias (x may then be None)
+    if gib is None and _use_shift(method, go, C, O, kH, kW, dH, dW, padH, padW):
+        _shift.backward(x, w, go, gi, gw, gb, N, C, 1, H, W, O, 1, oH, oW, 1, kH, kW, 0, padH,
+                        padW, 1, dilH, dilW)
+        return
     cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
     cdef bint bias = gb is not None and gw is not None
     cdef Py_ssize_t K = C * kH * kW, Kr = C * kW, sz = go.itemsize, R = oH

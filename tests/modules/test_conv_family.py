@@ -56,27 +56,33 @@ def test_full_convolution_paths_and_tiles(args, shape, dtype, bias):
                 np.testing.assert_allclose(gb, g_ref["gradBias"], **tol)
 
 
-@pytest.mark.parametrize("method", ["unfold", "rows"])
+@pytest.mark.parametrize("method", ["unfold", "rows", "shift"])
 def test_dilated_paths_and_tiles(method):
+    # shift: float32 on an AVX-512 CPU only
+    from nnfunc._cpu import shift_convolution
+    if method == "shift" and not shift_convolution.available():
+        pytest.skip("the CPU has no AVX-512")
+    dtype = np.float32 if method == "shift" else np.float64
+    tol = dict(rtol=1e-5, atol=1e-5) if method == "shift" else dict(rtol=1e-12, atol=1e-12)
     f = nnfunc.nn.SpatialDilatedConvolution(8, 3, 3, 2, 1, 1, 2, 1, 2, 3)
-    p = f.init_params(seed=0, dtype=np.float64)
+    p = f.init_params(seed=0, dtype=dtype)
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((2, 8, 9, 8))
+    x = rng.standard_normal((2, 8, 9, 8)).astype(dtype)
     d = dict(input=x, **p)
     y_ref = f(d, backend="generic")["output"]
-    go = rng.standard_normal(y_ref.shape)
+    go = rng.standard_normal(y_ref.shape).astype(dtype)
     g_ref = f(dict(d, gradOutput=go), backend="generic")
     sizes = (2, 8, 9, 8, 3, y_ref.shape[2], y_ref.shape[3], 2, 3, 1, 1, 1, 2)
     for tb in (-1, 1, 4096):
-        y = np.full(y_ref.shape, np.nan)
+        y = np.full(y_ref.shape, np.nan, dtype)
         kern.update_output(x, p["weight"], p["bias"], y, *sizes, tile_bytes=tb, method=method,
                            dilH=3, dilW=2)
-        np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
-        gi, gw, gb = (np.full(a.shape, np.nan) for a in (x, p["weight"], p["bias"]))
+        np.testing.assert_allclose(y, y_ref, **tol)
+        gi, gw, gb = (np.full(a.shape, np.nan, dtype) for a in (x, p["weight"], p["bias"]))
         kern.update_grad(x, p["weight"], go, gi, gw, gb, *sizes, tile_bytes=tb, method=method,
                          dilH=3, dilW=2)
         for got, key in ((gi, "gradInput"), (gw, "gradWeight"), (gb, "gradBias")):
-            np.testing.assert_allclose(got, g_ref[key], rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(got, g_ref[key], **tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -178,14 +184,19 @@ def test_volumetric_gradient_methods(name, args, shape, dtype):
     g_ref = f(dict(d, gradOutput=go), backend="generic")
     geom = f.module._geometry(f.module.check(d))
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    for method in ("auto", "unfold", "planes"):
+    for method in ("auto", "unfold", "planes", "shift"):
         gi = np.full(x.shape, np.nan, dtype)
         gw = np.full(p["weight"].shape, np.nan, dtype)
         gb = np.full(p["bias"].shape, np.nan, dtype)
         try:
             vk.backward(x, p["weight"], go, gi, gw, gb, False, *geom, method=method)
-        except ValueError:          # planes needs dT = 1
+        except ValueError:          # planes needs dT = 1, shift float32, stride 1, AVX-512
+            assert method in ("planes", "shift")
             continue
+        if method == "shift":
+            ys = np.full(y.shape, np.nan, dtype)
+            vk.forward(x, p["weight"], p["bias"], ys, False, *geom, method=method)
+            np.testing.assert_allclose(ys, y, **tol)
         np.testing.assert_allclose(gi, g_ref["gradInput"], **tol)
         np.testing.assert_allclose(gw, g_ref["gradWeight"], **tol)
         np.testing.assert_allclose(gb, g_ref["gradBias"], **tol)

@@ -319,6 +319,13 @@ VOL = [
      (5, 3, 6, 7, 7)),
     ("VolumetricFullConvolution", (3, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 3, 4, 5, 5)),
     ("VolumetricFullConvolution", (3, 4, 4, 4, 4, 2, 2, 2, 1, 1, 1), (5, 3, 3, 4, 4)),
+    # the shift method (float32 on AVX-512, >= 8 planes; split by output tiles
+    # and gradWeight tiles, not by samples), rows and wide vector layouts
+    ("SpatialConvolution", (8, 9, 3, 3, 1, 1, 1, 1), (5, 8, 7, 20)),
+    ("SpatialDilatedConvolution", (9, 8, 3, 3, 1, 1, 2, 2, 2, 2), (5, 9, 9, 9)),
+    ("VolumetricConvolution", (8, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 8, 4, 6, 17)),
+    ("VolumetricDilatedConvolution", (8, 8, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2),
+     (5, 8, 6, 7, 7)),
 ]
 
 

@@ -42,14 +42,15 @@ def test_every_path_and_tile_matches_generic(shape, dtype, bias):
     k = sizes[1] * sizes[7] * sizes[8]
     tiles = [-1, 1, 2 * (k + 1) * sizes[6] * x.itemsize]    # default, one row, two rows
     ran = set()
-    for method in ("auto", "direct", "unfold", "rows"):
+    for method in ("auto", "direct", "unfold", "rows", "shift"):
         for tb in tiles:
             y = np.full(y_ref.shape, np.nan, dtype)          # written over, never read
             try:
                 kern.update_output(x, p["weight"], p.get("bias"), y, *sizes,
                                    tile_bytes=tb, method=method)
             except ValueError:
-                assert method in ("direct", "rows")          # not applicable to this shape
+                # not applicable to this shape (shift: float32, stride 1, AVX-512)
+                assert method in ("direct", "rows", "shift")
                 continue
             ran.add(method)
             np.testing.assert_allclose(y, y_ref, err_msg=f"{method} tile {tb}", **tol)
@@ -64,6 +65,10 @@ def test_every_path_and_tile_matches_generic(shape, dtype, bias):
             if bias:
                 np.testing.assert_allclose(gb, g_ref["gradBias"], err_msg="gb " + what, **tol)
     assert "unfold" in ran
+    from nnfunc._cpu import shift_convolution
+    stride1 = sizes[9] == sizes[10] == 1
+    if dtype == np.float32 and stride1 and shift_convolution.available():
+        assert "shift" in ran
 
 
 def test_rows_method_is_picked_and_exact():

@@ -1,0 +1,331 @@
+/* The "shift" convolution: float32, stride 1, AVX-512, no column matrix.
+ *
+ * A stride-1 convolution (any kernel, padding and dilation, 2-D or 3-D) is
+ * computed straight from a zero-padded copy of each image. Call the padded
+ * image xp (C, Tp, Hp, Wp) with Tp = OT + (kT-1)*dT, and so on, and number
+ * the output positions of one output plane ot "wide": n = oy*Wp + ox, with
+ * 0 <= ox < Wp (the columns ox >= OW are not outputs). Then tap k = (c, kt,
+ * ky, kx) of output n reads
+ *
+ *     xp[off[k] + ot*Hp*Wp + n],  off[k] = c*Tp*Hp*Wp + kt*dT*Hp*Wp + ky*dH*Wp + kx*dW
+ *
+ * so for a run of consecutive n, a tap is a contiguous run of xp: the
+ * column matrix of im2col is never written, its rows are read in place at a
+ * shift. The forward is the GEMM y[o, n] = sum_k W[o, k] * xp[off[k] + n],
+ * done by a register-blocked micro-kernel (NNF_SHIFT_MR output planes x
+ * NNF_SHIFT_NV vectors of 16 wide positions, 24 zmm accumulators) that
+ * broadcasts the weights and loads the shifted runs. The vectors of a plane
+ * start either every 16 wide positions ("wide": rows packed, the columns
+ * ox >= OW computed too) or at every 16th column of each output row ("rows":
+ * only a row's last vector is partly past OW), whichever needs fewer
+ * vectors; the lanes that are not outputs are dropped by masked stores
+ * (their sums read only the padded buffer and its zeroed slack, and never
+ * reach memory).
+ *
+ * gradInput of a stride-1 convolution is the same forward with the kernel
+ * flipped and the roles of the planes swapped, run on gradOutput padded by
+ * (k-1)*d - pad on each side (a negative amount crops).
+ *
+ * gradWeight is the product gW^T[k, o] = sum_n xp[off[k] + n] * gO^T[n, o]
+ * over the true output positions only (no wide columns: a non-finite input
+ * that no window reads must not reach gradWeight), with gO^T the transposed
+ * gradOutput (L, Op): NNF_SHIFT_MK taps x 32 output planes of accumulators,
+ * a broadcast of the shifted input times two loads of gO^T per position.
+ *
+ * Every output element is summed by one call in a fixed order, whatever the
+ * split of the work over threads: the bits never depend on the thread count.
+ * All sizes and the padded buffers are prepared (and checked) by the caller,
+ * shift_convolution.pyx; this file only computes. nnf_shift_available()
+ * says whether the CPU (and OS) run AVX-512; elsewhere the caller takes the
+ * BLAS methods.
+ */
+#ifndef NNFUNC_SHIFT_H
+#define NNFUNC_SHIFT_H
+
+#include <stddef.h>
+#include <string.h>
+
+#define NNF_SHIFT_MR 8      /* output planes per forward micro-tile */
+#define NNF_SHIFT_NV 3      /* zmm vectors of wide positions per forward tile */
+#define NNF_SHIFT_NR (16 * NNF_SHIFT_NV)
+#define NNF_SHIFT_MK 12     /* taps per gradWeight micro-tile */
+#define NNF_SHIFT_OV 2      /* zmm vectors of output planes per gradWeight tile */
+#define NNF_SHIFT_OR (16 * NNF_SHIFT_OV)
+
+typedef struct {
+    /* the convolution: input planes C of (T, H, W) (the padded image's
+       source), O output planes of (OT, OH, OW); the kernel, its dilation and
+       the padding (where the source sits in the padded image: negative
+       crops) */
+    ptrdiff_t C, T, H, W, O, OT, OH, OW;
+    ptrdiff_t kT, kH, kW, dT, dH, dW, pT, pH, pW;
+    /* derived (nnf_shift_geom) */
+    ptrdiff_t Tp, Hp, Wp, P;    /* padded image: Tp planes of P = Hp*Wp */
+    ptrdiff_t S;                /* floats of one padded image, zeroed slack included */
+    ptrdiff_t K;                /* taps: C*kT*kH*kW */
+    ptrdiff_t Mb;               /* O rounded up to NNF_SHIFT_MR */
+    ptrdiff_t Lw;               /* wide positions of one output plane: OH*Wp */
+    ptrdiff_t vpr;              /* vectors per output row ("rows"), 0: "wide" */
+    ptrdiff_t nvec;             /* vectors of one output plane */
+    ptrdiff_t ntiles;           /* forward tiles (NV vectors) of one output plane */
+    ptrdiff_t L;                /* output positions of one image: OT*OH*OW */
+    ptrdiff_t Kq;               /* K rounded up to NNF_SHIFT_MK */
+    ptrdiff_t Oq;               /* O rounded up to NNF_SHIFT_OR */
+} nnf_shift;
+
+static void nnf_shift_geom(nnf_shift* g) {
+    g->Tp = g->OT + (g->kT - 1) * g->dT;
+    g->Hp = g->OH + (g->kH - 1) * g->dH;
+    g->Wp = g->OW + (g->kW - 1) * g->dW;
+    g->P = g->Hp * g->Wp;
+    /* the last tile of the last plane reads up to (kW-1)*dW + NR - 1 floats
+       past the image (see the header comment) */
+    g->S = g->C * g->Tp * g->P + (g->kW - 1) * g->dW + NNF_SHIFT_NR;
+    g->K = g->C * g->kT * g->kH * g->kW;
+    g->Mb = (g->O + NNF_SHIFT_MR - 1) / NNF_SHIFT_MR * NNF_SHIFT_MR;
+    g->Lw = g->OH * g->Wp;
+    g->vpr = (g->OW + 15) / 16;
+    g->nvec = g->OH * g->vpr;
+    if ((g->Lw + 15) / 16 < g->nvec) {
+        g->vpr = 0;
+        g->nvec = (g->Lw + 15) / 16;
+    }
+    g->ntiles = (g->nvec + NNF_SHIFT_NV - 1) / NNF_SHIFT_NV;
+    g->L = g->OT * g->OH * g->OW;
+    g->Kq = (g->K + NNF_SHIFT_MK - 1) / NNF_SHIFT_MK * NNF_SHIFT_MK;
+    g->Oq = (g->O + NNF_SHIFT_OR - 1) / NNF_SHIFT_OR * NNF_SHIFT_OR;
+}
+
+/* the tap offsets off[0..Kq): off[k] as above for k < K, 0 past it (the
+   gradWeight rows past K are computed from any valid memory and dropped) */
+static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
+    ptrdiff_t k = 0;
+    for (ptrdiff_t c = 0; c < g->C; c++)
+        for (ptrdiff_t kt = 0; kt < g->kT; kt++)
+            for (ptrdiff_t ky = 0; ky < g->kH; ky++)
+                for (ptrdiff_t kx = 0; kx < g->kW; kx++)
+                    off[k++] = c * g->Tp * g->P + kt * g->dT * g->P + ky * g->dH * g->Wp +
+                               kx * g->dW;
+    for (; k < g->Kq; k++) off[k] = 0;
+}
+
+/* xp (S floats) = the image src (C, T, H, W) placed at (pT, pH, pW) in
+   zeros, slack zeroed */
+static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp) {
+    ptrdiff_t w0 = g->pW > 0 ? g->pW : 0;              /* first copied column */
+    ptrdiff_t s0 = g->pW > 0 ? 0 : -g->pW;             /* its source column */
+    ptrdiff_t nw = g->W - s0;
+    if (nw > g->Wp - w0) nw = g->Wp - w0;
+    if (nw < 0) nw = 0;
+    for (ptrdiff_t c = 0; c < g->C; c++)
+        for (ptrdiff_t tp = 0; tp < g->Tp; tp++) {
+            float* dp = xp + (c * g->Tp + tp) * g->P;
+            ptrdiff_t ts = tp - g->pT;
+            if (ts < 0 || ts >= g->T) {
+                memset(dp, 0, (size_t)g->P * sizeof(float));
+                continue;
+            }
+            for (ptrdiff_t hp = 0; hp < g->Hp; hp++) {
+                float* d = dp + hp * g->Wp;
+                ptrdiff_t hs = hp - g->pH;
+                if (hs < 0 || hs >= g->H || nw == 0) {
+                    memset(d, 0, (size_t)g->Wp * sizeof(float));
+                    continue;
+                }
+                const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W + s0;
+                for (ptrdiff_t i = 0; i < w0; i++) d[i] = 0.0f;
+                memcpy(d + w0, s, (size_t)nw * sizeof(float));
+                for (ptrdiff_t i = w0 + nw; i < g->Wp; i++) d[i] = 0.0f;
+            }
+        }
+    memset(xp + g->C * g->Tp * g->P, 0, (size_t)(g->S - g->C * g->Tp * g->P) * sizeof(float));
+}
+
+/* the forward's packed weight wpk (Mb/MR blocks of (K, MR)): block b, tap k,
+   row r holds W[b*MR + r, k] (0 for rows >= O). flip: the weight of the
+   gradInput problem instead, from the convolution's w (M, N, kT, kH, kW)
+   with g->O = N planes out and g->C = M planes in: W'[n, (m, t)] =
+   w[m, n, kT-1-t] (every tap index reversed). */
+static void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip) {
+    ptrdiff_t taps = g->kT * g->kH * g->kW, K = g->K;
+    for (ptrdiff_t b = 0; b < g->Mb / NNF_SHIFT_MR; b++)
+        for (ptrdiff_t k = 0; k < K; k++) {
+            float* d = wpk + (b * K + k) * NNF_SHIFT_MR;
+            for (ptrdiff_t r = 0; r < NNF_SHIFT_MR; r++) {
+                ptrdiff_t o = b * NNF_SHIFT_MR + r;
+                if (o >= g->O)
+                    d[r] = 0.0f;
+                else if (!flip)
+                    d[r] = w[o * K + k];
+                else {
+                    ptrdiff_t m = k / taps, t = k % taps;
+                    d[r] = w[(m * g->O + o) * taps + (taps - 1 - t)];
+                }
+            }
+        }
+}
+
+/* gO^T (L, Oq) of one image's gradOutput go (O, L); planes >= O are 0 */
+static void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got) {
+    const ptrdiff_t B = 32;
+    for (ptrdiff_t l0 = 0; l0 < g->L; l0 += B) {
+        ptrdiff_t l1 = l0 + B < g->L ? l0 + B : g->L;
+        for (ptrdiff_t l = l0; l < l1; l++)
+            for (ptrdiff_t o = g->O; o < g->Oq; o++) got[l * g->Oq + o] = 0.0f;
+        for (ptrdiff_t o = 0; o < g->O; o++) {
+            const float* s = go + o * g->L;
+            for (ptrdiff_t l = l0; l < l1; l++) got[l * g->Oq + o] = s[l];
+        }
+    }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define NNF_SHIFT_X86 1
+#define NNF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#define NNF_AVX512_INLINE static inline __attribute__((always_inline, \
+    target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+
+static int nnf_shift_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+}
+
+/* the lanes of v (wide positions n .. n+15 of a plane of Lw) that are
+   outputs (column < OW), stored at their places in the output plane yp */
+NNF_AVX512_INLINE void nnf_shift_store(float* yp, ptrdiff_t n, __m512 v, ptrdiff_t Wp,
+                                       ptrdiff_t OW, ptrdiff_t Lw) {
+    ptrdiff_t end = n + 16 < Lw ? n + 16 : Lw;
+    ptrdiff_t r = n / Wp, rs = r * Wp;
+    for (; rs < end; r++, rs += Wp) {
+        ptrdiff_t a = rs > n ? rs : n, b = rs + OW < end ? rs + OW : end;
+        if (b <= a) continue;
+        __mmask16 m = (__mmask16)(((1u << (b - n)) - 1u) & ~((1u << (a - n)) - 1u));
+        /* lane i goes to yp[n + i - r*(Wp - OW)]: computed on integers, the
+           base may lie before yp (its lanes are masked off) */
+        _mm512_mask_storeu_ps((float*)((char*)yp + (n - r * (Wp - OW)) * (ptrdiff_t)sizeof(float)),
+                              m, v);
+    }
+}
+
+/* the wide position where vector j of an output plane starts */
+static inline ptrdiff_t nnf_shift_vstart(const nnf_shift* g, ptrdiff_t j) {
+    return g->vpr ? (j / g->vpr) * g->Wp + (j % g->vpr) * 16 : j * 16;
+}
+
+/* one forward micro-tile: rows o0 .. o0+MR of y (planes of OT*OH*OW, this
+   one at output plane yp0 = y + ot*OH*OW; rows >= O skipped), the nv
+   vectors of wide positions that start at st[0..nv) in plane ot, read from
+   xq = xp + ot*P. (Blocking the taps so that a block's shifted runs stay in
+   L1 for all output planes measured slower here: they come from L2 at the
+   rate the FMAs need.) */
+NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xq, const float* wb,
+                                      const ptrdiff_t* off, const float* bias, float* yp0,
+                                      ptrdiff_t o0, const ptrdiff_t* st, const int nv) {
+    __m512 acc[NNF_SHIFT_MR][NNF_SHIFT_NV];
+    const float* xv[NNF_SHIFT_NV];
+    for (int r = 0; r < NNF_SHIFT_MR; r++)
+        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int v = 0; v < nv; v++) xv[v] = xq + st[v];
+    for (ptrdiff_t k = 0; k < g->K; k++) {
+        ptrdiff_t ok = off[k];
+        const float* a = wb + k * NNF_SHIFT_MR;
+        __m512 bv[NNF_SHIFT_NV];
+        for (int v = 0; v < nv; v++) bv[v] = _mm512_loadu_ps(xv[v] + ok);
+        for (int r = 0; r < NNF_SHIFT_MR; r++) {
+            __m512 av = _mm512_set1_ps(a[r]);
+            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+    }
+    ptrdiff_t plane = g->OT * g->OH * g->OW;
+    for (int r = 0; r < NNF_SHIFT_MR; r++) {
+        ptrdiff_t o = o0 + r;
+        if (o >= g->O) break;
+        __m512 bo = _mm512_set1_ps(bias != NULL ? bias[o] : 0.0f);
+        for (int v = 0; v < nv; v++)
+            nnf_shift_store(yp0 + o * plane, st[v], _mm512_add_ps(acc[r][v], bo), g->Wp, g->OW,
+                            g->Lw);
+    }
+}
+
+/* forward tiles t0 .. t1 (numbered over the OT planes, ntiles each) of one
+   image: y (O, OT, OH, OW) = conv(xp) (+ bias; NULL: none). Each output
+   element is written once, all O planes of a tile by this call. */
+NNF_AVX512 static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
+                                         const ptrdiff_t* off, const float* bias, float* y,
+                                         ptrdiff_t t0, ptrdiff_t t1) {
+    for (ptrdiff_t t = t0; t < t1; t++) {
+        ptrdiff_t ot = t / g->ntiles, j0 = (t % g->ntiles) * NNF_SHIFT_NV;
+        ptrdiff_t st[NNF_SHIFT_NV];
+        int nv = g->nvec - j0 >= NNF_SHIFT_NV ? NNF_SHIFT_NV : (int)(g->nvec - j0);
+        for (int v = 0; v < nv; v++) st[v] = nnf_shift_vstart(g, j0 + v);
+        const float* xq = xp + ot * g->P;
+        float* yp0 = y + ot * g->OH * g->OW;
+        for (ptrdiff_t o0 = 0; o0 < g->Mb; o0 += NNF_SHIFT_MR) {
+            const float* wb = wpk + o0 * g->K;
+            if (nv == 3)
+                nnf_shift_tile(g, xq, wb, off, bias, yp0, o0, st, 3);
+            else if (nv == 2)
+                nnf_shift_tile(g, xq, wb, off, bias, yp0, o0, st, 2);
+            else
+                nnf_shift_tile(g, xq, wb, off, bias, yp0, o0, st, 1);
+        }
+    }
+}
+
+/* gradWeight tiles q0 .. q1 (tile q: taps (q / (Oq/OR))*MK .., planes
+   (q % (Oq/OR))*OR ..) accumulated over nimg images: gwt (Kq, Oq) +=
+   sum over the images' output positions of xp[off[k] + position] *
+   got[position, o]. xps: the padded images (S floats apart), gots: their
+   gO^T (L*Oq floats apart). Images outer, tiles inner: one image's padded
+   copy and gO^T stay in cache for all of this call's tiles. */
+NNF_AVX512 static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
+                                       ptrdiff_t nimg, const ptrdiff_t* off, float* gwt,
+                                       ptrdiff_t q0, ptrdiff_t q1) {
+    ptrdiff_t no = g->Oq / NNF_SHIFT_OR, Oq = g->Oq;
+    for (ptrdiff_t i = 0; i < nimg; i++) {
+        const float* xp = xps + i * g->S;
+        for (ptrdiff_t q = q0; q < q1; q++) {
+            ptrdiff_t k0 = (q / no) * NNF_SHIFT_MK, o0 = (q % no) * NNF_SHIFT_OR;
+            const float* gt = gots + i * g->L * Oq + o0;
+            __m512 acc[NNF_SHIFT_MK][NNF_SHIFT_OV];
+            for (int r = 0; r < NNF_SHIFT_MK; r++)
+                for (int v = 0; v < NNF_SHIFT_OV; v++)
+                    acc[r][v] = _mm512_loadu_ps(gwt + (k0 + r) * Oq + o0 + 16 * v);
+            for (ptrdiff_t ot = 0; ot < g->OT; ot++)
+                for (ptrdiff_t oy = 0; oy < g->OH; oy++) {
+                    const float* row = xp + ot * g->P + oy * g->Wp;
+                    const float* pr[NNF_SHIFT_MK];
+                    for (int r = 0; r < NNF_SHIFT_MK; r++) pr[r] = row + off[k0 + r];
+                    for (ptrdiff_t ox = 0; ox < g->OW; ox++, gt += Oq) {
+                        __m512 a0 = _mm512_loadu_ps(gt), a1 = _mm512_loadu_ps(gt + 16);
+                        for (int r = 0; r < NNF_SHIFT_MK; r++) {
+                            __m512 b = _mm512_set1_ps(pr[r][ox]);
+                            acc[r][0] = _mm512_fmadd_ps(b, a0, acc[r][0]);
+                            acc[r][1] = _mm512_fmadd_ps(b, a1, acc[r][1]);
+                        }
+                    }
+                }
+            for (int r = 0; r < NNF_SHIFT_MK; r++)
+                for (int v = 0; v < NNF_SHIFT_OV; v++)
+                    _mm512_storeu_ps(gwt + (k0 + r) * Oq + o0 + 16 * v, acc[r][v]);
+        }
+    }
+}
+
+#else  /* not x86-64 with GCC/Clang: never available, never called */
+static int nnf_shift_available(void) { return 0; }
+static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
+                              const ptrdiff_t* off, const float* bias, float* y,
+                              ptrdiff_t t0, ptrdiff_t t1) {
+    (void)g; (void)xp; (void)wpk; (void)off; (void)bias; (void)y; (void)t0; (void)t1;
+}
+static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
+                            ptrdiff_t nimg, const ptrdiff_t* off, float* gwt, ptrdiff_t q0,
+                            ptrdiff_t q1) {
+    (void)g; (void)xps; (void)gots; (void)nimg; (void)off; (void)gwt; (void)q0; (void)q1;
+}
+#endif
+
+#endif

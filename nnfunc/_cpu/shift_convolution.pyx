@@ -1,0 +1,299 @@
+"""The "shift" method of the stride-1 convolutions: float32 on AVX-512 CPUs.
+
+No column matrix: each image is copied once into a zero-padded buffer and
+the taps are read from it in place, at a shift (``_shift.h`` explains the
+layout and the micro-kernels). It serves SpatialConvolution(MM),
+SpatialDilatedConvolution, VolumetricConvolution and
+VolumetricDilatedConvolution when the stride is 1, the dtype float32 and
+the CPU runs AVX-512 (``available()``); their kernels pick it in "auto" and
+take it by name ("shift"). The 2-D convolutions come here as 3-D ones with
+one plane (T = OT = kT = 1, padT = 0).
+
+The work is split over the thread pool by output tiles (forward, gradInput)
+and by gradWeight tiles (taps x output planes), each summed whole by one
+thread over every image in order, so the bits never depend on the number of
+threads. The images go in groups whose scratch (padded images, transposed
+gradOutput) stays under ``GROUP_BYTES``; scratch comes from the pool's
+spare workspaces (memory only, never values).
+"""
+
+cimport numpy as cnp
+import numpy as np
+from libc.string cimport memset
+
+from nnfunc._cpu._parallel cimport parallel_for
+from nnfunc._cpu._parallel import release, workspace
+
+cnp.import_array()
+
+
+cdef extern from "_shift.h" nogil:
+    enum:
+        NNF_SHIFT_MR
+        NNF_SHIFT_MK
+        NNF_SHIFT_OR
+    ctypedef struct nnf_shift:
+        Py_ssize_t C, T, H, W, O, OT, OH, OW
+        Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW
+        Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, Kq, Oq
+    void nnf_shift_geom(nnf_shift* g)
+    void nnf_shift_offsets(const nnf_shift* g, Py_ssize_t* off)
+    void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp)
+    void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip)
+    void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got)
+    int nnf_shift_available()
+    void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
+                           const Py_ssize_t* off, const float* bias, float* y,
+                           Py_ssize_t t0, Py_ssize_t t1)
+    void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
+                         Py_ssize_t nimg, const Py_ssize_t* off, float* gwt,
+                         Py_ssize_t q0, Py_ssize_t q1)
+
+
+cdef extern from "_norm.h" nogil:
+    double nnf_sum_f(const float* x, Py_ssize_t n)
+
+
+#: whether this CPU runs the shift kernels (AVX-512 F/VL/BW/DQ, OS support included)
+cdef bint _AVAILABLE = nnf_shift_available() != 0
+
+#: cap on one group's scratch (padded images and transposed gradOutput)
+GROUP_BYTES = 64 * 1024 * 1024
+
+cdef enum:
+    # forward tiles (3 vectors of 16 positions, all output planes) per pool unit
+    TILES_PER_UNIT = 4
+
+
+def available():
+    """Whether the shift kernels run on this CPU (x86-64 with AVX-512)."""
+    return _AVAILABLE
+
+
+cdef struct _Fwd:
+    const nnf_shift* g
+    const float* src        # the group's source images (C*T*H*W floats apart)
+    float* xp               # their padded copies (S floats apart)
+    const float* wpk
+    const Py_ssize_t* off
+    const float* bias       # or NULL
+    float* y                # the group's outputs (O*L floats apart)
+    Py_ssize_t per_img      # pool units per image
+    Py_ssize_t ntile        # forward tiles per image
+
+
+cdef void _pad_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _Fwd* f = <_Fwd*>ctx
+    cdef const nnf_shift* g = f.g
+    cdef Py_ssize_t i
+    for i in range(i0, i1):
+        nnf_shift_pad(g, f.src + i * g.C * g.T * g.H * g.W, f.xp + i * g.S)
+
+
+cdef void _fwd_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
+    cdef _Fwd* f = <_Fwd*>ctx
+    cdef const nnf_shift* g = f.g
+    cdef Py_ssize_t u, i, t0, t1
+    for u in range(u0, u1):
+        i = u // f.per_img
+        t0 = (u % f.per_img) * TILES_PER_UNIT
+        t1 = min(t0 + TILES_PER_UNIT, f.ntile)
+        nnf_shift_forward(g, f.xp + i * g.S, f.wpk, f.off, f.bias, f.y + i * g.O * g.L,
+                          t0, t1)
+
+
+cdef void _run_forward(const nnf_shift* g, const float* src, const float* wpk,
+                       const Py_ssize_t* off, const float* bias, float* y, float* xp,
+                       Py_ssize_t N, Py_ssize_t G) noexcept nogil:
+    # y (N, O, L) = conv(src (N, C, T, H, W)) in groups of G images
+    cdef _Fwd f
+    cdef Py_ssize_t s0, n
+    f.g, f.xp, f.wpk, f.off, f.bias = g, xp, wpk, off, bias
+    f.ntile = g.OT * g.ntiles
+    f.per_img = (f.ntile + TILES_PER_UNIT - 1) // TILES_PER_UNIT
+    s0 = 0
+    while s0 < N:
+        n = min(G, N - s0)
+        f.src = src + s0 * g.C * g.T * g.H * g.W
+        f.y = y + s0 * g.O * g.L
+        parallel_for(_pad_task, &f, n, 1, 1)
+        parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
+        s0 += G
+
+
+cdef void _geom(nnf_shift* g, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+                Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
+                Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
+                Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW) noexcept nogil:
+    g.C, g.T, g.H, g.W, g.O, g.OT, g.OH, g.OW = C, T, H, W, O, OT, OH, OW
+    g.kT, g.kH, g.kW, g.pT, g.pH, g.pW, g.dT, g.dH, g.dW = kT, kH, kW, pT, pH, pW, dT, dH, dW
+    nnf_shift_geom(g)
+
+
+cdef inline float* _f(object a):
+    return NULL if a is None else <float*>cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+            Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+            Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
+            Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
+            Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW):
+    """y (N, O, OT, OH, OW) = conv(x (N, C, T, H, W), w (O, C, kT, kH, kW)) + b
+    (b (O,) or None), stride 1, padding (pT, pH, pW), dilation (dT, dH, dW).
+    float32, C-contiguous, sizes checked by the caller (OT = T + 2 pT -
+    (kT - 1) dT >= 1, and so on); only where :func:`available`."""
+    cdef nnf_shift g
+    _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW)
+    if N == 0:
+        return
+    cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // (g.S * 4)))
+    cdef cnp.ndarray wpk = np.empty(g.Mb * g.K, dtype=np.float32)
+    cdef cnp.ndarray off = np.empty(g.Kq, dtype=np.intp)
+    cdef cnp.ndarray xp = workspace(G * g.S, np.float32)
+    cdef float* pwpk = _f(wpk)
+    cdef Py_ssize_t* poff = <Py_ssize_t*>cnp.PyArray_DATA(off)
+    cdef float* pxp = _f(xp)
+    cdef const float* px = _f(x)
+    cdef const float* pw = _f(w)
+    cdef const float* pb = _f(b)
+    cdef float* py = _f(y)
+    with nogil:
+        nnf_shift_pack(&g, pw, pwpk, 0)
+        nnf_shift_offsets(&g, poff)
+        _run_forward(&g, px, pwpk, poff, pb, py, pxp, N, G)
+    release(xp)
+
+
+cdef struct _Bwd:
+    const nnf_shift* g      # the convolution
+    const nnf_shift* gi     # its gradInput problem (or NULL: no gradInput)
+    const float* x          # the group's images
+    const float* go         # the group's gradOutput
+    float* xp               # padded images (gradWeight; S floats apart)
+    float* got              # transposed gradOutput (gradWeight; L*Oq floats apart)
+    float* gop              # padded gradOutput (gradInput; gi.S floats apart)
+    double* sums            # per image and plane sums of gradOutput (gradBias) or NULL
+    const Py_ssize_t* off   # the convolution's tap offsets (gradWeight)
+    float* gwt              # (Kq, Oq) gradWeight^T accumulated, or NULL: no gradWeight
+
+
+cdef void _prep_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _Bwd* b = <_Bwd*>ctx
+    cdef const nnf_shift* g = b.g
+    cdef Py_ssize_t i, o
+    cdef const float* gon
+    for i in range(i0, i1):
+        gon = b.go + i * g.O * g.L
+        if b.gi != NULL:
+            nnf_shift_pad(b.gi, gon, b.gop + i * b.gi.S)
+        if b.gwt != NULL:
+            nnf_shift_pad(g, b.x + i * g.C * g.T * g.H * g.W, b.xp + i * g.S)
+            nnf_shift_transpose(g, gon, b.got + i * g.L * g.Oq)
+        if b.sums != NULL:
+            for o in range(g.O):
+                b.sums[i * g.O + o] = nnf_sum_f(gon + o * g.L, g.L)
+
+
+cdef struct _Wg:
+    const nnf_shift* g
+    const float* xp
+    const float* got
+    Py_ssize_t n
+    const Py_ssize_t* off
+    float* gwt
+
+
+cdef void _wgrad_task(void* ctx, Py_ssize_t q0, Py_ssize_t q1) noexcept nogil:
+    cdef _Wg* w = <_Wg*>ctx
+    nnf_shift_wgrad(w.g, w.xp, w.got, w.n, w.off, w.gwt, q0, q1)
+
+
+def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw, object gb,
+             Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+             Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
+             Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
+             Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW):
+    """gradInput gi (N, C, T, H, W), gradWeight gw (O, C*kT*kH*kW) and gradBias
+    gb (O,) of :func:`forward`'s convolution, written over; gi None: no
+    gradInput, gw None: neither gradWeight nor gradBias, gb None: no
+    gradBias. float32, C-contiguous, sizes checked by the caller."""
+    cdef nnf_shift g, h
+    _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW)
+    # gradInput: the forward, kernel flipped, from gradOutput padded by
+    # (k - 1)*d - pad (negative: cropped) to the input's size
+    _geom(&h, O, OT, OH, OW, C, T, H, W, kT, kH, kW, (kT - 1) * dT - pT, (kH - 1) * dH - pH,
+          (kW - 1) * dW - pW, dT, dH, dW)
+    cdef bint want_gi = gi is not None, want_gw = gw is not None
+    cdef bint want_gb = want_gw and gb is not None
+    if N == 0:
+        if want_gw:
+            gw[...] = 0
+            if want_gb:
+                gb[...] = 0
+        return
+    cdef Py_ssize_t per = ((h.S if want_gi else 0)
+                           + (g.S + g.L * g.Oq if want_gw else 0)) * 4
+    cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // max(per, 1)))
+    cdef cnp.ndarray wpk = np.empty(h.Mb * h.K if want_gi else 0, dtype=np.float32)
+    cdef cnp.ndarray offi = np.empty(h.Kq if want_gi else 0, dtype=np.intp)
+    cdef cnp.ndarray off = np.empty(g.Kq if want_gw else 0, dtype=np.intp)
+    cdef cnp.ndarray gwt = np.empty(g.Kq * g.Oq if want_gw else 0, dtype=np.float32)
+    cdef cnp.ndarray sums = np.empty(N * O if want_gb else 0, dtype=np.float64)
+    cdef cnp.ndarray ws = workspace(G * per // 4, np.float32)
+    cdef _Bwd b
+    cdef _Wg wg
+    cdef _Fwd f
+    cdef Py_ssize_t s0, n, o, k, i, nq = (g.Kq // NNF_SHIFT_MK) * (g.Oq // NNF_SHIFT_OR)
+    cdef float* pws = _f(ws)
+    cdef const float* px = _f(x)
+    cdef const float* pw = _f(w)
+    cdef const float* pgo = _f(go)
+    cdef float* pgi = _f(gi)
+    cdef float* pgw = _f(gw)
+    cdef float* pgb = _f(gb)
+    cdef float* pgwt = _f(gwt)
+    cdef double* psums = <double*>cnp.PyArray_DATA(sums)
+    cdef double acc
+    b.g, b.gi = &g, (&h if want_gi else NULL)
+    b.gop = pws
+    b.xp = pws + (G * h.S if want_gi else 0)
+    b.got = b.xp + G * g.S
+    b.off, b.gwt = <const Py_ssize_t*>cnp.PyArray_DATA(off), (pgwt if want_gw else NULL)
+    f.g, f.xp, f.wpk, f.off, f.bias = &h, b.gop, _f(wpk), \
+        <const Py_ssize_t*>cnp.PyArray_DATA(offi), NULL
+    f.ntile = h.OT * h.ntiles
+    f.per_img = (f.ntile + TILES_PER_UNIT - 1) // TILES_PER_UNIT
+    wg.g, wg.xp, wg.got, wg.off, wg.gwt = &g, b.xp, b.got, b.off, pgwt
+    with nogil:
+        if want_gi:
+            nnf_shift_pack(&h, pw, <float*>f.wpk, 1)
+            nnf_shift_offsets(&h, <Py_ssize_t*>f.off)
+        if want_gw:
+            nnf_shift_offsets(&g, <Py_ssize_t*>b.off)
+            memset(pgwt, 0, g.Kq * g.Oq * sizeof(float))
+        s0 = 0
+        while s0 < N:
+            n = min(G, N - s0)
+            b.x = px + s0 * C * T * H * W if want_gw else NULL
+            b.go = pgo + s0 * O * g.L
+            b.sums = psums + s0 * O if want_gb else NULL
+            parallel_for(_prep_task, &b, n, 1, 1)
+            if want_gi:
+                f.y = pgi + s0 * C * T * H * W
+                parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
+            if want_gw:
+                wg.n = n
+                parallel_for(_wgrad_task, &wg, nq, 1, 1)
+            s0 += G
+        if want_gw:
+            for o in range(O):
+                for k in range(g.K):
+                    pgw[o * g.K + k] = pgwt[k * g.Oq + o]
+        if want_gb:
+            for o in range(O):
+                acc = 0
+                for i in range(N):
+                    acc = acc + psums[i * O + o]
+                pgb[o] = <float>acc
+    release(ws)

@@ -1,0 +1,258 @@
+"""The shift method of the stride-1 convolutions (shift_convolution.pyx, _shift.h).
+
+float32 on AVX-512 CPUs only (skipped elsewhere): every geometry class it
+has (rows or wide vector layout, partial vectors, dilation, padding wider than
+the kernel reach, 3-D, few planes) against the float64 BLAS path, outputs
+written exactly where they belong, non-finite values kept to the windows that
+read them, the image groups, and the dispatch of the modules' "auto".
+"""
+
+import numpy as np
+import pytest
+
+import nnfunc
+from nnfunc._cpu import shift_convolution as sk
+from nnfunc._cpu import spatial_convolution as spk
+from nnfunc._cpu import volumetric_convolution as vk
+
+pytestmark = pytest.mark.skipif(not sk.available(), reason="the CPU has no AVX-512")
+
+
+def _geom(N, C, T, H, W, O, k, p, d):
+    out = tuple(n + 2 * q - (kk - 1) * dd for n, kk, q, dd in zip((T, H, W), k, p, d))
+    return (N, C, T, H, W, O) + out + tuple(k) + tuple(p) + tuple(d)
+
+
+def _data(geom, seed=0, bias=True):
+    N, C, T, H, W, O, OT, OH, OW = geom[:9]
+    k = geom[9:12]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, T, H, W)).astype(np.float32)
+    w = rng.standard_normal((O, C) + tuple(k)).astype(np.float32)
+    b = rng.standard_normal(O).astype(np.float32) if bias else None
+    go = rng.standard_normal((N, O, OT, OH, OW)).astype(np.float32)
+    return x, w, b, go
+
+
+def _reference(geom, x, w, b, go):
+    # the float64 BLAS path of the volumetric kernel (tested against PyTorch)
+    N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW = geom
+    vg = (N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, 1, 1, 1, pT, pH, pW, dT, dH, dW)
+    x64, w64, go64 = (a.astype(np.float64) for a in (x, w, go))
+    b64 = None if b is None else b.astype(np.float64)
+    y = np.empty(go.shape)
+    vk.forward(x64, w64, b64, y, False, *vg, method="unfold")
+    gi, gw = np.empty(x.shape), np.empty((O, C * kT * kH * kW))
+    gb = None if b is None else np.empty(O)
+    vk.backward(x64, w64, go64, gi, gw, gb, False, *vg, method="unfold")
+    return y, gi, gw, gb
+
+
+def _shift(geom, x, w, b, go):
+    N, C, T, H, W, O = geom[:6]
+    k = geom[9:12]
+    y = np.full(go.shape, np.nan, np.float32)          # written over, never read
+    sk.forward(x, w, b, y, *geom)
+    gi = np.full(x.shape, np.nan, np.float32)
+    gw = np.full((O, C * int(np.prod(k))), np.nan, np.float32)
+    gb = None if b is None else np.full(O, np.nan, np.float32)
+    sk.backward(x, w, go, gi, gw, gb, *geom)
+    return y, gi, gw, gb
+
+
+def _close(got, ref, scale, what):
+    # float32 sums of K terms of size ~1: error about sqrt(K) * 2^-24 * scale
+    np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5 * scale, err_msg=what)
+
+
+# (N, C, T, H, W, O, (kT, kH, kW), (pT, pH, pW), (dT, dH, dW))
+GEOMS = [
+    (2, 8, 1, 9, 11, 8, (1, 3, 3), (0, 1, 1), (1, 1, 1)),      # wide (OW = 11 < 16)
+    (2, 5, 1, 6, 40, 9, (1, 3, 5), (0, 1, 2), (1, 1, 1)),      # rows, a partial vector
+    (1, 3, 1, 4, 16, 17, (1, 2, 3), (0, 0, 1), (1, 2, 1)),     # rows, whole vectors
+    (3, 4, 1, 7, 7, 3, (1, 3, 3), (0, 3, 2), (1, 1, 1)),       # padding > reach: crops
+    (2, 7, 1, 9, 13, 10, (1, 3, 2), (0, 2, 0), (1, 2, 3)),     # dilated, no width padding
+    (2, 6, 4, 6, 5, 11, (3, 2, 3), (1, 0, 1), (2, 1, 1)),      # 3-D, time dilation
+    (2, 9, 5, 4, 20, 8, (3, 3, 3), (1, 1, 1), (1, 1, 1)),      # 3-D rows
+    (1, 1, 1, 1, 1, 1, (1, 1, 1), (0, 0, 0), (1, 1, 1)),       # one of everything
+    (2, 13, 1, 3, 3, 33, (1, 3, 3), (0, 0, 0), (1, 1, 1)),     # a single output position
+    (1, 16, 1, 5, 50, 40, (1, 1, 1), (0, 0, 0), (1, 1, 1)),    # 1x1, planes past a block
+]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("g", GEOMS, ids=str)
+def test_matches_float64_reference(g, bias):
+    geom = _geom(*g)
+    x, w, b, go = _data(geom, bias=bias)
+    ref = _reference(geom, x, w, b, go)
+    got = _shift(geom, x, w, b, go)
+    scale = np.sqrt(np.prod(geom[9:12]) * max(geom[1], geom[5]))
+    for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
+        if r is not None:
+            summed = name in ("gradWeight", "gradBias")       # over the batch and positions
+            _close(a, r, scale * (np.sqrt(geom[0] * np.prod(geom[6:9])) if summed else 1), name)
+
+
+def test_random_geometries():
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        k = tuple(int(v) for v in rng.integers(1, 4, 3))
+        d = tuple(int(v) for v in rng.integers(1, 3, 3))
+        p = tuple(int(v) for v in rng.integers(0, 4, 3))
+        size = tuple(int(max((kk - 1) * dd + 1 - 2 * pp, 1) + rng.integers(0, 20))
+                     for kk, dd, pp in zip(k, d, p))
+        if rng.random() < 0.5:                              # 2-D
+            k, d, p, size = (1,) + k[1:], (1,) + d[1:], (0,) + p[1:], (1,) + size[1:]
+        N, C, O = (int(v) for v in rng.integers(1, 12, 3))
+        geom = _geom(N, C, *size, O, k, p, d)
+        x, w, b, go = _data(geom, seed=int(rng.integers(1 << 30)))
+        ref = _reference(geom, x, w, b, go)
+        got = _shift(geom, x, w, b, go)
+        scale = np.sqrt(np.prod(k) * max(C, O) * N * np.prod(geom[6:9]))
+        for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
+            _close(a, r, scale, f"{name} {geom}")
+
+
+def test_writes_only_its_outputs():
+    # each array sits between guard values that must survive; the NaN-filled
+    # outputs must be written over everywhere (masked stores, both layouts)
+    for g in ((2, 8, 1, 9, 11, 8, (1, 3, 3), (0, 1, 1), (1, 1, 1)),
+              (2, 5, 1, 6, 40, 9, (1, 3, 5), (0, 1, 2), (1, 1, 1))):
+        geom = _geom(*g)
+        x, w, b, go = _data(geom)
+        pad = 64
+
+        def guarded(shape):
+            n = int(np.prod(shape))
+            big = np.full(n + 2 * pad, 7.0, np.float32)
+            big[pad:pad + n] = np.nan
+            return big, big[pad:pad + n].reshape(shape)
+
+        by, y = guarded(go.shape)
+        bi, gi = guarded(x.shape)
+        bw, gw = guarded((geom[5], x.shape[1] * int(np.prod(geom[9:12]))))
+        bb, gb = guarded((geom[5],))
+        sk.forward(x, w, b, y, *geom)
+        sk.backward(x, w, go, gi, gw, gb, *geom)
+        for big, a in ((by, y), (bi, gi), (bw, gw), (bb, gb)):
+            assert np.isfinite(a).all()
+            assert (big[:pad] == 7).all() and (big[-pad:] == 7).all()
+
+
+def test_inputs_are_not_modified():
+    geom = _geom(2, 8, 1, 9, 11, 8, (1, 3, 3), (0, 1, 1), (1, 1, 1))
+    x, w, b, go = _data(geom)
+    copies = [a.copy() for a in (x, w, b, go)]
+    _shift(geom, x, w, b, go)
+    for a, c in zip((x, w, b, go), copies):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_nonfinite_reaches_only_what_reads_it():
+    # kernel 1x3, no padding: input column 0 is read by tap kx = 0 only, and
+    # only by output column 0; the wide vectors (rows packed) must not carry it
+    # into the other taps' gradWeight, nor into other outputs
+    geom = _geom(2, 8, 1, 5, 7, 8, (1, 1, 3), (0, 0, 0), (1, 1, 1))
+    x, w, b, go = _data(geom)
+    x[:, :, :, :, 0] = np.inf
+    x[1, 3, 0, 2, 0] = np.nan
+    y, gi, gw, gb = _shift(geom, x, w, b, go)
+    xz = x.copy()
+    xz[:, :, :, :, 0] = 0
+    ry, rgi, rgw, rgb = _reference(geom, xz, w, b, go)
+    gw3 = gw.reshape(8, 8, 3)
+    assert not np.isfinite(gw3[:, :, 0]).any()
+    _close(gw3[:, :, 1:], rgw.reshape(8, 8, 3)[:, :, 1:], 30, "gradWeight")
+    assert not np.isfinite(y[..., 0]).any()
+    _close(y[..., 1:], ry[..., 1:], 10, "output")
+    _close(gi, rgi, 10, "gradInput")          # gradInput does not read the input
+    # gradOutput: one non-finite value reaches the inputs its window covers only
+    go2 = go.copy()
+    go2[0, 2, 0, 1, 2] = np.inf
+    _, gi2, _, _ = _shift(geom, x, w, b, go2)
+    bad = ~np.isfinite(gi2)
+    assert bad[0, :, 0, 1, 2:5].all() and bad.sum() == bad[0, :, 0, 1, 2:5].sum()
+
+
+def test_groups_give_the_same_bits(monkeypatch):
+    geom = _geom(5, 8, 2, 6, 18, 9, (2, 3, 3), (1, 1, 1), (1, 1, 1))
+    x, w, b, go = _data(geom)
+    whole = _shift(geom, x, w, b, go)
+    monkeypatch.setattr(sk, "GROUP_BYTES", 1)               # one image per group
+    for a, r in zip(_shift(geom, x, w, b, go), whole):
+        np.testing.assert_array_equal(a, r)
+
+
+def test_partial_requests():
+    geom = _geom(3, 8, 1, 9, 11, 8, (1, 3, 3), (0, 1, 1), (1, 1, 1))
+    x, w, b, go = _data(geom)
+    y, gi, gw, gb = _shift(geom, x, w, b, go)
+    gi2 = np.empty_like(gi)
+    sk.backward(None, w, go, gi2, None, None, *geom)        # gradInput only, no input
+    np.testing.assert_array_equal(gi2, gi)
+    gw2, gb2 = np.empty_like(gw), np.empty_like(gb)
+    sk.backward(x, w, go, None, gw2, gb2, *geom)
+    np.testing.assert_array_equal(gw2, gw)
+    np.testing.assert_array_equal(gb2, gb)
+    gw3 = np.empty_like(gw)
+    sk.backward(x, w, go, None, gw3, None, *geom)
+    np.testing.assert_array_equal(gw3, gw)
+    # an empty batch: zero gradients
+    e = _geom(0, 8, 1, 9, 11, 8, (1, 3, 3), (0, 1, 1), (1, 1, 1))
+    gw4, gb4 = np.full_like(gw, np.nan), np.full_like(gb, np.nan)
+    sk.backward(x[:0], w, go[:0], x[:0].copy(), gw4, gb4, *e)
+    assert (gw4 == 0).all() and (gb4 == 0).all()
+
+
+@pytest.mark.parametrize("name,args,shape", [
+    ("SpatialConvolution", (8, 9, 3, 3, 1, 1, 1, 1), (3, 8, 7, 19)),
+    ("SpatialConvolutionMM", (8, 9, 3, 3, 1, 1, 1, 1), (8, 7, 19)),
+    ("SpatialDilatedConvolution", (9, 8, 3, 2, 1, 1, 1, 2, 2, 2), (2, 9, 9, 11)),
+    ("VolumetricConvolution", (8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1), (2, 8, 4, 5, 6)),
+    ("VolumetricDilatedConvolution", (8, 8, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2),
+     (2, 8, 5, 6, 6)),
+])
+def test_auto_takes_shift_for_float32(name, args, shape):
+    # "auto" gives the shift method's bits in float32 (>= SHIFT_MIN_PLANES planes,
+    # stride 1) and the generic path's values within float32 rounding
+    f = getattr(nnfunc.nn, name)(*args)
+    rng = np.random.default_rng(0)
+    d = {"input": rng.standard_normal(shape).astype(np.float32), **f.init_params(seed=1)}
+    y = f(d)["output"]
+    go = rng.standard_normal(y.shape).astype(np.float32)
+    g = f(dict(d, gradOutput=go))
+    m = f.module
+    x5 = d["input"].reshape((-1,) + d["input"].shape[-4:] if name.startswith("Vol")
+                            else (-1, d["input"].shape[-3], 1) + d["input"].shape[-2:])
+    if name.startswith("Vol"):
+        k, p, dil = m._k, m._pad, m._dil
+    else:
+        k, p, dil = (1, m.kH, m.kW), (0, m.padH, m.padW), (1, m.dilH, m.dilW)
+    geom = _geom(x5.shape[0], x5.shape[1], *x5.shape[2:], m.nOutputPlane, k, p, dil)
+    ys = np.empty((geom[0], geom[5]) + geom[6:9], np.float32)
+    sk.forward(x5, d["weight"], d["bias"], ys, *geom)
+    np.testing.assert_array_equal(y.reshape(ys.shape), ys)
+    gi = np.empty(x5.shape, np.float32)
+    gw = np.empty(d["weight"].shape, np.float32)
+    gb = np.empty(d["bias"].shape, np.float32)
+    sk.backward(x5, d["weight"], go.reshape(ys.shape), gi, gw, gb, *geom)
+    np.testing.assert_array_equal(g["gradInput"].reshape(gi.shape), gi)
+    np.testing.assert_array_equal(g["gradWeight"], gw)
+    np.testing.assert_array_equal(g["gradBias"], gb)
+    gg = f(dict(d, gradOutput=go), backend="generic")
+    for key in ("gradInput", "gradWeight", "gradBias"):
+        np.testing.assert_allclose(g[key], gg[key], rtol=1e-4, atol=1e-4)
+
+
+def test_method_refused_where_it_does_not_apply():
+    x = np.zeros((1, 8, 6, 6))
+    w = np.zeros((8, 8, 3, 3))
+    y = np.empty((1, 8, 4, 4))
+    sizes = (1, 8, 6, 6, 8, 4, 4, 3, 3, 1, 1, 0, 0)
+    with pytest.raises(ValueError, match="shift"):
+        spk.update_output(x, w, None, y, *sizes, method="shift")          # float64
+    x32, w32 = x.astype(np.float32), w.astype(np.float32)
+    with pytest.raises(ValueError, match="shift"):
+        spk.update_output(x32, w32, None, np.empty((1, 8, 2, 2), np.float32),
+                          1, 8, 6, 6, 8, 2, 2, 3, 3, 2, 2, 0, 0, method="shift")   # stride 2

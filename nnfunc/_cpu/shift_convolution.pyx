@@ -28,14 +28,10 @@ cnp.import_array()
 
 
 cdef extern from "_shift.h" nogil:
-    enum:
-        NNF_SHIFT_MR
-        NNF_SHIFT_MK
-        NNF_SHIFT_OR
     ctypedef struct nnf_shift:
         Py_ssize_t C, T, H, W, O, OT, OH, OW
         Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW
-        Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, Kq, Oq
+        Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, mk, ov, Kq, Oq, nq
     void nnf_shift_geom(nnf_shift* g)
     void nnf_shift_offsets(const nnf_shift* g, Py_ssize_t* off)
     void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp)
@@ -244,7 +240,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef _Bwd b
     cdef _Wg wg
     cdef _Fwd f
-    cdef Py_ssize_t s0, n, o, k, i, nq = (g.Kq // NNF_SHIFT_MK) * (g.Oq // NNF_SHIFT_OR)
+    cdef Py_ssize_t s0, n, o, k, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
     cdef const float* pw = _f(w)
@@ -284,7 +280,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                 parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
             if want_gw:
                 wg.n = n
-                parallel_for(_wgrad_task, &wg, nq, 1, 1)
+                parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
             s0 += G
         if want_gw:
             for o in range(O):

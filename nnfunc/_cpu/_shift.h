@@ -46,6 +46,16 @@
 #include <stddef.h>
 #include <string.h>
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define NNF_SHIFT_X86 1
+#define NNF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#define NNF_AVX512_INLINE static inline __attribute__((always_inline, \
+    target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#else
+#define NNF_SHIFT_X86 0
+#endif
+
 #define NNF_SHIFT_MR 8      /* output planes per forward micro-tile */
 #define NNF_SHIFT_NV 3      /* zmm vectors of wide positions per forward tile */
 #define NNF_SHIFT_NR (16 * NNF_SHIFT_NV)
@@ -57,15 +67,20 @@
 
 typedef struct {
     /* the convolution: input planes C of (T, H, W) (the padded image's
-       source), O output planes of (OT, OH, OW); the kernel, its dilation and
-       the padding (where the source sits in the padded image: negative
-       crops) */
+       source), O output planes of (OT, OH, OW); the kernel, its dilation,
+       its stride and the padding (where the source sits in the padded
+       image: negative crops). A stride s > 1 (dilation 1 then) is taken as
+       a stride-1 convolution of the space-to-depth image: input plane
+       (c, bt, bh, bw) of C1 = C*sT*sH*sW holds x_pad[c, sT*t + bt, sH*h + bh,
+       sW*w + bw], and tap (jt, jh, jw) of it is the original tap (sT*jt + bt,
+       ...), J = ceil(k/s) taps a side (the taps past k have weight 0). */
     ptrdiff_t C, T, H, W, O, OT, OH, OW;
-    ptrdiff_t kT, kH, kW, dT, dH, dW, pT, pH, pW;
-    /* derived (nnf_shift_geom) */
+    ptrdiff_t kT, kH, kW, dT, dH, dW, pT, pH, pW, sT, sH, sW;
+    /* derived (nnf_shift_geom): the stride-1 convolution the kernels run */
+    ptrdiff_t C1, jT, jH, jW;   /* its input planes and kernel (= C, k for stride 1) */
     ptrdiff_t Tp, Hp, Wp, P;    /* padded image: Tp planes of P = Hp*Wp */
     ptrdiff_t S;                /* floats of one padded image, zeroed slack included */
-    ptrdiff_t K;                /* taps: C*kT*kH*kW */
+    ptrdiff_t K;                /* taps: C1*jT*jH*jW */
     ptrdiff_t Mb;               /* O rounded up to NNF_SHIFT_MR */
     ptrdiff_t Lw;               /* wide positions of one output plane: OH*Wp */
     ptrdiff_t vpr;              /* vectors per output row ("rows"), 0: "wide" */
@@ -79,14 +94,18 @@ typedef struct {
 } nnf_shift;
 
 static void nnf_shift_geom(nnf_shift* g) {
-    g->Tp = g->OT + (g->kT - 1) * g->dT;
-    g->Hp = g->OH + (g->kH - 1) * g->dH;
-    g->Wp = g->OW + (g->kW - 1) * g->dW;
+    g->jT = (g->kT + g->sT - 1) / g->sT;
+    g->jH = (g->kH + g->sH - 1) / g->sH;
+    g->jW = (g->kW + g->sW - 1) / g->sW;
+    g->C1 = g->C * g->sT * g->sH * g->sW;
+    g->Tp = g->OT + (g->jT - 1) * g->dT;
+    g->Hp = g->OH + (g->jH - 1) * g->dH;
+    g->Wp = g->OW + (g->jW - 1) * g->dW;
     g->P = g->Hp * g->Wp;
-    /* the last tile of the last plane reads up to (kW-1)*dW + NR - 1 floats
+    /* the last tile of the last plane reads up to (jW-1)*dW + NR - 1 floats
        past the image (see the header comment) */
-    g->S = g->C * g->Tp * g->P + (g->kW - 1) * g->dW + NNF_SHIFT_NR;
-    g->K = g->C * g->kT * g->kH * g->kW;
+    g->S = g->C1 * g->Tp * g->P + (g->jW - 1) * g->dW + NNF_SHIFT_NR;
+    g->K = g->C1 * g->jT * g->jH * g->jW;
     g->Mb = (g->O + NNF_SHIFT_MR - 1) / NNF_SHIFT_MR * NNF_SHIFT_MR;
     g->Lw = g->OH * g->Wp;
     g->vpr = (g->OW + 15) / 16;
@@ -108,54 +127,156 @@ static void nnf_shift_geom(nnf_shift* g) {
    gradWeight rows past K are computed from any valid memory and dropped) */
 static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
     ptrdiff_t k = 0;
-    for (ptrdiff_t c = 0; c < g->C; c++)
-        for (ptrdiff_t kt = 0; kt < g->kT; kt++)
-            for (ptrdiff_t ky = 0; ky < g->kH; ky++)
-                for (ptrdiff_t kx = 0; kx < g->kW; kx++)
+    for (ptrdiff_t c = 0; c < g->C1; c++)
+        for (ptrdiff_t kt = 0; kt < g->jT; kt++)
+            for (ptrdiff_t ky = 0; ky < g->jH; ky++)
+                for (ptrdiff_t kx = 0; kx < g->jW; kx++)
                     off[k++] = c * g->Tp * g->P + kt * g->dT * g->P + ky * g->dH * g->Wp +
                                kx * g->dW;
     for (; k < g->Kq; k++) off[k] = 0;
 }
 
+/* d[i] = s[2 i] for i < n, reading s[0 .. 2n-1) only */
+#if NNF_SHIFT_X86
+NNF_AVX512 static void nnf_shift_evens(float* d, const float* s, ptrdiff_t n) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    for (ptrdiff_t i = 0; i < n; i += 16, s += 32) {
+        ptrdiff_t src = 2 * (n - i) - 1;        /* source floats still needed */
+        __mmask16 ma = (__mmask16)(src >= 16 ? 0xFFFF : (1u << src) - 1u);
+        __mmask16 mb = (__mmask16)(src >= 32 ? 0xFFFF : src > 16 ? (1u << (src - 16)) - 1u : 0);
+        __m512 a = _mm512_maskz_loadu_ps(ma, s), b = _mm512_maskz_loadu_ps(mb, s + 16);
+        __m512 v = _mm512_permutex2var_ps(a, even, b);
+        ptrdiff_t left = n - i;
+        _mm512_mask_storeu_ps(d + i, (__mmask16)(left >= 16 ? 0xFFFF : (1u << left) - 1u), v);
+    }
+}
+#else
+static void nnf_shift_evens(float* d, const float* s, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) d[i] = s[2 * i];
+}
+#endif
+
 /* xp (S floats) = the image src (C, T, H, W) placed at (pT, pH, pW) in
-   zeros, slack zeroed */
+   zeros (space-to-depth for a stride: plane (c, bt, bh, bw) position
+   (t, h, w) holds src[c, sT*t + bt - pT, ...]), slack zeroed */
 static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp) {
-    ptrdiff_t w0 = g->pW > 0 ? g->pW : 0;              /* first copied column */
-    ptrdiff_t s0 = g->pW > 0 ? 0 : -g->pW;             /* its source column */
-    ptrdiff_t nw = g->W - s0;
-    if (nw > g->Wp - w0) nw = g->Wp - w0;
-    if (nw < 0) nw = 0;
-    for (ptrdiff_t c = 0; c < g->C; c++)
+    ptrdiff_t nph = g->sT * g->sH * g->sW;
+    for (ptrdiff_t c1 = 0; c1 < g->C1; c1++) {
+        ptrdiff_t c = c1 / nph, ph = c1 % nph;
+        ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH, bw = ph % g->sW;
+        /* the padded columns w whose source sW*w + bw - pW lies in [0, W) */
+        ptrdiff_t w0 = g->pW - bw > 0 ? (g->pW - bw + g->sW - 1) / g->sW : 0;
+        ptrdiff_t w1 = (g->W - 1 + g->pW - bw) >= 0 ? (g->W - 1 + g->pW - bw) / g->sW + 1 : 0;
+        if (w1 > g->Wp) w1 = g->Wp;
+        if (w0 > w1) w0 = w1;
         for (ptrdiff_t tp = 0; tp < g->Tp; tp++) {
-            float* dp = xp + (c * g->Tp + tp) * g->P;
-            ptrdiff_t ts = tp - g->pT;
+            float* dp = xp + (c1 * g->Tp + tp) * g->P;
+            ptrdiff_t ts = g->sT * tp + bt - g->pT;
             if (ts < 0 || ts >= g->T) {
                 memset(dp, 0, (size_t)g->P * sizeof(float));
                 continue;
             }
             for (ptrdiff_t hp = 0; hp < g->Hp; hp++) {
                 float* d = dp + hp * g->Wp;
-                ptrdiff_t hs = hp - g->pH;
-                if (hs < 0 || hs >= g->H || nw == 0) {
+                ptrdiff_t hs = g->sH * hp + bh - g->pH;
+                if (hs < 0 || hs >= g->H || w0 == w1) {
                     memset(d, 0, (size_t)g->Wp * sizeof(float));
                     continue;
                 }
-                const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W + s0;
+                const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W + bw - g->pW;
                 for (ptrdiff_t i = 0; i < w0; i++) d[i] = 0.0f;
-                memcpy(d + w0, s, (size_t)nw * sizeof(float));
-                for (ptrdiff_t i = w0 + nw; i < g->Wp; i++) d[i] = 0.0f;
+                if (g->sW == 1)
+                    memcpy(d + w0, s + w0, (size_t)(w1 - w0) * sizeof(float));
+                else if (g->sW == 2)
+                    nnf_shift_evens(d + w0, s + 2 * w0, w1 - w0);
+                else
+                    for (ptrdiff_t i = w0; i < w1; i++) d[i] = s[g->sW * i];
+                for (ptrdiff_t i = w1; i < g->Wp; i++) d[i] = 0.0f;
             }
         }
-    memset(xp + g->C * g->Tp * g->P, 0, (size_t)(g->S - g->C * g->Tp * g->P) * sizeof(float));
+    }
+    memset(xp + g->C1 * g->Tp * g->P, 0,
+           (size_t)(g->S - g->C1 * g->Tp * g->P) * sizeof(float));
+}
+
+/* the weight w (O, C, kT, kH, kW) as the space-to-depth convolution's
+   w1 (O, C1, jT, jH, jW) (0 for the taps past k) */
+static void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1) {
+    ptrdiff_t nph = g->sT * g->sH * g->sW, taps = g->kT * g->kH * g->kW;
+    ptrdiff_t i = 0;
+    for (ptrdiff_t o = 0; o < g->O; o++)
+        for (ptrdiff_t c1 = 0; c1 < g->C1; c1++) {
+            ptrdiff_t c = c1 / nph, ph = c1 % nph;
+            ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH, bw = ph % g->sW;
+            for (ptrdiff_t jt = 0; jt < g->jT; jt++)
+                for (ptrdiff_t jh = 0; jh < g->jH; jh++)
+                    for (ptrdiff_t jw = 0; jw < g->jW; jw++) {
+                        ptrdiff_t kt = g->sT * jt + bt, kh = g->sH * jh + bh,
+                                  kw = g->sW * jw + bw;
+                        w1[i++] = kt < g->kT && kh < g->kH && kw < g->kW
+                                      ? w[(o * g->C + c) * taps + (kt * g->kH + kh) * g->kW + kw]
+                                      : 0.0f;
+                    }
+        }
+}
+
+/* gradWeight gw (O, C, kT, kH, kW) from the space-to-depth convolution's
+   gwt (Kq, Oq) (its taps k1 = (c1, jt, jh, jw), transposed) */
+static void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw) {
+    ptrdiff_t nph = g->sT * g->sH * g->sW, jtaps = g->jT * g->jH * g->jW;
+    for (ptrdiff_t o = 0; o < g->O; o++)
+        for (ptrdiff_t c = 0; c < g->C; c++)
+            for (ptrdiff_t kt = 0; kt < g->kT; kt++)
+                for (ptrdiff_t kh = 0; kh < g->kH; kh++)
+                    for (ptrdiff_t kw = 0; kw < g->kW; kw++) {
+                        ptrdiff_t c1 = c * nph + ((kt % g->sT) * g->sH + kh % g->sH) * g->sW +
+                                       kw % g->sW;
+                        ptrdiff_t k1 = c1 * jtaps + ((kt / g->sT) * g->jH + kh / g->sH) * g->jW +
+                                       kw / g->sW;
+                        *gw++ = gwt[k1 * g->Oq + o];
+                    }
+}
+
+/* gradInput gi (C, T, H, W) (+ the per-plane values gib, or 0) from the
+   space-to-depth convolution's input gradient g1 (C1, Tp, Hp, Wp): the
+   inverse of nnf_shift_pad's placement (0 where the padded image reaches
+   past the windows) */
+static void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi) {
+    ptrdiff_t nph = g->sT * g->sH * g->sW;
+    for (ptrdiff_t c = 0; c < g->C; c++) {
+        float base = gib != NULL ? gib[c] : 0.0f;
+        for (ptrdiff_t t = 0; t < g->T; t++) {
+            ptrdiff_t tt = t + g->pT, mt = tt / g->sT, bt = tt % g->sT;
+            for (ptrdiff_t h = 0; h < g->H; h++) {
+                ptrdiff_t hh = h + g->pH, mh = hh / g->sH, bh = hh % g->sH;
+                float* d = gi + ((c * g->T + t) * g->H + h) * g->W;
+                if (mt >= g->Tp || mh >= g->Hp) {
+                    for (ptrdiff_t w = 0; w < g->W; w++) d[w] = base;
+                    continue;
+                }
+                /* the columns w = sW*mw + bw - pW of each phase bw, a strided run */
+                for (ptrdiff_t bw = 0; bw < g->sW; bw++) {
+                    ptrdiff_t c1 = c * nph + (bt * g->sH + bh) * g->sW + bw;
+                    const float* srow = g1 + ((c1 * g->Tp + mt) * g->Hp + mh) * g->Wp;
+                    ptrdiff_t mw = bw >= g->pW ? 0 : (g->pW - bw + g->sW - 1) / g->sW;
+                    ptrdiff_t w = g->sW * mw + bw - g->pW;
+                    for (; w < g->W && mw < g->Wp; w += g->sW, mw++) d[w] = base + srow[mw];
+                    for (; w < g->W; w += g->sW) d[w] = base;
+                }
+            }
+        }
+    }
 }
 
 /* the forward's packed weight wpk (Mb/MR blocks of (K, MR)): block b, tap k,
-   row r holds W[b*MR + r, k] (0 for rows >= O). flip: the weight of the
-   gradInput problem instead, from the convolution's w (M, N, kT, kH, kW)
-   with g->O = N planes out and g->C = M planes in: W'[n, (m, t)] =
-   w[m, n, kT-1-t] (every tap index reversed). */
+   row r holds W[b*MR + r, k] (0 for rows >= O), from w (O, C1, jT, jH,
+   jW). flip: the weight of the gradInput problem instead (stride 1), from
+   the convolution's w (M, N, jT, jH, jW) with g->O = N planes out and
+   g->C1 = M planes in: W'[n, (m, t)] = w[m, n, taps-1-t] (every tap index
+   reversed). */
 static void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip) {
-    ptrdiff_t taps = g->kT * g->kH * g->kW, K = g->K;
+    ptrdiff_t taps = g->jT * g->jH * g->jW, K = g->K;
     for (ptrdiff_t b = 0; b < g->Mb / NNF_SHIFT_MR; b++)
         for (ptrdiff_t k = 0; k < K; k++) {
             float* d = wpk + (b * K + k) * NNF_SHIFT_MR;
@@ -187,12 +308,7 @@ static void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got)
     }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define NNF_SHIFT_X86 1
-#define NNF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-#define NNF_AVX512_INLINE static inline __attribute__((always_inline, \
-    target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#if NNF_SHIFT_X86
 
 static int nnf_shift_available(void) {
     __builtin_cpu_init();

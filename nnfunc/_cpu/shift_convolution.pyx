@@ -1,13 +1,16 @@
-"""The "shift" method of the stride-1 convolutions: float32 on AVX-512 CPUs.
+"""The "shift" method of the convolutions: float32 on AVX-512 CPUs.
 
 No column matrix: each image is copied once into a zero-padded buffer and
 the taps are read from it in place, at a shift (``_shift.h`` explains the
-layout and the micro-kernels). It serves SpatialConvolution(MM),
-SpatialDilatedConvolution, VolumetricConvolution and
-VolumetricDilatedConvolution when the stride is 1, the dtype float32 and
-the CPU runs AVX-512 (``available()``); their kernels pick it in "auto" and
-take it by name ("shift"). The 2-D convolutions come here as 3-D ones with
-one plane (T = OT = kT = 1, padT = 0).
+layout and the micro-kernels). A stride s > 1 becomes a stride-1
+convolution of the space-to-depth image (s^d times the planes, ceil(k/s)
+taps a side, the taps past k weighted 0). It serves SpatialConvolution(MM),
+SpatialDilatedConvolution, VolumetricConvolution,
+VolumetricDilatedConvolution and, as the adjoint, SpatialFullConvolution
+and VolumetricFullConvolution, when the dtype is float32 and the CPU runs
+AVX-512 (``available()``); their kernels pick it in "auto" and take it by
+name ("shift"). The 2-D convolutions come here as 3-D ones with one plane
+(T = OT = kT = sT = 1, padT = 0).
 
 The work is split over the thread pool by output tiles (forward, gradInput)
 and by gradWeight tiles (taps x output planes), each summed whole by one
@@ -30,11 +33,15 @@ cnp.import_array()
 cdef extern from "_shift.h" nogil:
     ctypedef struct nnf_shift:
         Py_ssize_t C, T, H, W, O, OT, OH, OW
-        Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW
+        Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, sT, sH, sW
+        Py_ssize_t C1, jT, jH, jW
         Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, mk, ov, Kq, Oq, nq
     void nnf_shift_geom(nnf_shift* g)
     void nnf_shift_offsets(const nnf_shift* g, Py_ssize_t* off)
     void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp)
+    void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1)
+    void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw)
+    void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi)
     void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip)
     void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got)
     int nnf_shift_available()
@@ -53,7 +60,7 @@ cdef extern from "_norm.h" nogil:
 #: whether this CPU runs the shift kernels (AVX-512 F/VL/BW/DQ, OS support included)
 cdef bint _AVAILABLE = nnf_shift_available() != 0
 
-#: cap on one group's scratch (padded images and transposed gradOutput)
+#: cap on one group's scratch (padded images, transposed gradOutput, ...)
 GROUP_BYTES = 64 * 1024 * 1024
 
 cdef enum:
@@ -61,9 +68,34 @@ cdef enum:
     TILES_PER_UNIT = 4
 
 
+#: "auto" takes the shift method when both plane counts are at least this (its
+#: forward micro-tiles are 8 output planes high: fewer planes waste the rest)
+MIN_PLANES = 8
+
+#: and when the space-to-depth taps of a stride (ceil(k/s)*s a side, the ones
+#: past k weighted 0) are at most this many times the kernel's
+MAX_TAP_RATIO = 1.5
+
+
 def available():
     """Whether the shift kernels run on this CPU (x86-64 with AVX-512)."""
     return _AVAILABLE
+
+
+def applies(cnp.ndarray a, tuple stride, tuple dilation):
+    """Whether the shift kernels take this convolution: float32 data ``a``,
+    this CPU, and a dilation only where the stride is 1."""
+    return (_AVAILABLE and cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
+            and (all(v == 1 for v in stride) or all(v == 1 for v in dilation)))
+
+
+def preferred(Py_ssize_t C, Py_ssize_t O, tuple kernel, tuple stride):
+    """Whether "auto" takes the shift method where it applies: enough planes
+    (C in, O out) and few zero taps from the stride."""
+    cdef double ratio = 1
+    for k, s in zip(kernel, stride):
+        ratio *= ((k + s - 1) // s) * s / k
+    return C >= MIN_PLANES and O >= MIN_PLANES and ratio <= MAX_TAP_RATIO
 
 
 cdef struct _Fwd:
@@ -98,31 +130,21 @@ cdef void _fwd_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
                           t0, t1)
 
 
-cdef void _run_forward(const nnf_shift* g, const float* src, const float* wpk,
-                       const Py_ssize_t* off, const float* bias, float* y, float* xp,
-                       Py_ssize_t N, Py_ssize_t G) noexcept nogil:
-    # y (N, O, L) = conv(src (N, C, T, H, W)) in groups of G images
-    cdef _Fwd f
-    cdef Py_ssize_t s0, n
+cdef void _fwd_init(_Fwd* f, const nnf_shift* g, float* xp, const float* wpk,
+                    const Py_ssize_t* off, const float* bias) noexcept nogil:
     f.g, f.xp, f.wpk, f.off, f.bias = g, xp, wpk, off, bias
     f.ntile = g.OT * g.ntiles
     f.per_img = (f.ntile + TILES_PER_UNIT - 1) // TILES_PER_UNIT
-    s0 = 0
-    while s0 < N:
-        n = min(G, N - s0)
-        f.src = src + s0 * g.C * g.T * g.H * g.W
-        f.y = y + s0 * g.O * g.L
-        parallel_for(_pad_task, &f, n, 1, 1)
-        parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
-        s0 += G
 
 
 cdef void _geom(nnf_shift* g, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
                 Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
                 Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
-                Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW) noexcept nogil:
+                Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t sT,
+                Py_ssize_t sH, Py_ssize_t sW) noexcept nogil:
     g.C, g.T, g.H, g.W, g.O, g.OT, g.OH, g.OW = C, T, H, W, O, OT, OH, OW
     g.kT, g.kH, g.kW, g.pT, g.pH, g.pW, g.dT, g.dH, g.dW = kT, kH, kW, pT, pH, pW, dT, dH, dW
+    g.sT, g.sH, g.sW = sT, sH, sW
     nnf_shift_geom(g)
 
 
@@ -130,34 +152,59 @@ cdef inline float* _f(object a):
     return NULL if a is None else <float*>cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef bint _strided(const nnf_shift* g) noexcept nogil:
+    return g.sT > 1 or g.sH > 1 or g.sW > 1
+
+
+cdef cnp.ndarray _s2d_weight(const nnf_shift* g, cnp.ndarray w):
+    # the weight of the stride-1 convolution the kernels run (w itself at stride 1)
+    if not _strided(g):
+        return w
+    cdef cnp.ndarray w1 = np.empty(g.O * g.K, dtype=np.float32)
+    cdef const float* pw = _f(w)
+    cdef float* pw1 = _f(w1)
+    with nogil:
+        nnf_shift_s2d_weight(g, pw, pw1)
+    return w1
+
+
 def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
             Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
             Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
-            Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW):
+            Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW,
+            Py_ssize_t sT=1, Py_ssize_t sH=1, Py_ssize_t sW=1):
     """y (N, O, OT, OH, OW) = conv(x (N, C, T, H, W), w (O, C, kT, kH, kW)) + b
-    (b (O,) or None), stride 1, padding (pT, pH, pW), dilation (dT, dH, dW).
-    float32, C-contiguous, sizes checked by the caller (OT = T + 2 pT -
-    (kT - 1) dT >= 1, and so on); only where :func:`available`."""
+    (b (O,) or None), padding (pT, pH, pW), dilation (dT, dH, dW), stride
+    (sT, sH, sW) (a dilation only with stride 1). float32, C-contiguous,
+    sizes checked by the caller (OT = (T + 2 pT - (kT - 1) dT - 1) // sT + 1
+    >= 1, and so on); only where :func:`available`."""
     cdef nnf_shift g
-    _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW)
+    _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW, sT, sH, sW)
     if N == 0:
         return
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // (g.S * 4)))
+    cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(g.Mb * g.K, dtype=np.float32)
     cdef cnp.ndarray off = np.empty(g.Kq, dtype=np.intp)
     cdef cnp.ndarray xp = workspace(G * g.S, np.float32)
-    cdef float* pwpk = _f(wpk)
-    cdef Py_ssize_t* poff = <Py_ssize_t*>cnp.PyArray_DATA(off)
-    cdef float* pxp = _f(xp)
+    cdef _Fwd f
+    cdef Py_ssize_t s0, n
     cdef const float* px = _f(x)
-    cdef const float* pw = _f(w)
-    cdef const float* pb = _f(b)
+    cdef const float* pw1 = _f(w1)
     cdef float* py = _f(y)
+    _fwd_init(&f, &g, _f(xp), _f(wpk), <const Py_ssize_t*>cnp.PyArray_DATA(off), _f(b))
     with nogil:
-        nnf_shift_pack(&g, pw, pwpk, 0)
-        nnf_shift_offsets(&g, poff)
-        _run_forward(&g, px, pwpk, poff, pb, py, pxp, N, G)
+        nnf_shift_pack(&g, pw1, <float*>f.wpk, 0)
+        nnf_shift_offsets(&g, <Py_ssize_t*>f.off)
+        s0 = 0
+        while s0 < N:
+            n = min(G, N - s0)
+            f.src = px + s0 * C * T * H * W
+            f.y = py + s0 * O * g.L
+            parallel_for(_pad_task, &f, n, 1, 1)
+            parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
+            s0 += G
     release(xp)
 
 
@@ -172,6 +219,9 @@ cdef struct _Bwd:
     double* sums            # per image and plane sums of gradOutput (gradBias) or NULL
     const Py_ssize_t* off   # the convolution's tap offsets (gradWeight)
     float* gwt              # (Kq, Oq) gradWeight^T accumulated, or NULL: no gradWeight
+    const float* g1         # strided: the group's space-to-depth input gradients
+    const float* gib        # strided: gradInput's starting planes, or NULL
+    float* dst              # strided: the group's gradInput
 
 
 cdef void _prep_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
@@ -189,6 +239,15 @@ cdef void _prep_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
         if b.sums != NULL:
             for o in range(g.O):
                 b.sums[i * g.O + o] = nnf_sum_f(gon + o * g.L, g.L)
+
+
+cdef void _d2s_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _Bwd* b = <_Bwd*>ctx
+    cdef const nnf_shift* g = b.g
+    cdef Py_ssize_t i
+    for i in range(i0, i1):
+        nnf_shift_d2s(g, b.g1 + i * g.C1 * g.P * g.Tp, b.gib,
+                      b.dst + i * g.C * g.T * g.H * g.W)
 
 
 cdef struct _Wg:
@@ -209,17 +268,27 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
              Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
              Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
              Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
-             Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW):
+             Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW,
+             Py_ssize_t sT=1, Py_ssize_t sH=1, Py_ssize_t sW=1, object gib=None):
     """gradInput gi (N, C, T, H, W), gradWeight gw (O, C*kT*kH*kW) and gradBias
     gb (O,) of :func:`forward`'s convolution, written over; gi None: no
-    gradInput, gw None: neither gradWeight nor gradBias, gb None: no
-    gradBias. float32, C-contiguous, sizes checked by the caller."""
+    gradInput, gw None: neither gradWeight nor gradBias (x may then be None),
+    gb None: no gradBias; gib (C,): gradInput starts from these per-plane
+    values instead of 0 (the bias of a full convolution, whose forward this
+    is). float32, C-contiguous, sizes checked by the caller."""
     cdef nnf_shift g, h
-    _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW)
-    # gradInput: the forward, kernel flipped, from gradOutput padded by
-    # (k - 1)*d - pad (negative: cropped) to the input's size
-    _geom(&h, O, OT, OH, OW, C, T, H, W, kT, kH, kW, (kT - 1) * dT - pT, (kH - 1) * dH - pH,
-          (kW - 1) * dW - pW, dT, dH, dW)
+    _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW, sT, sH, sW)
+    cdef bint strided = _strided(&g)
+    # gradInput: the stride-1 convolution's, i.e. its forward with the kernel
+    # flipped, from gradOutput padded by (j - 1)*d - pad (negative: cropped) to
+    # the size of its input: at stride 1 the input itself, else the
+    # space-to-depth image (then put back in place by nnf_shift_d2s)
+    if strided:
+        _geom(&h, O, OT, OH, OW, g.C1, g.Tp, g.Hp, g.Wp, g.jT, g.jH, g.jW, g.jT - 1, g.jH - 1,
+              g.jW - 1, 1, 1, 1, 1, 1, 1)
+    else:
+        _geom(&h, O, OT, OH, OW, C, T, H, W, kT, kH, kW, (kT - 1) * dT - pT,
+              (kH - 1) * dH - pH, (kW - 1) * dW - pW, dT, dH, dW, 1, 1, 1)
     cdef bint want_gi = gi is not None, want_gw = gw is not None
     cdef bint want_gb = want_gw and gb is not None
     if N == 0:
@@ -228,9 +297,11 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             if want_gb:
                 gb[...] = 0
         return
-    cdef Py_ssize_t per = ((h.S if want_gi else 0)
+    cdef Py_ssize_t g1n = h.O * h.L if strided and want_gi else 0   # floats per image
+    cdef Py_ssize_t per = ((h.S + g1n if want_gi else 0)
                            + (g.S + g.L * g.Oq if want_gw else 0)) * 4
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // max(per, 1)))
+    cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(h.Mb * h.K if want_gi else 0, dtype=np.float32)
     cdef cnp.ndarray offi = np.empty(h.Kq if want_gi else 0, dtype=np.intp)
     cdef cnp.ndarray off = np.empty(g.Kq if want_gw else 0, dtype=np.intp)
@@ -243,7 +314,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef Py_ssize_t s0, n, o, k, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
-    cdef const float* pw = _f(w)
+    cdef const float* pw1 = _f(w1)
     cdef const float* pgo = _f(go)
     cdef float* pgi = _f(gi)
     cdef float* pgw = _f(gw)
@@ -254,16 +325,18 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     b.g, b.gi = &g, (&h if want_gi else NULL)
     b.gop = pws
     b.xp = pws + (G * h.S if want_gi else 0)
-    b.got = b.xp + G * g.S
+    b.got = b.xp + (G * g.S if want_gw else 0)
+    b.g1 = b.got + (G * g.L * g.Oq if want_gw else 0)
+    b.gib = _f(gib)
     b.off, b.gwt = <const Py_ssize_t*>cnp.PyArray_DATA(off), (pgwt if want_gw else NULL)
-    f.g, f.xp, f.wpk, f.off, f.bias = &h, b.gop, _f(wpk), \
-        <const Py_ssize_t*>cnp.PyArray_DATA(offi), NULL
-    f.ntile = h.OT * h.ntiles
-    f.per_img = (f.ntile + TILES_PER_UNIT - 1) // TILES_PER_UNIT
+    # the gradInput forward writes gi itself (with gib as its bias) at stride 1,
+    # the space-to-depth gradients g1 when strided
+    _fwd_init(&f, &h, b.gop, _f(wpk), <const Py_ssize_t*>cnp.PyArray_DATA(offi),
+              NULL if strided else b.gib)
     wg.g, wg.xp, wg.got, wg.off, wg.gwt = &g, b.xp, b.got, b.off, pgwt
     with nogil:
         if want_gi:
-            nnf_shift_pack(&h, pw, <float*>f.wpk, 1)
+            nnf_shift_pack(&h, pw1, <float*>f.wpk, 1)
             nnf_shift_offsets(&h, <Py_ssize_t*>f.off)
         if want_gw:
             nnf_shift_offsets(&g, <Py_ssize_t*>b.off)
@@ -276,16 +349,22 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             b.sums = psums + s0 * O if want_gb else NULL
             parallel_for(_prep_task, &b, n, 1, 1)
             if want_gi:
-                f.y = pgi + s0 * C * T * H * W
+                f.y = <float*>b.g1 if strided else pgi + s0 * C * T * H * W
                 parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
+                if strided:
+                    b.dst = pgi + s0 * C * T * H * W
+                    parallel_for(_d2s_task, &b, n, 1, 1)
             if want_gw:
                 wg.n = n
                 parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
             s0 += G
         if want_gw:
-            for o in range(O):
-                for k in range(g.K):
-                    pgw[o * g.K + k] = pgwt[k * g.Oq + o]
+            if strided:
+                nnf_shift_s2d_gradweight(&g, pgwt, pgw)
+            else:
+                for o in range(O):
+                    for k in range(g.K):
+                        pgw[o * g.K + k] = pgwt[k * g.Oq + o]
         if want_gb:
             for o in range(O):
                 acc = 0
@@ -293,3 +372,47 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                     acc = acc + psums[i * O + o]
                 pgb[o] = <float>acc
     release(ws)
+
+
+def full_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
+                 Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
+                 Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
+                 Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
+                 Py_ssize_t pW, Py_ssize_t sT=1, Py_ssize_t sH=1, Py_ssize_t sW=1):
+    """The full (transposed) convolution y (N, O, OT, OH, OW) of x (N, C, T, H,
+    W) with w (C, O, kT, kH, kW) (Torch7's layout) + b (O,) or None: the
+    gradInput of the convolution from (O, OT, OH, OW) to (C, T, H, W) whose
+    weight is w read as (nOut = C, nIn = O, ...), started from the bias.
+    (OT - 1 + 2 pT - (kT - 1)) // sT + 1 = T, and so on (an adjustment
+    adj < s leaves the last planes to the bias alone.)"""
+    backward(None, w, x, y, None, None, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH, pW,
+             1, 1, 1, sT, sH, sW, gib=b)
+
+
+def full_backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
+                  object gb, Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H,
+                  Py_ssize_t W, Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
+                  Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
+                  Py_ssize_t pW, Py_ssize_t sT=1, Py_ssize_t sH=1, Py_ssize_t sW=1):
+    """gradInput gi (N, C, T, H, W), gradWeight gw (C, O*kT*kH*kW) and gradBias
+    gb (O,) of :func:`full_forward`, written over (gi, gw, gb None: not
+    wanted): the convolution's forward of gradOutput, its gradWeight with
+    gradOutput as the input and x as the gradient, and the plane sums."""
+    if gi is not None:
+        forward(go, w, None, gi, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH, pW, 1, 1, 1,
+                sT, sH, sW)
+    if gw is not None:
+        backward(go, w, x, None, gw, None, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH,
+                 pW, 1, 1, 1, sT, sH, sW)
+    if gb is None:
+        return
+    cdef float* pgb = _f(gb)
+    cdef const float* pgo = _f(go)
+    cdef Py_ssize_t o, i, L = OT * OH * OW
+    cdef double acc
+    with nogil:
+        for o in range(O):
+            acc = 0
+            for i in range(N):
+                acc = acc + nnf_sum_f(pgo + (i * O + o) * L, L)
+            pgb[o] = <float>acc

@@ -299,28 +299,20 @@ cdef int _method(str method, Py_ssize_t C, Py_ssize_t kH, Py_ssize_t kW, Py_ssiz
     raise ValueError(f"method {method!r} does not apply here")
 
 
-#: whether this CPU runs the shift method (shift_convolution.pyx)
-cdef bint _SHIFT = _shift.available()
-
-#: "auto" takes the shift method when both plane counts are at least this (its
-#: micro-tiles are 8 output planes high: fewer planes waste the rest)
-SHIFT_MIN_PLANES = 8
-
-
 cdef bint _use_shift(str method, cnp.ndarray a, Py_ssize_t C, Py_ssize_t O, Py_ssize_t kH,
                      Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
-                     Py_ssize_t padW) except -1:
-    # the shift method (float32 a, stride 1, AVX-512): by name, or in "auto"
-    # where it is faster than the BLAS methods (not for a 1x1 kernel that needs
-    # no copy at all, nor for few planes)
-    cdef bint ok = _SHIFT and cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT and dH == 1 and dW == 1
+                     Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) except -1:
+    # the shift method (shift_convolution.pyx: float32, AVX-512, a dilation only
+    # at stride 1): by name, or in "auto" where it is preferred (not for a 1x1
+    # kernel that needs no copy at all)
+    cdef bint ok = _shift.applies(a, (dH, dW), (dilH, dilW))
     if method == "shift":
         if not ok:
-            raise ValueError("method 'shift' does not apply here (it needs float32, stride 1 "
-                             "and a CPU with AVX-512)")
+            raise ValueError("method 'shift' does not apply here (it needs float32, a CPU "
+                             "with AVX-512, and no dilation with a stride)")
         return True
     return (method == "auto" and ok and not _direct(kH, kW, dH, dW, padH, padW)
-            and C >= SHIFT_MIN_PLANES and O >= SHIFT_MIN_PLANES)
+            and _shift.preferred(C, O, (kH, kW), (dH, dW)))
 
 
 cdef inline void* _ptr(object a):
@@ -475,9 +467,9 @@ cdef _conv_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                    Py_ssize_t oH, Py_ssize_t oW, Py_ssize_t kH, Py_ssize_t kW,
                    Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
                    Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t tile_bytes, str method):
-    if _use_shift(method, x, C, O, kH, kW, dH, dW, padH, padW):
+    if _use_shift(method, x, C, O, kH, kW, dH, dW, padH, padW, dilH, dilW):
         _shift.forward(x, w, b, y, N, C, 1, H, W, O, 1, oH, oW, 1, kH, kW, 0, padH, padW, 1,
-                       dilH, dilW)
+                       dilH, dilW, 1, dH, dW)
         return
     cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
     cdef bint bias = b is not None
@@ -523,9 +515,9 @@ cdef _conv_backward(object x, cnp.ndarray w, cnp.ndarray go, object gi, object g
                     Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH, Py_ssize_t padW,
                     Py_ssize_t dilH, Py_ssize_t dilW, Py_ssize_t tile_bytes, str method):
     # gi None: no gradInput; gw None: no gradWeight/gradBias (x may then be None)
-    if gib is None and _use_shift(method, go, C, O, kH, kW, dH, dW, padH, padW):
+    if _use_shift(method, go, C, O, kH, kW, dH, dW, padH, padW, dilH, dilW):
         _shift.backward(x, w, go, gi, gw, gb, N, C, 1, H, W, O, 1, oH, oW, 1, kH, kW, 0, padH,
-                        padW, 1, dilH, dilW)
+                        padW, 1, dilH, dilW, 1, dH, dW, gib=gib)
         return
     cdef int m = _method(method, C, kH, kW, dH, dW, padH, padW)
     cdef bint bias = gb is not None and gw is not None
@@ -625,6 +617,10 @@ def full_update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     per batch of samples whose result is scattered into place; otherwise the
     convolution's gradInput path (GEMM, then fold)."""
     cdef nnf_phase g
+    if _use_shift(method, x, O, C, kH, kW, dH, dW, padH, padW, 1, 1):
+        _shift.full_forward(x, w, b, y, N, C, 1, H, W, O, 1, oH, oW, 1, kH, kW, 0, padH, padW,
+                            1, dH, dW)
+        return
     # "auto": the phase method where phase_plan prefers it, unless the batch is
     # split over the pool (then GEMM-and-fold measured faster: 2.7 vs 4.3 ms on
     # 32x64x16x16 k4 s2 p1 ->32)
@@ -697,6 +693,10 @@ def full_update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray g
     ("phase" is a forward method: here it means "auto".)"""
     if method == "phase":
         method = "auto"
+    if _use_shift(method, go, O, C, kH, kW, dH, dW, padH, padW, 1, 1):
+        _shift.full_backward(x, w, go, gi, gw, gb, N, C, 1, H, W, O, 1, oH, oW, 1, kH, kW, 0,
+                             padH, padW, 1, dH, dW)
+        return
     cdef int m = _method(method, O, kH, kW, dH, dW, padH, padW)
     cdef Py_ssize_t Kf = O * kH * kW, R
     cdef Py_ssize_t tb = TILE_BYTES if tile_bytes < 0 else tile_bytes

@@ -420,25 +420,18 @@ cdef Plan _plan(Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize
     return p
 
 
-#: whether this CPU runs the shift method (shift_convolution.pyx)
-cdef bint _SHIFT = _shift.available()
-
-#: "auto" takes the shift method when both plane counts are at least this
-SHIFT_MIN_PLANES = 8
-
-
-cdef bint _use_shift(str method, cnp.ndarray a, bint transposed, Py_ssize_t C, Py_ssize_t M,
-                     Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW) except -1:
-    # the shift method for a convolution (not a full one): float32 a, stride 1,
-    # AVX-512; by name, or in "auto" with enough planes
-    cdef bint ok = (_SHIFT and not transposed and cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
-                    and dT == 1 and dH == 1 and dW == 1)
+cdef bint _use_shift(str method, cnp.ndarray a, Py_ssize_t C, Py_ssize_t M, tuple k,
+                     tuple stride, tuple dil) except -1:
+    # the shift method (shift_convolution.pyx: float32, AVX-512, a dilation only
+    # at stride 1), for the convolution and the full one: by name, or in "auto"
+    # where it is preferred
+    cdef bint ok = _shift.applies(a, stride, dil)
     if method == "shift":
         if not ok:
-            raise ValueError("method 'shift' does not apply here (it needs a convolution, "
-                             "not a full one, float32, stride 1 and a CPU with AVX-512)")
+            raise ValueError("method 'shift' does not apply here (it needs float32, a CPU "
+                             "with AVX-512, and no dilation with a stride)")
         return True
-    return method == "auto" and ok and C >= SHIFT_MIN_PLANES and M >= SHIFT_MIN_PLANES
+    return method == "auto" and ok and _shift.preferred(C, M, k, stride)
 
 
 cdef inline void* _ptr(object a):
@@ -466,9 +459,13 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     cdef void* pw
     cdef void* pb
     cdef void* py
-    if _use_shift(method, x, transposed, C, M, dT, dH, dW):
-        _shift.forward(x, w, b, y, N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, padT, padH, padW,
-                       dilT, dilH, dilW)
+    if _use_shift(method, x, C, M, (kT, kH, kW), (dT, dH, dW), (dilT, dilH, dilW)):
+        if transposed:          # x the grid (N, M, gT, gH, gW), y the volume
+            _shift.full_forward(x, w, b, y, N, M, gT, gH, gW, C, T, H, W, kT, kH, kW, padT,
+                                padH, padW, dT, dH, dW)
+        else:
+            _shift.forward(x, w, b, y, N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, padT, padH,
+                           padW, dilT, dilH, dilW, dT, dH, dW)
         return
     # "auto": the phase method where phase_plan prefers it, unless the batch is
     # split over the pool (then GEMM-and-fold measured faster: 1.0 vs 1.9 ms on
@@ -507,9 +504,13 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
              Py_ssize_t tile_bytes=-1, str method="auto"):
     """gradInput, gradWeight and (gb not None) gradBias, written over; the
     geometry as for :func:`forward` (x and gi the input side, go the output)."""
-    if _use_shift(method, x, transposed, C, M, dT, dH, dW):
-        _shift.backward(x, w, go, gi, gw, gb, N, C, T, H, W, M, gT, gH, gW, kT, kH, kW, padT,
-                        padH, padW, dilT, dilH, dilW)
+    if _use_shift(method, x, C, M, (kT, kH, kW), (dT, dH, dW), (dilT, dilH, dilW)):
+        if transposed:
+            _shift.full_backward(x, w, go, gi, gw, gb, N, M, gT, gH, gW, C, T, H, W, kT, kH, kW,
+                                 padT, padH, padW, dT, dH, dW)
+        else:
+            _shift.backward(x, w, go, gi, gw, gb, N, C, T, H, W, M, gT, gH, gW, kT, kH, kW,
+                            padT, padH, padW, dilT, dilH, dilW, dT, dH, dW)
         return
     cdef bint bias = gb is not None and not transposed
     # "phase" is a forward method of the full convolution: here it means "auto"

@@ -18,9 +18,10 @@ from nnfunc._cpu import volumetric_convolution as vk
 pytestmark = pytest.mark.skipif(not sk.available(), reason="the CPU has no AVX-512")
 
 
-def _geom(N, C, T, H, W, O, k, p, d):
-    out = tuple(n + 2 * q - (kk - 1) * dd for n, kk, q, dd in zip((T, H, W), k, p, d))
-    return (N, C, T, H, W, O) + out + tuple(k) + tuple(p) + tuple(d)
+def _geom(N, C, T, H, W, O, k, p, d, s=(1, 1, 1)):
+    out = tuple((n + 2 * q - (kk - 1) * dd - 1) // ss + 1
+                for n, kk, q, dd, ss in zip((T, H, W), k, p, d, s))
+    return (N, C, T, H, W, O) + out + tuple(k) + tuple(p) + tuple(d) + tuple(s)
 
 
 def _data(geom, seed=0, bias=True):
@@ -36,8 +37,8 @@ def _data(geom, seed=0, bias=True):
 
 def _reference(geom, x, w, b, go):
     # the float64 BLAS path of the volumetric kernel (tested against PyTorch)
-    N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW = geom
-    vg = (N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, 1, 1, 1, pT, pH, pW, dT, dH, dW)
+    N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW, sT, sH, sW = geom
+    vg = (N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, sT, sH, sW, pT, pH, pW, dT, dH, dW)
     x64, w64, go64 = (a.astype(np.float64) for a in (x, w, go))
     b64 = None if b is None else b.astype(np.float64)
     y = np.empty(go.shape)
@@ -216,7 +217,7 @@ def test_partial_requests():
      (2, 8, 5, 6, 6)),
 ])
 def test_auto_takes_shift_for_float32(name, args, shape):
-    # "auto" gives the shift method's bits in float32 (>= SHIFT_MIN_PLANES planes,
+    # "auto" gives the shift method's bits in float32 (>= MIN_PLANES planes,
     # stride 1) and the generic path's values within float32 rounding
     f = getattr(nnfunc.nn, name)(*args)
     rng = np.random.default_rng(0)
@@ -255,6 +256,93 @@ def test_method_refused_where_it_does_not_apply():
     with pytest.raises(ValueError, match="shift"):
         spk.update_output(x, w, None, y, *sizes, method="shift")          # float64
     x32, w32 = x.astype(np.float32), w.astype(np.float32)
-    with pytest.raises(ValueError, match="shift"):
-        spk.update_output(x32, w32, None, np.empty((1, 8, 2, 2), np.float32),
-                          1, 8, 6, 6, 8, 2, 2, 3, 3, 2, 2, 0, 0, method="shift")   # stride 2
+    with pytest.raises(ValueError, match="shift"):          # a stride and a dilation
+        spk.update_output(x32, w32, None, np.empty((1, 8, 1, 1), np.float32),
+                          1, 8, 6, 6, 8, 1, 1, 3, 3, 2, 2, 0, 0, method="shift", dilH=2, dilW=2)
+
+
+# strided: the space-to-depth convolution (s^d planes per input plane,
+# ceil(k/s) taps a side, the taps past k weighted 0)
+STRIDED = [
+    (2, 5, 1, 10, 11, 9, (1, 4, 4), (0, 1, 1), (1, 2, 2)),      # k = 2s
+    (2, 6, 1, 9, 12, 8, (1, 3, 3), (0, 1, 1), (1, 2, 2)),       # k odd: zero taps
+    (1, 4, 1, 7, 20, 10, (1, 3, 3), (0, 1, 0), (1, 1, 3)),      # width stride only
+    (2, 3, 6, 7, 8, 8, (4, 4, 4), (1, 1, 1), (2, 2, 2)),        # 3-D
+    (2, 4, 1, 11, 10, 7, (1, 2, 2), (0, 0, 0), (1, 3, 3)),      # k < s: skipped inputs
+    (1, 5, 1, 12, 13, 6, (1, 5, 5), (0, 2, 2), (1, 2, 3)),      # windows end early
+    (2, 8, 3, 8, 9, 64, (3, 3, 3), (1, 1, 1), (3, 2, 2)),       # 64 planes
+]
+
+
+@pytest.mark.parametrize("g", STRIDED, ids=str)
+def test_strided_matches_float64_reference(g):
+    geom = _geom(*g[:8], (1, 1, 1), g[8])
+    x, w, b, go = _data(geom)
+    ref = _reference(geom, x, w, b, go)
+    got = _shift(geom, x, w, b, go)
+    scale = np.sqrt(np.prod(geom[9:12]) * max(geom[1], geom[5]) * geom[0] *
+                    np.prod(geom[6:9]))
+    for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
+        _close(a, r, scale, name)
+
+
+def test_random_strided_geometries():
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        k = tuple(int(v) for v in rng.integers(1, 6, 3))
+        s = tuple(int(v) for v in rng.integers(1, 4, 3))
+        p = tuple(int(rng.integers(0, kk)) for kk in k)
+        size = tuple(int(max(kk - 2 * pp, 1) + rng.integers(0, 14)) for kk, pp in zip(k, p))
+        if rng.random() < 0.5:                              # 2-D
+            k, s, p, size = (1,) + k[1:], (1,) + s[1:], (0,) + p[1:], (1,) + size[1:]
+        N, C, O = (int(v) for v in rng.integers(1, 10, 3))
+        geom = _geom(N, C, *size, O, k, p, (1, 1, 1), s)
+        x, w, b, go = _data(geom, seed=int(rng.integers(1 << 30)))
+        ref = _reference(geom, x, w, b, go)
+        got = _shift(geom, x, w, b, go)
+        scale = np.sqrt(np.prod(k) * max(C, O) * N * np.prod(geom[6:9]))
+        for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
+            _close(a, r, scale, f"{name} {geom}")
+
+
+# full (transposed) convolutions: (N, nIn, T, H, W, nOut, k, s, pad, adj)
+FULL = [
+    (2, 9, 1, 8, 7, 5, (1, 4, 4), (1, 2, 2), (0, 1, 1), (0, 0, 0)),
+    (2, 8, 1, 6, 5, 8, (1, 3, 3), (1, 2, 2), (0, 1, 1), (0, 1, 0)),    # adjustment
+    (1, 6, 1, 5, 6, 9, (1, 3, 3), (1, 1, 1), (0, 1, 1), (0, 0, 0)),    # stride 1
+    (2, 8, 3, 4, 4, 4, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 0, 1)),    # 3-D
+]
+
+
+@pytest.mark.parametrize("g", FULL, ids=str)
+def test_full_matches_float64_reference(g):
+    N, C, T, H, W, O, k, s, p, adj = g
+    if T == 1:
+        f = nnfunc.nn.SpatialFullConvolution(C, O, k[2], k[1], s[2], s[1], p[2], p[1], adj[2],
+                                             adj[1])
+        shape = (N, C, H, W)
+    else:
+        f = nnfunc.nn.VolumetricFullConvolution(C, O, k[0], k[2], k[1], s[0], s[2], s[1], p[0],
+                                                p[2], p[1], adj[0], adj[2], adj[1])
+        shape = (N, C, T, H, W)
+    rng = np.random.default_rng(3)
+    p64 = f.init_params(seed=2, dtype=np.float64)
+    x64 = rng.standard_normal(shape)
+    y64 = f({"input": x64, **p64}, backend="generic")["output"]
+    go64 = rng.standard_normal(y64.shape)
+    g64 = f({"input": x64, **p64, "gradOutput": go64}, backend="generic")
+    x, go = x64.astype(np.float32), go64.astype(np.float32)
+    w, b = p64["weight"].astype(np.float32), p64["bias"].astype(np.float32)
+    out = y64.shape[-3:] if T > 1 else (1,) + y64.shape[-2:]
+    geom = (N, C, T, H, W, O) + out + k + p + s
+    y = np.full(y64.shape, np.nan, np.float32)
+    sk.full_forward(x, w, b, y, *geom)
+    gi = np.full(x.shape, np.nan, np.float32)
+    gw = np.full(w.shape, np.nan, np.float32)
+    gb = np.full(b.shape, np.nan, np.float32)
+    sk.full_backward(x, w, go, gi, gw, gb, *geom)
+    scale = np.sqrt(np.prod(k) * max(C, O) * N * np.prod(out))
+    _close(y, y64, scale, "output")
+    _close(gi, g64["gradInput"], scale, "gradInput")
+    _close(gw, g64["gradWeight"], scale, "gradWeight")
+    _close(gb, g64["gradBias"], scale, "gradBias")

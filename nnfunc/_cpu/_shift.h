@@ -44,6 +44,7 @@
 #define NNFUNC_SHIFT_H
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -63,6 +64,8 @@
    accumulators: 6 x 4 where the planes come in 64s (fewer pointers to the
    shifted rows: measured 5 % faster), else 12 x 2 */
 #define NNF_SHIFT_MK_MAX 12
+/* the largest width stride the placements take (the caller checks) */
+#define NNF_SHIFT_MAX_STRIDE 16
 #define NNF_SHIFT_OV_MAX 4
 
 typedef struct {
@@ -136,63 +139,92 @@ static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
     for (; k < g->Kq; k++) off[k] = 0;
 }
 
-/* d[i] = s[2 i] for i < n, reading s[0 .. 2n-1) only */
+/* the sW phases of a padded-source row r (sW*n floats, 32 more readable):
+   d[bw][i] = r[sW*i + bw] for i < n; and the inverse, r[sW*i + bw] =
+   d[bw][i]. Stride 2 (the usual one) with AVX-512 permutes. */
 #if NNF_SHIFT_X86
-NNF_AVX512 static void nnf_shift_evens(float* d, const float* s, ptrdiff_t n) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
-    for (ptrdiff_t i = 0; i < n; i += 16, s += 32) {
-        ptrdiff_t src = 2 * (n - i) - 1;        /* source floats still needed */
-        __mmask16 ma = (__mmask16)(src >= 16 ? 0xFFFF : (1u << src) - 1u);
-        __mmask16 mb = (__mmask16)(src >= 32 ? 0xFFFF : src > 16 ? (1u << (src - 16)) - 1u : 0);
-        __m512 a = _mm512_maskz_loadu_ps(ma, s), b = _mm512_maskz_loadu_ps(mb, s + 16);
-        __m512 v = _mm512_permutex2var_ps(a, even, b);
-        ptrdiff_t left = n - i;
-        _mm512_mask_storeu_ps(d + i, (__mmask16)(left >= 16 ? 0xFFFF : (1u << left) - 1u), v);
+NNF_AVX512 static void nnf_shift_deal(float* const* d, const float* r, ptrdiff_t sW,
+                                      ptrdiff_t n) {
+    if (sW != 2) {
+        for (ptrdiff_t bw = 0; bw < sW; bw++)
+            for (ptrdiff_t i = 0; i < n; i++) d[bw][i] = r[sW * i + bw];
+        return;
+    }
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        __m512 a = _mm512_loadu_ps(r + 2 * i), b = _mm512_loadu_ps(r + 2 * i + 16);
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(d[0] + i, m, _mm512_permutex2var_ps(a, ev, b));
+        _mm512_mask_storeu_ps(d[1] + i, m, _mm512_permutex2var_ps(a, od, b));
+    }
+}
+NNF_AVX512 static void nnf_shift_undeal(float* r, const float* const* d, ptrdiff_t sW,
+                                        ptrdiff_t n) {
+    if (sW != 2) {
+        for (ptrdiff_t bw = 0; bw < sW; bw++)
+            for (ptrdiff_t i = 0; i < n; i++) r[sW * i + bw] = d[bw][i];
+        return;
+    }
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
+                                         23);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+        __m512 a = _mm512_maskz_loadu_ps(m, d[0] + i), b = _mm512_maskz_loadu_ps(m, d[1] + i);
+        _mm512_storeu_ps(r + 2 * i, _mm512_permutex2var_ps(a, lo, b));
+        _mm512_storeu_ps(r + 2 * i + 16, _mm512_permutex2var_ps(a, hi, b));
     }
 }
 #else
-static void nnf_shift_evens(float* d, const float* s, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) d[i] = s[2 * i];
+static void nnf_shift_deal(float* const* d, const float* r, ptrdiff_t sW, ptrdiff_t n) {
+    for (ptrdiff_t bw = 0; bw < sW; bw++)
+        for (ptrdiff_t i = 0; i < n; i++) d[bw][i] = r[sW * i + bw];
+}
+static void nnf_shift_undeal(float* r, const float* const* d, ptrdiff_t sW, ptrdiff_t n) {
+    for (ptrdiff_t bw = 0; bw < sW; bw++)
+        for (ptrdiff_t i = 0; i < n; i++) r[sW * i + bw] = d[bw][i];
 }
 #endif
 
+/* scratch rows of the strided placements: sW*Wp floats + 32 (zeroed: the
+   permutes read the tail that masked stores then drop); NULL if out of memory */
+static float* nnf_shift_row_alloc(const nnf_shift* g) {
+    return (float*)calloc((size_t)(g->sW * g->Wp + 32), sizeof(float));
+}
+
 /* xp (S floats) = the image src (C, T, H, W) placed at (pT, pH, pW) in
    zeros (space-to-depth for a stride: plane (c, bt, bh, bw) position
-   (t, h, w) holds src[c, sT*t + bt - pT, ...]), slack zeroed */
-static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp) {
-    ptrdiff_t nph = g->sT * g->sH * g->sW;
-    for (ptrdiff_t c1 = 0; c1 < g->C1; c1++) {
+   (t, h, w) holds src[c, sT*t + bt - pT, ...]), slack zeroed. row: scratch
+   from nnf_shift_row_alloc (used for a width stride only). */
+static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row) {
+    ptrdiff_t nph = g->sT * g->sH * g->sW, n = g->sW * g->Wp;
+    /* the padded-source row positions j0 .. j1 that hold source columns */
+    ptrdiff_t j0 = g->pW > 0 ? g->pW : 0, j1 = g->pW + g->W < n ? g->pW + g->W : n;
+    float* d[NNF_SHIFT_MAX_STRIDE];
+    if (j1 < j0) j1 = j0;
+    for (ptrdiff_t c1 = 0; c1 < g->C1; c1 += g->sW) {     /* all sW phases at once */
         ptrdiff_t c = c1 / nph, ph = c1 % nph;
-        ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH, bw = ph % g->sW;
-        /* the padded columns w whose source sW*w + bw - pW lies in [0, W) */
-        ptrdiff_t w0 = g->pW - bw > 0 ? (g->pW - bw + g->sW - 1) / g->sW : 0;
-        ptrdiff_t w1 = (g->W - 1 + g->pW - bw) >= 0 ? (g->W - 1 + g->pW - bw) / g->sW + 1 : 0;
-        if (w1 > g->Wp) w1 = g->Wp;
-        if (w0 > w1) w0 = w1;
+        ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH;
         for (ptrdiff_t tp = 0; tp < g->Tp; tp++) {
-            float* dp = xp + (c1 * g->Tp + tp) * g->P;
             ptrdiff_t ts = g->sT * tp + bt - g->pT;
-            if (ts < 0 || ts >= g->T) {
-                memset(dp, 0, (size_t)g->P * sizeof(float));
-                continue;
-            }
             for (ptrdiff_t hp = 0; hp < g->Hp; hp++) {
-                float* d = dp + hp * g->Wp;
                 ptrdiff_t hs = g->sH * hp + bh - g->pH;
-                if (hs < 0 || hs >= g->H || w0 == w1) {
-                    memset(d, 0, (size_t)g->Wp * sizeof(float));
+                for (ptrdiff_t bw = 0; bw < g->sW; bw++)
+                    d[bw] = xp + (((c1 + bw) * g->Tp + tp) * g->Hp + hp) * g->Wp;
+                if (ts < 0 || ts >= g->T || hs < 0 || hs >= g->H || j0 == j1) {
+                    for (ptrdiff_t bw = 0; bw < g->sW; bw++)
+                        memset(d[bw], 0, (size_t)g->Wp * sizeof(float));
                     continue;
                 }
-                const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W + bw - g->pW;
-                for (ptrdiff_t i = 0; i < w0; i++) d[i] = 0.0f;
-                if (g->sW == 1)
-                    memcpy(d + w0, s + w0, (size_t)(w1 - w0) * sizeof(float));
-                else if (g->sW == 2)
-                    nnf_shift_evens(d + w0, s + 2 * w0, w1 - w0);
-                else
-                    for (ptrdiff_t i = w0; i < w1; i++) d[i] = s[g->sW * i];
-                for (ptrdiff_t i = w1; i < g->Wp; i++) d[i] = 0.0f;
+                const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W;
+                /* stride 1: straight into the plane; else through the scratch row */
+                float* r = g->sW == 1 ? d[0] : row;
+                for (ptrdiff_t j = 0; j < j0; j++) r[j] = 0.0f;
+                memcpy(r + j0, s + (j0 - g->pW), (size_t)(j1 - j0) * sizeof(float));
+                for (ptrdiff_t j = j1; j < n; j++) r[j] = 0.0f;
+                if (g->sW > 1) nnf_shift_deal(d, row, g->sW, g->Wp);
             }
         }
     }
@@ -241,29 +273,28 @@ static void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float
 /* gradInput gi (C, T, H, W) (+ the per-plane values gib, or 0) from the
    space-to-depth convolution's input gradient g1 (C1, Tp, Hp, Wp): the
    inverse of nnf_shift_pad's placement (0 where the padded image reaches
-   past the windows) */
-static void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi) {
-    ptrdiff_t nph = g->sT * g->sH * g->sW;
+   past the windows). row: scratch from nnf_shift_row_alloc. */
+static void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi,
+                          float* row) {
+    ptrdiff_t nph = g->sT * g->sH * g->sW, n = g->sW * g->Wp;
+    const float* d[NNF_SHIFT_MAX_STRIDE];
     for (ptrdiff_t c = 0; c < g->C; c++) {
         float base = gib != NULL ? gib[c] : 0.0f;
         for (ptrdiff_t t = 0; t < g->T; t++) {
             ptrdiff_t tt = t + g->pT, mt = tt / g->sT, bt = tt % g->sT;
             for (ptrdiff_t h = 0; h < g->H; h++) {
                 ptrdiff_t hh = h + g->pH, mh = hh / g->sH, bh = hh % g->sH;
-                float* d = gi + ((c * g->T + t) * g->H + h) * g->W;
-                if (mt >= g->Tp || mh >= g->Hp) {
-                    for (ptrdiff_t w = 0; w < g->W; w++) d[w] = base;
-                    continue;
+                float* o = gi + ((c * g->T + t) * g->H + h) * g->W;
+                ptrdiff_t w = 0;
+                if (mt < g->Tp && mh < g->Hp) {
+                    ptrdiff_t c1 = c * nph + (bt * g->sH + bh) * g->sW;
+                    for (ptrdiff_t bw = 0; bw < g->sW; bw++)
+                        d[bw] = g1 + (((c1 + bw) * g->Tp + mt) * g->Hp + mh) * g->Wp;
+                    nnf_shift_undeal(row, d, g->sW, g->Wp);
+                    /* output column w is padded-source position w + pW < n */
+                    for (; w < g->W && w + g->pW < n; w++) o[w] = base + row[w + g->pW];
                 }
-                /* the columns w = sW*mw + bw - pW of each phase bw, a strided run */
-                for (ptrdiff_t bw = 0; bw < g->sW; bw++) {
-                    ptrdiff_t c1 = c * nph + (bt * g->sH + bh) * g->sW + bw;
-                    const float* srow = g1 + ((c1 * g->Tp + mt) * g->Hp + mh) * g->Wp;
-                    ptrdiff_t mw = bw >= g->pW ? 0 : (g->pW - bw + g->sW - 1) / g->sW;
-                    ptrdiff_t w = g->sW * mw + bw - g->pW;
-                    for (; w < g->W && mw < g->Wp; w += g->sW, mw++) d[w] = base + srow[mw];
-                    for (; w < g->W; w += g->sW) d[w] = base;
-                }
+                for (; w < g->W; w++) o[w] = base;
             }
         }
     }

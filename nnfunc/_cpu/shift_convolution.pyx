@@ -22,6 +22,7 @@ spare workspaces (memory only, never values).
 
 cimport numpy as cnp
 import numpy as np
+from libc.stdlib cimport free
 from libc.string cimport memset
 
 from nnfunc._cpu._parallel cimport parallel_for
@@ -38,10 +39,14 @@ cdef extern from "_shift.h" nogil:
         Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, mk, ov, Kq, Oq, nq
     void nnf_shift_geom(nnf_shift* g)
     void nnf_shift_offsets(const nnf_shift* g, Py_ssize_t* off)
-    void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp)
+    enum:
+        NNF_SHIFT_MAX_STRIDE
+    float* nnf_shift_row_alloc(const nnf_shift* g)
+    void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row)
     void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1)
     void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw)
-    void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi)
+    void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi,
+                       float* row)
     void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip)
     void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got)
     int nnf_shift_available()
@@ -84,9 +89,11 @@ def available():
 
 def applies(cnp.ndarray a, tuple stride, tuple dilation):
     """Whether the shift kernels take this convolution: float32 data ``a``,
-    this CPU, and a dilation only where the stride is 1."""
+    this CPU, a dilation only where the stride is 1, a width stride of at
+    most 16."""
     return (_AVAILABLE and cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
-            and (all(v == 1 for v in stride) or all(v == 1 for v in dilation)))
+            and (all(v == 1 for v in stride) or all(v == 1 for v in dilation))
+            and stride[len(stride) - 1] <= NNF_SHIFT_MAX_STRIDE)   # (no wraparound here)
 
 
 def preferred(Py_ssize_t C, Py_ssize_t O, tuple kernel, tuple stride):
@@ -108,14 +115,20 @@ cdef struct _Fwd:
     float* y                # the group's outputs (O*L floats apart)
     Py_ssize_t per_img      # pool units per image
     Py_ssize_t ntile        # forward tiles per image
+    int failed              # a task could not allocate its scratch row
 
 
 cdef void _pad_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef _Fwd* f = <_Fwd*>ctx
     cdef const nnf_shift* g = f.g
     cdef Py_ssize_t i
+    cdef float* row = nnf_shift_row_alloc(g)
+    if row == NULL:
+        f.failed = 1
+        return
     for i in range(i0, i1):
-        nnf_shift_pad(g, f.src + i * g.C * g.T * g.H * g.W, f.xp + i * g.S)
+        nnf_shift_pad(g, f.src + i * g.C * g.T * g.H * g.W, f.xp + i * g.S, row)
+    free(row)
 
 
 cdef void _fwd_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
@@ -133,6 +146,7 @@ cdef void _fwd_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
 cdef void _fwd_init(_Fwd* f, const nnf_shift* g, float* xp, const float* wpk,
                     const Py_ssize_t* off, const float* bias) noexcept nogil:
     f.g, f.xp, f.wpk, f.off, f.bias = g, xp, wpk, off, bias
+    f.failed = 0
     f.ntile = g.OT * g.ntiles
     f.per_img = (f.ntile + TILES_PER_UNIT - 1) // TILES_PER_UNIT
 
@@ -203,9 +217,13 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             f.src = px + s0 * C * T * H * W
             f.y = py + s0 * O * g.L
             parallel_for(_pad_task, &f, n, 1, 1)
+            if f.failed:
+                break
             parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
             s0 += G
     release(xp)
+    if f.failed:
+        raise MemoryError("shift convolution: no memory for a scratch row")
 
 
 cdef struct _Bwd:
@@ -222,6 +240,7 @@ cdef struct _Bwd:
     const float* g1         # strided: the group's space-to-depth input gradients
     const float* gib        # strided: gradInput's starting planes, or NULL
     float* dst              # strided: the group's gradInput
+    int failed              # a task could not allocate its scratch row
 
 
 cdef void _prep_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
@@ -229,25 +248,35 @@ cdef void _prep_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef const nnf_shift* g = b.g
     cdef Py_ssize_t i, o
     cdef const float* gon
+    cdef float* row = nnf_shift_row_alloc(g)     # the gradInput problem has stride 1
+    if row == NULL:
+        b.failed = 1
+        return
     for i in range(i0, i1):
         gon = b.go + i * g.O * g.L
         if b.gi != NULL:
-            nnf_shift_pad(b.gi, gon, b.gop + i * b.gi.S)
+            nnf_shift_pad(b.gi, gon, b.gop + i * b.gi.S, row)
         if b.gwt != NULL:
-            nnf_shift_pad(g, b.x + i * g.C * g.T * g.H * g.W, b.xp + i * g.S)
+            nnf_shift_pad(g, b.x + i * g.C * g.T * g.H * g.W, b.xp + i * g.S, row)
             nnf_shift_transpose(g, gon, b.got + i * g.L * g.Oq)
         if b.sums != NULL:
             for o in range(g.O):
                 b.sums[i * g.O + o] = nnf_sum_f(gon + o * g.L, g.L)
+    free(row)
 
 
 cdef void _d2s_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef _Bwd* b = <_Bwd*>ctx
     cdef const nnf_shift* g = b.g
     cdef Py_ssize_t i
+    cdef float* row = nnf_shift_row_alloc(g)
+    if row == NULL:
+        b.failed = 1
+        return
     for i in range(i0, i1):
         nnf_shift_d2s(g, b.g1 + i * g.C1 * g.P * g.Tp, b.gib,
-                      b.dst + i * g.C * g.T * g.H * g.W)
+                      b.dst + i * g.C * g.T * g.H * g.W, row)
+    free(row)
 
 
 cdef struct _Wg:
@@ -328,6 +357,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     b.got = b.xp + (G * g.S if want_gw else 0)
     b.g1 = b.got + (G * g.L * g.Oq if want_gw else 0)
     b.gib = _f(gib)
+    b.failed = 0
     b.off, b.gwt = <const Py_ssize_t*>cnp.PyArray_DATA(off), (pgwt if want_gw else NULL)
     # the gradInput forward writes gi itself (with gib as its bias) at stride 1,
     # the space-to-depth gradients g1 when strided
@@ -348,17 +378,21 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             b.go = pgo + s0 * O * g.L
             b.sums = psums + s0 * O if want_gb else NULL
             parallel_for(_prep_task, &b, n, 1, 1)
+            if b.failed:
+                break
             if want_gi:
                 f.y = <float*>b.g1 if strided else pgi + s0 * C * T * H * W
                 parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
                 if strided:
                     b.dst = pgi + s0 * C * T * H * W
                     parallel_for(_d2s_task, &b, n, 1, 1)
+                    if b.failed:
+                        break
             if want_gw:
                 wg.n = n
                 parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
             s0 += G
-        if want_gw:
+        if want_gw and not b.failed:
             if strided:
                 nnf_shift_s2d_gradweight(&g, pgwt, pgw)
             else:
@@ -372,6 +406,8 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                     acc = acc + psums[i * O + o]
                 pgb[o] = <float>acc
     release(ws)
+    if b.failed:
+        raise MemoryError("shift convolution: no memory for a scratch row")
 
 
 def full_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,

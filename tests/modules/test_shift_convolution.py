@@ -346,3 +346,17 @@ def test_full_matches_float64_reference(g):
     _close(gi, g64["gradInput"], scale, "gradInput")
     _close(gw, g64["gradWeight"], scale, "gradWeight")
     _close(gb, g64["gradBias"], scale, "gradBias")
+
+
+def test_applies_and_preferred():
+    a32, a64 = np.zeros(1, np.float32), np.zeros(1)
+    assert sk.applies(a32, (1, 2, 2), (1, 1, 1))
+    assert not sk.applies(a64, (1, 1, 1), (1, 1, 1))                  # float32 only
+    assert not sk.applies(a32, (1, 2, 2), (1, 2, 1))                  # stride and dilation
+    assert not sk.applies(a32, (1, 1, 17), (1, 1, 1))                 # width stride > 16
+    assert sk.applies(a32, (1, 17, 16), (1, 1, 1))
+    assert sk.preferred(8, 8, (3, 3), (1, 1))
+    assert not sk.preferred(7, 8, (3, 3), (1, 1))                     # few planes
+    assert sk.preferred(8, 8, (4, 4), (2, 2))
+    assert not sk.preferred(8, 8, (3, 3), (2, 2))                     # 16 taps for 9
+    assert not sk.preferred(8, 8, (1, 1), (2, 2))

@@ -90,6 +90,8 @@ typedef struct {
     ptrdiff_t nvec;             /* vectors of one output plane */
     ptrdiff_t ntiles;           /* forward tiles (NV vectors) of one output plane */
     ptrdiff_t L;                /* output positions of one image: OT*OH*OW */
+    ptrdiff_t ys;               /* output plane stride of the forward (L; the caller may
+                                   set more after nnf_shift_geom) */
     ptrdiff_t mk, ov;           /* gradWeight micro-tile: mk taps x 16*ov planes */
     ptrdiff_t Kq;               /* K rounded up to mk */
     ptrdiff_t Oq;               /* O rounded up to 16*ov */
@@ -119,6 +121,7 @@ static void nnf_shift_geom(nnf_shift* g) {
     }
     g->ntiles = (g->nvec + NNF_SHIFT_NV - 1) / NNF_SHIFT_NV;
     g->L = g->OT * g->OH * g->OW;
+    g->ys = g->L;
     g->ov = g->O % 64 == 0 ? 4 : 2;
     g->mk = g->ov == 4 ? 6 : 12;
     g->Kq = (g->K + g->mk - 1) / g->mk * g->mk;
@@ -270,6 +273,39 @@ static void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float
                     }
 }
 
+/* The phases of a full (transposed) convolution with stride s, kernel k and
+   padding p (per axis): output position Y = s*m + f (phase f < s) takes the
+   taps k = s*j + r, r = (f + p) mod s, j < J = ceil((k - r)/s), from input
+   position m + e - j, e = (f + p) div s. So phase f is a stride-1
+   convolution of the input placed at J - 1 - e in the padded image, with the
+   taps reversed. nnf_shift_phase_axis gives (J, placement) of one axis. */
+static void nnf_shift_phase_axis(ptrdiff_t k, ptrdiff_t s, ptrdiff_t p, ptrdiff_t f,
+                                 ptrdiff_t* J, ptrdiff_t* place) {
+    ptrdiff_t r = (f + p) % s, e = (f + p) / s;
+    *J = r < k ? (k - r + s - 1) / s : 0;
+    *place = *J - 1 - e;
+}
+
+/* the weight of phase (ft, fh, fw) as a convolution (O, C, JT, JH, JW): from
+   the full convolution's w (C, O, kT, kH, kW) with stride (sT, sH, sW) and
+   padding (pT, pH, pW); g is the phase's geometry (g->C, g->O, J = g->k*) */
+static void nnf_shift_phase_weight(const nnf_shift* g, const float* w, ptrdiff_t kT,
+                                   ptrdiff_t kH, ptrdiff_t kW, ptrdiff_t sT, ptrdiff_t sH,
+                                   ptrdiff_t sW, ptrdiff_t pT, ptrdiff_t pH, ptrdiff_t pW,
+                                   ptrdiff_t ft, ptrdiff_t fh, ptrdiff_t fw, float* wf) {
+    ptrdiff_t rt = (ft + pT) % sT, rh = (fh + pH) % sH, rw = (fw + pW) % sW;
+    ptrdiff_t JT = g->kT, JH = g->kH, JW = g->kW;
+    for (ptrdiff_t o = 0; o < g->O; o++)
+        for (ptrdiff_t c = 0; c < g->C; c++)
+            for (ptrdiff_t a = 0; a < JT; a++)
+                for (ptrdiff_t b = 0; b < JH; b++)
+                    for (ptrdiff_t d = 0; d < JW; d++) {
+                        ptrdiff_t kt = sT * (JT - 1 - a) + rt, kh = sH * (JH - 1 - b) + rh,
+                                  kw = sW * (JW - 1 - d) + rw;
+                        *wf++ = w[((c * g->O + o) * kT + kt) * kH * kW + kh * kW + kw];
+                    }
+}
+
 /* gradInput gi (C, T, H, W) (+ the per-plane values gib, or 0) from the
    space-to-depth convolution's input gradient g1 (C1, Tp, Hp, Wp): the
    inverse of nnf_shift_pad's placement (0 where the padded image reaches
@@ -369,20 +405,21 @@ static inline ptrdiff_t nnf_shift_vstart(const nnf_shift* g, ptrdiff_t j) {
     return g->vpr ? (j / g->vpr) * g->Wp + (j % g->vpr) * 16 : j * 16;
 }
 
-/* one forward micro-tile: rows o0 .. o0+MR of y (planes of OT*OH*OW, this
-   one at output plane yp0 = y + ot*OH*OW; rows >= O skipped), the nv
-   vectors of wide positions that start at st[0..nv) in plane ot, read from
-   xq = xp + ot*P. (Blocking the taps so that a block's shifted runs stay in
-   L1 for all output planes measured slower here: they come from L2 at the
-   rate the FMAs need.) */
-NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xq, const float* wb,
-                                      const ptrdiff_t* off, const float* bias, float* yp0,
-                                      ptrdiff_t o0, const ptrdiff_t* st, const int nv) {
+/* one forward micro-tile: output planes o0 .. o0+MR (those >= O skipped) at
+   the nv vectors v of 16 wide positions that start at xo[v] in the padded
+   images xp and at wide position n[v] of the output plane at y + yo[v]
+   (plane o at + o*ys). (Blocking the taps so that a block's shifted runs
+   stay in L1 for all output planes measured slower here: they come from L2
+   at the rate the FMAs need.) */
+NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xp, const float* wb,
+                                      const ptrdiff_t* off, const float* bias, float* y,
+                                      ptrdiff_t o0, const ptrdiff_t* xo, const ptrdiff_t* yo,
+                                      const ptrdiff_t* n, const int nv) {
     __m512 acc[NNF_SHIFT_MR][NNF_SHIFT_NV];
     const float* xv[NNF_SHIFT_NV];
     for (int r = 0; r < NNF_SHIFT_MR; r++)
         for (int v = 0; v < nv; v++) acc[r][v] = _mm512_setzero_ps();
-    for (int v = 0; v < nv; v++) xv[v] = xq + st[v];
+    for (int v = 0; v < nv; v++) xv[v] = xp + xo[v];
     for (ptrdiff_t k = 0; k < g->K; k++) {
         ptrdiff_t ok = off[k];
         const float* a = wb + k * NNF_SHIFT_MR;
@@ -393,38 +430,45 @@ NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xq, const
             for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
-    ptrdiff_t plane = g->OT * g->OH * g->OW;
     for (int r = 0; r < NNF_SHIFT_MR; r++) {
         ptrdiff_t o = o0 + r;
         if (o >= g->O) break;
         __m512 bo = _mm512_set1_ps(bias != NULL ? bias[o] : 0.0f);
         for (int v = 0; v < nv; v++)
-            nnf_shift_store(yp0 + o * plane, st[v], _mm512_add_ps(acc[r][v], bo), g->Wp, g->OW,
-                            g->Lw);
+            nnf_shift_store(y + yo[v] + o * g->ys, n[v], _mm512_add_ps(acc[r][v], bo), g->Wp,
+                            g->OW, g->Lw);
     }
 }
 
-/* forward tiles t0 .. t1 (numbered over the OT planes, ntiles each) of one
-   image: y (O, OT, OH, OW) = conv(xp) (+ bias; NULL: none). Each output
-   element is written once, all O planes of a tile by this call. */
+/* forward tiles t0 .. t1 of a group of images: the vectors of every output
+   plane of every image (padded images xp, S floats apart; outputs y, ystep
+   floats apart) numbered in a row, nvtot of them, NV to a tile, so that only
+   the group's last tile is short. y (O, OT, OH, OW) = conv(xp) (+ bias;
+   NULL: none); each output element is written once, all O planes of a tile
+   by this call. */
 NNF_AVX512 static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                                          const ptrdiff_t* off, const float* bias, float* y,
-                                         ptrdiff_t t0, ptrdiff_t t1) {
+                                         ptrdiff_t ystep, ptrdiff_t nvtot, ptrdiff_t t0,
+                                         ptrdiff_t t1) {
+    ptrdiff_t per = g->OT * g->nvec;
     for (ptrdiff_t t = t0; t < t1; t++) {
-        ptrdiff_t ot = t / g->ntiles, j0 = (t % g->ntiles) * NNF_SHIFT_NV;
-        ptrdiff_t st[NNF_SHIFT_NV];
-        int nv = g->nvec - j0 >= NNF_SHIFT_NV ? NNF_SHIFT_NV : (int)(g->nvec - j0);
-        for (int v = 0; v < nv; v++) st[v] = nnf_shift_vstart(g, j0 + v);
-        const float* xq = xp + ot * g->P;
-        float* yp0 = y + ot * g->OH * g->OW;
+        ptrdiff_t u0 = t * NNF_SHIFT_NV;
+        ptrdiff_t xo[NNF_SHIFT_NV], yo[NNF_SHIFT_NV], n[NNF_SHIFT_NV];
+        int nv = nvtot - u0 >= NNF_SHIFT_NV ? NNF_SHIFT_NV : (int)(nvtot - u0);
+        for (int v = 0; v < nv; v++) {
+            ptrdiff_t u = u0 + v, i = u / per, ot = u % per / g->nvec;
+            n[v] = nnf_shift_vstart(g, u % g->nvec);
+            xo[v] = i * g->S + ot * g->P + n[v];
+            yo[v] = i * ystep + ot * g->OH * g->OW;
+        }
         for (ptrdiff_t o0 = 0; o0 < g->Mb; o0 += NNF_SHIFT_MR) {
             const float* wb = wpk + o0 * g->K;
             if (nv == 3)
-                nnf_shift_tile(g, xq, wb, off, bias, yp0, o0, st, 3);
+                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 3);
             else if (nv == 2)
-                nnf_shift_tile(g, xq, wb, off, bias, yp0, o0, st, 2);
+                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 2);
             else
-                nnf_shift_tile(g, xq, wb, off, bias, yp0, o0, st, 1);
+                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 1);
         }
     }
 }
@@ -488,8 +532,9 @@ NNF_AVX512 static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, con
 static int nnf_shift_available(void) { return 0; }
 static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                               const ptrdiff_t* off, const float* bias, float* y,
-                              ptrdiff_t t0, ptrdiff_t t1) {
-    (void)g; (void)xp; (void)wpk; (void)off; (void)bias; (void)y; (void)t0; (void)t1;
+                              ptrdiff_t ystep, ptrdiff_t nvtot, ptrdiff_t t0, ptrdiff_t t1) {
+    (void)g; (void)xp; (void)wpk; (void)off; (void)bias; (void)y; (void)ystep; (void)nvtot;
+    (void)t0; (void)t1;
 }
 static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
                             ptrdiff_t nimg, const ptrdiff_t* off, float* gwt, ptrdiff_t q0,

@@ -36,11 +36,12 @@ cdef extern from "_shift.h" nogil:
         Py_ssize_t C, T, H, W, O, OT, OH, OW
         Py_ssize_t kT, kH, kW, dT, dH, dW, pT, pH, pW, sT, sH, sW
         Py_ssize_t C1, jT, jH, jW
-        Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, mk, ov, Kq, Oq, nq
+        Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, ys, mk, ov, Kq, Oq, nq
     void nnf_shift_geom(nnf_shift* g)
     void nnf_shift_offsets(const nnf_shift* g, Py_ssize_t* off)
     enum:
         NNF_SHIFT_MAX_STRIDE
+        NNF_SHIFT_NV
     float* nnf_shift_row_alloc(const nnf_shift* g)
     void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row)
     void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1)
@@ -48,11 +49,17 @@ cdef extern from "_shift.h" nogil:
     void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi,
                        float* row)
     void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip)
+    void nnf_shift_phase_axis(Py_ssize_t k, Py_ssize_t s, Py_ssize_t p, Py_ssize_t f,
+                              Py_ssize_t* J, Py_ssize_t* place)
+    void nnf_shift_phase_weight(const nnf_shift* g, const float* w, Py_ssize_t kT,
+                                Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t sT, Py_ssize_t sH,
+                                Py_ssize_t sW, Py_ssize_t pT, Py_ssize_t pH, Py_ssize_t pW,
+                                Py_ssize_t ft, Py_ssize_t fh, Py_ssize_t fw, float* wf)
     void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got)
     int nnf_shift_available()
     void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                            const Py_ssize_t* off, const float* bias, float* y,
-                           Py_ssize_t t0, Py_ssize_t t1)
+                           Py_ssize_t ystep, Py_ssize_t nvtot, Py_ssize_t t0, Py_ssize_t t1)
     void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
                          Py_ssize_t nimg, const Py_ssize_t* off, float* gwt,
                          Py_ssize_t q0, Py_ssize_t q1)
@@ -113,8 +120,8 @@ cdef struct _Fwd:
     const Py_ssize_t* off
     const float* bias       # or NULL
     float* y                # the group's outputs (O*L floats apart)
-    Py_ssize_t per_img      # pool units per image
-    Py_ssize_t ntile        # forward tiles per image
+    Py_ssize_t ystep        # floats between two images' outputs (O*L)
+    Py_ssize_t nvtot        # output vectors of the group (numbered over its images)
     int failed              # a task could not allocate its scratch row
 
 
@@ -132,23 +139,24 @@ cdef void _pad_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
 
 
 cdef void _fwd_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
+    # pool units u0 .. u1 of TILES_PER_UNIT forward tiles each
     cdef _Fwd* f = <_Fwd*>ctx
-    cdef const nnf_shift* g = f.g
-    cdef Py_ssize_t u, i, t0, t1
-    for u in range(u0, u1):
-        i = u // f.per_img
-        t0 = (u % f.per_img) * TILES_PER_UNIT
-        t1 = min(t0 + TILES_PER_UNIT, f.ntile)
-        nnf_shift_forward(g, f.xp + i * g.S, f.wpk, f.off, f.bias, f.y + i * g.O * g.L,
-                          t0, t1)
+    cdef Py_ssize_t ntile = (f.nvtot + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV
+    nnf_shift_forward(f.g, f.xp, f.wpk, f.off, f.bias, f.y, f.ystep, f.nvtot,
+                      u0 * TILES_PER_UNIT, min(u1 * TILES_PER_UNIT, ntile))
+
+
+cdef inline Py_ssize_t _fwd_units(_Fwd* f, Py_ssize_t n) noexcept nogil:
+    # the pool units of a group of n images
+    f.nvtot = n * f.g.OT * f.g.nvec
+    return ((f.nvtot + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV + TILES_PER_UNIT - 1) // TILES_PER_UNIT
 
 
 cdef void _fwd_init(_Fwd* f, const nnf_shift* g, float* xp, const float* wpk,
                     const Py_ssize_t* off, const float* bias) noexcept nogil:
     f.g, f.xp, f.wpk, f.off, f.bias = g, xp, wpk, off, bias
     f.failed = 0
-    f.ntile = g.OT * g.ntiles
-    f.per_img = (f.ntile + TILES_PER_UNIT - 1) // TILES_PER_UNIT
+    f.ystep = g.O * g.L
 
 
 cdef void _geom(nnf_shift* g, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
@@ -219,7 +227,7 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             parallel_for(_pad_task, &f, n, 1, 1)
             if f.failed:
                 break
-            parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
+            parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)
             s0 += G
     release(xp)
     if f.failed:
@@ -382,7 +390,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                 break
             if want_gi:
                 f.y = <float*>b.g1 if strided else pgi + s0 * C * T * H * W
-                parallel_for(_fwd_task, &f, n * f.per_img, 1, 1)
+                parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)
                 if strided:
                     b.dst = pgi + s0 * C * T * H * W
                     parallel_for(_d2s_task, &b, n, 1, 1)
@@ -421,8 +429,103 @@ def full_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     weight is w read as (nOut = C, nIn = O, ...), started from the bias.
     (OT - 1 + 2 pT - (kT - 1)) // sT + 1 = T, and so on (an adjustment
     adj < s leaves the last planes to the bias alone.)"""
-    backward(None, w, x, y, None, None, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH, pW,
-             1, 1, 1, sT, sH, sW, gib=b)
+    if sT == 1 and sH == 1 and sW == 1:
+        backward(None, w, x, y, None, None, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH,
+                 pW, 1, 1, 1, 1, 1, 1, gib=b)
+    elif N > 0:
+        _full_phases(x, w, b, y, N, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, sT, sH,
+                     sW)
+
+
+cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssize_t N,
+                  Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
+                  Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kT, Py_ssize_t kH,
+                  Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH, Py_ssize_t pW, Py_ssize_t sT,
+                  Py_ssize_t sH, Py_ssize_t sW):
+    # The strided full convolution by output phases (nnf_shift_phase_axis): each
+    # phase a stride-1 convolution of x onto a grid of M = ceil(out/s) a side,
+    # written as plane (o, phase) of a space-to-depth image, which
+    # nnf_shift_d2s puts in place (with the bias). No position is computed
+    # twice, none that is not an output (the gradInput route through the
+    # space-to-depth convolution computed (out/s + J - 1)^d a side and dropped
+    # the rim: half of the work on 8x8 inputs).
+    cdef Py_ssize_t nph = sT * sH * sW
+    cdef Py_ssize_t MT = (OT + sT - 1) // sT, MH = (OH + sH - 1) // sH, MW = (OW + sW - 1) // sW
+    cdef nnf_shift d, g
+    cdef nnf_shift[64] gs
+    cdef Py_ssize_t ph, ft, fh, fw, JT, JH, JW, qT, qH, qW, most_S = 0, most_wk = 0, most_q = 0
+    cdef list skip = []
+    if nph > 64:
+        raise ValueError("shift convolution: more than 64 output phases")
+    # d: the space-to-depth image of the output, C1 = O*nph planes of M
+    _geom(&d, O, OT, OH, OW, 1, MT, MH, MW, sT, sH, sW, 0, 0, 0, 1, 1, 1, sT, sH, sW)
+    for ph in range(nph):
+        ft, fh, fw = ph // (sH * sW), ph // sW % sH, ph % sW
+        nnf_shift_phase_axis(kT, sT, pT, ft, &JT, &qT)
+        nnf_shift_phase_axis(kH, sH, pH, fh, &JH, &qH)
+        nnf_shift_phase_axis(kW, sW, pW, fw, &JW, &qW)
+        skip.append(JT == 0 or JH == 0 or JW == 0)
+        if skip[ph]:
+            JT = JH = JW = 1
+        _geom(&gs[ph], C, T, H, W, O, MT, MH, MW, JT, JH, JW, qT, qH, qW, 1, 1, 1, 1, 1, 1)
+        gs[ph].ys = nph * gs[ph].L          # planes (o, phase) of the image d
+        most_S = max(most_S, gs[ph].S)
+        most_wk = max(most_wk, gs[ph].Mb * gs[ph].K)
+        most_q = max(most_q, gs[ph].Kq)
+    cdef Py_ssize_t per = (most_S + O * nph * MT * MH * MW) * 4
+    cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // per))
+    cdef cnp.ndarray ws = workspace(G * (most_S + O * nph * MT * MH * MW), np.float32)
+    cdef cnp.ndarray wf = np.empty(most_wk, dtype=np.float32)
+    cdef cnp.ndarray wpk = np.empty(most_wk, dtype=np.float32)
+    cdef cnp.ndarray off = np.empty(most_q, dtype=np.intp)
+    cdef float* pws = _f(ws)
+    cdef float* tmp = pws + G * most_S
+    cdef const float* px = _f(x)
+    cdef const float* pw = _f(w)
+    cdef float* pwf = _f(wf)
+    cdef float* py = _f(y)
+    cdef _Fwd f
+    cdef _Bwd bb
+    cdef Py_ssize_t s0, n, i, o
+    cdef bint failed = False
+    cdef bint has_skip = any(skip)
+    bb.g, bb.gib, bb.failed = &d, _f(b), 0
+    s0 = 0
+    while s0 < N and not failed:
+        n = min(G, N - s0)
+        if has_skip:                    # the phases no tap reaches: the bias alone
+            memset(tmp, 0, n * O * nph * MT * MH * MW * sizeof(float))
+        for ph in range(nph):
+            if skip[ph]:
+                continue
+            g = gs[ph]
+            _fwd_init(&f, &gs[ph], pws, _f(wpk), <const Py_ssize_t*>cnp.PyArray_DATA(off), NULL)
+            f.ystep = O * nph * g.L
+            ft, fh, fw = ph // (sH * sW), ph // sW % sH, ph % sW
+            with nogil:
+                nnf_shift_phase_weight(&gs[ph], pw, kT, kH, kW, sT, sH, sW, pT, pH, pW, ft, fh,
+                                       fw, pwf)
+                nnf_shift_pack(&gs[ph], pwf, <float*>f.wpk, 0)
+                nnf_shift_offsets(&gs[ph], <Py_ssize_t*>f.off)
+                f.src = px + s0 * C * T * H * W
+                f.y = tmp + ph * g.L
+                parallel_for(_pad_task, &f, n, 1, 1)
+                if not f.failed:
+                    parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)
+            if f.failed:
+                failed = True
+                break
+        if failed:
+            break
+        bb.g1 = tmp
+        bb.dst = py + s0 * O * OT * OH * OW
+        with nogil:
+            parallel_for(_d2s_task, &bb, n, 1, 1)
+        failed = bb.failed != 0
+        s0 += G
+    release(ws)
+    if failed:
+        raise MemoryError("shift convolution: no memory for a scratch row")
 
 
 def full_backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,

@@ -113,7 +113,10 @@ def interleaved(fns, repeat, target=0.05, settle=0.0):
     """Best time of each callable, measured in alternation (windows of ``target`` s;
     the loop length is sized once per callable). ``settle`` seconds of sleep
     before each window let the previous side's idle threads (OpenBLAS's spin
-    for about 0.1 s after a call, OpenMP's too) stop competing for the cores."""
+    for about 0.1 s after a call, OpenMP's too) stop competing for the cores;
+    then one untimed call wakes the side's own threads and the cores (after
+    the sleep the VM ran both libraries about twice as slow for the first
+    10-20 ms: the windows measured that wake-up, not the kernels)."""
     res = {k: float("inf") for k in fns}
     timers = {}
     for k, f in fns.items():
@@ -126,6 +129,7 @@ def interleaved(fns, repeat, target=0.05, settle=0.0):
         for k, (t, number) in timers.items():
             if settle > 0:
                 time.sleep(settle)
+                fns[k]()
             res[k] = min(res[k], t.timeit(number) / number)
     return {k: (v if fns[k] is not None else None) for k, v in res.items()}
 

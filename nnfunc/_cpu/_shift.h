@@ -55,6 +55,7 @@
     target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 #else
 #define NNF_SHIFT_X86 0
+#define NNF_AVX512
 #endif
 
 #define NNF_SHIFT_MR 8      /* output planes per forward micro-tile */
@@ -361,17 +362,59 @@ static void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int f
         }
 }
 
-/* gO^T (L, Oq) of one image's gradOutput go (O, L); planes >= O are 0 */
-static void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got) {
-    const ptrdiff_t B = 32;
-    for (ptrdiff_t l0 = 0; l0 < g->L; l0 += B) {
-        ptrdiff_t l1 = l0 + B < g->L ? l0 + B : g->L;
-        for (ptrdiff_t l = l0; l < l1; l++)
-            for (ptrdiff_t o = g->O; o < g->Oq; o++) got[l * g->Oq + o] = 0.0f;
-        for (ptrdiff_t o = 0; o < g->O; o++) {
-            const float* s = go + o * g->L;
-            for (ptrdiff_t l = l0; l < l1; l++) got[l * g->Oq + o] = s[l];
+#if NNF_SHIFT_X86
+/* 16 rows of 16 floats (r[i] at s + i*ls) stored transposed (row j at d + j*ld) */
+NNF_AVX512_INLINE void nnf_shift_t16(const float* s, ptrdiff_t ls, float* d, ptrdiff_t ld) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ls);
+    /* 2x2 blocks of floats, then of pairs, within each 128-bit lane */
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]),
+                                                   _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]),
+                                                       _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]),
+                                                       _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]),
+                                                       _mm512_castps_pd(t[i + 3])));
+    }
+    /* now r[4q + c] lane L (128-bit) holds column 4L + c of rows 4q .. 4q+3:
+       gather the 128-bit lanes: 0x88 / 0xDD pick lanes (0, 2) / (1, 3) */
+    for (int c = 0; c < 4; c++) {
+        __m512 a0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);      /* lanes 0,2 | 0,2 */
+        __m512 a1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);      /* lanes 1,3 | 1,3 */
+        __m512 b0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+        __m512 b1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+        /* column 4L + c: lane L of rows 0-3, 4-7, 8-11, 12-15 */
+        _mm512_storeu_ps(d + (0 + c) * ld, _mm512_shuffle_f32x4(a0, b0, 0x88));
+        _mm512_storeu_ps(d + (4 + c) * ld, _mm512_shuffle_f32x4(a1, b1, 0x88));
+        _mm512_storeu_ps(d + (8 + c) * ld, _mm512_shuffle_f32x4(a0, b0, 0xDD));
+        _mm512_storeu_ps(d + (12 + c) * ld, _mm512_shuffle_f32x4(a1, b1, 0xDD));
+    }
+}
+#endif
+
+/* gO^T (L, Oq) of one image's gradOutput go (O, L); planes >= O are 0.
+   16 x 16 blocks transposed in registers, the edges element by element. */
+NNF_AVX512 static void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got) {
+    ptrdiff_t L = g->L, O = g->O, Oq = g->Oq, l0 = 0;
+#if NNF_SHIFT_X86
+    for (; l0 + 16 <= L; l0 += 16) {
+        ptrdiff_t o = 0;
+        for (; o + 16 <= O; o += 16) nnf_shift_t16(go + o * L + l0, L, got + l0 * Oq + o, Oq);
+        for (ptrdiff_t l = l0; l < l0 + 16; l++) {
+            for (ptrdiff_t oo = o; oo < O; oo++) got[l * Oq + oo] = go[oo * L + l];
+            for (ptrdiff_t oo = O; oo < Oq; oo++) got[l * Oq + oo] = 0.0f;
         }
+    }
+#endif
+    for (ptrdiff_t l = l0; l < L; l++) {
+        for (ptrdiff_t o = 0; o < O; o++) got[l * Oq + o] = go[o * L + l];
+        for (ptrdiff_t o = O; o < Oq; o++) got[l * Oq + o] = 0.0f;
     }
 }
 

@@ -143,6 +143,8 @@ static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
     for (; k < g->Kq; k++) off[k] = 0;
 }
 
+static inline ptrdiff_t g_clamp16(ptrdiff_t v) { return v < 0 ? 0 : v > 16 ? 16 : v; }
+
 /* the sW phases of a padded-source row r (sW*n floats, 32 more readable):
    d[bw][i] = r[sW*i + bw] for i < n; and the inverse, r[sW*i + bw] =
    d[bw][i]. Stride 2 (the usual one) with AVX-512 permutes. */
@@ -179,6 +181,26 @@ NNF_AVX512 static void nnf_shift_undeal(float* r, const float* const* d, ptrdiff
         __m512 a = _mm512_maskz_loadu_ps(m, d[0] + i), b = _mm512_maskz_loadu_ps(m, d[1] + i);
         _mm512_storeu_ps(r + 2 * i, _mm512_permutex2var_ps(a, lo, b));
         _mm512_storeu_ps(r + 2 * i + 16, _mm512_permutex2var_ps(a, hi, b));
+    }
+}
+/* the two phases of a stride-2 padded-source row read straight from the
+   source row s (W floats placed at pW: positions outside hold 0), n each */
+NNF_AVX512 static void nnf_shift_deal2(float* d0, float* d1, const float* s, ptrdiff_t pW,
+                                       ptrdiff_t W, ptrdiff_t n) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
+        ptrdiff_t lo = g_clamp16(pW - 2 * i), hi = g_clamp16(pW + W - 2 * i);
+        ptrdiff_t lo2 = g_clamp16(pW - 2 * i - 16), hi2 = g_clamp16(pW + W - 2 * i - 16);
+        __mmask16 ma = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+        __mmask16 mb = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
+        const char* base = (const char*)s + (2 * i - pW) * (ptrdiff_t)sizeof(float);
+        __m512 a = _mm512_maskz_loadu_ps(ma, base), b = _mm512_maskz_loadu_ps(mb, base + 64);
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(d0 + i, m, _mm512_permutex2var_ps(a, ev, b));
+        _mm512_mask_storeu_ps(d1 + i, m, _mm512_permutex2var_ps(a, od, b));
     }
 }
 #else
@@ -223,6 +245,12 @@ static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float
                     continue;
                 }
                 const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W;
+#if NNF_SHIFT_X86
+                if (g->sW == 2) {       /* the usual stride: no copy of the row */
+                    nnf_shift_deal2(d[0], d[1], s, g->pW, g->W, g->Wp);
+                    continue;
+                }
+#endif
                 /* stride 1: straight into the plane; else through the scratch row */
                 float* r = g->sW == 1 ? d[0] : row;
                 for (ptrdiff_t j = 0; j < j0; j++) r[j] = 0.0f;

@@ -334,6 +334,12 @@ add(
     # 32 planes, 3x3, stride 1: the "rows" path in its usual setting
     Case("SpatialConvolution", (32, 3, 3, 3, 1, 1, 1), (2, 32, 8, 8), "rows-3x3", batch=True,
          ref=_conv_ref(1, 1, 1, 1), tol32=(5e-4, 5e-5)),
+    # >= 8 planes in and out: float32 takes the shift method on an AVX-512 CPU
+    # (row vectors with a partial one: width 19), and its stride-2 form (k = 2s)
+    Case("SpatialConvolution", (8, 9, 3, 3, 1, 1, 1, 1), (2, 8, 7, 19), "shift", batch=True,
+         ref=_conv_ref(1, 1, 1, 1), tol32=(5e-4, 5e-5)),
+    Case("SpatialConvolution", (8, 8, 4, 4, 2, 2, 1, 1), (2, 8, 9, 10), "shift-stride",
+         batch=True, ref=_conv_ref(2, 2, 1, 1), tol32=(5e-4, 5e-5)),
 )
 
 # ------------------------------------------------- volumetric convolution
@@ -373,6 +379,9 @@ add(
          kwargs={"bias": False}, batch=True, ref=_vconv_ref((1, 1, 2), (0, 2, 1))),
     Case("VolumetricConvolution", (3, 2, 1, 1, 1), (2, 3, 2, 3, 4), "1x1x1", batch=True,
          ref=_vconv_ref((1, 1, 1), (0, 0, 0))),
+    # >= 8 planes: the shift method in float32 (AVX-512); wide vectors (width 5)
+    Case("VolumetricConvolution", (8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1), (2, 8, 3, 4, 5), "shift",
+         batch=True, ref=_vconv_ref((1, 1, 1), (1, 1, 1)), tol32=(5e-4, 5e-5)),
     Case("VolumetricDilatedConvolution", (2, 3, 2, 3, 2, 1, 1, 1, 1, 2, 1, 2, 1, 2),
          (2, 2, 5, 6, 5), "batch", batch=True,
          ref=_vconv_ref((1, 1, 1), (1, 1, 2), (2, 2, 1)), bad=_vconv_bad),
@@ -390,6 +399,10 @@ add(
          "volume-planes", ref=_vfull_ref((1, 3, 2), (1, 1, 0), (0, 2, 1)), bad=_vconv_bad),
     Case("VolumetricFullConvolution", (2, 3, 2, 2, 2), (2, 2, 3, 2, 3), "defaults-nobias",
          kwargs={"bias": False}, batch=True, ref=_vfull_ref((1, 1, 1), (0, 0, 0), (0, 0, 0))),
+    # >= 8 planes, k = 2s: the shift method by output phases in float32 (AVX-512)
+    Case("VolumetricFullConvolution", (8, 8, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 8, 2, 3, 3),
+         "shift", batch=True, ref=_vfull_ref((2, 2, 2), (1, 1, 1), (0, 0, 0)),
+         tol32=(5e-4, 5e-5)),
     # table [x, target]: adj = (target size + 2 pad - k) mod d = (1, 0, 1) here
     Case("VolumetricFullConvolution", (2, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1), [(2, 2, 2, 3, 2),
          (2, 1, 4, 5, 4)], "table-target", batch=True,
@@ -1761,6 +1774,9 @@ add(
     # strides (2, 3), single image, no bias: the unfold path
     Case("SpatialDilatedConvolution", (2, 3, 3, 2, 2, 3, 1, 0, 3, 2), (2, 11, 10),
          "image-stride-nobias", kwargs={"bias": False}, ref=_dconv_ref(2, 3, 1, 0, 3, 2)),
+    # >= 8 planes: the shift method in float32 (AVX-512)
+    Case("SpatialDilatedConvolution", (8, 8, 3, 3, 1, 1, 2, 2, 2, 2), (2, 8, 9, 9), "shift",
+         batch=True, ref=_dconv_ref(1, 1, 2, 2, 2, 2), tol32=(5e-4, 5e-5)),
     Case("SpatialConvolutionMM", (3, 4, 3, 2, 2, 1, 1), (2, 3, 7, 6), "batch", batch=True,
          ref=_mm_ref(4, 3, 2, 3, 2, 1, 1, 1), bad=_mm_bad),
     Case("SpatialConvolutionMM", (2, 3, 3, 3, 1, 1, 0, 1), (2, 5, 6), "image-nobias",
@@ -1774,6 +1790,9 @@ add(
     # stride 1 with nOutputPlane*kW >= 16: the rows path (forward and gradInput)
     Case("SpatialFullConvolution", (3, 6, 3, 3, 1, 1, 1, 1), (2, 3, 5, 6), "rows",
          batch=True, ref=_full_ref(1, 1, 1, 1, 0, 0)),
+    # >= 8 planes, k = 2s: the shift method by output phases in float32 (AVX-512)
+    Case("SpatialFullConvolution", (8, 9, 4, 4, 2, 2, 1, 1), (2, 8, 5, 6), "shift",
+         batch=True, ref=_full_ref(2, 2, 1, 1, 0, 0), tol32=(5e-4, 5e-5)),
     # 1x1 stride 1: the direct path, no bias
     Case("SpatialFullConvolution", (4, 5, 1, 1), (2, 4, 3, 5), "1x1-nobias",
          kwargs={"bias": False}, batch=True, ref=_full_ref(1, 1, 0, 0, 0, 0)),

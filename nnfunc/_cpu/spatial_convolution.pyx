@@ -1,6 +1,9 @@
 """SpatialConvolution kernels over BLAS GEMMs (Torch7's SpatialConvolutionMM, refined).
 
-Three ways to turn the convolution into GEMMs, picked per call:
+float32 on a CPU with AVX-512 goes to the shift method instead
+(``shift_convolution.pyx``: no GEMM, no column matrix) where "auto" prefers
+it (``_use_shift``) or by name ("shift"). Otherwise three ways to turn the
+convolution into GEMMs, picked per call:
 
 direct (1x1 kernel, stride 1, no padding)
     the image (nInputPlane, H*W) is its own column matrix: one GEMM per image
@@ -29,8 +32,9 @@ the same memory) and SpatialDilatedConvolution; ``full_update_output`` /
 through the same internals with input and output swapped (see there).
 
 The bias rides in the GEMMs (a column of b in the weight, a row of ones in the
-columns), and gradBias with it. Workspaces are allocated per call (np.empty
-before the GIL is released), never kept between calls. Gradients are written
+columns), and gradBias with it. The column workspaces come from the pool's
+spare buffers (``_parallel.workspace``: scratch only, never values, taken
+before the GIL is released and handed back after). Gradients are written
 over, never accumulated into what the buffers held.
 """
 
@@ -569,8 +573,8 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                   Py_ssize_t dilW=1):
     """y = conv(x, w) + b (b may be None). C-contiguous; sizes checked by the caller.
 
-    ``method``: "auto", or (tests, benchmarks) "direct", "unfold" or "rows"
-    where it applies; ``tile_bytes`` caps the column tile (default
+    ``method``: "auto", or (tests, benchmarks) "direct", "unfold", "rows" or
+    "shift" where it applies; ``tile_bytes`` caps the column tile (default
     TILE_BYTES); ``dilH``, ``dilW``: the kernel dilation.
     """
     _conv_forward(x, w, b, y, N, C, H, W, O, oH, oW, kH, kW, dH, dW, padH, padW,

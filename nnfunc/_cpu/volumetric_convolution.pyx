@@ -17,7 +17,11 @@ full (transposed) convolution (``transposed`` true)
         backward    gradInput[:, tile] = W @ unfold(gradOutput)
                     gW^T += unfold(gradOutput) @ x[:, tile]^T;  gb = sums of gradOutput
 
-Two ways to unfold, picked per call (``method``):
+float32 on a CPU with AVX-512 goes to the shift method instead
+(``shift_convolution.pyx``: no column matrix; the full convolution one
+stride-1 convolution per output phase) where "auto" prefers it
+(``_use_shift``) or by name ("shift"). Otherwise two ways to unfold, picked
+per call (``method``):
 
 unfold
     the whole (Cv*kT*kH*kW, rows*gW) column matrix of a tile of grid rows
@@ -449,8 +453,9 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     (N, C, T, H, W), y the grid (N, M, gT, gH, gW)) or of a full convolution
     (x the grid (N, M, ...), y the volume (N, C, ...)). w: (M, C, kT, kH, kW);
     b: None or the bias ((M,) for a convolution, (C,) for a full one).
-    C-contiguous; sizes checked by the caller. ``method``: "auto", "unfold"
-    or "planes" (dT = 1), and for a full convolution "phase" (``_phase.h``:
+    C-contiguous; sizes checked by the caller. ``method``: "auto", "unfold",
+    "planes" (dT = 1), "shift" (float32, AVX-512), and for a full
+    convolution "phase" (``_phase.h``:
     one GEMM per batch of samples scattered into place, no fold; "auto" takes
     it where ``phase_plan`` prefers it); ``tile_bytes`` caps the column tile.
     """

@@ -32,11 +32,16 @@ class SpatialConvolution(_Conv2d):
     ``dH >= 2`` gave one output row there and an error here, as in
     PyTorch); an input with zero height or width is refused.
 
-    CPU kernel: GEMMs over BLAS as Torch7's ``SpatialConvolutionMM``
-    (im2col; shared with the other convolutions through ``_conv._Conv2d``),
-    plus a 1x1 path with no copy and, for stride ``dH = 1``, a width-only
-    unfold with one GEMM per kernel row (see
-    ``nnfunc/_cpu/spatial_convolution.pyx``); workspaces are per call.
+    CPU kernel (``nnfunc/_cpu/spatial_convolution.pyx``, shared with the
+    other convolutions through ``_conv._Conv2d``):
+    float32 on a CPU with AVX-512 (and at least 8 planes in and out, few
+    zero taps from the stride): the shift method of
+    ``nnfunc/_cpu/shift_convolution.pyx`` (no column matrix; the taps are
+    read in place from a padded copy of each image by register-blocked
+    kernels; a stride through the space-to-depth image). Otherwise
+    GEMMs over BLAS as Torch7's ``SpatialConvolutionMM`` (im2col), plus a
+    1x1 path with no copy and, for stride ``dH = 1``, a width-only unfold
+    with one GEMM per kernel row. Workspaces are scratch only.
     """
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None,

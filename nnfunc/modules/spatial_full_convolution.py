@@ -43,7 +43,11 @@ class SpatialFullConvolution(Module):
 
     CPU kernel: the SpatialConvolution kernel module
     (``nnfunc/_cpu/spatial_convolution.pyx``, ``full_update_output`` /
-    ``full_update_grad``): with a stride > 1 (where it moves less data) the
+    ``full_update_grad``). float32 on an AVX-512 CPU (at least 8 planes, few
+    zero taps): the shift method (``shift_convolution.pyx``: the forward one
+    stride-1 convolution per output phase, the backward the convolution's
+    forward and gradWeight). Otherwise, with a stride > 1 (where it moves
+    less data) the
     forward is the phase decomposition of ``_cpu/_phase.h`` (each output
     phase a stride-1 correlation; all phases one GEMM on a stack of shifted
     input copies, scattered into place: no fold), otherwise that

@@ -31,10 +31,16 @@ class VolumetricConvolution(_VolumetricConv):
     PyTorch; Torch7's C division truncated toward zero), and an input with a
     zero time, height or width is refused.
 
-    CPU kernel: vol2col + BLAS GEMMs (``nnfunc/_cpu/volumetric_convolution.pyx``,
-    shared with the dilated and full convolutions); with stride ``dT = 1``
-    only the (kH, kW) taps are unfolded and each time tap is one GEMM on a
-    shifted view. The column workspace is tiled (bounded) and per call.
+    CPU kernel (``nnfunc/_cpu/volumetric_convolution.pyx``, shared with the
+    dilated and full convolutions):
+    float32 on a CPU with AVX-512 (and at least 8 planes in and out, few
+    zero taps from the stride): the shift method of
+    ``nnfunc/_cpu/shift_convolution.pyx`` (no column matrix; the taps are
+    read in place from a padded copy of each image by register-blocked
+    kernels; a stride through the space-to-depth image). Otherwise
+    vol2col + BLAS GEMMs; with stride ``dT = 1`` only the (kH, kW) taps are
+    unfolded and each time tap is one GEMM on a shifted view. The column
+    workspace is tiled (bounded) and scratch only.
     """
 
     def __init__(self, nInputPlane, nOutputPlane, kT, kW, kH, dT=1, dW=1, dH=1, padT=0,

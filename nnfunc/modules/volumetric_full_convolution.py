@@ -37,7 +37,11 @@ class VolumetricFullConvolution(_VolumetricConv):
     that is reachable. ``gradInput`` is then ``[gradInput, zeros of the
     target's shape]``. An output size < 1 is an error.
 
-    CPU kernel: the convolution's kernel run the other way round (GEMM
+    CPU kernel: float32 on an AVX-512 CPU (at least 8 planes, few zero
+    taps), the shift method (``nnfunc/_cpu/shift_convolution.pyx``: one
+    stride-1 convolution per output phase forward, the convolution's forward
+    and gradWeight backward). Otherwise the convolution's kernel run the
+    other way round (GEMM
     ``W^T x`` then col2vol for the forward; vol2col of ``gradOutput`` then
     the gradInput and gradWeight GEMMs on the same columns); with stride
     ``dT = 1`` one GEMM per time tap on a (kH, kW)-only unfold. With strides

@@ -143,7 +143,7 @@ static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
     for (; k < g->Kq; k++) off[k] = 0;
 }
 
-static inline ptrdiff_t g_clamp16(ptrdiff_t v) { return v < 0 ? 0 : v > 16 ? 16 : v; }
+static inline ptrdiff_t nnf_shift_clamp16(ptrdiff_t v) { return v < 0 ? 0 : v > 16 ? 16 : v; }
 
 /* the sW phases of a padded-source row r (sW*n floats, 32 more readable):
    d[bw][i] = r[sW*i + bw] for i < n; and the inverse, r[sW*i + bw] =
@@ -192,8 +192,8 @@ NNF_AVX512 static void nnf_shift_deal2(float* d0, float* d1, const float* s, ptr
     const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
     for (ptrdiff_t i = 0; i < n; i += 16) {
         /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
-        ptrdiff_t lo = g_clamp16(pW - 2 * i), hi = g_clamp16(pW + W - 2 * i);
-        ptrdiff_t lo2 = g_clamp16(pW - 2 * i - 16), hi2 = g_clamp16(pW + W - 2 * i - 16);
+        ptrdiff_t lo = nnf_shift_clamp16(pW - 2 * i), hi = nnf_shift_clamp16(pW + W - 2 * i);
+        ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16), hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
         __mmask16 ma = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
         __mmask16 mb = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
         const char* base = (const char*)s + (2 * i - pW) * (ptrdiff_t)sizeof(float);

@@ -66,6 +66,22 @@ def _close(got, ref, scale, what):
     np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5 * scale, err_msg=what)
 
 
+def _agree(geom, seed=0, bias=True):
+    """The shift kernels' output and gradients against the float64 reference,
+    each tolerance scaled by the square root of its sums' length: taps x
+    input planes (output), taps x output planes (gradInput), batch x output
+    positions (gradWeight, gradBias)."""
+    x, w, b, go = _data(geom, seed=seed, bias=bias)
+    ref = _reference(geom, x, w, b, go)
+    got = _shift(geom, x, w, b, go)
+    taps, positions = np.prod(geom[9:12]), geom[0] * np.prod(geom[6:9])
+    lengths = (taps * geom[1], taps * geom[5], positions, positions)
+    for name, a, r, n in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref,
+                             lengths):
+        if r is not None:
+            _close(a, r, np.sqrt(n), f"{name} {geom}")
+
+
 # (N, C, T, H, W, O, (kT, kH, kW), (pT, pH, pW), (dT, dH, dW))
 GEOMS = [
     (2, 8, 1, 9, 11, 8, (1, 3, 3), (0, 1, 1), (1, 1, 1)),      # wide (OW = 11 < 16)
@@ -86,15 +102,7 @@ GEOMS = [
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("g", GEOMS, ids=str)
 def test_matches_float64_reference(g, bias):
-    geom = _geom(*g)
-    x, w, b, go = _data(geom, bias=bias)
-    ref = _reference(geom, x, w, b, go)
-    got = _shift(geom, x, w, b, go)
-    scale = np.sqrt(np.prod(geom[9:12]) * max(geom[1], geom[5]))
-    for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
-        if r is not None:
-            summed = name in ("gradWeight", "gradBias")       # over the batch and positions
-            _close(a, r, scale * (np.sqrt(geom[0] * np.prod(geom[6:9])) if summed else 1), name)
+    _agree(_geom(*g), bias=bias)
 
 
 def test_random_geometries():
@@ -108,13 +116,7 @@ def test_random_geometries():
         if rng.random() < 0.5:                              # 2-D
             k, d, p, size = (1,) + k[1:], (1,) + d[1:], (0,) + p[1:], (1,) + size[1:]
         N, C, O = (int(v) for v in rng.integers(1, 12, 3))
-        geom = _geom(N, C, *size, O, k, p, d)
-        x, w, b, go = _data(geom, seed=int(rng.integers(1 << 30)))
-        ref = _reference(geom, x, w, b, go)
-        got = _shift(geom, x, w, b, go)
-        scale = np.sqrt(np.prod(k) * max(C, O) * N * np.prod(geom[6:9]))
-        for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
-            _close(a, r, scale, f"{name} {geom}")
+        _agree(_geom(N, C, *size, O, k, p, d), seed=int(rng.integers(1 << 30)))
 
 
 def test_writes_only_its_outputs():
@@ -276,14 +278,7 @@ STRIDED = [
 
 @pytest.mark.parametrize("g", STRIDED, ids=str)
 def test_strided_matches_float64_reference(g):
-    geom = _geom(*g[:8], (1, 1, 1), g[8])
-    x, w, b, go = _data(geom)
-    ref = _reference(geom, x, w, b, go)
-    got = _shift(geom, x, w, b, go)
-    scale = np.sqrt(np.prod(geom[9:12]) * max(geom[1], geom[5]) * geom[0] *
-                    np.prod(geom[6:9]))
-    for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
-        _close(a, r, scale, name)
+    _agree(_geom(*g[:8], (1, 1, 1), g[8]))
 
 
 def test_random_strided_geometries():
@@ -296,13 +291,7 @@ def test_random_strided_geometries():
         if rng.random() < 0.5:                              # 2-D
             k, s, p, size = (1,) + k[1:], (1,) + s[1:], (0,) + p[1:], (1,) + size[1:]
         N, C, O = (int(v) for v in rng.integers(1, 10, 3))
-        geom = _geom(N, C, *size, O, k, p, (1, 1, 1), s)
-        x, w, b, go = _data(geom, seed=int(rng.integers(1 << 30)))
-        ref = _reference(geom, x, w, b, go)
-        got = _shift(geom, x, w, b, go)
-        scale = np.sqrt(np.prod(k) * max(C, O) * N * np.prod(geom[6:9]))
-        for name, a, r in zip(("output", "gradInput", "gradWeight", "gradBias"), got, ref):
-            _close(a, r, scale, f"{name} {geom}")
+        _agree(_geom(N, C, *size, O, k, p, (1, 1, 1), s), seed=int(rng.integers(1 << 30)))
 
 
 # full (transposed) convolutions: (N, nIn, T, H, W, nOut, k, s, pad, adj)

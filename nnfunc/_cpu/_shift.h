@@ -511,7 +511,8 @@ NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xp, const
     }
 }
 
-/* forward tiles t0 .. t1 of a group of images: the vectors of every output
+/* forward tiles t0 .. t1, output planes b0*MR .. b1*MR, of a group of
+   images: the vectors of every output
    plane of every image (padded images xp, S floats apart; outputs y, ystep
    floats apart) numbered in a row, nvtot of them, NV to a tile, so that only
    the group's last tile is short. y (O, OT, OH, OW) = conv(xp) (+ bias;
@@ -520,7 +521,7 @@ NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xp, const
 NNF_AVX512 static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                                          const ptrdiff_t* off, const float* bias, float* y,
                                          ptrdiff_t ystep, ptrdiff_t nvtot, ptrdiff_t t0,
-                                         ptrdiff_t t1) {
+                                         ptrdiff_t t1, ptrdiff_t b0, ptrdiff_t b1) {
     ptrdiff_t per = g->OT * g->nvec;
     for (ptrdiff_t t = t0; t < t1; t++) {
         ptrdiff_t u0 = t * NNF_SHIFT_NV;
@@ -532,7 +533,7 @@ NNF_AVX512 static void nnf_shift_forward(const nnf_shift* g, const float* xp, co
             xo[v] = i * g->S + ot * g->P + n[v];
             yo[v] = i * ystep + ot * g->OH * g->OW;
         }
-        for (ptrdiff_t o0 = 0; o0 < g->Mb; o0 += NNF_SHIFT_MR) {
+        for (ptrdiff_t o0 = b0 * NNF_SHIFT_MR; o0 < b1 * NNF_SHIFT_MR; o0 += NNF_SHIFT_MR) {
             const float* wb = wpk + o0 * g->K;
             if (nv == 3)
                 nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 3);
@@ -603,9 +604,10 @@ NNF_AVX512 static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, con
 static int nnf_shift_available(void) { return 0; }
 static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                               const ptrdiff_t* off, const float* bias, float* y,
-                              ptrdiff_t ystep, ptrdiff_t nvtot, ptrdiff_t t0, ptrdiff_t t1) {
+                              ptrdiff_t ystep, ptrdiff_t nvtot, ptrdiff_t t0, ptrdiff_t t1,
+                              ptrdiff_t b0, ptrdiff_t b1) {
     (void)g; (void)xp; (void)wpk; (void)off; (void)bias; (void)y; (void)ystep; (void)nvtot;
-    (void)t0; (void)t1;
+    (void)t0; (void)t1; (void)b0; (void)b1;
 }
 static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
                             ptrdiff_t nimg, const ptrdiff_t* off, float* gwt, ptrdiff_t q0,

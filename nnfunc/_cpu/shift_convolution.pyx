@@ -42,6 +42,7 @@ cdef extern from "_shift.h" nogil:
     enum:
         NNF_SHIFT_MAX_STRIDE
         NNF_SHIFT_NV
+        NNF_SHIFT_MR
     float* nnf_shift_row_alloc(const nnf_shift* g)
     void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row)
     void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1)
@@ -59,7 +60,8 @@ cdef extern from "_shift.h" nogil:
     int nnf_shift_available()
     void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                            const Py_ssize_t* off, const float* bias, float* y,
-                           Py_ssize_t ystep, Py_ssize_t nvtot, Py_ssize_t t0, Py_ssize_t t1)
+                           Py_ssize_t ystep, Py_ssize_t nvtot, Py_ssize_t t0, Py_ssize_t t1,
+                           Py_ssize_t b0, Py_ssize_t b1)
     void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* gots,
                          Py_ssize_t nimg, const Py_ssize_t* off, float* gwt,
                          Py_ssize_t q0, Py_ssize_t q1)
@@ -78,6 +80,8 @@ GROUP_BYTES = 64 * 1024 * 1024
 cdef enum:
     # forward tiles (3 vectors of 16 positions, all output planes) per pool unit
     TILES_PER_UNIT = 4
+    # fewer units than this: the forward splits the output planes too
+    MIN_UNITS = 16
 
 
 #: "auto" takes the shift method when both plane counts are at least this (its
@@ -122,6 +126,7 @@ cdef struct _Fwd:
     float* y                # the group's outputs (O*L floats apart)
     Py_ssize_t ystep        # floats between two images' outputs (O*L)
     Py_ssize_t nvtot        # output vectors of the group (numbered over its images)
+    Py_ssize_t ochunks      # output-plane ranges per tile group (_fwd_units)
     int failed              # a task could not allocate its scratch row
 
 
@@ -139,17 +144,27 @@ cdef void _pad_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
 
 
 cdef void _fwd_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
-    # pool units u0 .. u1 of TILES_PER_UNIT forward tiles each
+    # pool units u0 .. u1: unit u is TILES_PER_UNIT forward tiles (u // ochunks)
+    # times one of ochunks ranges of output-plane blocks (u % ochunks)
     cdef _Fwd* f = <_Fwd*>ctx
     cdef Py_ssize_t ntile = (f.nvtot + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV
-    nnf_shift_forward(f.g, f.xp, f.wpk, f.off, f.bias, f.y, f.ystep, f.nvtot,
-                      u0 * TILES_PER_UNIT, min(u1 * TILES_PER_UNIT, ntile))
+    cdef Py_ssize_t nb = f.g.Mb // NNF_SHIFT_MR, u, t0, c
+    for u in range(u0, u1):
+        t0, c = (u // f.ochunks) * TILES_PER_UNIT, u % f.ochunks
+        nnf_shift_forward(f.g, f.xp, f.wpk, f.off, f.bias, f.y, f.ystep, f.nvtot, t0,
+                          min(t0 + TILES_PER_UNIT, ntile), c * nb // f.ochunks,
+                          (c + 1) * nb // f.ochunks)
 
 
 cdef inline Py_ssize_t _fwd_units(_Fwd* f, Py_ssize_t n) noexcept nogil:
-    # the pool units of a group of n images
+    # the pool units of a group of n images: tiles, and where they are fewer
+    # than MIN_UNITS groups, the output planes too (a single small image on
+    # one thread otherwise); each output element is still summed by one unit
     f.nvtot = n * f.g.OT * f.g.nvec
-    return ((f.nvtot + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV + TILES_PER_UNIT - 1) // TILES_PER_UNIT
+    cdef Py_ssize_t groups = ((f.nvtot + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV + TILES_PER_UNIT - 1) \
+        // TILES_PER_UNIT
+    f.ochunks = min(f.g.Mb // NNF_SHIFT_MR, max(1, (MIN_UNITS + groups - 1) // groups))
+    return groups * f.ochunks
 
 
 cdef void _fwd_init(_Fwd* f, const nnf_shift* g, float* xp, const float* wpk,

@@ -326,6 +326,12 @@ VOL = [
     ("VolumetricConvolution", (8, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1), (5, 8, 4, 6, 17)),
     ("VolumetricDilatedConvolution", (8, 8, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2),
      (5, 8, 6, 7, 7)),
+    # one small image with many planes: the forward's units split the output
+    # planes (one tile only); strided, and full by output phases
+    ("SpatialConvolution", (16, 64, 3, 3, 1, 1, 1, 1), (1, 16, 5, 5)),
+    ("SpatialConvolution", (16, 40, 4, 4, 2, 2, 1, 1), (16, 6, 7)),
+    ("SpatialFullConvolution", (16, 24, 4, 4, 2, 2, 1, 1), (1, 16, 3, 4)),
+    ("VolumetricFullConvolution", (8, 16, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 8, 2, 3, 3)),
 ]
 
 

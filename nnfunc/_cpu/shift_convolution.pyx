@@ -321,13 +321,16 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
              Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
              Py_ssize_t kT, Py_ssize_t kH, Py_ssize_t kW, Py_ssize_t pT, Py_ssize_t pH,
              Py_ssize_t pW, Py_ssize_t dT, Py_ssize_t dH, Py_ssize_t dW,
-             Py_ssize_t sT=1, Py_ssize_t sH=1, Py_ssize_t sW=1, object gib=None):
+             Py_ssize_t sT=1, Py_ssize_t sH=1, Py_ssize_t sW=1, object gib=None,
+             object y=None):
     """gradInput gi (N, C, T, H, W), gradWeight gw (O, C*kT*kH*kW) and gradBias
     gb (O,) of :func:`forward`'s convolution, written over; gi None: no
     gradInput, gw None: neither gradWeight nor gradBias (x may then be None),
     gb None: no gradBias; gib (C,): gradInput starts from these per-plane
     values instead of 0 (the bias of a full convolution, whose forward this
-    is). float32, C-contiguous, sizes checked by the caller."""
+    is). y (with gw): also the forward of x (no bias) into y, from the same
+    padded copies (a full convolution's gradInput, beside its gradWeight).
+    float32, C-contiguous, sizes checked by the caller."""
     cdef nnf_shift g, h
     _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW, sT, sH, sW)
     cdef bint strided = _strided(&g)
@@ -342,7 +345,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
         _geom(&h, O, OT, OH, OW, C, T, H, W, kT, kH, kW, (kT - 1) * dT - pT,
               (kH - 1) * dH - pH, (kW - 1) * dW - pW, dT, dH, dW, 1, 1, 1)
     cdef bint want_gi = gi is not None, want_gw = gw is not None
-    cdef bint want_gb = want_gw and gb is not None
+    cdef bint want_gb = want_gw and gb is not None, want_y = want_gw and y is not None
     if N == 0:
         if want_gw:
             gw[...] = 0
@@ -355,6 +358,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // max(per, 1)))
     cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(h.Mb * h.K if want_gi else 0, dtype=np.float32)
+    cdef cnp.ndarray wpky = np.empty(g.Mb * g.K if want_y else 0, dtype=np.float32)
     cdef cnp.ndarray offi = np.empty(h.Kq if want_gi else 0, dtype=np.intp)
     cdef cnp.ndarray off = np.empty(g.Kq if want_gw else 0, dtype=np.intp)
     cdef cnp.ndarray gwt = np.empty(g.Kq * g.Oq if want_gw else 0, dtype=np.float32)
@@ -362,7 +366,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef cnp.ndarray ws = workspace(G * per // 4, np.float32)
     cdef _Bwd b
     cdef _Wg wg
-    cdef _Fwd f
+    cdef _Fwd f, fy
     cdef Py_ssize_t s0, n, o, k, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
@@ -387,6 +391,8 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     _fwd_init(&f, &h, b.gop, _f(wpk), <const Py_ssize_t*>cnp.PyArray_DATA(offi),
               NULL if strided else b.gib)
     wg.g, wg.xp, wg.got, wg.off, wg.gwt = &g, b.xp, b.got, b.off, pgwt
+    _fwd_init(&fy, &g, b.xp, _f(wpky), b.off, NULL)
+    cdef float* py = _f(y) if want_y else NULL
     with nogil:
         if want_gi:
             nnf_shift_pack(&h, pw1, <float*>f.wpk, 1)
@@ -394,6 +400,8 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
         if want_gw:
             nnf_shift_offsets(&g, <Py_ssize_t*>b.off)
             memset(pgwt, 0, g.Kq * g.Oq * sizeof(float))
+        if want_y:
+            nnf_shift_pack(&g, pw1, <float*>fy.wpk, 0)
         s0 = 0
         while s0 < N:
             n = min(G, N - s0)
@@ -412,6 +420,9 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                     if b.failed:
                         break
             if want_gw:
+                if want_y:
+                    fy.y = py + s0 * O * g.L
+                    parallel_for(_fwd_task, &fy, _fwd_units(&fy, n), 1, 1)
                 wg.n = n
                 parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
             s0 += G
@@ -552,12 +563,12 @@ def full_backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, objec
     gb (O,) of :func:`full_forward`, written over (gi, gw, gb None: not
     wanted): the convolution's forward of gradOutput, its gradWeight with
     gradOutput as the input and x as the gradient, and the plane sums."""
-    if gi is not None:
+    if gw is not None:         # both from one padded copy of gradOutput
+        backward(go, w, x, None, gw, None, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH,
+                 pW, 1, 1, 1, sT, sH, sW, y=gi)
+    elif gi is not None:
         forward(go, w, None, gi, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH, pW, 1, 1, 1,
                 sT, sH, sW)
-    if gw is not None:
-        backward(go, w, x, None, gw, None, N, O, OT, OH, OW, C, T, H, W, kT, kH, kW, pT, pH,
-                 pW, 1, 1, 1, sT, sH, sW)
     if gb is None:
         return
     cdef float* pgb = _f(gb)

@@ -22,7 +22,7 @@ spare workspaces (memory only, never values).
 
 cimport numpy as cnp
 import numpy as np
-from libc.stdlib cimport free
+from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
 from nnfunc._cpu._parallel cimport parallel_for
@@ -463,6 +463,56 @@ def full_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                      sW)
 
 
+cdef struct _Ph:
+    # a strided full convolution's phases, for _phase_task
+    const nnf_shift* gs     # nph phase geometries (gs[ph].ys: planes (o, phase))
+    const nnf_shift* d      # the output's space-to-depth image
+    const float* wpk        # nph packed weights, most_wk floats apart
+    const Py_ssize_t* off   # nph tap offsets, most_q apart
+    const char* skip        # phases no tap reaches
+    const float* x
+    const float* bias
+    float* y
+    Py_ssize_t nph, most_wk, most_q, most_S, tmpn
+    int failed
+
+
+cdef void _phase_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    # images i0 .. i1 whole, each in cache: every phase padded and computed into
+    # the image's space-to-depth output, then put in place
+    cdef _Ph* q = <_Ph*>ctx
+    cdef const nnf_shift* g
+    cdef Py_ssize_t i, ph, nv
+    cdef const nnf_shift* d = q.d
+    cdef float* xp = <float*>malloc((q.most_S + q.tmpn) * sizeof(float))
+    cdef float* tmp = xp + q.most_S
+    cdef float* row = nnf_shift_row_alloc(d)
+    if xp == NULL or row == NULL:
+        free(xp)
+        free(row)
+        q.failed = 1
+        return
+    for i in range(i0, i1):
+        for ph in range(q.nph):
+            g = &q.gs[ph]
+            if q.skip[ph]:
+                continue
+            nnf_shift_pad(g, q.x + i * g.C * g.T * g.H * g.W, xp, row)
+            nv = g.OT * g.nvec
+            nnf_shift_forward(g, xp, q.wpk + ph * q.most_wk, q.off + ph * q.most_q, NULL,
+                              tmp + ph * g.L, 0, nv, 0, (nv + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV,
+                              0, g.Mb // NNF_SHIFT_MR)
+        nnf_shift_d2s(d, tmp, q.bias, q.y + i * d.C * d.T * d.H * d.W, row)
+    free(xp)
+    free(row)
+
+
+#: a batch of at least this many images runs the full forward image by image
+#: (each image's phases and their placement in cache); fewer, phase by phase
+#: with the tiles over the pool (the same bits either way)
+FUSE_MIN_IMAGES = 4
+
+
 cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssize_t N,
                   Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W, Py_ssize_t O,
                   Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kT, Py_ssize_t kH,
@@ -477,10 +527,10 @@ cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
     # the rim: half of the work on 8x8 inputs).
     cdef Py_ssize_t nph = sT * sH * sW
     cdef Py_ssize_t MT = (OT + sT - 1) // sT, MH = (OH + sH - 1) // sH, MW = (OW + sW - 1) // sW
-    cdef nnf_shift d, g
+    cdef nnf_shift d
     cdef nnf_shift[64] gs
+    cdef char[64] skip
     cdef Py_ssize_t ph, ft, fh, fw, JT, JH, JW, qT, qH, qW, most_S = 0, most_wk = 0, most_q = 0
-    cdef list skip = []
     if nph > 64:
         raise ValueError("shift convolution: more than 64 output phases")
     # d: the space-to-depth image of the output, C1 = O*nph planes of M
@@ -490,7 +540,7 @@ cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
         nnf_shift_phase_axis(kT, sT, pT, ft, &JT, &qT)
         nnf_shift_phase_axis(kH, sH, pH, fh, &JH, &qH)
         nnf_shift_phase_axis(kW, sW, pW, fw, &JW, &qW)
-        skip.append(JT == 0 or JH == 0 or JW == 0)
+        skip[ph] = JT == 0 or JH == 0 or JW == 0
         if skip[ph]:
             JT = JH = JW = 1
         _geom(&gs[ph], C, T, H, W, O, MT, MH, MW, JT, JH, JW, qT, qH, qW, 1, 1, 1, 1, 1, 1)
@@ -498,43 +548,60 @@ cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
         most_S = max(most_S, gs[ph].S)
         most_wk = max(most_wk, gs[ph].Mb * gs[ph].K)
         most_q = max(most_q, gs[ph].Kq)
-    cdef Py_ssize_t per = (most_S + O * nph * MT * MH * MW) * 4
-    cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // per))
-    cdef cnp.ndarray ws = workspace(G * (most_S + O * nph * MT * MH * MW), np.float32)
+    # every phase's packed weight and tap offsets, once
     cdef cnp.ndarray wf = np.empty(most_wk, dtype=np.float32)
-    cdef cnp.ndarray wpk = np.empty(most_wk, dtype=np.float32)
-    cdef cnp.ndarray off = np.empty(most_q, dtype=np.intp)
+    cdef cnp.ndarray wpk = np.empty(nph * most_wk, dtype=np.float32)
+    cdef cnp.ndarray off = np.empty(nph * most_q, dtype=np.intp)
+    cdef const float* pw = _f(w)
+    cdef float* pwf = _f(wf)
+    cdef float* pwpk = _f(wpk)
+    cdef Py_ssize_t* poff = <Py_ssize_t*>cnp.PyArray_DATA(off)
+    with nogil:
+        for ph in range(nph):
+            if not skip[ph]:
+                nnf_shift_phase_weight(&gs[ph], pw, kT, kH, kW, sT, sH, sW, pT, pH, pW,
+                                       ph // (sH * sW), ph // sW % sH, ph % sW, pwf)
+                nnf_shift_pack(&gs[ph], pwf, pwpk + ph * most_wk, 0)
+                nnf_shift_offsets(&gs[ph], poff + ph * most_q)
+    cdef Py_ssize_t tmpn = O * nph * MT * MH * MW
+    cdef bint has_skip = False
+    for ph in range(nph):
+        has_skip = has_skip or skip[ph]
+    cdef _Ph q
+    if N >= FUSE_MIN_IMAGES and not has_skip:
+        q.gs, q.d, q.wpk, q.off, q.skip = gs, &d, pwpk, poff, skip
+        q.x, q.bias, q.y = _f(x), _f(b), _f(y)
+        q.nph, q.most_wk, q.most_q, q.most_S, q.tmpn, q.failed = nph, most_wk, most_q, \
+            most_S, tmpn, 0
+        with nogil:
+            parallel_for(_phase_task, &q, N, 1, 1)
+        if q.failed:
+            raise MemoryError("shift convolution: no memory for an image's scratch")
+        return
+    cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // ((most_S + tmpn) * 4)))
+    cdef cnp.ndarray ws = workspace(G * (most_S + tmpn), np.float32)
     cdef float* pws = _f(ws)
     cdef float* tmp = pws + G * most_S
     cdef const float* px = _f(x)
-    cdef const float* pw = _f(w)
-    cdef float* pwf = _f(wf)
     cdef float* py = _f(y)
     cdef _Fwd f
     cdef _Bwd bb
-    cdef Py_ssize_t s0, n, i, o
+    cdef Py_ssize_t s0, n
     cdef bint failed = False
-    cdef bint has_skip = any(skip)
     bb.g, bb.gib, bb.failed = &d, _f(b), 0
     s0 = 0
     while s0 < N and not failed:
         n = min(G, N - s0)
         if has_skip:                    # the phases no tap reaches: the bias alone
-            memset(tmp, 0, n * O * nph * MT * MH * MW * sizeof(float))
+            memset(tmp, 0, n * tmpn * sizeof(float))
         for ph in range(nph):
             if skip[ph]:
                 continue
-            g = gs[ph]
-            _fwd_init(&f, &gs[ph], pws, _f(wpk), <const Py_ssize_t*>cnp.PyArray_DATA(off), NULL)
-            f.ystep = O * nph * g.L
-            ft, fh, fw = ph // (sH * sW), ph // sW % sH, ph % sW
+            _fwd_init(&f, &gs[ph], pws, pwpk + ph * most_wk, poff + ph * most_q, NULL)
+            f.ystep = tmpn
             with nogil:
-                nnf_shift_phase_weight(&gs[ph], pw, kT, kH, kW, sT, sH, sW, pT, pH, pW, ft, fh,
-                                       fw, pwf)
-                nnf_shift_pack(&gs[ph], pwf, <float*>f.wpk, 0)
-                nnf_shift_offsets(&gs[ph], <Py_ssize_t*>f.off)
                 f.src = px + s0 * C * T * H * W
-                f.y = tmp + ph * g.L
+                f.y = tmp + ph * gs[ph].L
                 parallel_for(_pad_task, &f, n, 1, 1)
                 if not f.failed:
                     parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)

@@ -331,6 +331,7 @@ VOL = [
     ("SpatialConvolution", (16, 64, 3, 3, 1, 1, 1, 1), (1, 16, 5, 5)),
     ("SpatialConvolution", (16, 40, 4, 4, 2, 2, 1, 1), (16, 6, 7)),
     ("SpatialFullConvolution", (16, 24, 4, 4, 2, 2, 1, 1), (1, 16, 3, 4)),
+    ("SpatialFullConvolution", (8, 9, 4, 4, 2, 2, 1, 1), (5, 8, 4, 5)),      # image by image
     ("VolumetricFullConvolution", (8, 16, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 8, 2, 3, 3)),
 ]
 

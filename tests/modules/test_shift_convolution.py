@@ -339,6 +339,35 @@ def test_full_matches_float64_reference(g):
     _close(gb, g64["gradBias"], scale, "gradBias")
 
 
+def test_full_forward_image_by_image_gives_the_same_bits(monkeypatch):
+    # a batch of >= FUSE_MIN_IMAGES runs each image's phases in cache; fewer run
+    # phase by phase over the batch: the same sums in the same order
+    for C, T, H, W, O, k, s, p in ((9, 1, 5, 6, 8, (1, 4, 4), (1, 2, 2), (0, 1, 1)),
+                                   (8, 3, 3, 4, 9, (3, 4, 4), (1, 2, 2), (1, 1, 1))):
+        N = 5
+        out = tuple((n - 1) * ss - 2 * pp + kk for n, ss, pp, kk in zip((T, H, W), s, p, k))
+        rng = np.random.default_rng(4)
+        x = rng.standard_normal((N, C, T, H, W)).astype(np.float32)
+        w = rng.standard_normal((C, O) + k).astype(np.float32)
+        b = rng.standard_normal(O).astype(np.float32)
+        geom = (N, C, T, H, W, O) + out + k + p + s
+        y1 = np.full((N, O) + out, np.nan, np.float32)
+        sk.full_forward(x, w, b, y1, *geom)
+        monkeypatch.setattr(sk, "FUSE_MIN_IMAGES", N + 1)
+        y2 = np.full((N, O) + out, np.nan, np.float32)
+        sk.full_forward(x, w, b, y2, *geom)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(y1, y2)
+        y64 = np.empty((N, O) + out)
+        for i in range(N):       # against the group path's tested float64 reference
+            ref = np.empty((1, O) + out)
+            vk.forward(x[i:i + 1].astype(np.float64), w.astype(np.float64),
+                       b.astype(np.float64), ref, True, 1, O, *out, C, T, H, W, *k, *s, *p,
+                       1, 1, 1, method="unfold")
+            y64[i] = ref[0]
+        _close(y1, y64, np.sqrt(np.prod(k) * C), "output")
+
+
 def test_applies_and_preferred():
     a32, a64 = np.zeros(1, np.float32), np.zeros(1)
     assert sk.applies(a32, (1, 2, 2), (1, 1, 1))

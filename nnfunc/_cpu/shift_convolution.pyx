@@ -205,6 +205,56 @@ cdef cnp.ndarray _s2d_weight(const nnf_shift* g, cnp.ndarray w):
     return w1
 
 
+#: a batch of at least this many images runs image by image (each image
+#: padded into a per-thread scratch and computed while in cache, the images
+#: over the pool); fewer: all padded first, then the tiles over the pool.
+#: The same bits either way (each output summed by one call in one order).
+FUSE_MIN_IMAGES = 4
+
+
+cdef struct _Img:
+    # a forward run image by image (_image_task)
+    const nnf_shift* g      # the stride-1 problem the kernels run
+    const nnf_shift* d      # NULL, or the geometry that puts the result in place (d2s)
+    const float* src        # the images (g.C*g.T*g.H*g.W floats apart)
+    const float* wpk
+    const Py_ssize_t* off
+    const float* bias       # the kernel's bias, or NULL
+    const float* gib        # with d: the placement's per-plane start, or NULL
+    float* dst              # the results (dstep floats apart)
+    Py_ssize_t dstep
+    int failed
+
+
+cdef void _image_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _Img* m = <_Img*>ctx
+    cdef const nnf_shift* g = m.g
+    cdef Py_ssize_t i, nv = g.OT * g.nvec
+    cdef Py_ssize_t ntile = (nv + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV
+    cdef float* xp = <float*>malloc((g.S + (g.O * g.L if m.d != NULL else 0)) * sizeof(float))
+    cdef float* tmp = xp + g.S
+    cdef float* row = nnf_shift_row_alloc(g)
+    cdef float* row2 = nnf_shift_row_alloc(m.d) if m.d != NULL else NULL
+    if xp == NULL or row == NULL or (m.d != NULL and row2 == NULL):
+        free(xp)
+        free(row)
+        free(row2)
+        m.failed = 1
+        return
+    for i in range(i0, i1):
+        nnf_shift_pad(g, m.src + i * g.C * g.T * g.H * g.W, xp, row)
+        if m.d == NULL:
+            nnf_shift_forward(g, xp, m.wpk, m.off, m.bias, m.dst + i * m.dstep, 0, nv, 0,
+                              ntile, 0, g.Mb // NNF_SHIFT_MR)
+        else:
+            nnf_shift_forward(g, xp, m.wpk, m.off, m.bias, tmp, 0, nv, 0, ntile, 0,
+                              g.Mb // NNF_SHIFT_MR)
+            nnf_shift_d2s(m.d, tmp, m.gib, m.dst + i * m.dstep, row2)
+    free(xp)
+    free(row)
+    free(row2)
+
+
 def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
             Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
@@ -220,11 +270,13 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     _geom(&g, C, T, H, W, O, OT, OH, OW, kT, kH, kW, pT, pH, pW, dT, dH, dW, sT, sH, sW)
     if N == 0:
         return
+    cdef bint fuse = N >= FUSE_MIN_IMAGES
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // (g.S * 4)))
     cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(g.Mb * g.K, dtype=np.float32)
     cdef cnp.ndarray off = np.empty(g.Kq, dtype=np.intp)
-    cdef cnp.ndarray xp = workspace(G * g.S, np.float32)
+    cdef cnp.ndarray xp = workspace(0 if fuse else G * g.S, np.float32)
+    cdef _Img m
     cdef _Fwd f
     cdef Py_ssize_t s0, n
     cdef const float* px = _f(x)
@@ -234,7 +286,13 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     with nogil:
         nnf_shift_pack(&g, pw1, <float*>f.wpk, 0)
         nnf_shift_offsets(&g, <Py_ssize_t*>f.off)
-        s0 = 0
+        if fuse:
+            m.g, m.d, m.src, m.wpk, m.off, m.bias, m.gib = &g, NULL, px, f.wpk, f.off, f.bias, \
+                NULL
+            m.dst, m.dstep, m.failed = py, O * g.L, 0
+            parallel_for(_image_task, &m, N, 1, 1)
+            f.failed = m.failed
+        s0 = N if fuse else 0
         while s0 < N:
             n = min(G, N - s0)
             f.src = px + s0 * C * T * H * W
@@ -352,8 +410,11 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             if want_gb:
                 gb[...] = 0
         return
-    cdef Py_ssize_t g1n = h.O * h.L if strided and want_gi else 0   # floats per image
-    cdef Py_ssize_t per = ((h.S + g1n if want_gi else 0)
+    # gradInput image by image (see FUSE_MIN_IMAGES), or in the groups below
+    cdef bint fuse = want_gi and N >= FUSE_MIN_IMAGES
+    cdef bint grp_gi = want_gi and not fuse
+    cdef Py_ssize_t g1n = h.O * h.L if strided and grp_gi else 0   # floats per image
+    cdef Py_ssize_t per = ((h.S + g1n if grp_gi else 0)
                            + (g.S + g.L * g.Oq if want_gw else 0)) * 4
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // max(per, 1)))
     cdef cnp.ndarray w1 = _s2d_weight(&g, w)
@@ -367,6 +428,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef _Bwd b
     cdef _Wg wg
     cdef _Fwd f, fy
+    cdef _Img m
     cdef Py_ssize_t s0, n, o, k, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
@@ -378,9 +440,9 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef float* pgwt = _f(gwt)
     cdef double* psums = <double*>cnp.PyArray_DATA(sums)
     cdef double acc
-    b.g, b.gi = &g, (&h if want_gi else NULL)
+    b.g, b.gi = &g, (&h if grp_gi else NULL)
     b.gop = pws
-    b.xp = pws + (G * h.S if want_gi else 0)
+    b.xp = pws + (G * h.S if grp_gi else 0)
     b.got = b.xp + (G * g.S if want_gw else 0)
     b.g1 = b.got + (G * g.L * g.Oq if want_gw else 0)
     b.gib = _f(gib)
@@ -397,6 +459,12 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
         if want_gi:
             nnf_shift_pack(&h, pw1, <float*>f.wpk, 1)
             nnf_shift_offsets(&h, <Py_ssize_t*>f.off)
+        if fuse:
+            m.g, m.d, m.src, m.wpk, m.off = &h, (&g if strided else NULL), pgo, f.wpk, f.off
+            m.bias, m.gib = (NULL if strided else b.gib), (b.gib if strided else NULL)
+            m.dst, m.dstep, m.failed = pgi, C * T * H * W, 0
+            parallel_for(_image_task, &m, N, 1, 1)
+            b.failed = m.failed
         if want_gw:
             nnf_shift_offsets(&g, <Py_ssize_t*>b.off)
             memset(pgwt, 0, g.Kq * g.Oq * sizeof(float))
@@ -411,7 +479,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             parallel_for(_prep_task, &b, n, 1, 1)
             if b.failed:
                 break
-            if want_gi:
+            if grp_gi:
                 f.y = <float*>b.g1 if strided else pgi + s0 * C * T * H * W
                 parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)
                 if strided:

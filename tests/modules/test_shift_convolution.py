@@ -380,3 +380,21 @@ def test_applies_and_preferred():
     assert sk.preferred(8, 8, (4, 4), (2, 2))
     assert not sk.preferred(8, 8, (3, 3), (2, 2))                     # 16 taps for 9
     assert not sk.preferred(8, 8, (1, 1), (2, 2))
+
+
+# five images each: the plain, the 3-D and two strided geometries
+FUSED = [_geom(5, *GEOMS[1][1:]), _geom(5, *GEOMS[5][1:]),
+         _geom(5, *STRIDED[0][1:8], (1, 1, 1), STRIDED[0][8]),
+         _geom(5, *STRIDED[3][1:8], (1, 1, 1), STRIDED[3][8])]
+
+
+@pytest.mark.parametrize("geom", FUSED, ids=str)
+def test_image_by_image_gives_the_same_bits(monkeypatch, geom):
+    # >= FUSE_MIN_IMAGES images: the forward and gradInput image by image in
+    # cache; fewer: padded in groups, then tiles over the pool. The same sums.
+    x, w, b, go = _data(geom)
+    fused = _shift(geom, x, w, b, go)
+    monkeypatch.setattr(sk, "FUSE_MIN_IMAGES", 6)
+    for a, r in zip(_shift(geom, x, w, b, go), fused):
+        np.testing.assert_array_equal(a, r)
+    _agree(geom)

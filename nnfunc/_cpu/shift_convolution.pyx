@@ -374,6 +374,66 @@ cdef void _wgrad_task(void* ctx, Py_ssize_t q0, Py_ssize_t q1) noexcept nogil:
     nnf_shift_wgrad(w.g, w.xp, w.got, w.n, w.off, w.gwt, q0, q1)
 
 
+cdef struct _Wimg:
+    # gradWeight image by image (_wimg_task): a partial per image
+    const nnf_shift* g
+    const float* x          # the group's images
+    const float* go         # their gradOutput
+    const Py_ssize_t* off
+    float* parts            # a (Kq, Oq) partial per image of the group
+    double* sums            # per image and plane sums of gradOutput, or NULL
+    const float* wpky       # with y: the forward's packed weight
+    float* y                # NULL, or the group's forward of x (a full convolution's gradInput)
+    int failed
+
+
+cdef void _wimg_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    cdef _Wimg* m = <_Wimg*>ctx
+    cdef const nnf_shift* g = m.g
+    cdef Py_ssize_t i, o, nv = g.OT * g.nvec
+    cdef Py_ssize_t pn = g.Kq * g.Oq
+    cdef float* xp = <float*>malloc((g.S + g.L * g.Oq) * sizeof(float))
+    cdef float* got = xp + g.S
+    cdef float* row = nnf_shift_row_alloc(g)
+    cdef const float* gon
+    if xp == NULL or row == NULL:
+        free(xp)
+        free(row)
+        m.failed = 1
+        return
+    for i in range(i0, i1):
+        gon = m.go + i * g.O * g.L
+        nnf_shift_pad(g, m.x + i * g.C * g.T * g.H * g.W, xp, row)
+        nnf_shift_transpose(g, gon, got)
+        if m.sums != NULL:
+            for o in range(g.O):
+                m.sums[i * g.O + o] = nnf_sum_f(gon + o * g.L, g.L)
+        memset(m.parts + i * pn, 0, pn * sizeof(float))
+        nnf_shift_wgrad(g, xp, got, 1, m.off, m.parts + i * pn, 0, g.nq)
+        if m.y != NULL:
+            nnf_shift_forward(g, xp, m.wpky, m.off, NULL, m.y + i * g.O * g.L, 0, nv, 0,
+                              (nv + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV, 0, g.Mb // NNF_SHIFT_MR)
+    free(xp)
+    free(row)
+
+
+cdef struct _Sum:
+    float* dst
+    const float* parts
+    Py_ssize_t n, size
+
+
+cdef void _sum_task(void* ctx, Py_ssize_t e0, Py_ssize_t e1) noexcept nogil:
+    # dst[e] += parts[0][e] + parts[1][e] + ... in image order, e0 <= e < e1
+    cdef _Sum* u = <_Sum*>ctx
+    cdef Py_ssize_t i, e
+    cdef const float* p
+    for i in range(u.n):
+        p = u.parts + i * u.size
+        for e in range(e0, e1):
+            u.dst[e] = u.dst[e] + p[e]
+
+
 def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw, object gb,
              Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
              Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
@@ -410,12 +470,18 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             if want_gb:
                 gb[...] = 0
         return
-    # gradInput image by image (see FUSE_MIN_IMAGES), or in the groups below
+    # gradInput image by image (see FUSE_MIN_IMAGES), or in the groups below;
+    # gradWeight likewise: image by image into partials added in image order
+    # (other bits than the groups' running sums: the path follows N only)
     cdef bint fuse = want_gi and N >= FUSE_MIN_IMAGES
+    cdef bint wfuse = want_gw and N >= FUSE_MIN_IMAGES
     cdef bint grp_gi = want_gi and not fuse
     cdef Py_ssize_t g1n = h.O * h.L if strided and grp_gi else 0   # floats per image
     cdef Py_ssize_t per = ((h.S + g1n if grp_gi else 0)
-                           + (g.S + g.L * g.Oq if want_gw else 0)) * 4
+                           + (g.S + g.L * g.Oq if want_gw and not wfuse else 0)) * 4
+    cdef Py_ssize_t Gw = max(1, min(N, GROUP_BYTES // (g.Kq * g.Oq * 4))) if wfuse else 0
+    if wfuse:
+        per = 0
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // max(per, 1)))
     cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(h.Mb * h.K if want_gi else 0, dtype=np.float32)
@@ -424,11 +490,13 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef cnp.ndarray off = np.empty(g.Kq if want_gw else 0, dtype=np.intp)
     cdef cnp.ndarray gwt = np.empty(g.Kq * g.Oq if want_gw else 0, dtype=np.float32)
     cdef cnp.ndarray sums = np.empty(N * O if want_gb else 0, dtype=np.float64)
-    cdef cnp.ndarray ws = workspace(G * per // 4, np.float32)
+    cdef cnp.ndarray ws = workspace(Gw * g.Kq * g.Oq if wfuse else G * per // 4, np.float32)
     cdef _Bwd b
     cdef _Wg wg
     cdef _Fwd f, fy
     cdef _Img m
+    cdef _Wimg mw
+    cdef _Sum su
     cdef Py_ssize_t s0, n, o, k, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
@@ -470,7 +538,23 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
             memset(pgwt, 0, g.Kq * g.Oq * sizeof(float))
         if want_y:
             nnf_shift_pack(&g, pw1, <float*>fy.wpk, 0)
-        s0 = 0
+        if wfuse and not b.failed:
+            mw.g, mw.off, mw.parts, mw.wpky, mw.failed = &g, b.off, pws, fy.wpk, 0
+            su.dst, su.parts, su.size = pgwt, pws, g.Kq * g.Oq
+            s0 = 0
+            while s0 < N:
+                n = min(Gw, N - s0)
+                mw.x, mw.go = px + s0 * C * T * H * W, pgo + s0 * O * g.L
+                mw.sums = psums + s0 * O if want_gb else NULL
+                mw.y = py + s0 * O * g.L if want_y else NULL
+                parallel_for(_wimg_task, &mw, n, 1, 1)
+                if mw.failed:
+                    b.failed = 1
+                    break
+                su.n = n
+                parallel_for(_sum_task, &su, su.size, 4096, 16)
+                s0 += Gw
+        s0 = N if wfuse or (fuse and not want_gw) else 0
         while s0 < N:
             n = min(G, N - s0)
             b.x = px + s0 * C * T * H * W if want_gw else NULL

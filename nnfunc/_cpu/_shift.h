@@ -1,4 +1,4 @@
-/* The "shift" convolution: float32, stride 1, AVX-512, no column matrix.
+/* The "shift" convolution: float32, AVX-512, no column matrix.
  *
  * A stride-1 convolution (any kernel, padding and dilation, 2-D or 3-D) is
  * computed straight from a zero-padded copy of each image. Call the padded
@@ -25,6 +25,12 @@
  * gradInput of a stride-1 convolution is the same forward with the kernel
  * flipped and the roles of the planes swapped, run on gradOutput padded by
  * (k-1)*d - pad on each side (a negative amount crops).
+ *
+ * A stride s > 1 is a stride-1 convolution of the space-to-depth image (the
+ * struct's comment, nnf_shift_pad); its gradInput is that convolution's,
+ * put back in place by nnf_shift_d2s. A full (transposed) convolution is
+ * computed per output phase (nnf_shift_phase_axis), each phase a stride-1
+ * convolution whose output nnf_shift_d2s interleaves.
  *
  * gradWeight is the product gW^T[k, o] = sum_n xp[off[k] + n] * gO^T[n, o]
  * over the true output positions only (no wide columns: a non-finite input

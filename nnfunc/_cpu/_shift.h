@@ -105,6 +105,32 @@ typedef struct {
     ptrdiff_t nq;               /* gradWeight tiles: (Kq/mk) * (Oq/(16 ov)) */
 } nnf_shift;
 
+/* the vectors of an output plane for the padded row length g->Wp */
+static void nnf_shift_layout(nnf_shift* g) {
+    g->Lw = g->OH * g->Wp;
+    g->vpr = (g->OW + 15) / 16;
+    g->nvec = g->OH * g->vpr;
+    if ((g->Lw + 15) / 16 < g->nvec) {
+        g->vpr = 0;
+        g->nvec = (g->Lw + 15) / 16;
+    }
+    g->ntiles = (g->nvec + NNF_SHIFT_NV - 1) / NNF_SHIFT_NV;
+}
+
+/* the geometry, for a padded image larger than the kernel needs (Tp, Hp, Wp
+   at least nnf_shift_geom's): several stride-1 convolutions reading one
+   padded copy at their own offsets (the full convolution's phases) */
+static void nnf_shift_restride(nnf_shift* g, ptrdiff_t Tp, ptrdiff_t Hp, ptrdiff_t Wp) {
+    g->Tp = Tp;
+    g->Hp = Hp;
+    g->Wp = Wp;
+    g->P = Hp * Wp;
+    /* reads reach at most a plane and two rows past the planes (a reader's
+       offset into the copy included; see the header comment) */
+    g->S = g->C1 * Tp * g->P + g->P + 2 * Wp + NNF_SHIFT_NR + 64;
+    nnf_shift_layout(g);
+}
+
 static void nnf_shift_geom(nnf_shift* g) {
     g->jT = (g->kT + g->sT - 1) / g->sT;
     g->jH = (g->kH + g->sH - 1) / g->sH;
@@ -119,14 +145,7 @@ static void nnf_shift_geom(nnf_shift* g) {
     g->S = g->C1 * g->Tp * g->P + (g->jW - 1) * g->dW + NNF_SHIFT_NR;
     g->K = g->C1 * g->jT * g->jH * g->jW;
     g->Mb = (g->O + NNF_SHIFT_MR - 1) / NNF_SHIFT_MR * NNF_SHIFT_MR;
-    g->Lw = g->OH * g->Wp;
-    g->vpr = (g->OW + 15) / 16;
-    g->nvec = g->OH * g->vpr;
-    if ((g->Lw + 15) / 16 < g->nvec) {
-        g->vpr = 0;
-        g->nvec = (g->Lw + 15) / 16;
-    }
-    g->ntiles = (g->nvec + NNF_SHIFT_NV - 1) / NNF_SHIFT_NV;
+    nnf_shift_layout(g);
     g->L = g->OT * g->OH * g->OW;
     g->ys = g->L;
     g->ov = g->O % 64 == 0 ? 4 : 2;

@@ -38,6 +38,7 @@ cdef extern from "_shift.h" nogil:
         Py_ssize_t C1, jT, jH, jW
         Py_ssize_t Tp, Hp, Wp, P, S, K, Mb, Lw, vpr, nvec, ntiles, L, ys, mk, ov, Kq, Oq, nq
     void nnf_shift_geom(nnf_shift* g)
+    void nnf_shift_restride(nnf_shift* g, Py_ssize_t Tp, Py_ssize_t Hp, Py_ssize_t Wp)
     void nnf_shift_offsets(const nnf_shift* g, Py_ssize_t* off)
     enum:
         NNF_SHIFT_MAX_STRIDE
@@ -618,6 +619,8 @@ def full_forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
 cdef struct _Ph:
     # a strided full convolution's phases, for _phase_task
     const nnf_shift* gs     # nph phase geometries (gs[ph].ys: planes (o, phase))
+    const nnf_shift* gp     # the one padded copy of an image all phases read
+    const Py_ssize_t* base  # where phase ph reads it from
     const nnf_shift* d      # the output's space-to-depth image
     const float* wpk        # nph packed weights, most_wk floats apart
     const Py_ssize_t* off   # nph tap offsets, most_q apart
@@ -636,8 +639,8 @@ cdef void _phase_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef const nnf_shift* g
     cdef Py_ssize_t i, ph, nv
     cdef const nnf_shift* d = q.d
-    cdef float* xp = <float*>malloc((q.most_S + q.tmpn) * sizeof(float))
-    cdef float* tmp = xp + q.most_S
+    cdef float* xp = <float*>malloc((q.gp.S + q.tmpn) * sizeof(float))
+    cdef float* tmp = xp + q.gp.S
     cdef float* row = nnf_shift_row_alloc(d)
     if xp == NULL or row == NULL:
         free(xp)
@@ -645,13 +648,14 @@ cdef void _phase_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
         q.failed = 1
         return
     for i in range(i0, i1):
+        nnf_shift_pad(q.gp, q.x + i * q.gp.C * q.gp.T * q.gp.H * q.gp.W, xp, row)
         for ph in range(q.nph):
             g = &q.gs[ph]
             if q.skip[ph]:
                 continue
-            nnf_shift_pad(g, q.x + i * g.C * g.T * g.H * g.W, xp, row)
             nv = g.OT * g.nvec
-            nnf_shift_forward(g, xp, q.wpk + ph * q.most_wk, q.off + ph * q.most_q, NULL,
+            nnf_shift_forward(g, xp + q.base[ph], q.wpk + ph * q.most_wk,
+                              q.off + ph * q.most_q, NULL,
                               tmp + ph * g.L, 0, nv, 0, (nv + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV,
                               0, g.Mb // NNF_SHIFT_MR)
         nnf_shift_d2s(d, tmp, q.bias, q.y + i * d.C * d.T * d.H * d.W, row)
@@ -679,9 +683,11 @@ cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
     # the rim: half of the work on 8x8 inputs).
     cdef Py_ssize_t nph = sT * sH * sW
     cdef Py_ssize_t MT = (OT + sT - 1) // sT, MH = (OH + sH - 1) // sH, MW = (OW + sW - 1) // sW
-    cdef nnf_shift d
+    cdef nnf_shift d, gp
     cdef nnf_shift[64] gs
     cdef char[64] skip
+    cdef Py_ssize_t[64] place_t, place_h, place_w, base
+    cdef Py_ssize_t QT = 0, QH = 0, QW = 0, TC = 0, HC = 0, WC = 0
     cdef Py_ssize_t ph, ft, fh, fw, JT, JH, JW, qT, qH, qW, most_S = 0, most_wk = 0, most_q = 0
     if nph > 64:
         raise ValueError("shift convolution: more than 64 output phases")
@@ -697,9 +703,24 @@ cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
             JT = JH = JW = 1
         _geom(&gs[ph], C, T, H, W, O, MT, MH, MW, JT, JH, JW, qT, qH, qW, 1, 1, 1, 1, 1, 1)
         gs[ph].ys = nph * gs[ph].L          # planes (o, phase) of the image d
-        most_S = max(most_S, gs[ph].S)
+        place_t[ph], place_h[ph], place_w[ph] = qT, qH, qW
+        QT, QH, QW = max(QT, qT), max(QH, qH), max(QW, qW)
         most_wk = max(most_wk, gs[ph].Mb * gs[ph].K)
         most_q = max(most_q, gs[ph].Kq)
+    # one padded copy for all phases: the input at (QT, QH, QW), each phase
+    # reading it from (Q - its placement), the copy as large as the farthest
+    # reach of any phase
+    for ph in range(nph):
+        TC = max(TC, gs[ph].Tp + QT - place_t[ph])
+        HC = max(HC, gs[ph].Hp + QH - place_h[ph])
+        WC = max(WC, gs[ph].Wp + QW - place_w[ph])
+    for ph in range(nph):
+        nnf_shift_restride(&gs[ph], TC, HC, WC)
+        base[ph] = (QT - place_t[ph]) * HC * WC + (QH - place_h[ph]) * WC + QW - place_w[ph]
+        most_S = max(most_S, gs[ph].S)
+        most_q = max(most_q, gs[ph].Kq)
+    _geom(&gp, C, T, H, W, O, TC, HC, WC, 1, 1, 1, QT, QH, QW, 1, 1, 1, 1, 1, 1)
+    nnf_shift_restride(&gp, TC, HC, WC)
     # every phase's packed weight and tap offsets, once
     cdef cnp.ndarray wf = np.empty(most_wk, dtype=np.float32)
     cdef cnp.ndarray wpk = np.empty(nph * most_wk, dtype=np.float32)
@@ -721,7 +742,7 @@ cdef _full_phases(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
         has_skip = has_skip or skip[ph]
     cdef _Ph q
     if N >= FUSE_MIN_IMAGES and not has_skip:
-        q.gs, q.d, q.wpk, q.off, q.skip = gs, &d, pwpk, poff, skip
+        q.gs, q.gp, q.base, q.d, q.wpk, q.off, q.skip = gs, &gp, base, &d, pwpk, poff, skip
         q.x, q.bias, q.y = _f(x), _f(b), _f(y)
         q.nph, q.most_wk, q.most_q, q.most_S, q.tmpn, q.failed = nph, most_wk, most_q, \
             most_S, tmpn, 0

@@ -170,32 +170,26 @@ static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
 
 static inline ptrdiff_t nnf_shift_clamp16(ptrdiff_t v) { return v < 0 ? 0 : v > 16 ? 16 : v; }
 
-/* the sW phases of a padded-source row r (sW*n floats, 32 more readable):
-   d[bw][i] = r[sW*i + bw] for i < n; and the inverse, r[sW*i + bw] =
-   d[bw][i]. Stride 2 (the usual one) with AVX-512 permutes. */
-#if NNF_SHIFT_X86
-NNF_AVX512 static void nnf_shift_deal(float* const* d, const float* r, ptrdiff_t sW,
-                                      ptrdiff_t n) {
-    if (sW != 2) {
-        for (ptrdiff_t bw = 0; bw < sW; bw++)
-            for (ptrdiff_t i = 0; i < n; i++) d[bw][i] = r[sW * i + bw];
-        return;
-    }
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
-    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
-    for (ptrdiff_t i = 0; i < n; i += 16) {
-        __m512 a = _mm512_loadu_ps(r + 2 * i), b = _mm512_loadu_ps(r + 2 * i + 16);
-        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
-        _mm512_mask_storeu_ps(d[0] + i, m, _mm512_permutex2var_ps(a, ev, b));
-        _mm512_mask_storeu_ps(d[1] + i, m, _mm512_permutex2var_ps(a, od, b));
-    }
+/* the sW phases of a padded-source row r (sW*n floats): d[bw][i] =
+   r[sW*i + bw] for i < n (the widths strides other than 2: stride 2 reads
+   the source row directly, nnf_shift_deal2); and the inverse, r[sW*i + bw]
+   = d[bw][i] */
+static void nnf_shift_deal(float* const* d, const float* r, ptrdiff_t sW, ptrdiff_t n) {
+    for (ptrdiff_t bw = 0; bw < sW; bw++)
+        for (ptrdiff_t i = 0; i < n; i++) d[bw][i] = r[sW * i + bw];
 }
+static void nnf_shift_undeal_any(float* r, const float* const* d, ptrdiff_t sW, ptrdiff_t n) {
+    for (ptrdiff_t bw = 0; bw < sW; bw++)
+        for (ptrdiff_t i = 0; i < n; i++) r[sW * i + bw] = d[bw][i];
+}
+
+#if NNF_SHIFT_X86
+/* nnf_shift_undeal_any, stride 2 (the usual one) with AVX-512 permutes (r
+   then takes 2n rounded up to 32 floats) */
 NNF_AVX512 static void nnf_shift_undeal(float* r, const float* const* d, ptrdiff_t sW,
                                         ptrdiff_t n) {
     if (sW != 2) {
-        for (ptrdiff_t bw = 0; bw < sW; bw++)
-            for (ptrdiff_t i = 0; i < n; i++) r[sW * i + bw] = d[bw][i];
+        nnf_shift_undeal_any(r, d, sW, n);
         return;
     }
     const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
@@ -218,7 +212,8 @@ NNF_AVX512 static void nnf_shift_deal2(float* d0, float* d1, const float* s, ptr
     for (ptrdiff_t i = 0; i < n; i += 16) {
         /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
         ptrdiff_t lo = nnf_shift_clamp16(pW - 2 * i), hi = nnf_shift_clamp16(pW + W - 2 * i);
-        ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16), hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
+        ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16),
+                  hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
         __mmask16 ma = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
         __mmask16 mb = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
         const char* base = (const char*)s + (2 * i - pW) * (ptrdiff_t)sizeof(float);
@@ -229,18 +224,12 @@ NNF_AVX512 static void nnf_shift_deal2(float* d0, float* d1, const float* s, ptr
     }
 }
 #else
-static void nnf_shift_deal(float* const* d, const float* r, ptrdiff_t sW, ptrdiff_t n) {
-    for (ptrdiff_t bw = 0; bw < sW; bw++)
-        for (ptrdiff_t i = 0; i < n; i++) d[bw][i] = r[sW * i + bw];
-}
-static void nnf_shift_undeal(float* r, const float* const* d, ptrdiff_t sW, ptrdiff_t n) {
-    for (ptrdiff_t bw = 0; bw < sW; bw++)
-        for (ptrdiff_t i = 0; i < n; i++) r[sW * i + bw] = d[bw][i];
-}
+#define nnf_shift_undeal nnf_shift_undeal_any
 #endif
 
-/* scratch rows of the strided placements: sW*Wp floats + 32 (zeroed: the
-   permutes read the tail that masked stores then drop); NULL if out of memory */
+/* scratch rows of the strided placements: sW*Wp floats + 32 (the permutes
+   of nnf_shift_undeal write up to 31 past 2*Wp); zeroed; NULL if out of
+   memory */
 static float* nnf_shift_row_alloc(const nnf_shift* g) {
     return (float*)calloc((size_t)(g->sW * g->Wp + 32), sizeof(float));
 }
@@ -311,7 +300,8 @@ static void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1) 
 }
 
 /* gradWeight gw (O, C, kT, kH, kW) from the space-to-depth convolution's
-   gwt (Kq, Oq) (its taps k1 = (c1, jt, jh, jw), transposed) */
+   gwt (Kq, Oq) (its taps k1 = (c1, jt, jh, jw), transposed); at stride 1
+   the plain transposition */
 static void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw) {
     ptrdiff_t nph = g->sT * g->sH * g->sW, jtaps = g->jT * g->jH * g->jW;
     for (ptrdiff_t o = 0; o < g->O; o++)

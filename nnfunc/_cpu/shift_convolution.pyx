@@ -108,6 +108,22 @@ def applies(cnp.ndarray a, tuple stride, tuple dilation):
             and stride[len(stride) - 1] <= NNF_SHIFT_MAX_STRIDE)   # (no wraparound here)
 
 
+def wanted(str method, cnp.ndarray a, Py_ssize_t C, Py_ssize_t O, tuple kernel,
+           tuple stride, tuple dilation):
+    """Whether a convolution kernel module takes the shift method: by name
+    ("shift": a ValueError where it does not apply), or in "auto" where it
+    applies and is preferred. C planes in, O out (a full convolution's as the
+    convolution it is the adjoint of sees them)."""
+    cdef bint ok = applies(a, stride, dilation)
+    if method == "shift":
+        if not ok:
+            raise ValueError("method 'shift' does not apply here (it needs float32, a CPU "
+                             "with AVX-512, no dilation with a stride, a width stride "
+                             "of at most 16)")
+        return True
+    return method == "auto" and ok and preferred(C, O, kernel, stride)
+
+
 def preferred(Py_ssize_t C, Py_ssize_t O, tuple kernel, tuple stride):
     """Whether "auto" takes the shift method where it applies: enough planes
     (C in, O out) and few zero taps from the stride."""
@@ -276,7 +292,7 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(g.Mb * g.K, dtype=np.float32)
     cdef cnp.ndarray off = np.empty(g.Kq, dtype=np.intp)
-    cdef cnp.ndarray xp = workspace(0 if fuse else G * g.S, np.float32)
+    cdef cnp.ndarray xp = None if fuse else workspace(G * g.S, np.float32)
     cdef _Img m
     cdef _Fwd f
     cdef Py_ssize_t s0, n
@@ -303,7 +319,8 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
                 break
             parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)
             s0 += G
-    release(xp)
+    if xp is not None:
+        release(xp)
     if f.failed:
         raise MemoryError("shift convolution: no memory for a scratch row")
 
@@ -498,7 +515,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef _Img m
     cdef _Wimg mw
     cdef _Sum su
-    cdef Py_ssize_t s0, n, o, k, i
+    cdef Py_ssize_t s0, n, o, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
     cdef const float* pw1 = _f(w1)
@@ -580,12 +597,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                 parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
             s0 += G
         if want_gw and not b.failed:
-            if strided:
-                nnf_shift_s2d_gradweight(&g, pgwt, pgw)
-            else:
-                for o in range(O):
-                    for k in range(g.K):
-                        pgw[o * g.K + k] = pgwt[k * g.Oq + o]
+            nnf_shift_s2d_gradweight(&g, pgwt, pgw)     # (at stride 1 a transposition)
         if want_gb:
             for o in range(O):
                 acc = 0

@@ -306,17 +306,11 @@ cdef int _method(str method, Py_ssize_t C, Py_ssize_t kH, Py_ssize_t kW, Py_ssiz
 cdef bint _use_shift(str method, cnp.ndarray a, Py_ssize_t C, Py_ssize_t O, Py_ssize_t kH,
                      Py_ssize_t kW, Py_ssize_t dH, Py_ssize_t dW, Py_ssize_t padH,
                      Py_ssize_t padW, Py_ssize_t dilH, Py_ssize_t dilW) except -1:
-    # the shift method (shift_convolution.pyx: float32, AVX-512, a dilation only
-    # at stride 1): by name, or in "auto" where it is preferred (not for a 1x1
-    # kernel that needs no copy at all)
-    cdef bint ok = _shift.applies(a, (dH, dW), (dilH, dilW))
-    if method == "shift":
-        if not ok:
-            raise ValueError("method 'shift' does not apply here (it needs float32, a CPU "
-                             "with AVX-512, and no dilation with a stride)")
-        return True
-    return (method == "auto" and ok and not _direct(kH, kW, dH, dW, padH, padW)
-            and _shift.preferred(C, O, (kH, kW), (dH, dW)))
+    # shift_convolution.wanted, except that "auto" keeps the direct path of a
+    # 1x1 kernel that needs no copy at all
+    if method == "auto" and _direct(kH, kW, dH, dW, padH, padW):
+        return False
+    return _shift.wanted(method, a, C, O, (kH, kW), (dH, dW), (dilH, dilW))
 
 
 cdef inline void* _ptr(object a):

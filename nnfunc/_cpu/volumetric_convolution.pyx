@@ -20,8 +20,8 @@ full (transposed) convolution (``transposed`` true)
 float32 on a CPU with AVX-512 goes to the shift method instead
 (``shift_convolution.pyx``: no column matrix; the full convolution one
 stride-1 convolution per output phase) where "auto" prefers it
-(``_use_shift``) or by name ("shift"). Otherwise two ways to unfold, picked
-per call (``method``):
+(``shift_convolution.wanted``) or by name ("shift"). Otherwise two ways to
+unfold, picked per call (``method``):
 
 unfold
     the whole (Cv*kT*kH*kW, rows*gW) column matrix of a tile of grid rows
@@ -424,20 +424,6 @@ cdef Plan _plan(Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize
     return p
 
 
-cdef bint _use_shift(str method, cnp.ndarray a, Py_ssize_t C, Py_ssize_t M, tuple k,
-                     tuple stride, tuple dil) except -1:
-    # the shift method (shift_convolution.pyx: float32, AVX-512, a dilation only
-    # at stride 1), for the convolution and the full one: by name, or in "auto"
-    # where it is preferred
-    cdef bint ok = _shift.applies(a, stride, dil)
-    if method == "shift":
-        if not ok:
-            raise ValueError("method 'shift' does not apply here (it needs float32, a CPU "
-                             "with AVX-512, and no dilation with a stride)")
-        return True
-    return method == "auto" and ok and _shift.preferred(C, M, k, stride)
-
-
 cdef inline void* _ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
@@ -464,7 +450,7 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, bint transpos
     cdef void* pw
     cdef void* pb
     cdef void* py
-    if _use_shift(method, x, C, M, (kT, kH, kW), (dT, dH, dW), (dilT, dilH, dilW)):
+    if _shift.wanted(method, x, C, M, (kT, kH, kW), (dT, dH, dW), (dilT, dilH, dilW)):
         if transposed:          # x the grid (N, M, gT, gH, gW), y the volume
             _shift.full_forward(x, w, b, y, N, M, gT, gH, gW, C, T, H, W, kT, kH, kW, padT,
                                 padH, padW, dT, dH, dW)
@@ -509,7 +495,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
              Py_ssize_t tile_bytes=-1, str method="auto"):
     """gradInput, gradWeight and (gb not None) gradBias, written over; the
     geometry as for :func:`forward` (x and gi the input side, go the output)."""
-    if _use_shift(method, x, C, M, (kT, kH, kW), (dT, dH, dW), (dilT, dilH, dilW)):
+    if _shift.wanted(method, x, C, M, (kT, kH, kW), (dT, dH, dW), (dilT, dilH, dilW)):
         if transposed:
             _shift.full_backward(x, w, go, gi, gw, gb, N, M, gT, gH, gW, C, T, H, W, kT, kH, kW,
                                  padT, padH, padW, dT, dH, dW)

@@ -223,6 +223,30 @@ NNF_AVX512 static void nnf_shift_deal2(float* d0, float* d1, const float* s, ptr
         _mm512_mask_storeu_ps(d1 + i, m, _mm512_permutex2var_ps(a, od, b));
     }
 }
+/* stride-1 padded-source rows: nr rows d + j*dd (n floats each) from the
+   source rows s + j*ds (W floats placed at pW: positions outside hold 0),
+   with masked loads and stores whose masks are the same for every row (a
+   call of memcpy and memset per row of a small image cost 5 % of a 3-D
+   convolution). n <= 16 * NNF_SHIFT_ROW_VECS. */
+#define NNF_SHIFT_ROW_VECS 16
+NNF_AVX512 static void nnf_shift_rows1(float* d, ptrdiff_t dd, const float* s, ptrdiff_t ds,
+                                       ptrdiff_t nr, ptrdiff_t pW, ptrdiff_t W, ptrdiff_t n) {
+    __mmask16 ma[NNF_SHIFT_ROW_VECS], m[NNF_SHIFT_ROW_VECS];
+    ptrdiff_t nv = (n + 15) / 16;
+    for (ptrdiff_t v = 0; v < nv; v++) {
+        ptrdiff_t i = 16 * v;
+        ptrdiff_t lo = nnf_shift_clamp16(pW - i), hi = nnf_shift_clamp16(pW + W - i);
+        ma[v] = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+        m[v] = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+    }
+    for (ptrdiff_t j = 0; j < nr; j++) {
+        /* lane l of vector v reads s[16 v + l - pW] (masked off outside the row) */
+        const char* base = (const char*)(s + j * ds) - pW * (ptrdiff_t)sizeof(float);
+        float* dr = d + j * dd;
+        for (ptrdiff_t v = 0; v < nv; v++)
+            _mm512_mask_storeu_ps(dr + 16 * v, m[v], _mm512_maskz_loadu_ps(ma[v], base + 64 * v));
+    }
+}
 #else
 #define nnf_shift_undeal nnf_shift_undeal_any
 #endif
@@ -240,6 +264,29 @@ static float* nnf_shift_row_alloc(const nnf_shift* g) {
    from nnf_shift_row_alloc (used for a width stride only). */
 static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row) {
     ptrdiff_t nph = g->sT * g->sH * g->sW, n = g->sW * g->Wp;
+#if NNF_SHIFT_X86
+    if (nph == 1 && g->Wp <= 16 * NNF_SHIFT_ROW_VECS) {
+        /* stride 1: each plane's source rows in one call, the rest zeroed */
+        ptrdiff_t h0 = g->pH > 0 ? g->pH : 0, h1 = g->pH + g->H < g->Hp ? g->pH + g->H : g->Hp;
+        if (h1 < h0) h1 = h0;
+        for (ptrdiff_t ct = 0; ct < g->C * g->Tp; ct++) {
+            ptrdiff_t c = ct / g->Tp, ts = ct % g->Tp - g->pT;
+            float* pl = xp + ct * g->P;
+            if (ts < 0 || ts >= g->T || h1 == h0) {
+                memset(pl, 0, (size_t)g->P * sizeof(float));
+                continue;
+            }
+            memset(pl, 0, (size_t)(h0 * g->Wp) * sizeof(float));
+            nnf_shift_rows1(pl + h0 * g->Wp, g->Wp,
+                            src + ((c * g->T + ts) * g->H + h0 - g->pH) * g->W, g->W, h1 - h0,
+                            g->pW, g->W, g->Wp);
+            memset(pl + h1 * g->Wp, 0, (size_t)((g->Hp - h1) * g->Wp) * sizeof(float));
+        }
+        memset(xp + g->C1 * g->Tp * g->P, 0,
+               (size_t)(g->S - g->C1 * g->Tp * g->P) * sizeof(float));
+        return;
+    }
+#endif
     /* the padded-source row positions j0 .. j1 that hold source columns */
     ptrdiff_t j0 = g->pW > 0 ? g->pW : 0, j1 = g->pW + g->W < n ? g->pW + g->W : n;
     float* d[NNF_SHIFT_MAX_STRIDE];
@@ -469,20 +516,35 @@ static int nnf_shift_available(void) {
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
 }
 
-/* the lanes of v (wide positions n .. n+15 of a plane of Lw) that are
-   outputs (column < OW), stored at their places in the output plane yp */
-NNF_AVX512_INLINE void nnf_shift_store(float* yp, ptrdiff_t n, __m512 v, ptrdiff_t Wp,
-                                       ptrdiff_t OW, ptrdiff_t Lw) {
-    ptrdiff_t end = n + 16 < Lw ? n + 16 : Lw;
+/* where the lanes of one vector of 16 wide positions go: up to 16 runs of
+   the output rows (one when the vector lies in one row, always so in the
+   "rows" layout; the first run's mask is 0 if no lane is an output), each
+   a lane mask and the float offset of lane 0's place
+   (computed on integers: that place may lie before the output, its lanes
+   masked off) */
+typedef struct {
+    ptrdiff_t off[16];
+    __mmask16 m[16];
+    int ns;
+} nnf_shift_dst;
+
+/* the runs of the vector at wide position n (< Lw) of an output plane that
+   starts at float offset yo: lanes n + i with column (n + i) % Wp < OW go
+   to yo + n + i - row*(Wp - OW). Computed once per vector, not per plane. */
+static inline void nnf_shift_runs(const nnf_shift* g, ptrdiff_t yo, ptrdiff_t n,
+                                  nnf_shift_dst* d) {
+    ptrdiff_t Wp = g->Wp, OW = g->OW, end = n + 16 < g->Lw ? n + 16 : g->Lw;
     ptrdiff_t r = n / Wp, rs = r * Wp;
+    d->ns = 0;
     for (; rs < end; r++, rs += Wp) {
         ptrdiff_t a = rs > n ? rs : n, b = rs + OW < end ? rs + OW : end;
         if (b <= a) continue;
-        __mmask16 m = (__mmask16)(((1u << (b - n)) - 1u) & ~((1u << (a - n)) - 1u));
-        /* lane i goes to yp[n + i - r*(Wp - OW)]: computed on integers, the
-           base may lie before yp (its lanes are masked off) */
-        _mm512_mask_storeu_ps((float*)((char*)yp + (n - r * (Wp - OW)) * (ptrdiff_t)sizeof(float)),
-                              m, v);
+        d->m[d->ns] = (__mmask16)(((1u << (b - n)) - 1u) & ~((1u << (a - n)) - 1u));
+        d->off[d->ns++] = yo + n - r * (Wp - OW);
+    }
+    if (d->ns == 0) {           /* no output lanes: one store that writes nothing */
+        d->m[0] = 0;
+        d->off[0] = yo;
     }
 }
 
@@ -493,14 +555,13 @@ static inline ptrdiff_t nnf_shift_vstart(const nnf_shift* g, ptrdiff_t j) {
 
 /* one forward micro-tile: output planes o0 .. o0+MR (those >= O skipped) at
    the nv vectors v of 16 wide positions that start at xo[v] in the padded
-   images xp and at wide position n[v] of the output plane at y + yo[v]
-   (plane o at + o*ys). (Blocking the taps so that a block's shifted runs
-   stay in L1 for all output planes measured slower here: they come from L2
-   at the rate the FMAs need.) */
+   images xp and go to y by the runs dst[v] (plane o at + o*ys). (Blocking
+   the taps so that a block's shifted runs stay in L1 for all output planes
+   measured slower here: they come from L2 at the rate the FMAs need.) */
 NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xp, const float* wb,
                                       const ptrdiff_t* off, const float* bias, float* y,
-                                      ptrdiff_t o0, const ptrdiff_t* xo, const ptrdiff_t* yo,
-                                      const ptrdiff_t* n, const int nv) {
+                                      ptrdiff_t o0, const ptrdiff_t* xo,
+                                      const nnf_shift_dst* dst, const int nv) {
     __m512 acc[NNF_SHIFT_MR][NNF_SHIFT_NV];
     const float* xv[NNF_SHIFT_NV];
     for (int r = 0; r < NNF_SHIFT_MR; r++)
@@ -516,13 +577,20 @@ NNF_AVX512_INLINE void nnf_shift_tile(const nnf_shift* g, const float* xp, const
             for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
+    int mr = g->O - o0 < NNF_SHIFT_MR ? (int)(g->O - o0) : NNF_SHIFT_MR;
     for (int r = 0; r < NNF_SHIFT_MR; r++) {
+        if (r >= mr) break;
         ptrdiff_t o = o0 + r;
-        if (o >= g->O) break;
         __m512 bo = _mm512_set1_ps(bias != NULL ? bias[o] : 0.0f);
-        for (int v = 0; v < nv; v++)
-            nnf_shift_store(y + yo[v] + o * g->ys, n[v], _mm512_add_ps(acc[r][v], bo), g->Wp,
-                            g->OW, g->Lw);
+        char* yb = (char*)y + o * g->ys * (ptrdiff_t)sizeof(float);
+        for (int v = 0; v < nv; v++) {
+            __m512 s = _mm512_add_ps(acc[r][v], bo);
+            const nnf_shift_dst* d = dst + v;
+            _mm512_mask_storeu_ps((float*)(yb + d->off[0] * (ptrdiff_t)sizeof(float)), d->m[0], s);
+            for (int q = 1; q < d->ns; q++)
+                _mm512_mask_storeu_ps((float*)(yb + d->off[q] * (ptrdiff_t)sizeof(float)),
+                                      d->m[q], s);
+        }
     }
 }
 
@@ -540,22 +608,23 @@ NNF_AVX512 static void nnf_shift_forward(const nnf_shift* g, const float* xp, co
     ptrdiff_t per = g->OT * g->nvec;
     for (ptrdiff_t t = t0; t < t1; t++) {
         ptrdiff_t u0 = t * NNF_SHIFT_NV;
-        ptrdiff_t xo[NNF_SHIFT_NV], yo[NNF_SHIFT_NV], n[NNF_SHIFT_NV];
+        ptrdiff_t xo[NNF_SHIFT_NV];
+        nnf_shift_dst dst[NNF_SHIFT_NV];
         int nv = nvtot - u0 >= NNF_SHIFT_NV ? NNF_SHIFT_NV : (int)(nvtot - u0);
         for (int v = 0; v < nv; v++) {
             ptrdiff_t u = u0 + v, i = u / per, ot = u % per / g->nvec;
-            n[v] = nnf_shift_vstart(g, u % g->nvec);
-            xo[v] = i * g->S + ot * g->P + n[v];
-            yo[v] = i * ystep + ot * g->OH * g->OW;
+            ptrdiff_t n = nnf_shift_vstart(g, u % g->nvec);
+            xo[v] = i * g->S + ot * g->P + n;
+            nnf_shift_runs(g, i * ystep + ot * g->OH * g->OW, n, dst + v);
         }
         for (ptrdiff_t o0 = b0 * NNF_SHIFT_MR; o0 < b1 * NNF_SHIFT_MR; o0 += NNF_SHIFT_MR) {
             const float* wb = wpk + o0 * g->K;
             if (nv == 3)
-                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 3);
+                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, dst, 3);
             else if (nv == 2)
-                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 2);
+                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, dst, 2);
             else
-                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, yo, n, 1);
+                nnf_shift_tile(g, xp, wb, off, bias, y, o0, xo, dst, 1);
         }
     }
 }

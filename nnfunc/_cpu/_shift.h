@@ -247,6 +247,39 @@ NNF_AVX512 static void nnf_shift_rows1(float* d, ptrdiff_t dd, const float* s, p
             _mm512_mask_storeu_ps(dr + 16 * v, m[v], _mm512_maskz_loadu_ps(ma[v], base + 64 * v));
     }
 }
+/* nnf_shift_rows1 for a width stride of 2: the two phases of each row,
+   d0 + j*dd and d1 + j*dd (n floats each), read straight from the source row
+   s + j*ds (nnf_shift_deal2's placement) */
+NNF_AVX512 static void nnf_shift_rows2(float* d0, float* d1, ptrdiff_t dd, const float* s,
+                                       ptrdiff_t ds, ptrdiff_t nr, ptrdiff_t pW, ptrdiff_t W,
+                                       ptrdiff_t n) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    __mmask16 ma[NNF_SHIFT_ROW_VECS], mb[NNF_SHIFT_ROW_VECS], m[NNF_SHIFT_ROW_VECS];
+    ptrdiff_t nv = (n + 15) / 16;
+    for (ptrdiff_t v = 0; v < nv; v++) {
+        /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
+        ptrdiff_t i = 16 * v;
+        ptrdiff_t lo = nnf_shift_clamp16(pW - 2 * i), hi = nnf_shift_clamp16(pW + W - 2 * i);
+        ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16),
+                  hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
+        ma[v] = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+        mb[v] = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
+        m[v] = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+    }
+    for (ptrdiff_t j = 0; j < nr; j++) {
+        const char* base = (const char*)(s + j * ds) - pW * (ptrdiff_t)sizeof(float);
+        float* r0 = d0 + j * dd;
+        float* r1 = d1 + j * dd;
+        for (ptrdiff_t v = 0; v < nv; v++) {
+            __m512 a = _mm512_maskz_loadu_ps(ma[v], base + 128 * v),
+                   b = _mm512_maskz_loadu_ps(mb[v], base + 128 * v + 64);
+            _mm512_mask_storeu_ps(r0 + 16 * v, m[v], _mm512_permutex2var_ps(a, ev, b));
+            _mm512_mask_storeu_ps(r1 + 16 * v, m[v], _mm512_permutex2var_ps(a, od, b));
+        }
+    }
+}
 #else
 #define nnf_shift_undeal nnf_shift_undeal_any
 #endif
@@ -264,33 +297,50 @@ static float* nnf_shift_row_alloc(const nnf_shift* g) {
    from nnf_shift_row_alloc (used for a width stride only). */
 static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row) {
     ptrdiff_t nph = g->sT * g->sH * g->sW, n = g->sW * g->Wp;
+    /* the padded-source row positions j0 .. j1 that hold source columns */
+    ptrdiff_t j0 = g->pW > 0 ? g->pW : 0, j1 = g->pW + g->W < n ? g->pW + g->W : n;
+    float* d[NNF_SHIFT_MAX_STRIDE];
+    if (j1 < j0) j1 = j0;
 #if NNF_SHIFT_X86
-    if (nph == 1 && g->Wp <= 16 * NNF_SHIFT_ROW_VECS) {
-        /* stride 1: each plane's source rows in one call, the rest zeroed */
-        ptrdiff_t h0 = g->pH > 0 ? g->pH : 0, h1 = g->pH + g->H < g->Hp ? g->pH + g->H : g->Hp;
-        if (h1 < h0) h1 = h0;
-        for (ptrdiff_t ct = 0; ct < g->C * g->Tp; ct++) {
-            ptrdiff_t c = ct / g->Tp, ts = ct % g->Tp - g->pT;
-            float* pl = xp + ct * g->P;
-            if (ts < 0 || ts >= g->T || h1 == h0) {
-                memset(pl, 0, (size_t)g->P * sizeof(float));
-                continue;
+    if (g->sW <= 2 && g->Wp <= 16 * NNF_SHIFT_ROW_VECS) {
+        /* width stride 1 or 2: the source rows of each plane (or pair of
+           width phases) in one call, the rest zeroed plane by plane */
+        for (ptrdiff_t c1 = 0; c1 < g->C1; c1 += g->sW) {
+            ptrdiff_t c = c1 / nph, ph = c1 % nph;
+            ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH;
+            /* the rows hp of h0 .. h1 hold source rows sH*hp + bh - pH */
+            ptrdiff_t h0 = g->pH - bh > 0 ? (g->pH - bh + g->sH - 1) / g->sH : 0;
+            ptrdiff_t h1 = g->H + g->pH - bh > 0 ? (g->H + g->pH - bh + g->sH - 1) / g->sH : 0;
+            if (h1 > g->Hp) h1 = g->Hp;
+            if (h1 < h0) h1 = h0;
+            for (ptrdiff_t tp = 0; tp < g->Tp; tp++) {
+                ptrdiff_t ts = g->sT * tp + bt - g->pT;
+                float* pl = xp + (c1 * g->Tp + tp) * g->P;
+                float* pl1 = pl + g->Tp * g->P;       /* the second width phase */
+                if (ts < 0 || ts >= g->T || h1 == h0 || j0 == j1) {
+                    memset(pl, 0, (size_t)g->P * sizeof(float));
+                    if (g->sW == 2) memset(pl1, 0, (size_t)g->P * sizeof(float));
+                    continue;
+                }
+                const float* sr = src + ((c * g->T + ts) * g->H + g->sH * h0 + bh - g->pH) * g->W;
+                memset(pl, 0, (size_t)(h0 * g->Wp) * sizeof(float));
+                memset(pl + h1 * g->Wp, 0, (size_t)((g->Hp - h1) * g->Wp) * sizeof(float));
+                if (g->sW == 1) {
+                    nnf_shift_rows1(pl + h0 * g->Wp, g->Wp, sr, g->sH * g->W, h1 - h0, g->pW,
+                                    g->W, g->Wp);
+                    continue;
+                }
+                memset(pl1, 0, (size_t)(h0 * g->Wp) * sizeof(float));
+                memset(pl1 + h1 * g->Wp, 0, (size_t)((g->Hp - h1) * g->Wp) * sizeof(float));
+                nnf_shift_rows2(pl + h0 * g->Wp, pl1 + h0 * g->Wp, g->Wp, sr, g->sH * g->W,
+                                h1 - h0, g->pW, g->W, g->Wp);
             }
-            memset(pl, 0, (size_t)(h0 * g->Wp) * sizeof(float));
-            nnf_shift_rows1(pl + h0 * g->Wp, g->Wp,
-                            src + ((c * g->T + ts) * g->H + h0 - g->pH) * g->W, g->W, h1 - h0,
-                            g->pW, g->W, g->Wp);
-            memset(pl + h1 * g->Wp, 0, (size_t)((g->Hp - h1) * g->Wp) * sizeof(float));
         }
         memset(xp + g->C1 * g->Tp * g->P, 0,
                (size_t)(g->S - g->C1 * g->Tp * g->P) * sizeof(float));
         return;
     }
 #endif
-    /* the padded-source row positions j0 .. j1 that hold source columns */
-    ptrdiff_t j0 = g->pW > 0 ? g->pW : 0, j1 = g->pW + g->W < n ? g->pW + g->W : n;
-    float* d[NNF_SHIFT_MAX_STRIDE];
-    if (j1 < j0) j1 = j0;
     for (ptrdiff_t c1 = 0; c1 < g->C1; c1 += g->sW) {     /* all sW phases at once */
         ptrdiff_t c = c1 / nph, ph = c1 % nph;
         ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH;
@@ -325,43 +375,79 @@ static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float
            (size_t)(g->S - g->C1 * g->Tp * g->P) * sizeof(float));
 }
 
+/* where the taps of a stride s > 1 go in the space-to-depth convolution, per
+   axis: tap k is tap j[k] = k / s of phase b[k] = k % s (tables, so that the
+   weight maps below divide nothing per element) */
+#define NNF_SHIFT_MAX_K 64
+static int nnf_shift_axis_map(ptrdiff_t k, ptrdiff_t s, ptrdiff_t* b, ptrdiff_t* j) {
+    if (k > NNF_SHIFT_MAX_K) return 0;
+    for (ptrdiff_t i = 0; i < k; i++) {
+        b[i] = i % s;
+        j[i] = i / s;
+    }
+    return 1;
+}
+
+/* the index in the space-to-depth convolution's (C1, jT, jH, jW) taps of
+   each tap (c, kt, kh, kw) of plane c's kernel, c = 0: idx[(kt*kH + kh)*kW
+   + kw] (plane c adds c * nph * jtaps); 0 if a kernel side is over
+   NNF_SHIFT_MAX_K (then the caller maps tap by tap) */
+static int nnf_shift_s2d_index(const nnf_shift* g, ptrdiff_t* idx) {
+    ptrdiff_t bt[NNF_SHIFT_MAX_K], jt[NNF_SHIFT_MAX_K], bh[NNF_SHIFT_MAX_K],
+        jh[NNF_SHIFT_MAX_K], bw[NNF_SHIFT_MAX_K], jw[NNF_SHIFT_MAX_K];
+    ptrdiff_t jtaps = g->jT * g->jH * g->jW, i = 0;
+    if (!nnf_shift_axis_map(g->kT, g->sT, bt, jt) || !nnf_shift_axis_map(g->kH, g->sH, bh, jh) ||
+        !nnf_shift_axis_map(g->kW, g->sW, bw, jw))
+        return 0;
+    for (ptrdiff_t kt = 0; kt < g->kT; kt++)
+        for (ptrdiff_t kh = 0; kh < g->kH; kh++)
+            for (ptrdiff_t kw = 0; kw < g->kW; kw++)
+                idx[i++] = ((bt[kt] * g->sH + bh[kh]) * g->sW + bw[kw]) * jtaps +
+                           (jt[kt] * g->jH + jh[kh]) * g->jW + jw[kw];
+    return 1;
+}
+
+/* the index of tap (kt, kh, kw) of plane 0 as above, computed */
+static inline ptrdiff_t nnf_shift_s2d_tap(const nnf_shift* g, ptrdiff_t kt, ptrdiff_t kh,
+                                          ptrdiff_t kw) {
+    return (((kt % g->sT) * g->sH + kh % g->sH) * g->sW + kw % g->sW) * g->jT * g->jH * g->jW +
+           ((kt / g->sT) * g->jH + kh / g->sH) * g->jW + kw / g->sW;
+}
+
 /* the weight w (O, C, kT, kH, kW) as the space-to-depth convolution's
-   w1 (O, C1, jT, jH, jW) (0 for the taps past k) */
-static void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1) {
-    ptrdiff_t nph = g->sT * g->sH * g->sW, taps = g->kT * g->kH * g->kW;
-    ptrdiff_t i = 0;
+   w1 (O, C1, jT, jH, jW) (0 for the taps past k); idx: scratch of kT*kH*kW */
+static void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1,
+                                 ptrdiff_t* idx) {
+    ptrdiff_t taps = g->kT * g->kH * g->kW, per = g->C1 * g->jT * g->jH * g->jW;
+    ptrdiff_t cstep = per / g->C;
+    if (!nnf_shift_s2d_index(g, idx))
+        for (ptrdiff_t kt = 0, i = 0; kt < g->kT; kt++)
+            for (ptrdiff_t kh = 0; kh < g->kH; kh++)
+                for (ptrdiff_t kw = 0; kw < g->kW; kw++) idx[i++] = nnf_shift_s2d_tap(g, kt, kh, kw);
+    memset(w1, 0, (size_t)(g->O * per) * sizeof(float));
     for (ptrdiff_t o = 0; o < g->O; o++)
-        for (ptrdiff_t c1 = 0; c1 < g->C1; c1++) {
-            ptrdiff_t c = c1 / nph, ph = c1 % nph;
-            ptrdiff_t bt = ph / (g->sH * g->sW), bh = ph / g->sW % g->sH, bw = ph % g->sW;
-            for (ptrdiff_t jt = 0; jt < g->jT; jt++)
-                for (ptrdiff_t jh = 0; jh < g->jH; jh++)
-                    for (ptrdiff_t jw = 0; jw < g->jW; jw++) {
-                        ptrdiff_t kt = g->sT * jt + bt, kh = g->sH * jh + bh,
-                                  kw = g->sW * jw + bw;
-                        w1[i++] = kt < g->kT && kh < g->kH && kw < g->kW
-                                      ? w[(o * g->C + c) * taps + (kt * g->kH + kh) * g->kW + kw]
-                                      : 0.0f;
-                    }
+        for (ptrdiff_t c = 0; c < g->C; c++) {
+            const float* src = w + (o * g->C + c) * taps;
+            float* dst = w1 + o * per + c * cstep;
+            for (ptrdiff_t t = 0; t < taps; t++) dst[idx[t]] = src[t];
         }
 }
 
 /* gradWeight gw (O, C, kT, kH, kW) from the space-to-depth convolution's
    gwt (Kq, Oq) (its taps k1 = (c1, jt, jh, jw), transposed); at stride 1
-   the plain transposition */
-static void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw) {
-    ptrdiff_t nph = g->sT * g->sH * g->sW, jtaps = g->jT * g->jH * g->jW;
+   the plain transposition. idx: scratch of kT*kH*kW. */
+static void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw,
+                                     ptrdiff_t* idx) {
+    ptrdiff_t taps = g->kT * g->kH * g->kW, cstep = g->K / g->C;
+    if (!nnf_shift_s2d_index(g, idx))
+        for (ptrdiff_t kt = 0, i = 0; kt < g->kT; kt++)
+            for (ptrdiff_t kh = 0; kh < g->kH; kh++)
+                for (ptrdiff_t kw = 0; kw < g->kW; kw++) idx[i++] = nnf_shift_s2d_tap(g, kt, kh, kw);
     for (ptrdiff_t o = 0; o < g->O; o++)
-        for (ptrdiff_t c = 0; c < g->C; c++)
-            for (ptrdiff_t kt = 0; kt < g->kT; kt++)
-                for (ptrdiff_t kh = 0; kh < g->kH; kh++)
-                    for (ptrdiff_t kw = 0; kw < g->kW; kw++) {
-                        ptrdiff_t c1 = c * nph + ((kt % g->sT) * g->sH + kh % g->sH) * g->sW +
-                                       kw % g->sW;
-                        ptrdiff_t k1 = c1 * jtaps + ((kt / g->sT) * g->jH + kh / g->sH) * g->jW +
-                                       kw / g->sW;
-                        *gw++ = gwt[k1 * g->Oq + o];
-                    }
+        for (ptrdiff_t c = 0; c < g->C; c++) {
+            const float* src = gwt + c * cstep * g->Oq + o;
+            for (ptrdiff_t t = 0; t < taps; t++) *gw++ = src[idx[t] * g->Oq];
+        }
 }
 
 /* The phases of a full (transposed) convolution with stride s, kernel k and

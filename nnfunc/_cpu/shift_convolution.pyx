@@ -46,8 +46,9 @@ cdef extern from "_shift.h" nogil:
         NNF_SHIFT_MR
     float* nnf_shift_row_alloc(const nnf_shift* g)
     void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float* row)
-    void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1)
-    void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw)
+    void nnf_shift_s2d_weight(const nnf_shift* g, const float* w, float* w1, Py_ssize_t* idx)
+    void nnf_shift_s2d_gradweight(const nnf_shift* g, const float* gwt, float* gw,
+                                  Py_ssize_t* idx)
     void nnf_shift_d2s(const nnf_shift* g, const float* g1, const float* gib, float* gi,
                        float* row)
     void nnf_shift_pack(const nnf_shift* g, const float* w, float* wpk, int flip)
@@ -215,10 +216,11 @@ cdef cnp.ndarray _s2d_weight(const nnf_shift* g, cnp.ndarray w):
     if not _strided(g):
         return w
     cdef cnp.ndarray w1 = np.empty(g.O * g.K, dtype=np.float32)
+    cdef cnp.ndarray idx = np.empty(g.kT * g.kH * g.kW, dtype=np.intp)
     cdef const float* pw = _f(w)
     cdef float* pw1 = _f(w1)
     with nogil:
-        nnf_shift_s2d_weight(g, pw, pw1)
+        nnf_shift_s2d_weight(g, pw, pw1, <Py_ssize_t*>cnp.PyArray_DATA(idx))
     return w1
 
 
@@ -507,6 +509,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef cnp.ndarray offi = np.empty(h.Kq if want_gi else 0, dtype=np.intp)
     cdef cnp.ndarray off = np.empty(g.Kq if want_gw else 0, dtype=np.intp)
     cdef cnp.ndarray gwt = np.empty(g.Kq * g.Oq if want_gw else 0, dtype=np.float32)
+    cdef cnp.ndarray tapidx = np.empty(kT * kH * kW if want_gw else 0, dtype=np.intp)
     cdef cnp.ndarray sums = np.empty(N * O if want_gb else 0, dtype=np.float64)
     cdef cnp.ndarray ws = workspace(Gw * g.Kq * g.Oq if wfuse else G * per // 4, np.float32)
     cdef _Bwd b
@@ -597,7 +600,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                 parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
             s0 += G
         if want_gw and not b.failed:
-            nnf_shift_s2d_gradweight(&g, pgwt, pgw)     # (at stride 1 a transposition)
+            nnf_shift_s2d_gradweight(&g, pgwt, pgw, <Py_ssize_t*>cnp.PyArray_DATA(tapidx))
         if want_gb:
             for o in range(O):
                 acc = 0

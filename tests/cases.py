@@ -1858,6 +1858,13 @@ add(
     # T % dW == 0 with a batch: the merged-sequence path with stride 2
     Case("TemporalConvolution", (3, 4, 3, 2), (3, 10, 3), "merged-stride", batch=True,
          ref=_temporal_ref(4, 3, 3, 2)),
+    # >= 16 features in and out: float32 takes the row-GEMM method on an
+    # AVX-512 CPU (partial column panels: 20 and 17 features); its forward
+    # with a stride (the gradient then on BLAS)
+    Case("TemporalConvolution", (16, 20, 3), (2, 9, 16), "rowgemm", batch=True,
+         ref=_temporal_ref(20, 16, 3, 1), tol32=(5e-4, 5e-5), namespaces=False),
+    Case("TemporalConvolution", (17, 16, 4, 2), (12, 17), "rowgemm-stride",
+         ref=_temporal_ref(16, 17, 4, 2), tol32=(5e-4, 5e-5), namespaces=False),
 )
 
 

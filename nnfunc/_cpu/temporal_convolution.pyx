@@ -25,6 +25,31 @@ those rows zero, so they add nothing to gradInput or gradWeight. That holds
 only for finite input (0 * inf is NaN): the gradient checks the input first
 (one pass) and takes the per-sample path when it holds an inf or NaN, so a
 frame that no window reads never reaches gradWeight.
+
+float32 on a CPU with AVX-512 (``rowgemm_available``), with at least 16
+features in and out, takes the row-GEMM method instead (``_rowgemm.h``):
+register-blocked AVX-512 tiles that broadcast the left operand straight from
+its rows, wherever they are, and load the right one in vectors. The three
+products, with no unfolded matrix and no BLAS:
+
+    forward     y[n, t]    = b + frames(n, t) @ Wt     (frames: kW*F values of
+                                                        x from row t*dW; Wt:
+                                                        the weight transposed,
+                                                        packed in column panels)
+    gradInput   gi[n, s]   = gop(n, s) @ Wg            (dW = 1: gop(n, s) the
+                                                        kW*O values of
+                                                        gradOutput from row
+                                                        s - kW + 1, zero rows
+                                                        past the ends; Wg the
+                                                        weight's taps reversed)
+    gradWeight  gW[o, :]   = sum_{n,t} gradOutput[n, t, o] * frames(n, t)
+
+Each output element is summed by one thread in a fixed order (gradWeight:
+samples, then frames, in order), so the bits never depend on the thread
+count. gradWeight reads only frames some window reads, so an inf or NaN
+elsewhere never reaches it; gradInput's zero rows meet the weight (an inf in
+the weight makes NaN there, as it does in every other frame). A stride dW > 1
+keeps the BLAS gradient.
 """
 
 cimport numpy as cnp
@@ -32,8 +57,262 @@ import numpy as np
 from libc.string cimport memcpy, memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
+from nnfunc._cpu._parallel cimport parallel_for
 
 cnp.import_array()
+
+
+cdef extern from "_rowgemm.h" nogil:
+    ctypedef struct nnf_rg_run:
+        Py_ssize_t aoff, boff, len
+    int nnf_shift_available()
+    void nnf_rg_shape(Py_ssize_t n, int* mk, int* ov)
+    void nnf_rg_tiles(const float* const* ap, Py_ssize_t a_step, const float* b, Py_ssize_t bs,
+                      Py_ssize_t bj, const nnf_rg_run* runs, Py_ssize_t nrun, float* const* cp,
+                      Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t n,
+                      const float* init, int acc_c, int bpad)
+    void nnf_rg_transpose(const float* s, Py_ssize_t ls, Py_ssize_t r0, Py_ssize_t r1,
+                          Py_ssize_t cols, float* d, Py_ssize_t ld)
+
+
+cdef bint _RG = nnf_shift_available()
+
+
+def rowgemm_available():
+    """Whether this CPU (and OS) run the row-GEMM method (AVX-512)."""
+    return bool(_RG)
+
+
+#: the row-GEMM method serves "auto" from this many features in and out
+RG_MIN_FEATURES = 16
+#: gradWeight sums its positions in chunks of about this many (the right
+#: operand's panel of a chunk stays in L2 for every row tile)
+RG_CHUNK = 256
+
+
+cdef bint _use_rg(str method, cnp.ndarray x, Py_ssize_t F, Py_ssize_t O):
+    if method == "blas":
+        return False
+    ok = _RG and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT
+    if method == "rowgemm":
+        if not ok:
+            raise ValueError("TemporalConvolution: the rowgemm method needs float32 input "
+                             "and a CPU with AVX-512")
+        return True
+    if method != "auto":
+        raise ValueError(f"TemporalConvolution: unknown method {method!r} "
+                         "(auto, blas or rowgemm)")
+    return ok and F >= RG_MIN_FEATURES and O >= RG_MIN_FEATURES
+
+
+cdef struct _Rg:
+    # one row-GEMM product split over the pool (_rg_rows_task / _rg_cols_task)
+    const float* const* ap
+    Py_ssize_t a_step
+    const float* b
+    Py_ssize_t bs, bj
+    const nnf_rg_run* runs
+    Py_ssize_t nrun
+    const Py_ssize_t* chunks    # _rg_cols_task: run index where chunk c starts (nchunk + 1)
+    Py_ssize_t nchunk
+    float* const* cp
+    Py_ssize_t rows, n          # C rows and columns
+    const float* init
+    int bpad, mk, ov
+
+
+cdef void _rg_rows_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
+    # row tiles u0 .. u1 (mk rows each), every column
+    cdef _Rg* r = <_Rg*>ctx
+    nnf_rg_tiles(r.ap, r.a_step, r.b, r.bs, r.bj, r.runs, r.nrun, r.cp, u0 * r.mk,
+                 min(u1 * r.mk, r.rows), 0, r.n, r.n, r.init, 0, r.bpad)
+
+
+cdef void _rg_cols_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
+    # column panels u0 .. u1 (16*ov columns each), every row, the runs chunk
+    # by chunk (each chunk's panel of the right operand read from L2)
+    cdef _Rg* r = <_Rg*>ctx
+    cdef Py_ssize_t c, w = 16 * r.ov
+    for c in range(r.nchunk):
+        nnf_rg_tiles(r.ap, r.a_step, r.b, r.bs, r.bj, r.runs + r.chunks[c],
+                     r.chunks[c + 1] - r.chunks[c], r.cp, 0, r.rows, u0 * w,
+                     min(u1 * w, r.n), r.n, r.init, c > 0, r.bpad)
+
+
+cdef struct _Tr:
+    const float* s
+    float* d
+    Py_ssize_t rows, cols
+
+
+cdef void _rg_transpose_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
+    # rows 16*u0 .. 16*u1 of s (rows, cols) into d (cols, rows)
+    cdef _Tr* t = <_Tr*>ctx
+    nnf_rg_transpose(t.s, t.cols, 16 * u0, min(16 * u1, t.rows), t.cols, t.d, t.rows)
+
+
+#: about this many FLOPs of a product go to one pool part (a smaller product
+#: stays on the calling thread)
+RG_PART_FLOPS = 1 << 22
+
+
+cdef Py_ssize_t _rg_grain(Py_ssize_t part, Py_ssize_t flops_per_unit) noexcept nogil:
+    # units per pool part
+    return max(1, part // max(flops_per_unit, 1))
+
+
+cdef cnp.ndarray _rg_pack(const float* w, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t wstride,
+                          Py_ssize_t kstride, Py_ssize_t ov):
+    # B (rows, n) with B[k, j] = w[j*wstride + k*kstride], in column panels of
+    # 16*ov (panel J: (rows, 16*ov), zeros past n)
+    cdef Py_ssize_t W = 16 * ov, npan = (n + W - 1) // W
+    cdef cnp.ndarray out = np.empty(npan * rows * W, dtype=np.float32)
+    cdef float* po = <float*>cnp.PyArray_DATA(out)
+    cdef Py_ssize_t J, k, c, j
+    with nogil:
+        for J in range(npan):
+            for c in range(W):      # column by column: w read along its rows
+                j = J * W + c
+                if j < n:
+                    for k in range(rows):
+                        po[(J * rows + k) * W + c] = w[j * wstride + k * kstride]
+                else:
+                    for k in range(rows):
+                        po[(J * rows + k) * W + c] = 0
+    return out
+
+
+cdef void _rg_forward(const float* x, const float* w, const float* b, float* y, Py_ssize_t N,
+                      Py_ssize_t T, Py_ssize_t F, Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW,
+                      Py_ssize_t dW) except *:
+    cdef Py_ssize_t K = kW * F, M = N * oT, i
+    cdef int mk, ov
+    nnf_rg_shape(O, &mk, &ov)
+    # Wt[k, o] = w[o*K + k], packed in panels of 16*ov planes
+    cdef cnp.ndarray wt = _rg_pack(w, K, O, K, 1, ov)
+    cdef cnp.ndarray ptrs = np.empty(2 * M, dtype=np.intp)
+    cdef const float** ap = <const float**>cnp.PyArray_DATA(ptrs)
+    cdef float** cp = <float**>(ap + M)
+    cdef nnf_rg_run run
+    cdef _Rg r
+    cdef Py_ssize_t part = RG_PART_FLOPS
+    run.aoff, run.boff, run.len = 0, 0, K
+    with nogil:
+        for i in range(M):
+            ap[i] = x + (i // oT) * T * F + (i % oT) * dW * F
+            cp[i] = y + i * O
+        r.ap, r.a_step, r.b, r.bs, r.bj = ap, 1, <const float*>cnp.PyArray_DATA(wt), 16 * ov, \
+            K * 16 * ov
+        r.runs, r.nrun, r.cp, r.rows, r.n, r.init = &run, 1, cp, M, O, b
+        r.bpad, r.mk, r.ov = 1, mk, ov
+        parallel_for(_rg_rows_task, &r, (M + mk - 1) // mk, _rg_grain(part, 2 * mk * K * O), 1)
+
+
+cdef void _rg_backward(const float* x, const float* w, const float* go, float* gi, float* gw,
+                       float* gb, Py_ssize_t N, Py_ssize_t T, Py_ssize_t F, Py_ssize_t O,
+                       Py_ssize_t oT, Py_ssize_t kW) except *:
+    # stride 1: T = oT + kW - 1
+    cdef Py_ssize_t K = kW * F, Kg = kW * O, M = N * T, E = 2 * kW - 2
+    cdef Py_ssize_t i, n, s, u, t, o, nrun, c, acc_len
+    cdef int mk, ov, mkw, ovw
+    nnf_rg_shape(F, &mk, &ov)
+    nnf_rg_shape(K, &mkw, &ovw)
+    # gradInput: gi[n, s] = gop(n, s) @ Wg, Wg[(k', o), f] = w[o*K + (kW-1-k')*F + f]:
+    # packed panel by panel below (the taps reversed: not one stride)
+    cdef Py_ssize_t W = 16 * ov, npan = (F + W - 1) // W, J, kk, cc, f
+    cdef cnp.ndarray wg = np.empty(npan * Kg * W, dtype=np.float32)
+    cdef float* pwg = <float*>cnp.PyArray_DATA(wg)
+    # the rows of gop past each end of a sample: head = gop rows [0, E), tail =
+    # gop rows [oT, oT + E) (gop row u = gradOutput row u - (kW - 1), or 0)
+    cdef cnp.ndarray edges = np.zeros(N * 2 * E * O, dtype=np.float32)
+    cdef float* pe = <float*>cnp.PyArray_DATA(edges)
+    cdef cnp.ndarray ptrs = np.empty(2 * max(M, O), dtype=np.intp)
+    cdef const float** ap = <const float**>cnp.PyArray_DATA(ptrs)
+    cdef float** cp = <float**>(ap + max(M, O))
+    cdef Py_ssize_t chunk = max(1, <Py_ssize_t>RG_CHUNK), part = RG_PART_FLOPS
+    cdef Py_ssize_t per = (oT + chunk - 1) // chunk     # runs per sample
+    cdef cnp.ndarray runs_a = np.empty(N * per * 3, dtype=np.intp)
+    cdef nnf_rg_run* runs = <nnf_rg_run*>cnp.PyArray_DATA(runs_a)
+    cdef cnp.ndarray chunks_a = np.empty(N * per + 1, dtype=np.intp)
+    cdef Py_ssize_t* chunks = <Py_ssize_t*>cnp.PyArray_DATA(chunks_a)
+    cdef cnp.ndarray gacc = np.empty(O if gb != NULL else 0, dtype=np.float64)
+    cdef double* pga = <double*>cnp.PyArray_DATA(gacc)
+    cdef cnp.ndarray got = np.empty(N * oT * O, dtype=np.float32)
+    cdef float* pgt = <float*>cnp.PyArray_DATA(got)
+    cdef _Tr tr
+    cdef nnf_rg_run run
+    cdef _Rg r
+    with nogil:
+        for J in range(npan):
+            for kk in range(kW):
+                for o in range(O):
+                    for cc in range(W):
+                        f = J * W + cc
+                        pwg[((J * Kg) + kk * O + o) * W + cc] = \
+                            w[o * K + (kW - 1 - kk) * F + f] if f < F else 0
+        for n in range(N):
+            for u in range(E):
+                t = u - (kW - 1)                      # head row u
+                if 0 <= t < oT:
+                    memcpy(pe + (n * 2 * E + u) * O, go + (n * oT + t) * O, O * sizeof(float))
+                t = oT + u - (kW - 1)                 # tail row u
+                if 0 <= t < oT:
+                    memcpy(pe + (n * 2 * E + E + u) * O, go + (n * oT + t) * O,
+                           O * sizeof(float))
+        for i in range(M):
+            n, s = i // T, i % T
+            if s < kW - 1:
+                ap[i] = pe + (n * 2 * E + s) * O
+            elif s >= oT:
+                ap[i] = pe + (n * 2 * E + E + s - oT) * O
+            else:
+                ap[i] = go + (n * oT + s - (kW - 1)) * O
+            cp[i] = gi + i * F
+        run.aoff, run.boff, run.len = 0, 0, Kg
+        r.ap, r.a_step, r.b, r.bs, r.bj = ap, 1, pwg, W, Kg * W
+        r.runs, r.nrun, r.cp, r.rows, r.n, r.init = &run, 1, cp, M, F, NULL
+        r.bpad, r.mk, r.ov = 1, mk, ov
+        parallel_for(_rg_rows_task, &r, (M + mk - 1) // mk, _rg_grain(part, 2 * mk * Kg * F), 1)
+        # gradWeight: gw[o, j] = sum_{n,t} go[n, t, o] * x[n, t + j / F, j % F] (j < K):
+        # left rows those of gradOutput transposed (O, N*oT), right rows the
+        # frames x + (n*T + t)*F
+        tr.s, tr.d, tr.rows, tr.cols = go, pgt, N * oT, O
+        parallel_for(_rg_transpose_task, &tr, (N * oT + 15) // 16, max(1, 4096 // O), 1)
+        for o in range(O):
+            ap[o] = pgt + o * N * oT
+            cp[o] = gw + o * K
+        nrun = 0
+        for n in range(N):
+            t = 0
+            while t < oT:
+                runs[nrun].aoff = n * oT + t
+                runs[nrun].boff = (n * T + t) * F
+                runs[nrun].len = min(chunk, oT - t)
+                nrun += 1
+                t += chunk
+        # chunks: consecutive runs of at least `chunk` positions together
+        c, acc_len, chunks[0] = 0, 0, 0
+        for i in range(nrun):
+            acc_len += runs[i].len
+            if acc_len >= chunk or i == nrun - 1:
+                c += 1
+                chunks[c] = i + 1
+                acc_len = 0
+        r.ap, r.a_step, r.b, r.bs, r.bj = ap, 1, x, F, 16 * ovw
+        r.runs, r.nrun, r.chunks, r.nchunk = runs, nrun, chunks, c
+        r.cp, r.rows, r.n, r.init, r.bpad, r.mk, r.ov = cp, O, K, NULL, 0, mkw, ovw
+        if c == 0:                      # no frames at all: an empty sum
+            memset(gw, 0, O * K * sizeof(float))
+        parallel_for(_rg_cols_task, &r, (K + 16 * ovw - 1) // (16 * ovw),
+                     _rg_grain(part, 2 * 16 * ovw * O * N * oT), 1)
+        if gb != NULL:                  # frame by frame, each plane in order
+            for o in range(O):
+                pga[o] = 0
+            for i in range(N * oT):
+                for o in range(O):
+                    pga[o] = pga[o] + go[i * O + o]
+            for o in range(O):
+                gb[o] = <float>pga[o]
 
 #: the merged rows R must fit a BLAS int
 cdef Py_ssize_t _INT_MAX = 2**31 - 1
@@ -173,8 +452,13 @@ cdef inline void* _ptr(object a):
 
 def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssize_t N,
                   Py_ssize_t T, Py_ssize_t F, Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW,
-                  Py_ssize_t dW):
-    """y (N, oT, O) = temporal conv of x (N, T, F) with w (O, kW*F), + b (or None)."""
+                  Py_ssize_t dW, str method="auto"):
+    """y (N, oT, O) = temporal conv of x (N, T, F) with w (O, kW*F), + b (or None).
+    method: "auto", "blas" or "rowgemm" (float32 on AVX-512 only)."""
+    if _use_rg(method, x, F, O):
+        _rg_forward(<const float*>cnp.PyArray_DATA(x), <const float*>cnp.PyArray_DATA(w),
+                    <const float*>_ptr(b), <float*>cnp.PyArray_DATA(y), N, T, F, O, oT, kW, dW)
+        return
     cdef bint merged = N > 1 and T % dW == 0 and N * T <= _INT_MAX
     cdef cnp.ndarray z = np.empty(((N * T - kW) // dW + 1) * O if merged else 0,
                                   dtype=x.dtype)
@@ -205,8 +489,17 @@ def update_output(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, Py_ssiz
 
 def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,
                 cnp.ndarray gw, object gb, Py_ssize_t N, Py_ssize_t T, Py_ssize_t F,
-                Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW, Py_ssize_t dW):
-    """gradInput, gradWeight and (gb not None) gradBias, written over."""
+                Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW, Py_ssize_t dW, str method="auto"):
+    """gradInput, gradWeight and (gb not None) gradBias, written over. method:
+    "auto", "blas" or "rowgemm" (float32 on AVX-512; stride dW = 1 only)."""
+    if _use_rg(method, x, F, O):
+        if dW == 1:
+            _rg_backward(<const float*>cnp.PyArray_DATA(x), <const float*>cnp.PyArray_DATA(w),
+                         <const float*>cnp.PyArray_DATA(go), <float*>cnp.PyArray_DATA(gi),
+                         <float*>cnp.PyArray_DATA(gw), <float*>_ptr(gb), N, T, F, O, oT, kW)
+            return
+        if method == "rowgemm":
+            raise ValueError("TemporalConvolution: the rowgemm gradient needs dW = 1")
     cdef bint merged = N > 1 and T % dW == 0 and N * T <= _INT_MAX
     cdef Py_ssize_t R
     if merged:

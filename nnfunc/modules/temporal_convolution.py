@@ -26,8 +26,12 @@ class TemporalConvolution(Module):
     ``U(-s, s)``, ``s = 1/sqrt(kW inputFrameSize)``, for weight and bias.
 
     CPU kernel (``nnfunc/_cpu/temporal_convolution.pyx``): the unfolded
-    frames are a strided view of the input, so there is no im2col: ``kW``
-    GEMMs per sample and product, one per kernel tap, on views.
+    frames are a strided view of the input, so there is no im2col. float32
+    on a CPU with AVX-512 (at least 16 features in and out): nnfunc's own
+    register-blocked AVX-512 products that read the frames in place
+    (``_rowgemm.h``; the gradient with ``dW = 1``, the forward with any
+    stride). Otherwise BLAS: ``kW`` GEMMs per product, one per kernel tap,
+    on views.
     """
 
     backends = ("cpu", "gpu")

@@ -333,6 +333,10 @@ VOL = [
     ("SpatialFullConvolution", (16, 24, 4, 4, 2, 2, 1, 1), (1, 16, 3, 4)),
     ("SpatialFullConvolution", (8, 9, 4, 4, 2, 2, 1, 1), (5, 8, 4, 5)),      # image by image
     ("VolumetricFullConvolution", (8, 16, 4, 4, 4, 2, 2, 2, 1, 1, 1), (2, 8, 2, 3, 3)),
+    # TemporalConvolution's row-GEMM method (float32 on AVX-512, >= 16
+    # features): row tiles and gradWeight column panels over the pool
+    ("TemporalConvolution", (16, 40, 3), (5, 60, 16)),
+    ("TemporalConvolution", (24, 16, 3, 2), (5, 41, 24)),
 ]
 
 
@@ -343,7 +347,9 @@ VOL = [
 def test_convolution_batch_split_is_bit_identical(threads, monkeypatch, name, args, shape,
                                                   dtype, one_group):
     from nnfunc._cpu import spatial_convolution as sc
+    from nnfunc._cpu import temporal_convolution as tc
     from nnfunc._cpu import volumetric_convolution as vc
+    monkeypatch.setattr(tc, "RG_PART_FLOPS", 1 << 12)     # small products split too
     if one_group:                       # no partials: the whole batch accumulates in one
         monkeypatch.setattr(vc, "PARTIAL_BYTES", 1)
         monkeypatch.setattr(sc, "PARTIAL_BYTES", 1)

@@ -4,7 +4,7 @@
  *     C[i, j] (+)= sum over runs q, positions p < len[q] of
  *                  ap[i][aoff[q] + p*as] * b[boff[q] + p*bs + j]
  *
- * for the rows i of a tile (mk rows, any addresses ap[i], cp[i]) and the
+ * (times alpha) for the rows i of a tile (mk rows, any addresses ap[i], cp[i]) and the
  * columns j of 16*ov of them. The left operand is broadcast from its rows
  * and the right one loaded in vectors, so neither is ever packed or
  * transposed by this file: a TemporalConvolution's unfolded frames are rows
@@ -42,17 +42,22 @@ static inline void nnf_rg_shape(ptrdiff_t n, int* mk, int* ov) {
 NNF_AVX512_INLINE void nnf_rg_tile(const float* const* ap, ptrdiff_t as, const float* b,
                                    ptrdiff_t bs, ptrdiff_t bj, const nnf_rg_run* runs, ptrdiff_t nrun,
                                    float* const* cp, int rows, ptrdiff_t j0, ptrdiff_t n,
-                                   const float* init, int acc_c, const int mk, const int ov,
-                                   const int masked) {
+                                   const float* init, int acc_c, float alpha, const int mk,
+                                   const int ov, const int masked) {
     __m512 acc[NNF_RG_MK_MAX][NNF_RG_OV_MAX];
     __mmask16 cm[NNF_RG_OV_MAX];
     for (int v = 0; v < ov; v++)
         cm[v] = (__mmask16)(n - j0 - 16 * v >= 16 ? 0xFFFF
                             : n - j0 - 16 * v <= 0 ? 0
                                                    : (1u << (n - j0 - 16 * v)) - 1u);
+    /* alpha 1: the sums start from their base (C, init or 0); else from 0,
+       and base + alpha * sum is stored */
+    const int scaled = alpha != 1.0f;
     for (int r = 0; r < mk; r++)
         for (int v = 0; v < ov; v++) {
-            if (acc_c && r < rows)
+            if (scaled)
+                acc[r][v] = _mm512_setzero_ps();
+            else if (acc_c && r < rows)
                 acc[r][v] = _mm512_maskz_loadu_ps(cm[v], cp[r] + j0 + 16 * v);
             else if (init != NULL)
                 acc[r][v] = _mm512_maskz_loadu_ps(cm[v], init + j0 + 16 * v);
@@ -75,9 +80,19 @@ NNF_AVX512_INLINE void nnf_rg_tile(const float* const* ap, ptrdiff_t as, const f
             }
         }
     }
+    const __m512 al = _mm512_set1_ps(alpha);
     for (int r = 0; r < mk; r++) {
         if (r >= rows) break;
-        for (int v = 0; v < ov; v++) _mm512_mask_storeu_ps(cp[r] + j0 + 16 * v, cm[v], acc[r][v]);
+        for (int v = 0; v < ov; v++) {
+            __m512 o = acc[r][v];
+            if (scaled) {
+                __m512 base = acc_c ? _mm512_maskz_loadu_ps(cm[v], cp[r] + j0 + 16 * v)
+                              : init != NULL ? _mm512_maskz_loadu_ps(cm[v], init + j0 + 16 * v)
+                                             : _mm512_setzero_ps();
+                o = _mm512_fmadd_ps(al, o, base);
+            }
+            _mm512_mask_storeu_ps(cp[r] + j0 + 16 * v, cm[v], o);
+        }
     }
 }
 
@@ -92,7 +107,7 @@ NNF_AVX512 static void nnf_rg_tiles(const float* const* ap, ptrdiff_t as, const 
                                     ptrdiff_t bs, ptrdiff_t bj, const nnf_rg_run* runs,
                                     ptrdiff_t nrun, float* const* cp, ptrdiff_t i0, ptrdiff_t i1,
                                     ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t n, const float* init,
-                                    int acc_c, int bpad) {
+                                    int acc_c, float alpha, int bpad) {
     int mk, ov;
     nnf_rg_shape(n, &mk, &ov);
     for (ptrdiff_t i = i0; i < i1; i += mk) {
@@ -101,13 +116,13 @@ NNF_AVX512 static void nnf_rg_tiles(const float* const* ap, ptrdiff_t as, const 
             int whole = bpad || j + 16 * ov <= n;
             if (ov == 4)
                 nnf_rg_tile(ap + i, as, b, bs, bj, runs, nrun, cp + i, rows, j, n, init, acc_c,
-                            6, 4, 0);
+                            alpha, 6, 4, 0);
             else if (whole)
                 nnf_rg_tile(ap + i, as, b, bs, bj, runs, nrun, cp + i, rows, j, n, init, acc_c,
-                            12, 2, 0);
+                            alpha, 12, 2, 0);
             else
                 nnf_rg_tile(ap + i, as, b, bs, bj, runs, nrun, cp + i, rows, j, n, init, acc_c,
-                            12, 2, 1);
+                            alpha, 12, 2, 1);
         }
     }
 }
@@ -136,7 +151,8 @@ static void nnf_rg_transpose(const float* s, ptrdiff_t ls, ptrdiff_t r0, ptrdiff
 static void nnf_rg_tiles(const float* const* ap, ptrdiff_t as, const float* b, ptrdiff_t bs,
                          ptrdiff_t bj, const nnf_rg_run* runs, ptrdiff_t nrun, float* const* cp,
                          ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t n,
-                         const float* init, int acc_c, int bpad) {
+                         const float* init, int acc_c, float alpha, int bpad) {
+    (void)alpha;
     (void)ap; (void)as; (void)b; (void)bs; (void)bj; (void)runs; (void)nrun; (void)cp; (void)i0;
     (void)i1; (void)j0; (void)j1; (void)n; (void)init; (void)acc_c; (void)bpad;
 }

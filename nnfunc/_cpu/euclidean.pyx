@@ -8,15 +8,34 @@ distance keeps the accuracy of the direct sum. The backward does the same
 split: the far pairs go through two GEMMs (``gradInput = x * sum_j g - g W^T``,
 ``gradWeight = W * sum_r g - x^T g``), the near ones through exact difference
 loops. Nothing is saved between calls: the backward recomputes the distances.
+The GEMMs are BLAS's, or in float32 on an AVX-512 CPU the row-GEMM tiles of
+``_rowgemm.pyx`` over the thread pool (forward 293 -> 186 us, gradient 763 ->
+575 us at 128x256->512 on the 2-core VM, with the elementwise passes made
+branch-free as well).
 """
 
 cimport numpy as cnp
 from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 
-from nnfunc._cpu._blas cimport floating, gemm
+from nnfunc._cpu._blas cimport blas_int, floating, gemm
+from nnfunc._cpu._rowgemm cimport rg_available, rg_sgemm
 
 cnp.import_array()
+
+
+cdef inline void _gemm(char ta, char tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                       floating alpha, const floating* a, Py_ssize_t lda, const floating* b,
+                       Py_ssize_t ldb, floating beta, floating* c,
+                       Py_ssize_t ldc) noexcept nogil:
+    # float32 on AVX-512: the row-GEMM tiles over the pool (these mid-sized
+    # products ran at a third of the FMA rate through OpenBLAS's threads);
+    # else, or if its scratch cannot be had, BLAS
+    if floating is float:
+        if rg_available() and rg_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+            return
+    gemm(ta, tb, <blas_int>m, <blas_int>n, <blas_int>k, alpha, a, <blas_int>lda, b,
+         <blas_int>ldb, beta, c, <blas_int>ldc)
 
 # a pair is "near" (recomputed exactly) when d^2 < NEAR * (|x|^2 + |w|^2)
 cdef double NEAR = 0.5
@@ -36,7 +55,7 @@ cdef void _sqdist(const floating* x, const floating* w, floating* y, floating* x
                   floating* ww, unsigned char* near, Py_ssize_t n, Py_ssize_t nin,
                   Py_ssize_t nout) noexcept nogil:
     """Squared distances into y (n, nout); near[r, j] = 1 where recomputed
-    exactly (``near`` may be NULL). xx (n) and ww (nout) are scratch."""
+    exactly, else 0. xx (n) and ww (nout) are scratch."""
     cdef Py_ssize_t r, i, j
     cdef floating s, d2, v
     cdef const floating* xr
@@ -53,25 +72,27 @@ cdef void _sqdist(const floating* x, const floating* w, floating* y, floating* x
         for j in range(nout):
             v = w[i * nout + j]
             ww[j] += v * v
-    gemm(c'n', c'n', n, nout, nin, -2, x, nin, w, nout, 0, y, nout)
+    _gemm(c'n', c'n', n, nout, nin, -2, x, nin, w, nout, 0, y, nout)
+    cdef unsigned char* nr
     for r in range(n):
         yr = y + r * nout
+        nr = near + r * nout
+        # a branch-free pass (vectorised), then the rare near pairs
         for j in range(nout):
             s = xx[r] + ww[j]
             d2 = yr[j] + s
-            if d2 < NEAR * s:
-                d2 = _exact(x + r * nin, w, j, nin, nout)
-                if near != NULL:
-                    near[r * nout + j] = 1
-            elif near != NULL:
-                near[r * nout + j] = 0
+            nr[j] = d2 < NEAR * s
             yr[j] = d2
+        for j in range(nout):
+            if nr[j]:
+                yr[j] = _exact(x + r * nin, w, j, nin, nout)
 
 
 cdef void _dist(const floating* x, const floating* w, floating* y, floating* scratch,
-                Py_ssize_t n, Py_ssize_t nin, Py_ssize_t nout) noexcept nogil:
+                unsigned char* near, Py_ssize_t n, Py_ssize_t nin,
+                Py_ssize_t nout) noexcept nogil:
     cdef Py_ssize_t r
-    _sqdist(x, w, y, scratch, scratch + n, NULL, n, nin, nout)
+    _sqdist(x, w, y, scratch, scratch + n, near, n, nin, nout)
     for r in range(n * nout):
         y[r] = sqrt(y[r])
 
@@ -86,14 +107,10 @@ cdef void _grad(const floating* x, const floating* w, const floating* go, floati
     cdef floating* cs = scratch + n        # (nout) column sums of the far g
     _sqdist(x, w, gnear, scratch, scratch + n, near, n, nin, nout)
     # g = go / (y + eps), split into far (GEMM) and near (exact) parts
-    for k in range(n * nout):
+    for k in range(n * nout):          # selects, not branches (vectorised)
         g = go[k] / (sqrt(gnear[k]) + eps)
-        if near[k]:
-            gfar[k] = 0
-            gnear[k] = g
-        else:
-            gfar[k] = g
-            gnear[k] = 0
+        gfar[k] = 0 if near[k] else g
+        gnear[k] = g if near[k] else 0
     for j in range(nout):
         cs[j] = 0
     for r in range(n):
@@ -106,11 +123,11 @@ cdef void _grad(const floating* x, const floating* w, const floating* go, floati
     for r in range(n):
         for i in range(nin):
             gi[r * nin + i] = x[r * nin + i] * rs[r]
-    gemm(c'n', c't', n, nin, nout, -1, gfar, nout, w, nout, 1, gi, nin)
+    _gemm(c'n', c't', n, nin, nout, -1, gfar, nout, w, nout, 1, gi, nin)
     for i in range(nin):
         for j in range(nout):
             gw[i * nout + j] = w[i * nout + j] * cs[j]
-    gemm(c't', c'n', nin, nout, n, -1, x, nin, gfar, nout, 1, gw, nout)
+    _gemm(c't', c'n', nin, nout, n, -1, x, nin, gfar, nout, 1, gw, nout)
     # the near pairs, from the differences
     for r in range(n):
         for j in range(nout):
@@ -136,16 +153,20 @@ def update_output(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t n,
     cdef void* pw = cnp.PyArray_DATA(w)
     cdef void* py = cnp.PyArray_DATA(y)
     cdef void* s = _alloc((n + nout) * cnp.PyArray_ITEMSIZE(x))
+    cdef void* near = NULL
     try:
+        near = _alloc(n * nout)
         if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
             with nogil:
-                _dist(<const float*>px, <const float*>pw, <float*>py, <float*>s, n, nin, nout)
+                _dist(<const float*>px, <const float*>pw, <float*>py, <float*>s,
+                      <unsigned char*>near, n, nin, nout)
         else:
             with nogil:
                 _dist(<const double*>px, <const double*>pw, <double*>py, <double*>s,
-                      n, nin, nout)
+                      <unsigned char*>near, n, nin, nout)
     finally:
         free(s)
+        free(near)
 
 
 def update_grad(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, cnp.ndarray gi,

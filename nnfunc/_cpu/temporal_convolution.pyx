@@ -57,30 +57,15 @@ import numpy as np
 from libc.string cimport memcpy, memset
 
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
-from nnfunc._cpu._parallel cimport parallel_for
+from nnfunc._cpu._rowgemm cimport (RgJob, nnf_rg_run, rg_available, rg_cols, rg_job,
+                                   rg_pack, rg_rows, rg_transpose)
 
 cnp.import_array()
 
 
-cdef extern from "_rowgemm.h" nogil:
-    ctypedef struct nnf_rg_run:
-        Py_ssize_t aoff, boff, len
-    int nnf_shift_available()
-    void nnf_rg_shape(Py_ssize_t n, int* mk, int* ov)
-    void nnf_rg_tiles(const float* const* ap, Py_ssize_t a_step, const float* b, Py_ssize_t bs,
-                      Py_ssize_t bj, const nnf_rg_run* runs, Py_ssize_t nrun, float* const* cp,
-                      Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t n,
-                      const float* init, int acc_c, int bpad)
-    void nnf_rg_transpose(const float* s, Py_ssize_t ls, Py_ssize_t r0, Py_ssize_t r1,
-                          Py_ssize_t cols, float* d, Py_ssize_t ld)
-
-
-cdef bint _RG = nnf_shift_available()
-
-
 def rowgemm_available():
     """Whether this CPU (and OS) run the row-GEMM method (AVX-512)."""
-    return bool(_RG)
+    return bool(rg_available())
 
 
 #: the row-GEMM method serves "auto" from this many features in and out
@@ -93,7 +78,7 @@ RG_CHUNK = 256
 cdef bint _use_rg(str method, cnp.ndarray x, Py_ssize_t F, Py_ssize_t O):
     if method == "blas":
         return False
-    ok = _RG and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT
+    ok = rg_available() and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT
     if method == "rowgemm":
         if not ok:
             raise ValueError("TemporalConvolution: the rowgemm method needs float32 input "
@@ -105,107 +90,35 @@ cdef bint _use_rg(str method, cnp.ndarray x, Py_ssize_t F, Py_ssize_t O):
     return ok and F >= RG_MIN_FEATURES and O >= RG_MIN_FEATURES
 
 
-cdef struct _Rg:
-    # one row-GEMM product split over the pool (_rg_rows_task / _rg_cols_task)
-    const float* const* ap
-    Py_ssize_t a_step
-    const float* b
-    Py_ssize_t bs, bj
-    const nnf_rg_run* runs
-    Py_ssize_t nrun
-    const Py_ssize_t* chunks    # _rg_cols_task: run index where chunk c starts (nchunk + 1)
-    Py_ssize_t nchunk
-    float* const* cp
-    Py_ssize_t rows, n          # C rows and columns
-    const float* init
-    int bpad, mk, ov
-
-
-cdef void _rg_rows_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
-    # row tiles u0 .. u1 (mk rows each), every column
-    cdef _Rg* r = <_Rg*>ctx
-    nnf_rg_tiles(r.ap, r.a_step, r.b, r.bs, r.bj, r.runs, r.nrun, r.cp, u0 * r.mk,
-                 min(u1 * r.mk, r.rows), 0, r.n, r.n, r.init, 0, r.bpad)
-
-
-cdef void _rg_cols_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
-    # column panels u0 .. u1 (16*ov columns each), every row, the runs chunk
-    # by chunk (each chunk's panel of the right operand read from L2)
-    cdef _Rg* r = <_Rg*>ctx
-    cdef Py_ssize_t c, w = 16 * r.ov
-    for c in range(r.nchunk):
-        nnf_rg_tiles(r.ap, r.a_step, r.b, r.bs, r.bj, r.runs + r.chunks[c],
-                     r.chunks[c + 1] - r.chunks[c], r.cp, 0, r.rows, u0 * w,
-                     min(u1 * w, r.n), r.n, r.init, c > 0, r.bpad)
-
-
-cdef struct _Tr:
-    const float* s
-    float* d
-    Py_ssize_t rows, cols
-
-
-cdef void _rg_transpose_task(void* ctx, Py_ssize_t u0, Py_ssize_t u1) noexcept nogil:
-    # rows 16*u0 .. 16*u1 of s (rows, cols) into d (cols, rows)
-    cdef _Tr* t = <_Tr*>ctx
-    nnf_rg_transpose(t.s, t.cols, 16 * u0, min(16 * u1, t.rows), t.cols, t.d, t.rows)
-
-
 #: about this many FLOPs of a product go to one pool part (a smaller product
 #: stays on the calling thread)
 RG_PART_FLOPS = 1 << 22
-
-
-cdef Py_ssize_t _rg_grain(Py_ssize_t part, Py_ssize_t flops_per_unit) noexcept nogil:
-    # units per pool part
-    return max(1, part // max(flops_per_unit, 1))
-
-
-cdef cnp.ndarray _rg_pack(const float* w, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t wstride,
-                          Py_ssize_t kstride, Py_ssize_t ov):
-    # B (rows, n) with B[k, j] = w[j*wstride + k*kstride], in column panels of
-    # 16*ov (panel J: (rows, 16*ov), zeros past n)
-    cdef Py_ssize_t W = 16 * ov, npan = (n + W - 1) // W
-    cdef cnp.ndarray out = np.empty(npan * rows * W, dtype=np.float32)
-    cdef float* po = <float*>cnp.PyArray_DATA(out)
-    cdef Py_ssize_t J, k, c, j
-    with nogil:
-        for J in range(npan):
-            for c in range(W):      # column by column: w read along its rows
-                j = J * W + c
-                if j < n:
-                    for k in range(rows):
-                        po[(J * rows + k) * W + c] = w[j * wstride + k * kstride]
-                else:
-                    for k in range(rows):
-                        po[(J * rows + k) * W + c] = 0
-    return out
 
 
 cdef void _rg_forward(const float* x, const float* w, const float* b, float* y, Py_ssize_t N,
                       Py_ssize_t T, Py_ssize_t F, Py_ssize_t O, Py_ssize_t oT, Py_ssize_t kW,
                       Py_ssize_t dW) except *:
     cdef Py_ssize_t K = kW * F, M = N * oT, i
-    cdef int mk, ov
-    nnf_rg_shape(O, &mk, &ov)
+    cdef RgJob r
+    rg_job(&r, O)
     # Wt[k, o] = w[o*K + k], packed in panels of 16*ov planes
-    cdef cnp.ndarray wt = _rg_pack(w, K, O, K, 1, ov)
+    cdef cnp.ndarray wt = np.empty((O + 16 * r.ov - 1) // (16 * r.ov) * K * 16 * r.ov,
+                                   dtype=np.float32)
+    cdef float* pwt = <float*>cnp.PyArray_DATA(wt)
     cdef cnp.ndarray ptrs = np.empty(2 * M, dtype=np.intp)
     cdef const float** ap = <const float**>cnp.PyArray_DATA(ptrs)
     cdef float** cp = <float**>(ap + M)
     cdef nnf_rg_run run
-    cdef _Rg r
     cdef Py_ssize_t part = RG_PART_FLOPS
     run.aoff, run.boff, run.len = 0, 0, K
     with nogil:
+        rg_pack(w, K, O, K, 1, r.ov, pwt)
         for i in range(M):
             ap[i] = x + (i // oT) * T * F + (i % oT) * dW * F
             cp[i] = y + i * O
-        r.ap, r.a_step, r.b, r.bs, r.bj = ap, 1, <const float*>cnp.PyArray_DATA(wt), 16 * ov, \
-            K * 16 * ov
-        r.runs, r.nrun, r.cp, r.rows, r.n, r.init = &run, 1, cp, M, O, b
-        r.bpad, r.mk, r.ov = 1, mk, ov
-        parallel_for(_rg_rows_task, &r, (M + mk - 1) // mk, _rg_grain(part, 2 * mk * K * O), 1)
+        r.ap, r.a_step, r.b, r.bs, r.bj, r.bpad = ap, 1, pwt, 16 * r.ov, K * 16 * r.ov, 1
+        r.runs, r.nrun, r.cp, r.rows, r.init = &run, 1, cp, M, b
+        rg_rows(&r, part)
 
 
 cdef void _rg_backward(const float* x, const float* w, const float* go, float* gi, float* gw,
@@ -214,12 +127,12 @@ cdef void _rg_backward(const float* x, const float* w, const float* go, float* g
     # stride 1: T = oT + kW - 1
     cdef Py_ssize_t K = kW * F, Kg = kW * O, M = N * T, E = 2 * kW - 2
     cdef Py_ssize_t i, n, s, u, t, o, nrun, c, acc_len
-    cdef int mk, ov, mkw, ovw
-    nnf_rg_shape(F, &mk, &ov)
-    nnf_rg_shape(K, &mkw, &ovw)
+    cdef RgJob r, rw
+    rg_job(&r, F)
+    rg_job(&rw, K)
     # gradInput: gi[n, s] = gop(n, s) @ Wg, Wg[(k', o), f] = w[o*K + (kW-1-k')*F + f]:
     # packed panel by panel below (the taps reversed: not one stride)
-    cdef Py_ssize_t W = 16 * ov, npan = (F + W - 1) // W, J, kk, cc, f
+    cdef Py_ssize_t W = 16 * r.ov, npan = (F + W - 1) // W, J, kk, cc, f
     cdef cnp.ndarray wg = np.empty(npan * Kg * W, dtype=np.float32)
     cdef float* pwg = <float*>cnp.PyArray_DATA(wg)
     # the rows of gop past each end of a sample: head = gop rows [0, E), tail =
@@ -239,9 +152,7 @@ cdef void _rg_backward(const float* x, const float* w, const float* go, float* g
     cdef double* pga = <double*>cnp.PyArray_DATA(gacc)
     cdef cnp.ndarray got = np.empty(N * oT * O, dtype=np.float32)
     cdef float* pgt = <float*>cnp.PyArray_DATA(got)
-    cdef _Tr tr
     cdef nnf_rg_run run
-    cdef _Rg r
     with nogil:
         for J in range(npan):
             for kk in range(kW):
@@ -269,15 +180,13 @@ cdef void _rg_backward(const float* x, const float* w, const float* go, float* g
                 ap[i] = go + (n * oT + s - (kW - 1)) * O
             cp[i] = gi + i * F
         run.aoff, run.boff, run.len = 0, 0, Kg
-        r.ap, r.a_step, r.b, r.bs, r.bj = ap, 1, pwg, W, Kg * W
-        r.runs, r.nrun, r.cp, r.rows, r.n, r.init = &run, 1, cp, M, F, NULL
-        r.bpad, r.mk, r.ov = 1, mk, ov
-        parallel_for(_rg_rows_task, &r, (M + mk - 1) // mk, _rg_grain(part, 2 * mk * Kg * F), 1)
+        r.ap, r.a_step, r.b, r.bs, r.bj, r.bpad = ap, 1, pwg, W, Kg * W, 1
+        r.runs, r.nrun, r.cp, r.rows = &run, 1, cp, M
+        rg_rows(&r, part)
         # gradWeight: gw[o, j] = sum_{n,t} go[n, t, o] * x[n, t + j / F, j % F] (j < K):
         # left rows those of gradOutput transposed (O, N*oT), right rows the
         # frames x + (n*T + t)*F
-        tr.s, tr.d, tr.rows, tr.cols = go, pgt, N * oT, O
-        parallel_for(_rg_transpose_task, &tr, (N * oT + 15) // 16, max(1, 4096 // O), 1)
+        rg_transpose(go, N * oT, O, pgt)
         for o in range(O):
             ap[o] = pgt + o * N * oT
             cp[o] = gw + o * K
@@ -298,13 +207,12 @@ cdef void _rg_backward(const float* x, const float* w, const float* go, float* g
                 c += 1
                 chunks[c] = i + 1
                 acc_len = 0
-        r.ap, r.a_step, r.b, r.bs, r.bj = ap, 1, x, F, 16 * ovw
-        r.runs, r.nrun, r.chunks, r.nchunk = runs, nrun, chunks, c
-        r.cp, r.rows, r.n, r.init, r.bpad, r.mk, r.ov = cp, O, K, NULL, 0, mkw, ovw
+        rw.ap, rw.a_step, rw.b, rw.bs, rw.bj = ap, 1, x, F, 16 * rw.ov
+        rw.runs, rw.nrun, rw.chunks, rw.nchunk = runs, nrun, chunks, c
+        rw.cp, rw.rows = cp, O
         if c == 0:                      # no frames at all: an empty sum
             memset(gw, 0, O * K * sizeof(float))
-        parallel_for(_rg_cols_task, &r, (K + 16 * ovw - 1) // (16 * ovw),
-                     _rg_grain(part, 2 * 16 * ovw * O * N * oT), 1)
+        rg_cols(&rw, part)
         if gb != NULL:                  # frame by frame, each plane in order
             for o in range(O):
                 pga[o] = 0
@@ -313,6 +221,7 @@ cdef void _rg_backward(const float* x, const float* w, const float* go, float* g
                     pga[o] = pga[o] + go[i * O + o]
             for o in range(O):
                 gb[o] = <float>pga[o]
+
 
 #: the merged rows R must fit a BLAS int
 cdef Py_ssize_t _INT_MAX = 2**31 - 1

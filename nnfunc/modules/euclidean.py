@@ -22,7 +22,8 @@ class Euclidean(Module):
     GEMM (``|x|^2 - 2 x.W + |W|^2``) and recomputes from the differences
     every pair where that expansion would cancel (a point near a centre), so
     the result keeps the accuracy of the direct sum; the generic path sums
-    the differences.
+    the differences. Its GEMMs are BLAS's, or in float32 on a CPU with
+    AVX-512 nnfunc's own row-GEMM tiles (``nnfunc/_cpu/_rowgemm.pyx``).
     """
 
     params = ("weight",)

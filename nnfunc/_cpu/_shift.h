@@ -770,6 +770,92 @@ NNF_AVX512 static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, con
     }
 }
 
+/* 1-D Winograd F(2, 3) along the width (kernel width 3, width dilation 1,
+   stride 1, OW even): an output pair (2m, 2m+1) of a row reads the 4 padded
+   values r[2m .. 2m+3], and with
+
+       U0 = r0 - r2,  U1 = r1 + r2,  U2 = r2 - r1,  U3 = r1 - r3   (input)
+       G0 = g0,  G1 = (g0 + g1 + g2)/2,  G2 = (g0 - g1 + g2)/2,  G3 = g2
+       y[2m] = M0 + M1 + M2,  y[2m+1] = M1 - M2 - M3                (output)
+
+   where Mj is the convolution of the Uj planes with the Gj taps over the
+   other axes, the 3 width taps of 2 outputs (6 products) become 4. So the
+   convolution is 4 shift convolutions (geometry q: width M2 = OW/2, kernel
+   width 1, no padding) of transformed images, 2/3 of the FMAs.
+   nnf_wino_in: Uj (laid out as q's padded image, slack zeroed) from the
+   padded image xp of g. */
+NNF_AVX512 static void nnf_wino_in(const nnf_shift* g, const float* xp, const nnf_shift* q,
+                                   float* u, int j) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    ptrdiff_t M2 = q->Wp, rows = g->C * g->Tp * g->Hp;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const float* r = xp + i * g->Wp;
+        float* d = u + i * M2;
+        for (ptrdiff_t m = 0; m < M2; m += 16) {
+            /* r[2m .. 2m+33]: reads reach past the row into the next one (or
+               xp's slack), in lanes that are not stored */
+            __m512 a0 = _mm512_loadu_ps(r + 2 * m), a1 = _mm512_loadu_ps(r + 2 * m + 16);
+            __m512 b0 = _mm512_loadu_ps(r + 2 * m + 2), b1 = _mm512_loadu_ps(r + 2 * m + 18);
+            __m512 r0 = _mm512_permutex2var_ps(a0, ev, a1), r1 = _mm512_permutex2var_ps(a0, od, a1);
+            __m512 r2 = _mm512_permutex2var_ps(b0, ev, b1), r3 = _mm512_permutex2var_ps(b0, od, b1);
+            __m512 v = j == 0 ? _mm512_sub_ps(r0, r2)
+                       : j == 1 ? _mm512_add_ps(r1, r2)
+                       : j == 2 ? _mm512_sub_ps(r2, r1)
+                                : _mm512_sub_ps(r1, r3);
+            __mmask16 mk = (__mmask16)(M2 - m >= 16 ? 0xFFFF : (1u << (M2 - m)) - 1u);
+            _mm512_mask_storeu_ps(d + m, mk, v);
+        }
+    }
+    memset(u + rows * M2, 0, (size_t)(q->S - rows * M2) * sizeof(float));
+}
+
+/* y (O, OT, OH, OW) = the output transform of mm (4 results of q's
+   convolution, O*L/2 floats apart) + bias (NULL: none) */
+NNF_AVX512 static void nnf_wino_out(const nnf_shift* g, const float* mm, const float* bias,
+                                    float* y) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
+                                         23);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    ptrdiff_t M2 = g->OW / 2, rows = g->OT * g->OH, Lq = rows * M2;
+    for (ptrdiff_t o = 0; o < g->O; o++) {
+        __m512 bo = _mm512_set1_ps(bias != NULL ? bias[o] : 0.0f);
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            const float* m0 = mm + o * Lq + i * M2;
+            float* yr = y + o * g->L + i * g->OW;
+            for (ptrdiff_t m = 0; m < M2; m += 16) {
+                __mmask16 mk = (__mmask16)(M2 - m >= 16 ? 0xFFFF : (1u << (M2 - m)) - 1u);
+                __m512 v0 = _mm512_maskz_loadu_ps(mk, m0 + m);
+                __m512 v1 = _mm512_maskz_loadu_ps(mk, m0 + g->O * Lq + m);
+                __m512 v2 = _mm512_maskz_loadu_ps(mk, m0 + 2 * g->O * Lq + m);
+                __m512 v3 = _mm512_maskz_loadu_ps(mk, m0 + 3 * g->O * Lq + m);
+                __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(v0, v1), v2), bo);
+                __m512 od = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(v1, v2), v3), bo);
+                ptrdiff_t n = 2 * (M2 - m); /* output floats left in the row */
+                __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
+                __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFF : n <= 16 ? 0 : (1u << (n - 16)) - 1u);
+                _mm512_mask_storeu_ps(yr + 2 * m, k0, _mm512_permutex2var_ps(e, lo, od));
+                _mm512_mask_storeu_ps(yr + 2 * m + 16, k1, _mm512_permutex2var_ps(e, hi, od));
+            }
+        }
+    }
+}
+
+/* the Winograd taps Gj (O, C, kT, kH) of w (O, C, kT, kH, 3), j = 0 .. 3, at
+   wj + j * O*C*kT*kH */
+static void nnf_wino_weight(ptrdiff_t O, ptrdiff_t C, ptrdiff_t kT, ptrdiff_t kH,
+                            const float* w, float* wj) {
+    ptrdiff_t n = O * C * kT * kH;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float g0 = w[3 * i], g1 = w[3 * i + 1], g2 = w[3 * i + 2];
+        wj[i] = g0;
+        wj[n + i] = 0.5f * ((g0 + g1) + g2);
+        wj[2 * n + i] = 0.5f * ((g0 - g1) + g2);
+        wj[3 * n + i] = g2;
+    }
+}
+
 #else  /* not x86-64 with GCC/Clang: never available, never called */
 static int nnf_shift_available(void) { return 0; }
 static void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
@@ -783,6 +869,17 @@ static void nnf_shift_wgrad(const nnf_shift* g, const float* xps, const float* g
                             ptrdiff_t nimg, const ptrdiff_t* off, float* gwt, ptrdiff_t q0,
                             ptrdiff_t q1) {
     (void)g; (void)xps; (void)gots; (void)nimg; (void)off; (void)gwt; (void)q0; (void)q1;
+}
+static void nnf_wino_in(const nnf_shift* g, const float* xp, const nnf_shift* q, float* u,
+                        int j) {
+    (void)g; (void)xp; (void)q; (void)u; (void)j;
+}
+static void nnf_wino_out(const nnf_shift* g, const float* mm, const float* bias, float* y) {
+    (void)g; (void)mm; (void)bias; (void)y;
+}
+static void nnf_wino_weight(ptrdiff_t O, ptrdiff_t C, ptrdiff_t kT, ptrdiff_t kH,
+                            const float* w, float* wj) {
+    (void)O; (void)C; (void)kT; (void)kH; (void)w; (void)wj;
 }
 #endif
 

@@ -12,6 +12,15 @@ AVX-512 (``available()``); their kernels pick it in "auto" and take it by
 name ("shift"). The 2-D convolutions come here as 3-D ones with one plane
 (T = OT = kT = sT = 1, padT = 0).
 
+Batches of ``FUSE_MIN_IMAGES`` or more images whose kernel is 3 wide (width
+dilation 1, stride 1) and whose output width is even compute the forward
+and gradInput by 1-D Winograd F(2, 3) along the width (``WINOGRAD``;
+``_shift.h``, ``nnf_wino_in``): each image is transformed into 4 images of
+half the width, convolved by the same kernels with the other taps, and
+transformed back; 2/3 of the FMAs. An output still reads only its own
+window, but where that window holds an inf the transforms' differences can
+make the output NaN where the direct sum gives inf.
+
 The work is split over the thread pool by output tiles (forward, gradInput)
 and by gradWeight tiles (taps x output planes), each summed whole by one
 thread over every image in order, so the bits never depend on the number of
@@ -59,6 +68,10 @@ cdef extern from "_shift.h" nogil:
                                 Py_ssize_t sW, Py_ssize_t pT, Py_ssize_t pH, Py_ssize_t pW,
                                 Py_ssize_t ft, Py_ssize_t fh, Py_ssize_t fw, float* wf)
     void nnf_shift_transpose(const nnf_shift* g, const float* go, float* got)
+    void nnf_wino_in(const nnf_shift* g, const float* xp, const nnf_shift* q, float* u, int j)
+    void nnf_wino_out(const nnf_shift* g, const float* mm, const float* bias, float* y)
+    void nnf_wino_weight(Py_ssize_t O, Py_ssize_t C, Py_ssize_t kT, Py_ssize_t kH,
+                         const float* w, float* wj)
     int nnf_shift_available()
     void nnf_shift_forward(const nnf_shift* g, const float* xp, const float* wpk,
                            const Py_ssize_t* off, const float* bias, float* y,
@@ -274,6 +287,102 @@ cdef void _image_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     free(row2)
 
 
+#: stride-1 convolutions with kernel width 3 (width dilation 1) and an even
+#: output width run the image-by-image path as 1-D Winograd F(2, 3) along the
+#: width (_shift.h, nnf_wino_in): 4 shift convolutions of half the width with
+#: the other taps, 2/3 of the FMAs. False: the direct taps everywhere.
+WINOGRAD = True
+
+
+cdef bint _wino_ok(const nnf_shift* g):
+    return (WINOGRAD and g.sT == 1 and g.sH == 1 and g.sW == 1 and g.kW == 3 and g.dW == 1
+            and g.OW % 2 == 0 and g.OW >= 2)
+
+
+cdef struct _Wino:
+    # the 4 convolutions of a Winograd forward (_wino_task): geometry q,
+    # their packed taps (q.Mb*q.K floats apart) and offsets
+    const nnf_shift* g      # the convolution (its padded image)
+    const nnf_shift* q
+    const float* src        # the images (g.C*g.T*g.H*g.W floats apart)
+    const float* wpk
+    const Py_ssize_t* off
+    const float* bias
+    float* dst              # the outputs (dstep floats apart)
+    Py_ssize_t dstep
+    int failed
+
+
+cdef void _wino_geom(nnf_shift* q, const nnf_shift* g):
+    # the half-width convolution of the transformed images: input (C, Tp, Hp,
+    # OW/2) unpadded, kernel (kT, kH, 1)
+    _geom(q, g.C, g.Tp, g.Hp, g.OW // 2, g.O, g.OT, g.OH, g.OW // 2, g.kT, g.kH, 1, 0, 0, 0,
+          g.dT, g.dH, 1, 1, 1, 1)
+
+
+cdef tuple _wino_prepare(const nnf_shift* g, const nnf_shift* q, cnp.ndarray w5):
+    # w5 (O, C, kT, kH, 3) float32 C-contiguous: the 4 packed tap sets, offsets
+    cdef Py_ssize_t n = g.O * g.C * g.kT * g.kH, j
+    cdef cnp.ndarray wj = np.empty(4 * n, dtype=np.float32)
+    cdef cnp.ndarray wpk = np.empty(4 * q.Mb * q.K, dtype=np.float32)
+    cdef cnp.ndarray off = np.empty(q.Kq, dtype=np.intp)
+    cdef float* pwj = _f(wj)
+    cdef float* pwk = _f(wpk)
+    cdef const float* pw = _f(w5)
+    with nogil:
+        nnf_wino_weight(g.O, g.C, g.kT, g.kH, pw, pwj)
+        for j in range(4):
+            nnf_shift_pack(q, pwj + j * n, pwk + j * q.Mb * q.K, 0)
+        nnf_shift_offsets(q, <Py_ssize_t*>cnp.PyArray_DATA(off))
+    return wpk, off
+
+
+cdef void _wino_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    # images i0 .. i1: padded, transformed, 4 half-width convolutions, the
+    # output transform (+ bias), each image while in cache
+    cdef _Wino* m = <_Wino*>ctx
+    cdef const nnf_shift* g = m.g
+    cdef const nnf_shift* q = m.q
+    cdef Py_ssize_t i, j, nv = q.OT * q.nvec, Lq = q.L
+    cdef Py_ssize_t ntile = (nv + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV
+    cdef float* xp = <float*>malloc((g.S + q.S + 4 * g.O * Lq) * sizeof(float))
+    cdef float* u = xp + g.S
+    cdef float* mm = u + q.S
+    cdef float* row = nnf_shift_row_alloc(g)
+    if xp == NULL or row == NULL:
+        free(xp)
+        free(row)
+        m.failed = 1
+        return
+    for i in range(i0, i1):
+        nnf_shift_pad(g, m.src + i * g.C * g.T * g.H * g.W, xp, row)
+        for j in range(4):
+            nnf_wino_in(g, xp, q, u, <int>j)
+            nnf_shift_forward(q, u, m.wpk + j * q.Mb * q.K, m.off, NULL, mm + j * g.O * Lq, 0,
+                              nv, 0, ntile, 0, q.Mb // NNF_SHIFT_MR)
+        nnf_wino_out(g, mm, m.bias, m.dst + i * m.dstep)
+    free(xp)
+    free(row)
+
+
+cdef bint _wino_run(const nnf_shift* g, const float* src, cnp.ndarray w5, const float* bias,
+                    float* dst, Py_ssize_t N) except -1:
+    # the Winograd forward of N images (image by image over the pool); w5 the
+    # (O, C, kT, kH, 3) taps of g
+    cdef nnf_shift q
+    _wino_geom(&q, g)
+    wpk, off = _wino_prepare(g, &q, w5)
+    cdef _Wino m
+    m.g, m.q, m.src, m.wpk, m.off, m.bias = g, &q, src, _f(wpk), \
+        <const Py_ssize_t*>cnp.PyArray_DATA(off), bias
+    m.dst, m.dstep, m.failed = dst, g.O * g.L, 0
+    with nogil:
+        parallel_for(_wino_task, &m, N, 1, 1)
+    if m.failed:
+        raise MemoryError("shift convolution: no memory for a Winograd scratch")
+    return True
+
+
 def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
             Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
             Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
@@ -290,6 +399,10 @@ def forward(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y,
     if N == 0:
         return
     cdef bint fuse = N >= FUSE_MIN_IMAGES
+    if fuse and _wino_ok(&g):
+        _wino_run(&g, _f(x), np.ascontiguousarray(w, dtype=np.float32).reshape(O, C, kT, kH, 3),
+                  _f(b), _f(y), N)
+        return
     cdef Py_ssize_t G = max(1, min(N, GROUP_BYTES // (g.S * 4)))
     cdef cnp.ndarray w1 = _s2d_weight(&g, w)
     cdef cnp.ndarray wpk = np.empty(g.Mb * g.K, dtype=np.float32)
@@ -544,6 +657,13 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     wg.g, wg.xp, wg.got, wg.off, wg.gwt = &g, b.xp, b.got, b.off, pgwt
     _fwd_init(&fy, &g, b.xp, _f(wpky), b.off, NULL)
     cdef float* py = _f(y) if want_y else NULL
+    if fuse and not strided and _wino_ok(&h):
+        # gradInput by 1-D Winograd: the h problem's taps are w's, planes
+        # swapped and every tap index reversed
+        _wino_run(&h, pgo, np.ascontiguousarray(
+            w.reshape(O, C, kT, kH, kW)[:, :, ::-1, ::-1, ::-1].transpose(1, 0, 2, 3, 4),
+            dtype=np.float32), b.gib, pgi, N)
+        fuse = want_gi = False
     with nogil:
         if want_gi:
             nnf_shift_pack(&h, pw1, <float*>f.wpk, 1)
@@ -575,7 +695,7 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
                 su.n = n
                 parallel_for(_sum_task, &su, su.size, 4096, 16)
                 s0 += Gw
-        s0 = N if wfuse or (fuse and not want_gw) else 0
+        s0 = 0 if grp_gi or (want_gw and not wfuse) else N
         while s0 < N:
             n = min(G, N - s0)
             b.x = px + s0 * C * T * H * W if want_gw else NULL

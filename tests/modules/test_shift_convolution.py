@@ -155,11 +155,14 @@ def test_inputs_are_not_modified():
         np.testing.assert_array_equal(a, c)
 
 
-def test_nonfinite_reaches_only_what_reads_it():
+@pytest.mark.parametrize("N,W", [(2, 7), (4, 8)], ids=["direct", "winograd"])
+def test_nonfinite_reaches_only_what_reads_it(N, W):
     # kernel 1x3, no padding: input column 0 is read by tap kx = 0 only, and
     # only by output column 0; the wide vectors (rows packed) must not carry it
-    # into the other taps' gradWeight, nor into other outputs
-    geom = _geom(2, 8, 1, 5, 7, 8, (1, 1, 3), (0, 0, 0), (1, 1, 1))
+    # into the other taps' gradWeight, nor into other outputs. 4 images and an
+    # even width: the forward and gradInput by 1-D Winograd, whose transformed
+    # values mix a tile's columns (an output reads only its own window still)
+    geom = _geom(N, 8, 1, 5, W, 8, (1, 1, 3), (0, 0, 0), (1, 1, 1))
     x, w, b, go = _data(geom)
     x[:, :, :, :, 0] = np.inf
     x[1, 3, 0, 2, 0] = np.nan
@@ -179,6 +182,35 @@ def test_nonfinite_reaches_only_what_reads_it():
     _, gi2, _, _ = _shift(geom, x, w, b, go2)
     bad = ~np.isfinite(gi2)
     assert bad[0, :, 0, 1, 2:5].all() and bad.sum() == bad[0, :, 0, 1, 2:5].sum()
+
+
+# 1-D Winograd F(2, 3) along the width: kernel width 3, stride 1, width
+# dilation 1, even output width, batches of FUSE_MIN_IMAGES or more (forward
+# and gradInput)
+WINO = [
+    (4, 8, 1, 7, 10, 9, (1, 3, 3), (0, 1, 1), (1, 1, 1)),      # 2-D
+    (4, 6, 3, 5, 8, 11, (3, 3, 3), (1, 1, 1), (1, 1, 1)),      # 3-D
+    (5, 8, 2, 9, 12, 8, (2, 3, 3), (1, 2, 1), (2, 2, 1)),      # dilated in time and height
+    (4, 5, 1, 6, 40, 7, (1, 2, 3), (0, 0, 0), (1, 1, 1)),      # 19 pairs a row: partial vectors
+    (4, 3, 1, 3, 2, 4, (1, 1, 3), (0, 0, 1), (1, 1, 1)),       # one output pair a row
+    (4, 16, 1, 4, 66, 16, (1, 3, 3), (0, 1, 1), (1, 1, 1)),    # 33 pairs: a third vector
+]
+
+
+@pytest.mark.parametrize("g", WINO, ids=str)
+def test_winograd_matches_float64_reference(g):
+    _agree(_geom(*g))
+
+
+def test_winograd_agrees_with_the_direct_taps(monkeypatch):
+    geom = _geom(4, 8, 2, 6, 14, 8, (2, 3, 3), (1, 1, 1), (1, 1, 1))
+    x, w, b, go = _data(geom)
+    wino = _shift(geom, x, w, b, go)
+    monkeypatch.setattr(sk, "WINOGRAD", False)
+    direct = _shift(geom, x, w, b, go)
+    for name, a, r in zip(("output", "gradInput"), wino[:2], direct[:2]):
+        assert not np.array_equal(a, r), name      # two different sums, both close
+        _close(a, r, np.sqrt(8 * 18), name)
 
 
 def test_groups_give_the_same_bits(monkeypatch):

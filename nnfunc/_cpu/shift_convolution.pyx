@@ -161,6 +161,19 @@ cdef struct _Fwd:
     int failed              # a task could not allocate its scratch row
 
 
+cdef float* _scratch(Py_ssize_t n, const nnf_shift* rg, float** row) noexcept nogil:
+    # a task's n floats of scratch and a padding row for rg's placements
+    # (*row); NULL, holding nothing, when out of memory
+    cdef float* p = <float*>malloc(n * sizeof(float))
+    row[0] = nnf_shift_row_alloc(rg)
+    if p == NULL or row[0] == NULL:
+        free(p)
+        free(row[0])
+        row[0] = NULL
+        return NULL
+    return p
+
+
 cdef void _pad_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef _Fwd* f = <_Fwd*>ctx
     cdef const nnf_shift* g = f.g
@@ -345,15 +358,13 @@ cdef void _wino_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef const nnf_shift* q = m.q
     cdef Py_ssize_t i, j, nv = q.OT * q.nvec, Lq = q.L
     cdef Py_ssize_t ntile = (nv + NNF_SHIFT_NV - 1) // NNF_SHIFT_NV
-    cdef float* xp = <float*>malloc((g.S + q.S + 4 * g.O * Lq) * sizeof(float))
-    cdef float* u = xp + g.S
-    cdef float* mm = u + q.S
-    cdef float* row = nnf_shift_row_alloc(g)
-    if xp == NULL or row == NULL:
-        free(xp)
-        free(row)
+    cdef float* row
+    cdef float* xp = _scratch(g.S + q.S + 4 * g.O * Lq, g, &row)
+    if xp == NULL:
         m.failed = 1
         return
+    cdef float* u = xp + g.S
+    cdef float* mm = u + q.S
     for i in range(i0, i1):
         nnf_shift_pad(g, m.src + i * g.C * g.T * g.H * g.W, xp, row)
         for j in range(4):
@@ -525,15 +536,13 @@ cdef void _wimg_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef const nnf_shift* g = m.g
     cdef Py_ssize_t i, o, nv = g.OT * g.nvec
     cdef Py_ssize_t pn = g.Kq * g.Oq
-    cdef float* xp = <float*>malloc((g.S + g.L * g.Oq) * sizeof(float))
-    cdef float* got = xp + g.S
-    cdef float* row = nnf_shift_row_alloc(g)
     cdef const float* gon
-    if xp == NULL or row == NULL:
-        free(xp)
-        free(row)
+    cdef float* row
+    cdef float* xp = _scratch(g.S + g.L * g.Oq, g, &row)
+    if xp == NULL:
         m.failed = 1
         return
+    cdef float* got = xp + g.S
     for i in range(i0, i1):
         gon = m.go + i * g.O * g.L
         nnf_shift_pad(g, m.x + i * g.C * g.T * g.H * g.W, xp, row)
@@ -774,14 +783,12 @@ cdef void _phase_task(void* ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     cdef const nnf_shift* g
     cdef Py_ssize_t i, ph, nv
     cdef const nnf_shift* d = q.d
-    cdef float* xp = <float*>malloc((q.gp.S + q.tmpn) * sizeof(float))
-    cdef float* tmp = xp + q.gp.S
-    cdef float* row = nnf_shift_row_alloc(d)
-    if xp == NULL or row == NULL:
-        free(xp)
-        free(row)
+    cdef float* row
+    cdef float* xp = _scratch(q.gp.S + q.tmpn, d, &row)
+    if xp == NULL:
         q.failed = 1
         return
+    cdef float* tmp = xp + q.gp.S
     for i in range(i0, i1):
         nnf_shift_pad(q.gp, q.x + i * q.gp.C * q.gp.T * q.gp.H * q.gp.W, xp, row)
         for ph in range(q.nph):

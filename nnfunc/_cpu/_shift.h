@@ -171,9 +171,9 @@ static void nnf_shift_offsets(const nnf_shift* g, ptrdiff_t* off) {
 static inline ptrdiff_t nnf_shift_clamp16(ptrdiff_t v) { return v < 0 ? 0 : v > 16 ? 16 : v; }
 
 /* the sW phases of a padded-source row r (sW*n floats): d[bw][i] =
-   r[sW*i + bw] for i < n (the widths strides other than 2: stride 2 reads
-   the source row directly, nnf_shift_deal2); and the inverse, r[sW*i + bw]
-   = d[bw][i] */
+   r[sW*i + bw] for i < n (width strides over 2, or no AVX-512: strides 1 and
+   2 read the source rows directly, nnf_shift_rows1/2); and the inverse,
+   r[sW*i + bw] = d[bw][i] */
 static void nnf_shift_deal(float* const* d, const float* r, ptrdiff_t sW, ptrdiff_t n) {
     for (ptrdiff_t bw = 0; bw < sW; bw++)
         for (ptrdiff_t i = 0; i < n; i++) d[bw][i] = r[sW * i + bw];
@@ -202,54 +202,37 @@ NNF_AVX512 static void nnf_shift_undeal(float* r, const float* const* d, ptrdiff
         _mm512_storeu_ps(r + 2 * i + 16, _mm512_permutex2var_ps(a, hi, b));
     }
 }
-/* the two phases of a stride-2 padded-source row read straight from the
-   source row s (W floats placed at pW: positions outside hold 0), n each */
-NNF_AVX512 static void nnf_shift_deal2(float* d0, float* d1, const float* s, ptrdiff_t pW,
-                                       ptrdiff_t W, ptrdiff_t n) {
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
-    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
-    for (ptrdiff_t i = 0; i < n; i += 16) {
-        /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
-        ptrdiff_t lo = nnf_shift_clamp16(pW - 2 * i), hi = nnf_shift_clamp16(pW + W - 2 * i);
-        ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16),
-                  hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
-        __mmask16 ma = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-        __mmask16 mb = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
-        const char* base = (const char*)s + (2 * i - pW) * (ptrdiff_t)sizeof(float);
-        __m512 a = _mm512_maskz_loadu_ps(ma, base), b = _mm512_maskz_loadu_ps(mb, base + 64);
-        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
-        _mm512_mask_storeu_ps(d0 + i, m, _mm512_permutex2var_ps(a, ev, b));
-        _mm512_mask_storeu_ps(d1 + i, m, _mm512_permutex2var_ps(a, od, b));
-    }
-}
 /* stride-1 padded-source rows: nr rows d + j*dd (n floats each) from the
    source rows s + j*ds (W floats placed at pW: positions outside hold 0),
    with masked loads and stores whose masks are the same for every row (a
    call of memcpy and memset per row of a small image cost 5 % of a 3-D
-   convolution). n <= 16 * NNF_SHIFT_ROW_VECS. */
+   convolution); NNF_SHIFT_ROW_VECS vectors of columns at a time. */
 #define NNF_SHIFT_ROW_VECS 16
 NNF_AVX512 static void nnf_shift_rows1(float* d, ptrdiff_t dd, const float* s, ptrdiff_t ds,
                                        ptrdiff_t nr, ptrdiff_t pW, ptrdiff_t W, ptrdiff_t n) {
     __mmask16 ma[NNF_SHIFT_ROW_VECS], m[NNF_SHIFT_ROW_VECS];
-    ptrdiff_t nv = (n + 15) / 16;
-    for (ptrdiff_t v = 0; v < nv; v++) {
-        ptrdiff_t i = 16 * v;
-        ptrdiff_t lo = nnf_shift_clamp16(pW - i), hi = nnf_shift_clamp16(pW + W - i);
-        ma[v] = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-        m[v] = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
-    }
-    for (ptrdiff_t j = 0; j < nr; j++) {
-        /* lane l of vector v reads s[16 v + l - pW] (masked off outside the row) */
-        const char* base = (const char*)(s + j * ds) - pW * (ptrdiff_t)sizeof(float);
-        float* dr = d + j * dd;
-        for (ptrdiff_t v = 0; v < nv; v++)
-            _mm512_mask_storeu_ps(dr + 16 * v, m[v], _mm512_maskz_loadu_ps(ma[v], base + 64 * v));
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += 16 * NNF_SHIFT_ROW_VECS) {
+        ptrdiff_t nv = (n - c0 + 15) / 16;
+        if (nv > NNF_SHIFT_ROW_VECS) nv = NNF_SHIFT_ROW_VECS;
+        for (ptrdiff_t v = 0; v < nv; v++) {
+            ptrdiff_t i = c0 + 16 * v;
+            ptrdiff_t lo = nnf_shift_clamp16(pW - i), hi = nnf_shift_clamp16(pW + W - i);
+            ma[v] = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+            m[v] = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+        }
+        for (ptrdiff_t j = 0; j < nr; j++) {
+            /* lane l of column vector i reads s[i + l - pW] (masked off outside the row) */
+            const char* base = (const char*)(s + j * ds + c0) - pW * (ptrdiff_t)sizeof(float);
+            float* dr = d + j * dd + c0;
+            for (ptrdiff_t v = 0; v < nv; v++)
+                _mm512_mask_storeu_ps(dr + 16 * v, m[v],
+                                      _mm512_maskz_loadu_ps(ma[v], base + 64 * v));
+        }
     }
 }
 /* nnf_shift_rows1 for a width stride of 2: the two phases of each row,
    d0 + j*dd and d1 + j*dd (n floats each), read straight from the source row
-   s + j*ds (nnf_shift_deal2's placement) */
+   s + j*ds: phase b position i holds s[2i + b - pW] (0 outside the row) */
 NNF_AVX512 static void nnf_shift_rows2(float* d0, float* d1, ptrdiff_t dd, const float* s,
                                        ptrdiff_t ds, ptrdiff_t nr, ptrdiff_t pW, ptrdiff_t W,
                                        ptrdiff_t n) {
@@ -257,26 +240,30 @@ NNF_AVX512 static void nnf_shift_rows2(float* d0, float* d1, ptrdiff_t dd, const
                                          30);
     const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
     __mmask16 ma[NNF_SHIFT_ROW_VECS], mb[NNF_SHIFT_ROW_VECS], m[NNF_SHIFT_ROW_VECS];
-    ptrdiff_t nv = (n + 15) / 16;
-    for (ptrdiff_t v = 0; v < nv; v++) {
-        /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
-        ptrdiff_t i = 16 * v;
-        ptrdiff_t lo = nnf_shift_clamp16(pW - 2 * i), hi = nnf_shift_clamp16(pW + W - 2 * i);
-        ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16),
-                  hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
-        ma[v] = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-        mb[v] = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
-        m[v] = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
-    }
-    for (ptrdiff_t j = 0; j < nr; j++) {
-        const char* base = (const char*)(s + j * ds) - pW * (ptrdiff_t)sizeof(float);
-        float* r0 = d0 + j * dd;
-        float* r1 = d1 + j * dd;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += 16 * NNF_SHIFT_ROW_VECS) {
+        ptrdiff_t nv = (n - c0 + 15) / 16;
+        if (nv > NNF_SHIFT_ROW_VECS) nv = NNF_SHIFT_ROW_VECS;
         for (ptrdiff_t v = 0; v < nv; v++) {
-            __m512 a = _mm512_maskz_loadu_ps(ma[v], base + 128 * v),
-                   b = _mm512_maskz_loadu_ps(mb[v], base + 128 * v + 64);
-            _mm512_mask_storeu_ps(r0 + 16 * v, m[v], _mm512_permutex2var_ps(a, ev, b));
-            _mm512_mask_storeu_ps(r1 + 16 * v, m[v], _mm512_permutex2var_ps(a, od, b));
+            /* positions 2i + l, l < 32, hold s[2i + l - pW] for pW <= 2i + l < pW + W */
+            ptrdiff_t i = c0 + 16 * v;
+            ptrdiff_t lo = nnf_shift_clamp16(pW - 2 * i), hi = nnf_shift_clamp16(pW + W - 2 * i);
+            ptrdiff_t lo2 = nnf_shift_clamp16(pW - 2 * i - 16),
+                      hi2 = nnf_shift_clamp16(pW + W - 2 * i - 16);
+            ma[v] = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+            mb[v] = (__mmask16)(((1u << hi2) - 1u) & ~((1u << lo2) - 1u));
+            m[v] = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1u);
+        }
+        for (ptrdiff_t j = 0; j < nr; j++) {
+            const char* base =
+                (const char*)(s + j * ds + 2 * c0) - pW * (ptrdiff_t)sizeof(float);
+            float* r0 = d0 + j * dd + c0;
+            float* r1 = d1 + j * dd + c0;
+            for (ptrdiff_t v = 0; v < nv; v++) {
+                __m512 a = _mm512_maskz_loadu_ps(ma[v], base + 128 * v),
+                       b = _mm512_maskz_loadu_ps(mb[v], base + 128 * v + 64);
+                _mm512_mask_storeu_ps(r0 + 16 * v, m[v], _mm512_permutex2var_ps(a, ev, b));
+                _mm512_mask_storeu_ps(r1 + 16 * v, m[v], _mm512_permutex2var_ps(a, od, b));
+            }
         }
     }
 }
@@ -302,7 +289,7 @@ static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float
     float* d[NNF_SHIFT_MAX_STRIDE];
     if (j1 < j0) j1 = j0;
 #if NNF_SHIFT_X86
-    if (g->sW <= 2 && g->Wp <= 16 * NNF_SHIFT_ROW_VECS) {
+    if (g->sW <= 2) {
         /* width stride 1 or 2: the source rows of each plane (or pair of
            width phases) in one call, the rest zeroed plane by plane */
         for (ptrdiff_t c1 = 0; c1 < g->C1; c1 += g->sW) {
@@ -356,13 +343,8 @@ static void nnf_shift_pad(const nnf_shift* g, const float* src, float* xp, float
                     continue;
                 }
                 const float* s = src + ((c * g->T + ts) * g->H + hs) * g->W;
-#if NNF_SHIFT_X86
-                if (g->sW == 2) {       /* the usual stride: no copy of the row */
-                    nnf_shift_deal2(d[0], d[1], s, g->pW, g->W, g->Wp);
-                    continue;
-                }
-#endif
-                /* stride 1: straight into the plane; else through the scratch row */
+                /* stride 1 (without AVX-512): straight into the plane; else
+                   through the scratch row */
                 float* r = g->sW == 1 ? d[0] : row;
                 for (ptrdiff_t j = 0; j < j0; j++) r[j] = 0.0f;
                 memcpy(r + j0, s + (j0 - g->pW), (size_t)(j1 - j0) * sizeof(float));

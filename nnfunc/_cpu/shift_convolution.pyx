@@ -605,6 +605,11 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
         _geom(&h, O, OT, OH, OW, C, T, H, W, kT, kH, kW, (kT - 1) * dT - pT,
               (kH - 1) * dH - pH, (kW - 1) * dW - pW, dT, dH, dW, 1, 1, 1)
     cdef bint want_gi = gi is not None, want_gw = gw is not None
+    # gradInput by 1-D Winograd (see WINOGRAD): its own scratch and pass, so
+    # none of the direct paths' below
+    cdef bint wino_gi = want_gi and N >= FUSE_MIN_IMAGES and not strided and _wino_ok(&h)
+    if wino_gi:
+        want_gi = False
     cdef bint want_gb = want_gw and gb is not None, want_y = want_gw and y is not None
     if N == 0:
         if want_gw:
@@ -666,13 +671,11 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     wg.g, wg.xp, wg.got, wg.off, wg.gwt = &g, b.xp, b.got, b.off, pgwt
     _fwd_init(&fy, &g, b.xp, _f(wpky), b.off, NULL)
     cdef float* py = _f(y) if want_y else NULL
-    if fuse and not strided and _wino_ok(&h):
-        # gradInput by 1-D Winograd: the h problem's taps are w's, planes
-        # swapped and every tap index reversed
+    if wino_gi:
+        # the h problem's taps are w's, planes swapped and every tap index reversed
         _wino_run(&h, pgo, np.ascontiguousarray(
             w.reshape(O, C, kT, kH, kW)[:, :, ::-1, ::-1, ::-1].transpose(1, 0, 2, 3, 4),
             dtype=np.float32), b.gib, pgi, N)
-        fuse = want_gi = False
     with nogil:
         if want_gi:
             nnf_shift_pack(&h, pw1, <float*>f.wpk, 1)

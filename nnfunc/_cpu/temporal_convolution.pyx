@@ -59,13 +59,9 @@ from libc.string cimport memcpy, memset
 from nnfunc._cpu._blas cimport floating, blas_int, gemm, gemv
 from nnfunc._cpu._rowgemm cimport (RgJob, nnf_rg_run, rg_available, rg_cols, rg_job,
                                    rg_pack, rg_rows, rg_transpose)
+from nnfunc._cpu._rowgemm import available as rowgemm_available   # (for the tests)
 
 cnp.import_array()
-
-
-def rowgemm_available():
-    """Whether this CPU (and OS) run the row-GEMM method (AVX-512)."""
-    return bool(rg_available())
 
 
 #: the row-GEMM method serves "auto" from this many features in and out

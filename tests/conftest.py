@@ -7,4 +7,16 @@ Tests run with ``--import-mode=importlib`` against the *installed* nnfunc
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+@pytest.fixture
+def jax_x64():
+    """JAX with float64 enabled for the test (the module; skips without JAX)."""
+    jax = pytest.importorskip("jax")
+    prev = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", prev)

@@ -131,15 +131,6 @@ def test_autograd_trains_the_digits_network():
 
 # --------------------------------------------------------------------- JAX
 
-@pytest.fixture
-def jax_x64():
-    jax = pytest.importorskip("jax")
-    prev = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield jax
-    jax.config.update("jax_enable_x64", prev)
-
-
 def _jax_pure(x, w, b, W, B, y):
     import jax
     import jax.numpy as jnp

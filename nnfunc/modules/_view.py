@@ -20,6 +20,20 @@ def sizes_arg(m, name, sizes, allow_minus_one=False):
     return out
 
 
+def reshape_tail(xp, a, src, dst):
+    """``reshape(a, dst)`` for ``a`` of shape ``src``. Where the two shapes
+    share leading sizes and the rest is neither one merge nor one split
+    (``(N, 4, 5)`` to ``(N, 2, 10)``), the rest is merged first, then split:
+    Dask reshapes a batch-chunked array only in such steps (each a view on
+    NumPy)."""
+    k = 0
+    while k < min(len(src), len(dst)) and src[k] == dst[k]:
+        k += 1
+    if 0 < k and len(src) - k > 1 and len(dst) - k > 1:
+        a = xp.reshape(a, tuple(src[:k]) + (numel(src[k:]),))
+    return xp.reshape(a, dst)
+
+
 class ViewOp(Module):
     """A reshape of the input: ``info = (input shape, output shape)``.
 
@@ -40,10 +54,10 @@ class ViewOp(Module):
         return info[1]
 
     def forward(self, xp, d, info):
-        return xp.reshape(d["input"], info[1])
+        return reshape_tail(xp, d["input"], info[0], info[1])
 
     def backward(self, xp, d, info):
-        return {"gradInput": xp.reshape(d["gradOutput"], info[0])}
+        return {"gradInput": reshape_tail(xp, d["gradOutput"], info[1], info[0])}
 
 
 def numel(shape):

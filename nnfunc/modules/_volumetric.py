@@ -21,7 +21,7 @@
 import math
 
 from .._core.module import Module
-from ._spatial import (_INT_MAX, _device, _spread, conv_out_size, pad2d, pool_out_size,
+from ._spatial import (_INT_MAX, _spread, conv_out_size, pad2d, pool_out_size,
                        scatter_taps, taps)
 
 
@@ -339,7 +339,7 @@ class _VolumetricConv(Volumetric):
         tshape = info[4]
         if tshape is not None:
             # the target only sets the output size: its gradient is zero
-            gi = [gi, xp.zeros(tshape, dtype=gi.dtype, device=_device(gi))]
+            gi = [gi, xp.zeros_like(d["input"][1], dtype=gi.dtype)]
         res = {"gradInput": gi, "gradWeight": xp.reshape(gw, tuple(d["weight"].shape))}
         if self.bias:
             res["gradBias"] = xp.sum(go5, axis=(0, 2, 3, 4))

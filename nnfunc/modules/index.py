@@ -61,4 +61,4 @@ class Index(Module):
                         == xp.reshape(idx, (1, kshape[0])), go.dtype)
         g = xp.moveaxis(go, axis, -1) @ xp.permute_dims(hit, (1, 0))
         return {"gradInput": [xp.moveaxis(g, -1, axis),
-                              xp.zeros(kshape, dtype=go.dtype)]}
+                              xp.zeros_like(idx, dtype=go.dtype)]}

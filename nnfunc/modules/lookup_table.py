@@ -121,8 +121,9 @@ class LookupTable(Module):
         return order, s, xp.searchsorted(s, rows, side="left"), \
             xp.searchsorted(s, rows, side="right")
 
-    def _renorm(self, xp, w, flat):
-        _, _, lo, hi = self._segments(xp, flat)
+    def _scale(self, xp, w):
+        """Per row of ``w``: ``maxNorm / (norm + 1e-7)`` where its norm
+        exceeds ``maxNorm``, else 1 (as a column)."""
         p = self.normType
         if p == 1.0:
             norm = xp.sum(xp.abs(w), axis=1)
@@ -130,26 +131,30 @@ class LookupTable(Module):
             norm = xp.sqrt(xp.sum(w * w, axis=1))
         else:
             norm = xp.sum(xp.abs(w) ** p, axis=1) ** (1.0 / p)
-        hit = (hi > lo) & (norm > self.maxNorm)
-        scale = xp.where(hit, self.maxNorm / (norm + 1e-7), xp.ones_like(norm))
-        return w * scale[:, None]
+        scale = xp.where(norm > self.maxNorm, self.maxNorm / (norm + 1e-7), xp.ones_like(norm))
+        return scale[:, None]
 
     def forward(self, xp, d, info):
         w = d["weight"]
         flat = self._flat(xp, d["input"])
-        if self.maxNorm is not None:
-            w = self._renorm(xp, w, flat)
-        y = xp.reshape(xp.take(w, flat, axis=0), info + (self.nOutput,))
-        if self.maxNorm is not None:
-            return {"output": y, "weight": w}
-        return y
+        rows = xp.take(w, flat, axis=0)
+        if self.maxNorm is None:
+            return xp.reshape(rows, info + (self.nOutput,))
+        # every gathered row is a row the input names, so it is renormalised
+        # on its own (an output row reads only its own index); the returned
+        # weight renormalises the rows that any index names
+        y = xp.reshape(rows * self._scale(xp, rows), info + (self.nOutput,))
+        _, _, lo, hi = self._segments(xp, flat)
+        named = (hi > lo)[:, None]
+        w = xp.where(named, w * self._scale(xp, w), w)
+        return {"output": y, "weight": w}
 
     def backward(self, xp, d, info):
         x, w, go = d["input"], d["weight"], d["gradOutput"]
         n, D = self.nIndex, self.nOutput
         flat = self._flat(xp, x)
         m = flat.shape[0]
-        gi = xp.zeros(info, dtype=w.dtype, device=_device(w))
+        gi = xp.zeros_like(x, dtype=w.dtype)
         if m == 0:
             return {"gradInput": gi, "gradWeight": xp.zeros((n, D), dtype=w.dtype,
                                                             device=_device(w))}

@@ -52,7 +52,7 @@ class MaskedSelect(Module):
         idx = xp.where(flat, pos, xp.full_like(pos, count))
         ext = xp.concat([go, xp.zeros((1,), dtype=go.dtype)])
         g = xp.reshape(xp.take(ext, idx, axis=0), shape)
-        return {"gradInput": [g, xp.zeros(tuple(mask.shape), dtype=go.dtype)]}
+        return {"gradInput": [g, xp.zeros_like(mask, dtype=go.dtype)]}
 
 
 def _is_tracer(a):

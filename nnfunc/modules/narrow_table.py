@@ -31,6 +31,6 @@ class NarrowTable(TableModule):
 
     def backward(self, xp, d, info):
         go, o = d["gradOutput"], self.offset
-        gi = [go[j - o][...] if o <= j < o + self.length else xp.zeros(x.shape, dtype=x.dtype)
+        gi = [go[j - o][...] if o <= j < o + self.length else xp.zeros_like(x)
               for j, x in enumerate(d["input"])]
         return {"gradInput": gi}

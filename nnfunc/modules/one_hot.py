@@ -50,7 +50,7 @@ class OneHot(Module):
 
     def backward(self, xp, d, info):
         x = d["input"]
-        return {"gradInput": xp.zeros(tuple(x.shape), dtype=self.result_dtype(xp))}
+        return {"gradInput": xp.zeros_like(x, dtype=self.result_dtype(xp))}
 
 
 def _namespace(x):

@@ -36,6 +36,6 @@ class SelectTable(TableModule):
     def backward(self, xp, d, info):
         i = info[0]
         go = d["gradOutput"]
-        gi = [go[...] if j == i else xp.zeros(x.shape, dtype=x.dtype)
+        gi = [go[...] if j == i else xp.zeros_like(x)
               for j, x in enumerate(d["input"])]
         return {"gradInput": gi}

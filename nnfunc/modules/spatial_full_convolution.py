@@ -2,7 +2,7 @@ import math
 
 from .._core.module import Module
 from ._conv import batch_matmul_sum, conv_args, conv_columns, conv_fold
-from ._spatial import _INT_MAX, _device, check_output_size, check_spatial_input
+from ._spatial import _INT_MAX, check_output_size, check_spatial_input
 
 
 class SpatialFullConvolution(Module):
@@ -163,7 +163,7 @@ class SpatialFullConvolution(Module):
         gi = gi if batch else gi[0, ...]
         if tshape is not None:
             # the target only sets the output size: its gradient is zero
-            gi = [gi, xp.zeros(tshape, dtype=gi.dtype, device=_device(gi))]
+            gi = [gi, xp.zeros_like(d["input"][1], dtype=gi.dtype)]
         res = {"gradInput": gi,
                "gradWeight": xp.reshape(gw, self.param_shapes()["weight"])}
         if self.bias:

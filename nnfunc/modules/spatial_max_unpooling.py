@@ -2,7 +2,7 @@ import numpy as np
 
 from .._core.dispatch import kernel_module
 from .._core.module import Module
-from ._indices import check_index_range
+from ._indices import check_index_range, take_along_rows
 from ._targets import _values_known
 from ._spatial import _INT_MAX, _device, check_spatial_input
 from .spatial_max_pooling import SpatialMaxPooling
@@ -49,7 +49,8 @@ class SpatialMaxUnpooling(Module):
     offsets ``iy * W + ix`` into the ``(H, W)`` output plane (what
     ``SpatialMaxPooling(..., return_indices=True)`` returns; Torch7's were
     1-based); optional ``outputSize``: ``(H, W)`` as two ints (a tuple, a
-    list or an integer array). Every index must lie in ``[0, H W)``,
+    list or an integer array; inside ``jax.jit`` not a traced array, as
+    it sets the output's shape). Every index must lie in ``[0, H W)``,
     checked before anything is written (an ``InputError`` names the bad
     value; Dask arrays and ``jax.jit`` tracers cannot be read: there an
     out-of-range index is dropped).
@@ -115,6 +116,10 @@ class SpatialMaxUnpooling(Module):
             ok = dt.kind in "iu" if ns is None else ns.isdtype(dt, "integral")
             if not ok:
                 self.fail_type(f"'outputSize' must have an integer dtype, got {dt}")
+            if type(size).__module__.startswith("jax"):
+                # a tracer: _concrete_jax returned the values of any other JAX array
+                self.fail("'outputSize' sets the output's shape, which jax.jit must know "
+                          "when tracing: pass it as a tuple of ints, not a traced array")
             vals = [int(size[0]), int(size[1])]
         elif isinstance(size, (tuple, list)) and len(size) == 2:
             vals = list(size)
@@ -161,36 +166,40 @@ class SpatialMaxUnpooling(Module):
         return (n, c, oh, ow) if batch else (c, oh, ow)
 
     # -- generic array-API math -------------------------------------------
-    def _keys(self, xp, idx, info):
-        """Flat output positions ``plane * H W + index`` of every input
-        element (1-D, int64), and where the index is in range."""
+    # Everything runs plane by plane on (planes, positions) arrays: a row
+    # reads only its own plane, so a Dask batch stays chunked.
+    def _plane_indices(self, xp, idx, info):
+        """The indices as ``(planes, h w)`` int64, and where they are in range."""
         batch, n, c, h, w, oh, ow = info
-        planes, L, O = n * c, h * w, oh * ow
-        dev = _device(idx)
-        i = xp.reshape(xp.astype(idx, xp.int64), (planes * L,))
-        valid = (i >= 0) & (i < O)
-        base = (xp.arange(planes * L, dtype=xp.int64, device=dev) // L) * O
-        return i + base, valid
+        i = xp.reshape(xp.astype(idx, xp.int64), (n * c, h * w))
+        return i, (i >= 0) & (i < oh * ow)
 
     def forward(self, xp, d, info):
         batch, n, c, h, w, oh, ow = info
         x = d["input"]
         dev = _device(x)
         planes, L, O = n * c, h * w, oh * ow
-        if planes == 0:
+        if planes == 0 or L == 0:
             return xp.zeros(self.output_shape(info), dtype=x.dtype, device=dev)
-        key, valid = self._keys(xp, d["indices"], info)
-        # a scatter without in-place writes: sort the target positions
-        # (stably: equal ones keep input order) and find, for every output
-        # position, the last input element sent there
-        key = xp.where(valid, key, xp.full_like(key, -1))
-        perm = xp.argsort(key, stable=True)
-        sk = xp.take(key, perm)
-        q = xp.arange(planes * O, dtype=xp.int64, device=dev)
-        pos = xp.searchsorted(sk, q, side="right") - 1
-        pos = xp.where(pos >= 0, pos, xp.zeros_like(pos))
-        hit = xp.take(sk, pos) == q
-        vals = xp.take(xp.reshape(x, (planes * L,)), xp.take(perm, pos))
+        i, valid = self._plane_indices(xp, d["indices"], info)
+        # a scatter without in-place writes: sort each plane's target
+        # positions (stably: equal ones keep input order), then find for every
+        # output position q the last input sent there by a binary search of
+        # the sorted row (the count of keys <= q), log2(h w) gathers
+        key = xp.where(valid, i, xp.full_like(i, -1))
+        perm = xp.argsort(key, axis=-1, stable=True)
+        sk = take_along_rows(xp, key, perm)
+        q = xp.broadcast_to(xp.arange(O, dtype=xp.int64, device=dev)[None, :], (planes, O))
+        cnt = xp.zeros_like(q)
+        step = 1 << (L.bit_length() - 1)
+        while step:
+            cand = cnt + step
+            probe = take_along_rows(xp, sk, xp.minimum(cand, xp.full_like(cand, L)) - 1)
+            cnt = xp.where((cand <= L) & (probe <= q), cand, cnt)
+            step >>= 1
+        pos = xp.maximum(cnt - 1, xp.zeros_like(cnt))
+        hit = (cnt > 0) & (take_along_rows(xp, sk, pos) == q)
+        vals = take_along_rows(xp, xp.reshape(x, (planes, L)), take_along_rows(xp, perm, pos))
         y = xp.where(hit, vals, xp.zeros_like(vals))
         return xp.reshape(y, self.output_shape(info))
 
@@ -198,8 +207,9 @@ class SpatialMaxUnpooling(Module):
         batch, n, c, h, w, oh, ow = info
         go = d["gradOutput"]
         planes, O = n * c, oh * ow
-        key, valid = self._keys(xp, d["indices"], info)
-        g = xp.take(xp.reshape(go, (planes * O,)), xp.where(valid, key, xp.zeros_like(key)))
+        i, valid = self._plane_indices(xp, d["indices"], info)
+        g = take_along_rows(xp, xp.reshape(go, (planes, O)),
+                            xp.where(valid, i, xp.zeros_like(i)))
         g = xp.where(valid, g, xp.zeros_like(g))
         return {"gradInput": xp.reshape(g, tuple(d["input"].shape))}
 

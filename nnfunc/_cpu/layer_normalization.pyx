@@ -11,19 +11,29 @@ composite), then scaled by weight and shifted by bias (optional).
 
 Per row: the statistics in two sweeps over the cached row (the SIMD lanes
 of _norm.h, partial sums in double), then one sweep that writes the result
-(the gradient: one more sweep for its two sums). The parameter gradients
-accumulate over rows in the gradient arrays themselves (zeroed first).
+(the gradient: one more sweep for its two sums). Large inputs are split
+over the thread pool by rows. The parameter gradients are summed per block
+of rows (blocks fixed by N and D alone, at most _MAX_BLOCKS) and the
+blocks' sums added in block order, so the bits do not depend on the number
+of threads; a single block sums straight into the gradient arrays.
 w, b, gw, gb may be None.
 """
 
 cimport numpy as cnp
 from libc.math cimport sqrt
+from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
 from nnfunc._cpu._blas cimport floating
 from nnfunc._cpu._norm cimport lnbwd, lnfwd, moments
+from nnfunc._cpu._parallel cimport parallel_for
 
 cnp.import_array()
+
+cdef enum:
+    _GRAIN = 32768          # elements per pool part
+    _BLOCK = 16384          # elements per block of rows of the parameter gradients
+    _MAX_BLOCKS = 64        # ... and at most this many blocks (their partial sums)
 
 
 cdef void _forward(const floating* x, floating* y, const floating* w, const floating* b,
@@ -50,6 +60,62 @@ cdef void _backward(const floating* x, const floating* go, floating* gi, floatin
               <floating>(1.0 / sqrt(m2 / D + eps / D)))
 
 
+ctypedef struct _Job:
+    bint dbl
+    const char* x
+    const char* go
+    char* y                 # the forward's y, the gradient's gi
+    const char* w
+    const char* b
+    char* gw                # per block of rows: D gradWeight sums, then D gradBias sums
+    Py_ssize_t N, D, rows   # rows: per block
+    double eps
+
+
+cdef void _forward_task(void* ctx, Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    cdef Py_ssize_t o = n0 * j.D
+    if j.dbl:
+        _forward(<const double*>j.x + o, <double*>j.y + o, <const double*>j.w,
+                 <const double*>j.b, n1 - n0, j.D, j.eps)
+    else:
+        _forward(<const float*>j.x + o, <float*>j.y + o, <const float*>j.w,
+                 <const float*>j.b, n1 - n0, j.D, j.eps)
+
+
+cdef void _backward_task(void* ctx, Py_ssize_t b0, Py_ssize_t b1) noexcept nogil:
+    cdef _Job* j = <_Job*>ctx
+    cdef Py_ssize_t blk, r0, o, k, D = j.D
+    for blk in range(b0, b1):
+        r0 = blk * j.rows
+        o = r0 * D
+        k = blk * 2 * D
+        if j.dbl:
+            _backward(<const double*>j.x + o, <const double*>j.go + o, <double*>j.y + o,
+                      <double*>j.gw + k if j.gw != NULL else NULL,
+                      <double*>j.gw + k + D if j.gw != NULL else NULL,
+                      <const double*>j.w, min(j.rows, j.N - r0), D, j.eps)
+        else:
+            _backward(<const float*>j.x + o, <const float*>j.go + o, <float*>j.y + o,
+                      <float*>j.gw + k if j.gw != NULL else NULL,
+                      <float*>j.gw + k + D if j.gw != NULL else NULL,
+                      <const float*>j.w, min(j.rows, j.N - r0), D, j.eps)
+
+
+cdef void _add_blocks(const floating* parts, floating* gw, floating* gb, Py_ssize_t nb,
+                      Py_ssize_t D) noexcept nogil:
+    """gw, gb = the blocks' sums, added in block order."""
+    cdef Py_ssize_t blk, i
+    cdef const floating* p
+    memset(gw, 0, D * sizeof(floating))
+    memset(gb, 0, D * sizeof(floating))
+    for blk in range(nb):
+        p = parts + blk * 2 * D
+        for i in range(D):
+            gw[i] += p[i]
+            gb[i] += p[D + i]
+
+
 cdef inline void* _ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
@@ -57,34 +123,52 @@ cdef inline void* _ptr(object a):
 def update_output(cnp.ndarray x, cnp.ndarray y, w, b, Py_ssize_t N, Py_ssize_t D,
                   double eps):
     """y = layer-normalised x (see the module docstring)."""
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pw = _ptr(w)
-    cdef void* pb = _ptr(b)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
-        with nogil:
-            _forward(<const float*>px, <float*>py, <const float*>pw, <const float*>pb,
-                     N, D, eps)
-    else:
-        with nogil:
-            _forward(<const double*>px, <double*>py, <const double*>pw, <const double*>pb,
-                     N, D, eps)
+    cdef _Job j
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.y = <char*>cnp.PyArray_DATA(y)
+    j.w = <const char*>_ptr(w)
+    j.b = <const char*>_ptr(b)
+    j.N, j.D, j.eps = N, D, eps
+    with nogil:
+        parallel_for(_forward_task, &j, N, max(<Py_ssize_t>1, _GRAIN // max(D, 1)), 1)
 
 
 def update_grad(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, gw, gb, w, Py_ssize_t N,
                 Py_ssize_t D, double eps):
     """gradInput, gradWeight, gradBias (written over)."""
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgo = cnp.PyArray_DATA(go)
-    cdef void* pgi = cnp.PyArray_DATA(gi)
+    cdef _Job j
+    cdef Py_ssize_t nb, size = cnp.PyArray_ITEMSIZE(x)
     cdef void* pgw = _ptr(gw)
     cdef void* pgb = _ptr(gb)
-    cdef void* pw = _ptr(w)
-    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT:
+    j.dbl = size == 8
+    j.x = <const char*>cnp.PyArray_DATA(x)
+    j.go = <const char*>cnp.PyArray_DATA(go)
+    j.y = <char*>cnp.PyArray_DATA(gi)
+    j.w = <const char*>_ptr(w)
+    j.N, j.D, j.eps = N, D, eps
+    j.rows = max((_BLOCK + D - 1) // max(D, 1), (N + _MAX_BLOCKS - 1) // _MAX_BLOCKS, 1)
+    nb = (N + j.rows - 1) // j.rows
+    j.gw = NULL
+    if pgw != NULL and nb <= 1:
+        # one block: its sums are the gradients (written over by _backward)
         with nogil:
-            _backward(<const float*>px, <const float*>pgo, <float*>pgi, <float*>pgw,
-                      <float*>pgb, <const float*>pw, N, D, eps)
-    else:
-        with nogil:
-            _backward(<const double*>px, <const double*>pgo, <double*>pgi, <double*>pgw,
-                      <double*>pgb, <const double*>pw, N, D, eps)
+            if j.dbl:
+                _backward(<const double*>j.x, <const double*>j.go, <double*>j.y,
+                          <double*>pgw, <double*>pgb, <const double*>j.w, N, D, eps)
+            else:
+                _backward(<const float*>j.x, <const float*>j.go, <float*>j.y,
+                          <float*>pgw, <float*>pgb, <const float*>j.w, N, D, eps)
+        return
+    if pgw != NULL:
+        j.gw = <char*>malloc(<size_t>(nb * 2 * D * size))
+        if j.gw == NULL:
+            raise MemoryError("LayerNormalization: no memory for the gradient partial sums")
+    with nogil:
+        parallel_for(_backward_task, &j, nb, max(<Py_ssize_t>1, _GRAIN // max(j.rows * D, 1)), 1)
+        if j.gw != NULL:
+            if j.dbl:
+                _add_blocks(<const double*>j.gw, <double*>pgw, <double*>pgb, nb, D)
+            else:
+                _add_blocks(<const float*>j.gw, <float*>pgw, <float*>pgb, nb, D)
+    free(j.gw)

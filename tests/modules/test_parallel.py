@@ -279,6 +279,27 @@ def test_plane_split_is_bit_identical_and_matches_generic(threads, name, f, shap
     np.testing.assert_allclose(g1, gg, rtol=tol, atol=tol)
 
 
+# LayerNormalization splits rows over the pool; gradWeight / gradBias are
+# summed per block of rows (fixed by N and D: at least 16K elements, at most
+# 64 blocks) and the blocks added in order. Uneven last blocks, many short
+# rows (the 64-block cap), rows longer than a part, and no affine parameters.
+LAYERNORM = [((200, 300), True), ((5000, 16), True), ((70000, 1), True), ((3, 40000), True),
+             ((200, 300), False)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,affine", LAYERNORM, ids=str)
+def test_layer_normalization_split_is_bit_identical(threads, shape, affine, dtype):
+    f = nnfunc.nn.LayerNormalization(shape[1], affine=affine)
+    rng = np.random.default_rng(2)
+    p = f.init_params(seed=0, dtype=dtype)
+    p = {k: (v + rng.standard_normal(v.shape)).astype(dtype) for k, v in p.items()}
+    d = dict(input=(rng.standard_normal(shape) * 3 + 1).astype(dtype), **p)
+    dg = dict(d, gradOutput=rng.standard_normal(shape).astype(dtype))
+    tol = 2e-4 if dtype == np.float32 else 1e-10
+    _same_bits_then_generic(threads, f, d, dg, (2, 3), tol, tol * 10)
+
+
 # SpatialDepthWiseConvolution (C, M, kW, kH, dW, dH, padW, padH), input (N, C, H, W):
 # 96 planes of 16x16, above the split of every path (3x3 / 5x5 stride 1, 3x3
 # stride 2, general) in both calls; gradWeight / gradBias are summed per plane

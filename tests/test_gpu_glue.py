@@ -108,6 +108,25 @@ def test_cupy_target_range_check(fake):
         f({"input": x, "target": cp.asarray(np.array([0, -2, 1]))})
 
 
+def test_cupy_index_range_check(fake):
+    """Index inputs on CuPy (LookupTable rows, unpooling offsets) are checked
+    before any kernel, with the bad value named; uint64 beyond int64 too."""
+    cp = fake
+    f = nnfunc.nn.LookupTable(10, 3)
+    w = cp.asarray(f.init_params(seed=0)["weight"])
+    f({"input": cp.asarray(np.array([0, 9, 4])), "weight": w})
+    with pytest.raises(nnfunc.InputError, match="row index 10, outside \\[0, 10\\)"):
+        f({"input": cp.asarray(np.array([0, 10, 4])), "weight": w})
+    with pytest.raises(nnfunc.InputError, match="row index -1"):
+        f({"input": cp.asarray(np.array([[0, -1], [2, 3]], np.int32)), "weight": w})
+    with pytest.raises(nnfunc.InputError, match=f"row index {2**63 + 5}"):
+        f({"input": cp.asarray(np.array([1, 2**63 + 5], np.uint64)), "weight": w})
+    un = nnfunc.nn.SpatialMaxUnpooling(2, 2)
+    x = cp.asarray(np.ones((1, 2, 2), np.float32))
+    with pytest.raises(nnfunc.InputError, match="flat plane offset 16"):
+        un({"input": x, "indices": cp.asarray(np.array([[[0, 1], [2, 16]]]))})
+
+
 def test_mixed_cupy_numpy_names_both(fake):
     cp = fake
     f = nnfunc.nn.Linear(3, 2)

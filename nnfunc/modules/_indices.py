@@ -1,6 +1,6 @@
 """Range checks of integer index arrays given as module input."""
 
-from ._targets import _values_known
+from ._targets import _is_cupy, _values_known
 
 
 def check_index_range(m, xp, idx, n, key, what, bounds=None):
@@ -17,6 +17,9 @@ def check_index_range(m, xp, idx, n, key, what, bounds=None):
         lo, hi = bounds(idx)
     elif xp is None:
         lo, hi = int(idx.min()), int(idx.max())
+    elif _is_cupy(idx):     # one device-to-host copy (one wait on the stream), not two
+        import cupy as cp
+        lo, hi = cp.stack([idx.min(), idx.max()]).get().tolist()
     else:
         lo, hi = int(xp.min(idx)), int(xp.max(idx))
     if lo < 0 or hi >= n:

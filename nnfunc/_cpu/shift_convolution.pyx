@@ -576,6 +576,84 @@ cdef void _sum_task(void* ctx, Py_ssize_t e0, Py_ssize_t e1) noexcept nogil:
             u.dst[e] = u.dst[e] + p[e]
 
 
+cdef int _wgrad_by_images(_Wimg* mw, float* gwt, Py_ssize_t N, Py_ssize_t Gw) noexcept nogil:
+    """gradWeight^T (and the bias sums, the forward y) image by image, Gw
+    images at a time from mw's x, go, sums and y (all N images): a partial
+    per image, added into gwt in image order. 1: a task had no memory."""
+    cdef const nnf_shift* g = mw.g
+    cdef const float* x = mw.x
+    cdef const float* go = mw.go
+    cdef double* sums = mw.sums
+    cdef float* y = mw.y
+    cdef Py_ssize_t s0 = 0, n
+    cdef _Sum su
+    su.dst, su.parts, su.size = gwt, mw.parts, g.Kq * g.Oq
+    mw.failed = 0
+    while s0 < N:
+        n = min(Gw, N - s0)
+        mw.x, mw.go = x + s0 * g.C * g.T * g.H * g.W, go + s0 * g.O * g.L
+        mw.sums = sums + s0 * g.O if sums != NULL else NULL
+        mw.y = y + s0 * g.O * g.L if y != NULL else NULL
+        parallel_for(_wimg_task, mw, n, 1, 1)
+        if mw.failed:
+            return 1
+        su.n = n
+        parallel_for(_sum_task, &su, su.size, 4096, 16)
+        s0 += Gw
+    return 0
+
+
+cdef int _by_groups(_Bwd* b, _Fwd* f, _Fwd* fy, _Wg* wg, float* gi, float* y, Py_ssize_t N,
+                    Py_ssize_t G) noexcept nogil:
+    """The backward G images at a time from b's x, go and sums (all N images):
+    padded and transposed copies, then gradInput into gi when b.gi is set
+    (by the forward f; strided: into the space-to-depth g1, then put in
+    place), the forward of x into y by fy (fy NULL: none), and gradWeight^T
+    summed over the groups into wg.gwt (wg NULL: none). 1: a task had no
+    memory."""
+    cdef const nnf_shift* g = b.g
+    cdef bint strided = _strided(g)
+    cdef const float* x = b.x
+    cdef const float* go = b.go
+    cdef double* sums = b.sums
+    cdef Py_ssize_t s0 = 0, n, img = g.C * g.T * g.H * g.W
+    while s0 < N:
+        n = min(G, N - s0)
+        b.x = x + s0 * img if x != NULL else NULL
+        b.go = go + s0 * g.O * g.L
+        b.sums = sums + s0 * g.O if sums != NULL else NULL
+        parallel_for(_prep_task, b, n, 1, 1)
+        if b.failed:
+            return 1
+        if b.gi != NULL:
+            f.y = <float*>b.g1 if strided else gi + s0 * img
+            parallel_for(_fwd_task, f, _fwd_units(f, n), 1, 1)
+            if strided:
+                b.dst = gi + s0 * img
+                parallel_for(_d2s_task, b, n, 1, 1)
+                if b.failed:
+                    return 1
+        if wg != NULL:
+            if fy != NULL:
+                fy.y = y + s0 * g.O * g.L
+                parallel_for(_fwd_task, fy, _fwd_units(fy, n), 1, 1)
+            wg.n = n
+            parallel_for(_wgrad_task, wg, g.nq, 1, 1)
+        s0 += G
+    return 0
+
+
+cdef void _sum_images(const double* sums, float* gb, Py_ssize_t N, Py_ssize_t O) noexcept nogil:
+    """gb[o] = the sum over images of sums[i, o], in image order, in double."""
+    cdef Py_ssize_t o, i
+    cdef double acc
+    for o in range(O):
+        acc = 0
+        for i in range(N):
+            acc = acc + sums[i * O + o]
+        gb[o] = <float>acc
+
+
 def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw, object gb,
              Py_ssize_t N, Py_ssize_t C, Py_ssize_t T, Py_ssize_t H, Py_ssize_t W,
              Py_ssize_t O, Py_ssize_t OT, Py_ssize_t OH, Py_ssize_t OW,
@@ -644,8 +722,6 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef _Fwd f, fy
     cdef _Img m
     cdef _Wimg mw
-    cdef _Sum su
-    cdef Py_ssize_t s0, n, o, i
     cdef float* pws = _f(ws)
     cdef const float* px = _f(x)
     cdef const float* pw1 = _f(w1)
@@ -655,7 +731,6 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
     cdef float* pgb = _f(gb)
     cdef float* pgwt = _f(gwt)
     cdef double* psums = <double*>cnp.PyArray_DATA(sums)
-    cdef double acc
     b.g, b.gi = &g, (&h if grp_gi else NULL)
     b.gop = pws
     b.xp = pws + (G * h.S if grp_gi else 0)
@@ -692,53 +767,21 @@ def backward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray go, object gi, object gw,
         if want_y:
             nnf_shift_pack(&g, pw1, <float*>fy.wpk, 0)
         if wfuse and not b.failed:
-            mw.g, mw.off, mw.parts, mw.wpky, mw.failed = &g, b.off, pws, fy.wpk, 0
-            su.dst, su.parts, su.size = pgwt, pws, g.Kq * g.Oq
-            s0 = 0
-            while s0 < N:
-                n = min(Gw, N - s0)
-                mw.x, mw.go = px + s0 * C * T * H * W, pgo + s0 * O * g.L
-                mw.sums = psums + s0 * O if want_gb else NULL
-                mw.y = py + s0 * O * g.L if want_y else NULL
-                parallel_for(_wimg_task, &mw, n, 1, 1)
-                if mw.failed:
-                    b.failed = 1
-                    break
-                su.n = n
-                parallel_for(_sum_task, &su, su.size, 4096, 16)
-                s0 += Gw
-        s0 = 0 if grp_gi or (want_gw and not wfuse) else N
-        while s0 < N:
-            n = min(G, N - s0)
-            b.x = px + s0 * C * T * H * W if want_gw else NULL
-            b.go = pgo + s0 * O * g.L
-            b.sums = psums + s0 * O if want_gb else NULL
-            parallel_for(_prep_task, &b, n, 1, 1)
-            if b.failed:
-                break
-            if grp_gi:
-                f.y = <float*>b.g1 if strided else pgi + s0 * C * T * H * W
-                parallel_for(_fwd_task, &f, _fwd_units(&f, n), 1, 1)
-                if strided:
-                    b.dst = pgi + s0 * C * T * H * W
-                    parallel_for(_d2s_task, &b, n, 1, 1)
-                    if b.failed:
-                        break
-            if want_gw:
-                if want_y:
-                    fy.y = py + s0 * O * g.L
-                    parallel_for(_fwd_task, &fy, _fwd_units(&fy, n), 1, 1)
-                wg.n = n
-                parallel_for(_wgrad_task, &wg, g.nq, 1, 1)
-            s0 += G
+            mw.g, mw.off, mw.parts, mw.wpky = &g, b.off, pws, fy.wpk
+            mw.x, mw.go = px, pgo
+            mw.sums = psums if want_gb else NULL
+            mw.y = py
+            b.failed = _wgrad_by_images(&mw, pgwt, N, Gw)
+        if (grp_gi or (want_gw and not wfuse)) and not b.failed:
+            b.x = px if want_gw else NULL
+            b.go = pgo
+            b.sums = psums if want_gb else NULL
+            b.failed = _by_groups(&b, &f, &fy if want_y else NULL,
+                                  &wg if want_gw else NULL, pgi, py, N, G)
         if want_gw and not b.failed:
             nnf_shift_s2d_gradweight(&g, pgwt, pgw, <Py_ssize_t*>cnp.PyArray_DATA(tapidx))
         if want_gb:
-            for o in range(O):
-                acc = 0
-                for i in range(N):
-                    acc = acc + psums[i * O + o]
-                pgb[o] = <float>acc
+            _sum_images(psums, pgb, N, O)
     release(ws)
     if b.failed:
         raise MemoryError("shift convolution: no memory for a scratch row")

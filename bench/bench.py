@@ -1,6 +1,6 @@
 """Forward+backward timings of nnfunc modules next to their peers, in one run.
 
-    python bench/bench.py [--quick] [--markdown]
+    python bench/bench.py [--quick | --smoke] [--markdown]
     python bench/bench.py --gpu [--dtype float16] [--quick] [--markdown]
 
 Each row times one forward and one gradient call of a module (float32, all
@@ -109,14 +109,24 @@ def best(fn, repeat, target=0.05):
     return min(t.repeat(repeat=repeat, number=number)) / number
 
 
-def interleaved(fns, repeat, target=0.05, settle=0.0):
+def interleaved(fns, repeat, target=0.05, settle=0.0, once=False):
     """Best time of each callable, measured in alternation (windows of ``target`` s;
     the loop length is sized once per callable). ``settle`` seconds of sleep
     before each window let the previous side's idle threads (OpenBLAS's spin
     for about 0.1 s after a call, OpenMP's too) stop competing for the cores;
     then one untimed call wakes the side's own threads and the cores (after
     the sleep the VM ran both libraries about twice as slow for the first
-    10-20 ms: the windows measured that wake-up, not the kernels)."""
+    10-20 ms: the windows measured that wake-up, not the kernels).
+    ``once``: each callable called and timed once (a smoke run: no sizing,
+    no windows, nothing to read into the times)."""
+    if once:
+        res = {}
+        for k, f in fns.items():
+            if f is not None:
+                t0 = time.perf_counter()
+                f()
+                res[k] = time.perf_counter() - t0
+        return {k: res.get(k) for k in fns}
     res = {k: float("inf") for k in fns}
     timers = {}
     for k, f in fns.items():
@@ -644,7 +654,10 @@ def seed_rows(rng):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small shapes, few repeats (smoke run)")
+    ap.add_argument("--quick", action="store_true", help="small shapes, few repeats")
+    ap.add_argument("--smoke", action="store_true",
+                    help="small shapes, each side called once (checks that every row runs; "
+                         "the times mean nothing)")
     ap.add_argument("--repeat", type=int, default=None, help="repeats per row (default 7, quick 2)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--only", default=None,
@@ -679,14 +692,17 @@ def main(argv=None):
             _parallel.set_num_threads(args.threads)
         except ImportError:          # a build without the pool: single-threaded anyway
             pass
+    if args.smoke:
+        args.quick, args.repeat, args.settle = True, 1, 0.0
     repeat = args.repeat or (2 if args.quick else 7)
     rng = np.random.default_rng(0)
     if torch is not None:
         torch.set_grad_enabled(True)
     print(f"# nnfunc {nnfunc.__version__}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, float32, forward+backward, best of {repeat} "
-          f"windows of {args.window} s, {args.settle} s apart"
+          f"{os.cpu_count()} cores, float32, forward+backward, "
+          + ("smoke run: each side called once, the times mean nothing" if args.smoke else
+             f"best of {repeat} windows of {args.window} s, {args.settle} s apart")
           + (f", {args.threads} thread(s) each" if args.threads else ""), flush=True)
     hdr = ("module", "shape", "nnfunc", "torch", "gemm", "nnfunc/torch", "nnfunc/gemm")
     if args.markdown:
@@ -701,7 +717,7 @@ def main(argv=None):
         if args.only and not any(o in label for o in args.only.split(",")):
             continue
         t = interleaved({"n": row.run, "t": row.torch_thunk(), "g": row.gemm}, repeat,
-                        args.window, args.settle)
+                        args.window, args.settle, once=args.smoke)
 
         def fmt(s):
             if s is None:

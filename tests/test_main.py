@@ -58,7 +58,7 @@ def test_bench_smoke():
     script = REPO / "bench" / "bench.py"
     if not script.exists():
         pytest.skip("bench/ not available")
-    r = subprocess.run([sys.executable, str(script), "--quick", "--repeat", "1"],
+    r = subprocess.run([sys.executable, str(script), "--smoke"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "SpatialConvolution" in r.stdout and "Linear" in r.stdout

@@ -1,4 +1,4 @@
-"""Range checks of integer index arrays given as module input."""
+"""Integer index arrays given as module input: range checks, and gathers within rows."""
 
 from ._targets import _is_cupy, _values_known
 

@@ -67,7 +67,10 @@ ctypedef struct _Job:
     char* y                 # the forward's y, the gradient's gi
     const char* w
     const char* b
-    char* gw                # per block of rows: D gradWeight sums, then D gradBias sums
+    char* gw                # gradWeight and gradBias (NULL: none)
+    char* gb
+    char* parts             # several blocks: per block, D gradWeight sums then D gradBias
+                            # sums (NULL: one block, summed straight into gw and gb)
     Py_ssize_t N, D, rows   # rows: per block
     double eps
 
@@ -85,21 +88,24 @@ cdef void _forward_task(void* ctx, Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
 
 cdef void _backward_task(void* ctx, Py_ssize_t b0, Py_ssize_t b1) noexcept nogil:
     cdef _Job* j = <_Job*>ctx
-    cdef Py_ssize_t blk, r0, o, k, D = j.D
+    cdef Py_ssize_t blk, r0, o, D = j.D
+    cdef char* aw
+    cdef char* ab
     for blk in range(b0, b1):
         r0 = blk * j.rows
         o = r0 * D
-        k = blk * 2 * D
+        aw, ab = j.gw, j.gb
+        if j.parts != NULL:
+            aw = j.parts + blk * 2 * D * (8 if j.dbl else 4)
+            ab = aw + D * (8 if j.dbl else 4)
         if j.dbl:
             _backward(<const double*>j.x + o, <const double*>j.go + o, <double*>j.y + o,
-                      <double*>j.gw + k if j.gw != NULL else NULL,
-                      <double*>j.gw + k + D if j.gw != NULL else NULL,
-                      <const double*>j.w, min(j.rows, j.N - r0), D, j.eps)
+                      <double*>aw, <double*>ab, <const double*>j.w, min(j.rows, j.N - r0),
+                      D, j.eps)
         else:
             _backward(<const float*>j.x + o, <const float*>j.go + o, <float*>j.y + o,
-                      <float*>j.gw + k if j.gw != NULL else NULL,
-                      <float*>j.gw + k + D if j.gw != NULL else NULL,
-                      <const float*>j.w, min(j.rows, j.N - r0), D, j.eps)
+                      <float*>aw, <float*>ab, <const float*>j.w, min(j.rows, j.N - r0),
+                      D, j.eps)
 
 
 cdef void _add_blocks(const floating* parts, floating* gw, floating* gb, Py_ssize_t nb,
@@ -138,37 +144,31 @@ def update_grad(cnp.ndarray x, cnp.ndarray go, cnp.ndarray gi, gw, gb, w, Py_ssi
                 Py_ssize_t D, double eps):
     """gradInput, gradWeight, gradBias (written over)."""
     cdef _Job j
-    cdef Py_ssize_t nb, size = cnp.PyArray_ITEMSIZE(x)
-    cdef void* pgw = _ptr(gw)
-    cdef void* pgb = _ptr(gb)
-    j.dbl = size == 8
+    cdef Py_ssize_t nb
+    j.dbl = cnp.PyArray_TYPE(x) != cnp.NPY_FLOAT
     j.x = <const char*>cnp.PyArray_DATA(x)
     j.go = <const char*>cnp.PyArray_DATA(go)
     j.y = <char*>cnp.PyArray_DATA(gi)
     j.w = <const char*>_ptr(w)
+    j.gw = <char*>_ptr(gw)
+    j.gb = <char*>_ptr(gb)
     j.N, j.D, j.eps = N, D, eps
     j.rows = max((_BLOCK + D - 1) // max(D, 1), (N + _MAX_BLOCKS - 1) // _MAX_BLOCKS, 1)
     nb = (N + j.rows - 1) // j.rows
-    j.gw = NULL
-    if pgw != NULL and nb <= 1:
-        # one block: its sums are the gradients (written over by _backward)
-        with nogil:
-            if j.dbl:
-                _backward(<const double*>j.x, <const double*>j.go, <double*>j.y,
-                          <double*>pgw, <double*>pgb, <const double*>j.w, N, D, eps)
-            else:
-                _backward(<const float*>j.x, <const float*>j.go, <float*>j.y,
-                          <float*>pgw, <float*>pgb, <const float*>j.w, N, D, eps)
-        return
-    if pgw != NULL:
-        j.gw = <char*>malloc(<size_t>(nb * 2 * D * size))
-        if j.gw == NULL:
+    j.parts = NULL
+    if j.gw != NULL and nb > 1:
+        j.parts = <char*>malloc(<size_t>(nb * 2 * D * cnp.PyArray_ITEMSIZE(x)))
+        if j.parts == NULL:
             raise MemoryError("LayerNormalization: no memory for the gradient partial sums")
     with nogil:
-        parallel_for(_backward_task, &j, nb, max(<Py_ssize_t>1, _GRAIN // max(j.rows * D, 1)), 1)
-        if j.gw != NULL:
+        if nb == 0:         # an empty batch: zero parameter gradients
+            _backward_task(&j, 0, 1)
+        else:
+            parallel_for(_backward_task, &j, nb,
+                         max(<Py_ssize_t>1, _GRAIN // max(j.rows * D, 1)), 1)
+        if j.parts != NULL:
             if j.dbl:
-                _add_blocks(<const double*>j.gw, <double*>pgw, <double*>pgb, nb, D)
+                _add_blocks(<const double*>j.parts, <double*>j.gw, <double*>j.gb, nb, D)
             else:
-                _add_blocks(<const float*>j.gw, <float*>pgw, <float*>pgb, nb, D)
-    free(j.gw)
+                _add_blocks(<const float*>j.parts, <float*>j.gw, <float*>j.gb, nb, D)
+    free(j.parts)
